@@ -1,0 +1,97 @@
+"""Serve the demo in one process: threaded WSGI server, periodic jobs, and app demo services.
+
+One process on purpose: the in-process fallbacks (live updates without Redis,
+the embedded cabinet transport and simulator) need no broker. Production runs
+gunicorn + Celery + Redis + MQTT instead (docs/deploy.md).
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.core.servers.basehttp import WSGIServer, run
+from django.db import close_old_connections
+
+from tongban.core.periodic import collect_periodic
+
+
+def _loop(job: Any, stop: threading.Event) -> None:
+    while not stop.wait(job.seconds):
+        close_old_connections()
+        try:
+            job.task()
+        except Exception as exc:
+            print(f"[demo scheduler] {job.name} failed: {exc!r}")
+        finally:
+            close_old_connections()
+
+
+class Command(BaseCommand):
+    help = "Run the demo server with its background jobs (make demo)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--host", default="127.0.0.1")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        stop = threading.Event()
+        for job in collect_periodic():
+            threading.Thread(target=_loop, args=(job, stop), name=f"periodic:{job.name}", daemon=True).start()
+        for config in apps.get_app_configs():
+            if not config.name.startswith("tongban."):
+                continue
+            try:
+                module = importlib.import_module(f"{config.name}.demo")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{config.name}.demo":
+                    raise
+                continue
+            for service in getattr(module, "services", lambda: [])():
+                threading.Thread(
+                    target=service, args=(stop,), name=f"demo:{config.label}", daemon=True
+                ).start()
+        from django.core.wsgi import get_wsgi_application
+
+        self.print_banner(options["host"], options["port"])
+        time.sleep(0.1)
+        try:
+            run(
+                options["host"],
+                options["port"],
+                get_wsgi_application(),
+                ipv6=False,
+                threading=True,
+                server_cls=WSGIServer,
+            )
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stop.set()
+
+    def print_banner(self, host: str, port: int) -> None:
+        shown = "localhost" if host in {"0.0.0.0", "127.0.0.1"} else host  # noqa: S104
+        base = f"http://{shown}:{port}"
+        pw = settings.DEMO_PASSWORD
+        lines = [
+            "",
+            "=" * 64,
+            f" 通办 tongban demo — {base}/",
+            "=" * 64,
+            f" 后台/管理员 admin        admin    / {pw}",
+            f" 中心负责人 manager       manager  / {pw}",
+            f" 1号窗口 window clerk     window1  / {pw}",
+            f" 2号窗口 window clerk     window2  / {pw}",
+            f" 部门审核 reviewer        reviewer / {pw}",
+            " 居民 resident: sign in with phone 13800000001 at /portal/ ;",
+            f"   the SMS code appears in the outbox: {base}/notifications/outbox/",
+            f" API docs: {base}/api/v1/docs/    health: {base}/healthz",
+            "=" * 64,
+            "",
+        ]
+        self.stdout.write("\n".join(lines))

@@ -1,0 +1,44 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+
+@pytest.mark.django_db
+def test_landing_lists_every_front_end_and_marks_missing_ones(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "通办" in html
+    for title in [
+        "一网通办 居民门户",
+        "取号机",
+        "叫号屏",
+        "窗口工作台",
+        "智能文件柜",
+        "运行看板",
+        "后台管理",
+    ]:
+        assert title in html
+    # The admin exists from day one: its door is a link, not a "not yet" badge.
+    assert 'href="/admin/"' in html
+
+
+@pytest.mark.django_db
+def test_healthz_reports_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"] == "ok"
+
+
+@pytest.mark.django_db
+def test_healthz_is_503_when_database_is_down(client, monkeypatch):
+    def broken(*args, **kwargs):
+        raise connection.Database.OperationalError("connection refused")
+
+    with CaptureQueriesContext(connection):
+        monkeypatch.setattr(connection, "cursor", broken)
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["database"] == "unreachable"
