@@ -18,7 +18,7 @@ class MaskPIIFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:
+        except Exception:  # noqa: BLE001 - never break logging
             return True
         masked = mask_text(message)
         if masked != message:

@@ -15,7 +15,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any database failure means not ready
         return JsonResponse(
             {"status": "error", "database": "unreachable", "detail": exc.__class__.__name__},
             status=503,

@@ -26,7 +26,7 @@ def _loop(job: Any, stop: threading.Event) -> None:
         close_old_connections()
         try:
             job.task()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a failing job must not kill the demo
             print(f"[demo scheduler] {job.name} failed: {exc!r}")
         finally:
             close_old_connections()
