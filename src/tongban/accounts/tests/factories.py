@@ -33,7 +33,7 @@ class ResidentFactory(UserFactory):
     role = Role.RESIDENT
     phone = factory.Sequence(lambda n: f"139{n:08d}")
     # A valid GB 11643 number (check digit computed), born 1951-03-07 in Yangpu.
-    id_number = "310110195103070019"
+    id_number = "310110195103070014"
 
 
 class StaffFactory(UserFactory):
