@@ -53,9 +53,12 @@ def _admin_has_permission(request: HttpRequest) -> bool:
 
 
 def _admin_login(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-    """The admin signs in through the staff sign-in page, so it gets the same second factor."""
-    next_url = request.GET.get("next") or reverse("admin:index")
-    return HttpResponseRedirect(f"{reverse('accounts:login')}?{urlencode({'next': next_url})}")
+    """The admin's sign-in is the staff sign-in page (same throttling, same second factor)."""
+    from tongban.accounts.views import staff_login
+
+    if "next" not in request.GET and request.method == "GET":
+        return HttpResponseRedirect(f"{request.path}?{urlencode({'next': reverse('admin:index')})}")
+    return staff_login(request)
 
 
 admin.site.has_permission = _admin_has_permission  # type: ignore[method-assign]

@@ -88,8 +88,27 @@ def _medical_insurance_department() -> Any:
     return department
 
 
+MANAGER_GROUP = "中心负责人"
+
+
+def _manager_group() -> Any:
+    """Center managers maintain the catalog (matters, guides, windows) and look up people in the admin."""
+    from django.contrib.auth.models import Group, Permission
+
+    group, _ = Group.objects.get_or_create(name=MANAGER_GROUP)
+    perms = Permission.objects.filter(content_type__app_label="catalog").exclude(
+        codename__startswith="delete_"
+    )
+    extra = Permission.objects.filter(
+        content_type__app_label__in=["accounts", "notifications"], codename__in=["view_user", "view_message"]
+    )
+    group.permissions.set(list(perms) + list(extra))
+    return group
+
+
 def _load_staff(stdout: Any) -> None:
     center = _center()
+    managers = _manager_group()
     department = _medical_insurance_department()
     for username, role, name, window_no, needs_department in STAFF:
         window = _window(center, window_no) if window_no else None
@@ -112,12 +131,14 @@ def _load_staff(stdout: Any) -> None:
         else:
             for field, value in wants.items():
                 setattr(user, field, value)
-            user.is_staff = True
+            user.is_staff = role in services.ADMIN_SITE_ROLES
             user.is_active = True
             user.is_superuser = role == Role.ADMIN
         # The demo password may be shorter than production's validators allow: set it directly.
         user.set_password(settings.DEMO_PASSWORD)
         user.save()
+        if role == Role.MANAGER:
+            user.groups.add(managers)
         stdout.write(f"  {username:<10} {role.label} {name}")
 
 

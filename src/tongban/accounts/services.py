@@ -57,6 +57,9 @@ PASSWORD_FAILURES = throttle.Window("password", limit=10, seconds=900)
 OTP_FAILURES = throttle.Window("otp", limit=10, seconds=900)
 
 
+ADMIN_SITE_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
+
+
 def _limit(name: str, default: int) -> int:
     return int(getattr(settings, name, default))
 
@@ -77,7 +80,7 @@ def _clean_mobile(value: str) -> str:
         raise ValidationError("请输入手机号码", "Enter a mobile number", code="identity.mobile_empty")
     if not raw.isdigit():
         raise ValidationError(
-            "手机号码只能包含数字", "A mobile number has digits only", code="identity.mobile_chars"
+            "手机号码只能包含数字", "A mobile number has digits only", code="identity.mobile_characters"
         )
     if len(raw) != 11:
         raise ValidationError(
@@ -100,6 +103,12 @@ def _clean_resident_id(value: str) -> str:
 
     try:
         return str(ric.validate(value))
+    except stdnum_exc.InvalidChecksum as exc:
+        raise ValidationError(
+            "身份证号码校验位不正确，请逐位核对",
+            "The ID number's check digit is wrong",
+            code="identity.id_checksum",
+        ) from exc
     except stdnum_exc.ValidationError as exc:
         raise ValidationError(
             "身份证号码无效，请核对", "Invalid resident ID number", code="identity.id_invalid"
@@ -112,11 +121,17 @@ def _clean_credit_code(value: str) -> str:
 
     try:
         return str(uscc.validate(value))
+    except stdnum_exc.InvalidChecksum as exc:
+        raise ValidationError(
+            "统一社会信用代码校验位不正确，请逐位核对",
+            "The credit code's check character is wrong",
+            code="identity.uscc_checksum",
+        ) from exc
     except stdnum_exc.ValidationError as exc:
         raise ValidationError(
             "统一社会信用代码无效，请核对",
             "Invalid unified social credit code",
-            code="identity.credit_code_invalid",
+            code="identity.uscc_invalid",
         ) from exc
 
 
@@ -185,7 +200,9 @@ def user_create_staff(
         center=center,
         department=department,
         default_window=default_window,
-        is_staff=True,  # may open the admin; what they see there is limited by permissions
+        # Only admins and center managers open the Django admin (least privilege); clerks,
+        # reviewers and supervisors work in their own front ends.
+        is_staff=role in ADMIN_SITE_ROLES or is_superuser,
         is_superuser=is_superuser,
     )
     if password:

@@ -91,7 +91,7 @@ def test_add_staff_through_the_service(admin_client):
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     user = User.objects.get(username="super2")
-    assert (user.role, user.is_staff) == (Role.SUPERVISOR, True)
+    assert (user.role, user.is_staff) == (Role.SUPERVISOR, False)  # supervisors do not use the admin
     assert user.check_password("a-long-enough-password")
     assert AuditEntry.objects.get(action="accounts.user.create_staff").actor_id == admin_client.admin.pk
 

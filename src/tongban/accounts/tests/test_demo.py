@@ -20,6 +20,9 @@ def test_demo_people_load_twice_without_duplicates(settings):
     assert staff["manager"].center.code == "YP-CBXC"
     assert "医疗保障" in staff["reviewer"].department.name
     assert all(u.check_password(settings.DEMO_PASSWORD) for u in staff.values())
+    assert {u for u, s in staff.items() if s.is_staff} == {"admin", "manager"}  # who may open the admin
+    assert staff["manager"].has_perm("catalog.change_matter")
+    assert not staff["manager"].has_perm("catalog.delete_matter")
     residents = User.objects.filter(role=Role.RESIDENT).order_by("display_name")
     assert residents.count() == 3
     zhang = User.objects.get(role=Role.RESIDENT, display_name="张建国")

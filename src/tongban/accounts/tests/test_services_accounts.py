@@ -101,7 +101,7 @@ def test_resident_get_or_create_is_keyed_by_the_phone_blind_index():
     assert AuditEntry.objects.filter(action="accounts.resident.create").count() == 1
     with pytest.raises(ValidationError) as exc:
         services.resident_get_or_create_by_phone(phone="13800000002", id_number="310110195103070019")
-    assert exc.value.code == "identity.id_invalid"
+    assert exc.value.code == "identity.id_checksum"
 
 
 def test_enterprise_register_validates_and_is_unique():
@@ -117,7 +117,7 @@ def test_enterprise_register_validates_and_is_unique():
         services.enterprise_register(name="别的公司", credit_code="91310110MA1G8X0L7W", phone="13800000011")
     with pytest.raises(ValidationError) as exc:
         services.enterprise_register(name="x", credit_code="91310110MA1G8X0L7A", phone="13800000011")
-    assert exc.value.code == "identity.credit_code_invalid"
+    assert exc.value.code == "identity.uscc_checksum"
 
 
 def test_role_helpers():

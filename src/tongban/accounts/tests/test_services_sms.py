@@ -166,7 +166,7 @@ def test_rate_limit_per_ip(settings):
     [
         ("", "identity.mobile_empty"),
         ("1380000000", "identity.mobile_length"),
-        ("1380000000a", "identity.mobile_chars"),
+        ("1380000000a", "identity.mobile_characters"),
         ("12800000001", "identity.mobile_prefix"),
     ],
 )

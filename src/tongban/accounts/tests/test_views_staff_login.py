@@ -136,9 +136,24 @@ def test_admin_refuses_a_session_without_the_second_factor(client, two_factor_on
     response = client.get("/admin/")
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
-    login_page = client.get(response["Location"])
-    assert login_page["Location"] == "/accounts/login/?next=%2Fadmin%2F"
-    assert client.get(login_page["Location"])["Location"] == "/accounts/otp/setup/?next=%2Fadmin%2F"
+    login_page = client.get(response["Location"])  # the staff sign-in page, served at /admin/login/
+    assert login_page["Location"] == "/accounts/otp/setup/?next=%2Fadmin%2F"
+
+
+def test_admin_login_is_the_staff_sign_in(client, two_factor_on):
+    clerk = ClerkFactory(username="window9", is_staff=True)
+    device = totp_device(clerk)
+    page = client.get("/admin/login/?next=/admin/")
+    assert page.status_code == 200
+    assert "工作人员登录" in page.content.decode()
+    step = client.post(
+        "/admin/login/?next=/admin/", {"username": "window9", "password": PASSWORD, "next": "/admin/"}
+    )
+    assert step["Location"] == "/accounts/login/otp/?next=%2Fadmin%2F"
+    assert client.get("/admin/").status_code == 302  # still only pending
+    done = client.post("/accounts/login/otp/", {"token": totp_token(device), "next": "/admin/"})
+    assert done["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
 
 
 def test_admin_open_without_2fa_when_setting_off(client, two_factor_off):
