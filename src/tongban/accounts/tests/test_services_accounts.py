@@ -43,7 +43,7 @@ def test_admin_creates_a_clerk_at_a_window():
         Role.CLERK,
         center,
         window,
-        True,
+        False,  # clerks work at the workbench, not in the Django admin
     )
     assert clerk.check_password("a-long-enough-password")
     assert clerk.phone_hash == blind_index("13900000003")
