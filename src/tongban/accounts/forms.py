@@ -33,3 +33,10 @@ class CodeForm(forms.Form):
         regex=r"^\s*\d{6}\s*$",
         error_messages={"invalid": _("请输入短信里的6位数字"), "required": _("请输入短信里的6位数字")},
     )
+
+
+class EnterpriseForm(forms.Form):
+    name = forms.CharField(label=_("企业名称"), max_length=100)
+    credit_code = forms.CharField(label=_("统一社会信用代码"), max_length=30)
+    contact_name = forms.CharField(label=_("经办人姓名"), max_length=50, required=False)
+    phone = forms.CharField(label=_("经办人手机号码"), max_length=20)

@@ -129,6 +129,7 @@ class SmsCode(models.Model):
 
     class Purpose(models.TextChoices):
         LOGIN = "login", _("登录")
+        REGISTER = "register", _("企业注册")
 
     class Outcome(models.TextChoices):
         LIVE = "", _("有效")

@@ -258,15 +258,57 @@ def resident_get_or_create_by_phone(
     return user
 
 
-def enterprise_register(
-    *, name: str, credit_code: str, phone: str, contact_name: str = "", actor: User | None = None
-) -> User:
-    """Register an enterprise account (signs in like a resident, by phone + SMS code)."""
+@dataclass(frozen=True)
+class EnterpriseDraft:
+    name: str
+    credit_code: str
+    phone: str
+    contact_name: str
+
+
+def enterprise_registration_check(
+    *, name: str, credit_code: str, phone: str, contact_name: str = ""
+) -> EnterpriseDraft:
+    """Validate a registration before a code is sent: every field, and that the code is not taken."""
     name = (name or "").strip()
     if not name:
         raise ValidationError("请输入企业名称", "Enter the enterprise name", code="accounts.name_required")
-    credit_code = _clean_credit_code(credit_code)
-    phone = _clean_mobile(phone)
+    draft = EnterpriseDraft(
+        name=name[:100],
+        credit_code=_clean_credit_code(credit_code),
+        phone=_clean_mobile(phone),
+        contact_name=(contact_name or "").strip()[:150],
+    )
+    if User.objects.filter(role=Role.ENTERPRISE, credit_code=draft.credit_code).exists():
+        raise EnterpriseExists()
+    return draft
+
+
+def enterprise_register_with_code(
+    *, name: str, credit_code: str, phone: str, code: str, contact_name: str = "", ip: str | None = None
+) -> User:
+    """Self-registration: the SMS code proves the phone, then the enterprise account is opened."""
+    draft = enterprise_registration_check(
+        name=name, credit_code=credit_code, phone=phone, contact_name=contact_name
+    )
+    sms_code_verify(phone=draft.phone, code=code, purpose=SmsCode.Purpose.REGISTER)
+    user = enterprise_register(
+        name=draft.name, credit_code=draft.credit_code, phone=draft.phone, contact_name=draft.contact_name
+    )
+    audit_log(
+        actor=user, action="accounts.login", obj=user, data={"method": "sms", "registered": True}, ip=ip
+    )
+    return user
+
+
+def enterprise_register(
+    *, name: str, credit_code: str, phone: str, contact_name: str = "", actor: User | None = None
+) -> User:
+    """Open an enterprise account (signs in like a resident, by phone + SMS code)."""
+    draft = enterprise_registration_check(
+        name=name, credit_code=credit_code, phone=phone, contact_name=contact_name
+    )
+    name, credit_code, phone, contact_name = draft.name, draft.credit_code, draft.phone, draft.contact_name
     user = User(
         username=f"e-{credit_code}",
         role=Role.ENTERPRISE,
@@ -423,9 +465,10 @@ def sms_code_request(
                 expires_at=now + timedelta(seconds=ttl),
             )
             minutes = max(1, ttl // 60)
+            what = "企业注册" if purpose == SmsCode.Purpose.REGISTER else "登录"
             sms_send(
                 to_phone=phone,
-                body=f"【通办】您的登录验证码是 {code}，{minutes}分钟内有效。工作人员不会向您索要验证码，请勿告诉他人。",
+                body=f"【通办】您的{what}验证码是 {code}，{minutes}分钟内有效。工作人员不会向您索要验证码，请勿告诉他人。",
                 purpose=f"accounts.sms_code.{purpose}",
             )
             audit_log(

@@ -10,6 +10,7 @@ urlpatterns = [
     path("otp/setup/", views.otp_setup, name="otp-setup"),
     path("logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),
     path("resident/login/", views.resident_login, name="resident-login"),
+    path("enterprise/register/", views.enterprise_register, name="enterprise-register"),
     # OIDC (TONGBAN_OIDC_ENABLED=1): 404 while it is off; the SMS code stays the dev identity provider.
     path("oidc/authenticate/", views.oidc_authenticate, name="oidc-authenticate"),
     path("oidc/callback/", views.oidc_callback, name="oidc-callback"),

@@ -26,8 +26,8 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tongban.accounts import services
-from tongban.accounts.forms import CodeForm, OtpForm, OtpSetupForm, PhoneForm, StaffLoginForm
-from tongban.accounts.models import User
+from tongban.accounts.forms import CodeForm, EnterpriseForm, OtpForm, OtpSetupForm, PhoneForm, StaffLoginForm
+from tongban.accounts.models import SmsCode, User
 from tongban.accounts.permissions import is_staff_role, two_factor_satisfied
 from tongban.core.crypto import mask_phone
 from tongban.core.errors import RateLimited, TongbanError
@@ -35,6 +35,7 @@ from tongban.core.errors import RateLimited, TongbanError
 PENDING_KEY = "tb_pending"
 PENDING_SECONDS = 300
 SMS_KEY = "tb_sms_login"
+REG_KEY = "tb_enterprise_registration"
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
@@ -296,6 +297,74 @@ def resident_login(request: HttpRequest) -> HttpResponse:
         login(request, user, backend=MODEL_BACKEND)
         return redirect(next_url)
     return redirect(_with_next("accounts:resident-login", next_url))
+
+
+@csrf_protect
+@never_cache
+def enterprise_register(request: HttpRequest) -> HttpResponse:
+    """Enterprise self-registration: details → SMS code to the contact's phone → account opened, signed in."""
+    next_url = _safe_next(request, _resident_default_next())
+    if request.GET.get("restart"):
+        request.session.pop(REG_KEY, None)
+        return redirect(_with_next("accounts:enterprise-register", next_url))
+    draft = request.session.get(REG_KEY) or {}
+    context: dict[str, Any] = {
+        "next": next_url,
+        "step": "code" if draft else "details",
+        "draft": draft,
+        "masked_phone": mask_phone(draft.get("phone", "")),
+        "resend_in": max(0, int(draft.get("resend_at", 0)) - int(time.time())),
+        "form": EnterpriseForm(),
+        "code_form": CodeForm(),
+        "outbox_visible": settings.DEMO or settings.DEBUG,
+    }
+    if request.method != "POST":
+        return render(request, "accounts/enterprise_register.html", context)
+    action = request.POST.get("action")
+    ip = client_ip(request)
+    if action in {"send", "resend"}:
+        if action == "resend" and draft:
+            details = {k: draft[k] for k in ("name", "credit_code", "phone", "contact_name")}
+        else:
+            form = EnterpriseForm(request.POST)
+            context["form"] = form
+            if not form.is_valid():
+                return render(request, "accounts/enterprise_register.html", context)
+            details = form.cleaned_data
+        try:
+            checked = services.enterprise_registration_check(**details)
+            sent = services.sms_code_request(phone=checked.phone, purpose=SmsCode.Purpose.REGISTER, ip=ip)
+        except TongbanError as exc:
+            return _error_response(request, "accounts/enterprise_register.html", context, exc)
+        request.session[REG_KEY] = {
+            "name": checked.name,
+            "credit_code": checked.credit_code,
+            "phone": checked.phone,
+            "contact_name": checked.contact_name,
+            "resend_at": int(time.time()) + sent.resend_after,
+        }
+        return redirect(_with_next("accounts:enterprise-register", next_url))
+    if action == "verify" and draft:
+        code_form = CodeForm(request.POST)
+        context["code_form"] = code_form
+        if not code_form.is_valid():
+            return render(request, "accounts/enterprise_register.html", context)
+        try:
+            user = services.enterprise_register_with_code(
+                name=draft["name"],
+                credit_code=draft["credit_code"],
+                phone=draft["phone"],
+                contact_name=draft["contact_name"],
+                code=code_form.cleaned_data["code"],
+                ip=ip,
+            )
+        except TongbanError as exc:
+            return _error_response(request, "accounts/enterprise_register.html", context, exc)
+        request.session.pop(REG_KEY, None)
+        login(request, user, backend=MODEL_BACKEND)
+        messages.success(request, _("企业账号已开通：%(name)s") % {"name": user.display_name})
+        return redirect(next_url)
+    return redirect(_with_next("accounts:enterprise-register", next_url))
 
 
 # --- OIDC (production identity provider for residents) -----------------------------------------
