@@ -139,6 +139,7 @@ def staff_login(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/login.html", context)
 
 
+@sensitive_post_parameters("token")
 @csrf_protect
 @never_cache
 def login_otp(request: HttpRequest) -> HttpResponse:
@@ -174,6 +175,7 @@ def _qr_svg(data: str) -> str:
     return str(image.to_string(encoding="unicode"))
 
 
+@sensitive_post_parameters("token")
 @csrf_protect
 @never_cache
 def otp_setup(request: HttpRequest) -> HttpResponse:
@@ -233,6 +235,7 @@ def _resident_default_next() -> str:
         return "/"
 
 
+@sensitive_post_parameters("code")
 @csrf_protect
 @never_cache
 def resident_login(request: HttpRequest) -> HttpResponse:
@@ -299,6 +302,7 @@ def resident_login(request: HttpRequest) -> HttpResponse:
     return redirect(_with_next("accounts:resident-login", next_url))
 
 
+@sensitive_post_parameters("code")
 @csrf_protect
 @never_cache
 def enterprise_register(request: HttpRequest) -> HttpResponse:
