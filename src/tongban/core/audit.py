@@ -24,11 +24,13 @@ On PostgreSQL a trigger also refuses UPDATE and DELETE on the table
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -64,8 +66,9 @@ def _normalise_ip(ip: str | None) -> str | None:
     if not ip:
         return None
     try:
+        ipaddress.ip_address(ip.strip())
         value = AuditEntry._meta.get_field("ip").get_prep_value(ip.strip())
-    except Exception:  # noqa: BLE001 - a malformed client address must not block the audited action
+    except (ValueError, DjangoValidationError):  # a malformed client address must not block the action
         return None
     return str(value) if value else None
 

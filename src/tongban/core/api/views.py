@@ -13,20 +13,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tongban.core import calendar
+from tongban.core.api.serializers import ApiErrorSerializer
 from tongban.core.errors import ValidationError
 
 MAX_DAYS = 3650
-
-
-class ErrorBodySerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    message_en = serializers.CharField()
-    details = serializers.DictField(required=False)
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = ErrorBodySerializer()
 
 
 class AddWorkdaysOutputSerializer(serializers.Serializer):
@@ -86,7 +76,7 @@ def _days_param(request: Request) -> int:
     return days
 
 
-_ERRORS = {400: ErrorSerializer}
+_ERRORS = {400: ApiErrorSerializer}
 
 
 class AddWorkdaysView(APIView):
