@@ -100,7 +100,10 @@ class _Index:
         """Does counting the days in (min, max] (or the day itself when a == b) touch a provisional year?"""
         lo, hi = (a, b) if a <= b else (b, a)
         first = (lo + timedelta(days=1)).year if lo < hi else lo.year
-        return any(y not in self.official_years for y in range(first, hi.year + 1))
+        official = self.official_years
+        if first == hi.year:
+            return first not in official
+        return any(y not in official for y in range(first, hi.year + 1))
 
 
 _lock = threading.Lock()
@@ -142,12 +145,11 @@ def is_workday(d: date) -> bool:
     return bool(idx.workday[idx.offset(d)])
 
 
-def add_workdays_ex(start: date, n: int) -> WorkdayResult:
-    idx = get_index()
+def _add(idx: _Index, start: date, n: int) -> date:
     s = idx.offset(start)
-    cum = idx.cum
     if n == 0:
-        return WorkdayResult(start, idx.provisional_span(start, start))
+        return start
+    cum = idx.cum
     if n > 0:
         # The answer is day j > s with cum[j + 1] == cum[s + 1] + n and day j a working day:
         # k = j + 1 is the first index whose prefix reaches the target.
@@ -161,12 +163,17 @@ def add_workdays_ex(start: date, n: int) -> WorkdayResult:
         if target < 0:
             raise _out_of_range()
         k = bisect.bisect_right(cum, target, hi=s + 1)
-    result = idx.base + timedelta(days=k - 1)
+    return idx.base + timedelta(days=k - 1)
+
+
+def add_workdays_ex(start: date, n: int) -> WorkdayResult:
+    idx = get_index()
+    result = _add(idx, start, n)
     return WorkdayResult(result, idx.provisional_span(start, result))
 
 
 def add_workdays(start: date, n: int) -> date:
-    return add_workdays_ex(start, n).date
+    return _add(get_index(), start, n)
 
 
 def workdays_between_ex(a: date, b: date) -> WorkdayCount:
@@ -177,7 +184,8 @@ def workdays_between_ex(a: date, b: date) -> WorkdayCount:
 
 
 def workdays_between(a: date, b: date) -> int:
-    return workdays_between_ex(a, b).workdays
+    idx = get_index()
+    return idx.cum[idx.offset(b) + 1] - idx.cum[idx.offset(a) + 1]
 
 
 def is_provisional(d: date) -> bool:
