@@ -4,4 +4,8 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "tongban.core"
     label = "core"
+    verbose_name = "核心：工作日历与审计"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from tongban.core import checks  # noqa: F401 - registers the system checks

@@ -7,7 +7,8 @@ again when the transaction commits (other processes re-read within
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -50,6 +51,17 @@ class NoticeImportResult:
 def _changed() -> None:
     invalidate_index()
     transaction.on_commit(invalidate_index)
+
+
+@contextmanager
+def _calendar_write() -> Iterator[None]:
+    """A calendar write transaction; if it fails, drop any index built from its uncommitted rows."""
+    try:
+        with transaction.atomic():
+            yield
+    except BaseException:
+        invalidate_index()
+        raise
 
 
 def _owned_days(year: CalendarYear) -> dict[date, tuple[bool, str]]:
@@ -103,7 +115,7 @@ def calendar_seed_from_library(
                 f"Year out of range ({MIN_YEAR}-{MAX_YEAR}): {year}",
                 code="calendar.out_of_range",
             )
-        with transaction.atomic():
+        with _calendar_write():
             cal_year, _ = CalendarYear.objects.get_or_create(year=year)
             cal_year = CalendarYear.objects.select_for_update().get(pk=year)
             if cal_year.official:
@@ -152,7 +164,7 @@ def calendar_import_notice(
         data = load_notice_text(data.decode("utf-8") if isinstance(data, bytes) else data)
     notice: Notice = parse_notice(data)
     days = notice.days()
-    with transaction.atomic():
+    with _calendar_write():
         cal_year, _ = CalendarYear.objects.get_or_create(year=notice.year)
         cal_year = CalendarYear.objects.select_for_update().get(pk=notice.year)
         source = "国务院办公厅通知"

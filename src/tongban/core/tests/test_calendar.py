@@ -308,3 +308,23 @@ def test_seed_rejects_years_outside_the_calendar():
         calendar_seed_from_library(years=[1999])
     assert exc.value.code == "calendar.out_of_range"
     assert CalendarYear.objects.count() == 0
+
+
+def test_failed_import_leaves_no_index_built_from_its_rolled_back_rows(official_notices, monkeypatch):
+    from tongban.core import services
+
+    def audit_that_reads_then_fails(**kwargs):
+        assert is_workday(date(2027, 2, 20)) is True  # the uncommitted notice, seen from inside
+        raise RuntimeError("audit store down")
+
+    monkeypatch.setattr(services, "audit_log", audit_that_reads_then_fails)
+    notice = {
+        "year": 2027,
+        "reference": "x",
+        "holidays": [{"name": "春节", "start": "2027-02-06", "end": "2027-02-12"}],
+        "makeup_workdays": ["2027-02-20"],
+    }
+    with pytest.raises(RuntimeError):
+        calendar_import_notice(data=notice, actor=None)
+    assert CalendarYear.objects.filter(year=2027).exists() is False
+    assert is_workday(date(2027, 2, 20)) is False  # Saturday again
