@@ -109,3 +109,11 @@ def test_staff_without_permission_cannot_import_or_seed(client):
     assert client.post(SEED, {"first": 2024, "last": 2024}).status_code == 403
     assert client.get("/admin/core/auditentry/").status_code == 403
     assert CalendarYear.objects.count() == 0
+
+
+def test_grid_in_english(admin_client, official_notices, settings):
+    admin_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the language button
+    response = admin_client.get("/admin/core/calendaryear/2026/calendar/")
+    text = response.content.decode()
+    assert "Working-day calendar 2026" in text
+    assert "Month 10 · 18 working days" in text
