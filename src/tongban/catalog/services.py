@@ -266,6 +266,13 @@ def validate_materials(
             err("rongque", "应为 是/否", "Must be true or false")
         elif rongque and required is False:
             err("rongque", "容缺后补只适用于必需材料", "Only a required material can follow later (容缺)")
+        url = item.get("template_url", "")
+        if isinstance(url, str) and url and not url.startswith(("https://", "http://", "/")):
+            err(
+                "template_url",
+                "表格地址应以 https://、http:// 或 / 开头",
+                "Template URL must start with https://, http:// or /",
+            )
         for text_field, limit in (("template_url", 300), ("notes", 500)):
             value = item.get(text_field, "")
             if not isinstance(value, str) or len(value) > limit:
