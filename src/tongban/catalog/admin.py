@@ -8,9 +8,11 @@ change a guide is the "发布新版本" page, which calls :func:`services.guide_
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -200,7 +202,7 @@ class MatterAdmin(AuditedAdmin):
                     messages.warning(request, exc.message)
                 except ValidationError as exc:
                     for e in exc.details.get("errors", []):
-                        form.add_error(None, f"{e['field']}：{e['message']}")
+                        form.add_error(None, f"{_field_label(e['field'])}：{e['message']}")
                     if not exc.details.get("errors"):
                         form.add_error(None, exc.message)
                 else:
@@ -222,6 +224,21 @@ class MatterAdmin(AuditedAdmin):
             "title": _("发布新版本：%(name)s") % {"name": matter.name},
         }
         return TemplateResponse(request, "admin/catalog/matter/publish.html", context)
+
+
+def _field_label(path: str) -> str:
+    """ "materials[2].count" → "申请材料第 3 项 · 份数"; "promised_days" → its verbose name."""
+    match = re.fullmatch(r"materials\[(\d+)\]\.(\w+)", path)
+    if match:
+        try:
+            label = str(Material._meta.get_field(match[2]).verbose_name)
+        except FieldDoesNotExist:
+            label = match[2]
+        return f"申请材料第 {int(match[1]) + 1} 项 · {label}"
+    try:
+        return str(GuideVersion._meta.get_field(path).verbose_name)
+    except FieldDoesNotExist:
+        return path
 
 
 class MaterialInline(admin.TabularInline):

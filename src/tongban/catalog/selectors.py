@@ -57,7 +57,7 @@ def centers_list() -> QuerySet[Center]:
 
 
 def center_get(code: str) -> Center:
-    center = Center.objects.prefetch_related("zones").filter(code=code).first()
+    center = Center.objects.filter(code=code).first()
     if center is None:
         raise CenterNotFound(details={"code": code})
     return center
@@ -228,6 +228,15 @@ def bundle_search(*, q: str = "", include_inactive: bool = False) -> QuerySet[Bu
                 | Q(description__icontains=word)
             )
         qs = qs.filter(cond)
+    tokens = q.split()
+    if tokens:
+        direct = Q()
+        for word in tokens:
+            direct |= Q(name__icontains=word) | Q(synonyms__icontains=word) | Q(keywords__icontains=word)
+        qs = qs.annotate(
+            rank=Case(When(direct, then=Value(0)), default=Value(1), output_field=IntegerField())
+        )
+        return qs.order_by("rank", "code")
     return qs.order_by("code")
 
 
