@@ -231,12 +231,12 @@ def _field_label(path: str) -> str:
     match = re.fullmatch(r"materials\[(\d+)\]\.(\w+)", path)
     if match:
         try:
-            label = str(Material._meta.get_field(match[2]).verbose_name)
+            label = str(getattr(Material._meta.get_field(match[2]), "verbose_name", match[2]))
         except FieldDoesNotExist:
             label = match[2]
         return f"申请材料第 {int(match[1]) + 1} 项 · {label}"
     try:
-        return str(GuideVersion._meta.get_field(path).verbose_name)
+        return str(getattr(GuideVersion._meta.get_field(path), "verbose_name", path))
     except FieldDoesNotExist:
         return path
 
