@@ -36,8 +36,14 @@ class GuidePublishForm(forms.ModelForm):
         model = GuideVersion
         fields = [f for f in GUIDE_FIELDS if f not in {"steps", "delivery_options"}]
         widgets = {
-            name: forms.Textarea(attrs={"rows": 3})
-            for name in ("legal_basis", "conditions", "applicant_scope", "notes")
+            **{
+                name: forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"})
+                for name in ("legal_basis", "conditions", "applicant_scope", "notes")
+            },
+            **{
+                name: forms.TextInput(attrs={"class": "vTextField", "size": 80})
+                for name in ("fees", "where", "when", "keywords", "synonyms")
+            },
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -63,11 +69,21 @@ class MaterialRowForm(forms.Form):
         label=_("材料名称"), max_length=200, required=False, help_text=_("留空用材料类型名称")
     )
     form = forms.ChoiceField(label=_("形式"), choices=Material.Form.choices, initial=Material.Form.ORIGINAL)
-    count = forms.IntegerField(label=_("份数"), min_value=1, max_value=20, initial=1)
+    count = forms.IntegerField(
+        label=_("份数"),
+        min_value=1,
+        max_value=20,
+        initial=1,
+        widget=forms.NumberInput(attrs={"style": "width:4em"}),
+    )
     required = forms.BooleanField(label=_("必需"), required=False, initial=True)
     rongque = forms.BooleanField(label=_("可容缺后补"), required=False)
-    template_url = forms.CharField(label=_("表格/样表"), max_length=300, required=False)
-    notes = forms.CharField(label=_("说明"), max_length=500, required=False)
+    template_url = forms.CharField(
+        label=_("表格/样表"), max_length=300, required=False, widget=forms.TextInput(attrs={"size": 14})
+    )
+    notes = forms.CharField(
+        label=_("说明"), max_length=500, required=False, widget=forms.TextInput(attrs={"size": 22})
+    )
 
     def item(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
@@ -75,7 +91,16 @@ class MaterialRowForm(forms.Form):
         return data
 
 
-MaterialFormSet = forms.formset_factory(MaterialRowForm, extra=2, can_delete=True, can_order=True)
+class _MaterialBaseFormSet(forms.BaseFormSet):
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "ORDER" in form.fields:
+            form.fields["ORDER"].widget.attrs["style"] = "width:3.5em"
+
+
+MaterialFormSet = forms.formset_factory(
+    MaterialRowForm, formset=_MaterialBaseFormSet, extra=2, can_delete=True, can_order=True
+)
 
 
 def material_initial(version: GuideVersion | None) -> list[dict[str, Any]]:
