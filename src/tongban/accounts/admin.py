@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tongban.accounts import services
+from tongban.accounts.http import client_ip
 from tongban.accounts.models import ApiToken, SmsCode, User
 from tongban.core.audit import audit_log
 from tongban.core.crypto import blind_index
@@ -225,7 +226,7 @@ class UserAdmin(DjangoUserAdmin):
                 user=subject,
                 field=field,
                 reason="admin",
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_ip(request),
             )
         except TongbanError as exc:
             messages.error(request, exc.message)
