@@ -115,9 +115,7 @@ class UserAdmin(DjangoUserAdmin):
         "username",
         "display_name",
         "role",
-        "center",
-        "department",
-        "default_window",
+        "post",
         "masked_phone_col",
         "masked_id_col",
         "two_factor",
@@ -165,6 +163,15 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
     actions = ("reset_totp",)
+
+    @admin.display(description=_("工作岗位"))
+    def post(self, obj: User) -> str:
+        """Center code and window number, or the department: where the person works."""
+        if obj.department_id:
+            return obj.department.short_name or obj.department.name
+        if obj.default_window_id:
+            return f"{obj.center.code if obj.center else ''} {obj.default_window.number}号窗口"
+        return obj.center.code if obj.center else "—"
 
     @admin.display(description=_("手机号"))
     def masked_phone_col(self, obj: User) -> str:

@@ -23,11 +23,11 @@ MEDICAL_INSURANCE_CODES = ("YP-YB",)
 STAFF = [
     # username, role, display name, window number, needs department
     ("admin", Role.ADMIN, "系统管理员", None, False),
-    ("manager", Role.MANAGER, "周敏（中心负责人）", None, False),
-    ("window1", Role.CLERK, "陆晓燕（1号窗口）", 1, False),
-    ("window2", Role.CLERK, "顾俊（2号窗口）", 2, False),
-    ("reviewer", Role.REVIEWER, "沈洁（区医保局审核）", None, True),
-    ("supervisor", Role.SUPERVISOR, "钱志刚（督查）", None, False),
+    ("manager", Role.MANAGER, "周敏", None, False),
+    ("window1", Role.CLERK, "陆晓燕", 1, False),
+    ("window2", Role.CLERK, "顾俊", 2, False),
+    ("reviewer", Role.REVIEWER, "沈洁", None, True),
+    ("supervisor", Role.SUPERVISOR, "钱志刚", None, False),
 ]
 
 RESIDENTS = [
