@@ -167,11 +167,12 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(description=_("工作岗位"))
     def post(self, obj: User) -> str:
         """Center code and window number, or the department: where the person works."""
-        if obj.department_id:
+        center = obj.center.code if obj.center is not None else ""
+        if obj.department is not None:
             return obj.department.short_name or obj.department.name
-        if obj.default_window_id:
-            return f"{obj.center.code if obj.center else ''} {obj.default_window.number}号窗口"
-        return obj.center.code if obj.center else "—"
+        if obj.default_window is not None:
+            return f"{center} {obj.default_window.number}号窗口"
+        return center or "—"
 
     @admin.display(description=_("手机号"))
     def masked_phone_col(self, obj: User) -> str:

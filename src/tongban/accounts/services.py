@@ -666,3 +666,31 @@ def api_token_revoke(*, actor: User, token: ApiToken) -> None:
 def staff_sign_in_record(*, user: User, method: str, ip: str | None = None) -> None:
     """Audit a completed staff sign-in (after every required factor)."""
     audit_log(actor=user, action="accounts.login", obj=user, data={"method": method}, ip=ip)
+
+
+SIGN_IN_RECORD_RETENTION_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Purged:
+    sms_codes: int
+    api_tokens: int
+
+
+def sign_in_records_purge() -> Purged:
+    """Delete SMS-code rows and dead API tokens older than the retention period (the audit log keeps the events).
+
+    Idempotent; run hourly. Rows younger than an hour are never touched (they are the rate-limit ledger).
+    """
+    days = max(1, _limit("SIGN_IN_RECORD_RETENTION_DAYS", SIGN_IN_RECORD_RETENTION_DAYS))
+    cutoff = timezone.now() - timedelta(days=days)
+    with transaction.atomic():
+        codes, _ = SmsCode.objects.filter(created_at__lt=cutoff).delete()
+        expired = ApiToken.objects.filter(expires_at__lt=cutoff)
+        revoked = ApiToken.objects.filter(revoked_at__lt=cutoff)
+        tokens, _ = (expired | revoked).delete()
+        if codes or tokens:
+            audit_log(
+                action="accounts.sign_in_records.purge", data={"sms_codes": codes, "api_tokens": tokens}
+            )
+    return Purged(sms_codes=codes, api_tokens=tokens)
