@@ -39,6 +39,7 @@ PENDING_SECONDS = 300
 SMS_KEY = "tb_sms_login"
 REG_KEY = "tb_enterprise_registration"
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+RESIDENT_AREAS = ("/portal/", "/kiosk/")
 
 
 def _session_put(request: HttpRequest, key: str, data: dict[str, Any]) -> None:
@@ -129,6 +130,9 @@ def staff_login(request: HttpRequest) -> HttpResponse:
             return redirect(next_url)
         step = "accounts:login-otp" if services.user_has_totp(user) else "accounts:otp-setup"
         return redirect(_with_next(step, next_url))
+    if request.method == "GET" and next_url.startswith(RESIDENT_AREAS):
+        # settings.LOGIN_URL is this page; a resident sent here by @login_required goes to the SMS sign-in.
+        return redirect(_with_next("accounts:resident-login", next_url))
     form = StaffLoginForm(request.POST or None)
     context: dict[str, Any] = {
         "form": form,
