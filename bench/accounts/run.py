@@ -73,7 +73,11 @@ def main() -> None:
 
     password = "bench-password-long-enough"
     clerk = services.user_create_staff(
-        actor=None, username=f"bench{os.getpid()}", role=Role.SUPERVISOR, display_name="bench", password=password
+        actor=None,
+        username=f"bench{os.getpid()}",
+        role=Role.SUPERVISOR,
+        display_name="bench",
+        password=password,
     )
     issued = services.api_token_issue(username=clerk.username, password=password)
     factory = APIRequestFactory()
