@@ -261,3 +261,34 @@ def test_model_field_validators():
         credit_code_validator("91110000600037341M")
     with pytest.raises(DjangoValidationError):
         mobile_validator("1234")
+
+
+def test_province_level_region_code_is_not_a_resident_region():
+    with pytest.raises(ValidationError) as exc:
+        validate_resident_id(with_check_digit("31000019510307001"))
+    assert exc.value.code == "identity.id_region"
+
+
+def test_template_filters(db):
+    from django.template import Context, Template
+
+    from tongban.core.tests.fixtures import load_calendar
+
+    load_calendar()
+    template = Template(
+        "{% load tongban_core %}{{ i|mask_id }} {{ p|mask_phone }} {{ n|mask_name }} "
+        "[{{ d1|provisional_mark }}] [{{ d2|provisional_mark }}] [{{ d3|provisional_mark }}] [{{ none|provisional_mark }}]"
+    )
+    context = Context(
+        {
+            "i": SAMPLE_X,
+            "p": "13812345678",
+            "n": "张三明",
+            "d1": date(2026, 5, 6),
+            "d2": date(2027, 5, 6),
+            "d3": date(2200, 1, 1),
+        }
+    )
+    with translation.override("zh-hans"):
+        out = template.render(context)
+    assert out == "110105********002X 138****5678 张*明 [] [（暂定）] [（暂定）] []"
