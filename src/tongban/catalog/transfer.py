@@ -59,10 +59,12 @@ from .services import (
     GUIDE_DEFAULTS,
     MATERIAL_FIELDS,
     FieldError,
+    GuideDraft,
     current_guide,
     errors_details,
     guide_fields_of,
     guide_publish,
+    guides_publish_bulk,
     materials_of,
     normalise_materials,
     validate_guide_fields,
@@ -575,6 +577,7 @@ def _apply(data: Mapping[str, Any], report: ImportReport, *, actor: Any, note: s
         )
     }
     types = {t.code: t for t in MaterialType.objects.all()} if matter_recs else {}
+    drafts: list[GuideDraft] = []
     for rec in matter_recs:
         values = _pick(rec, MATTER_SPEC, Matter, ("code",))
         values["department_id"] = departments[rec["department"]].pk
@@ -585,7 +588,11 @@ def _apply(data: Mapping[str, Any], report: ImportReport, *, actor: Any, note: s
         current = {d.pk for d in known.review_departments.all()} if known is not None else set()
         if _set_m2m(matter.review_departments, reviewers, current):
             _mark_updated(report, "matters", status)
-        _import_guide(report, matter, rec["guide"], actor=actor, note=note, types=types)
+        draft = _guide_draft(report, matter, rec["guide"], types=types)
+        if draft is not None:
+            drafts.append(draft)
+    for version in guides_publish_bulk(drafts=drafts, actor=actor, note=note):
+        report.published.append((version.matter.code, version.version))
     matters = {m.code: m for m in Matter.objects.all()} if data.get("centers") or data.get("bundles") else {}
     for rec in data.get("centers") or []:
         center, status = _upsert(
@@ -632,16 +639,10 @@ def _apply(data: Mapping[str, Any], report: ImportReport, *, actor: Any, note: s
         _upsert(report, "synonyms", Synonym, {"term": rec["term"]}, {"expansions": rec["expansions"]})
 
 
-def _import_guide(
-    report: ImportReport,
-    matter: Matter,
-    guide: Mapping[str, Any],
-    *,
-    actor: Any,
-    note: str,
-    types: Mapping[str, MaterialType],
-) -> None:
-    """Publish a new version when the file's guide differs from the current one (loaded by the caller)."""
+def _guide_draft(
+    report: ImportReport, matter: Matter, guide: Mapping[str, Any], *, types: Mapping[str, MaterialType]
+) -> GuideDraft | None:
+    """The guide to publish for ``matter``, or None when it equals the current one (loaded by the caller)."""
     fields = {**GUIDE_DEFAULTS, **{k: v for k, v in guide.items() if k != "materials"}}
     materials = list(guide.get("materials") or [])
     current = matter.current_version
@@ -651,9 +652,8 @@ def _import_guide(
         and materials_of(current) == normalise_materials(materials, types)
     ):
         report.unchanged["guides"] += 1
-        return
-    version = guide_publish(matter=matter, actor=actor, changes=fields, materials=materials, note=note)
-    report.published.append((matter.code, version.version))
+        return None
+    return GuideDraft(matter=matter, fields=fields, materials=materials)
 
 
 # --- export --------------------------------------------------------------------------------------------
