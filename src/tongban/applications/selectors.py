@@ -242,17 +242,21 @@ def deadline_colour(*, application: Application, today: date | None = None) -> D
     return application_deadline_ex(application=application, today=today).colour
 
 
-def application_deadline_ex(*, application: Application, today: date | None = None) -> Deadline:
+def application_deadline_ex(
+    *, application: Application, today: date | None = None, ongoing_days: int | None = None
+) -> Deadline:
     """Promised limit in working days from acceptance, minus suspensions, plus extensions.
 
     Green until 80 % of the allowed working days have elapsed, then yellow; red when
     today is past the due date. No colour before acceptance or after the decision.
+    ``ongoing_days`` (days of a suspension still running) is looked up unless given;
+    lists pass 0 to stay at one query.
     """
     today = today or timezone.localdate()
     if application.accepted_at is None or application.promised_days is None:
         return Deadline(None, DeadlineColour.NONE, False, 0, 0)
     start = timezone.localdate(application.accepted_at)
-    ongoing = _ongoing_suspension_days(application, today)
+    ongoing = _ongoing_suspension_days(application, today) if ongoing_days is None else ongoing_days
     allowed = application.promised_days + application.extension_days
     result = add_workdays_ex(start, allowed + application.suspended_days + ongoing)
     elapsed = max(workdays_between(start, min(today, result.date)) - application.suspended_days - ongoing, 0)
@@ -321,3 +325,48 @@ def application_progress(*, number: str, id_last4: str) -> Progress:
         provisional=provisional,
         steps=steps,
     )
+
+
+# --- intake: find a matter or a bundle by name or colloquial words ------------------------------
+
+
+@dataclass(frozen=True)
+class IntakeOption:
+    kind: str  # "m" matter, "b" bundle
+    code: str
+    name: str
+    detail: str
+
+
+def intake_search(*, q: str, limit: int = 15) -> list[IntakeOption]:
+    """Active matters and bundles whose name, keywords or colloquial synonyms contain the words of ``q``
+    (catalog ``Synonym`` rows expand 病历本 → 门急诊就医记录册)."""
+    from tongban.catalog.models import Bundle, Matter, Synonym
+
+    q = q.strip()
+    if not q:
+        return []
+    terms = {q}
+    for syn in Synonym.objects.filter(term__in=[q, *q.split()]):
+        terms.update(syn.expansions.split())
+    mq = Q()
+    bq = Q()
+    for t in terms:
+        mq |= (
+            Q(name__icontains=t)
+            | Q(code__iexact=t)
+            | Q(current_version__keywords__icontains=t)
+            | Q(current_version__synonyms__icontains=t)
+        )
+        bq |= Q(name__icontains=t) | Q(keywords__icontains=t) | Q(synonyms__icontains=t) | Q(code__iexact=t)
+    bundles = [
+        IntakeOption("b", b.code, b.name, "一件事")
+        for b in Bundle.objects.filter(bq, active=True).order_by("code")[:limit]
+    ]
+    matters = [
+        IntakeOption("m", m.code, m.name, m.department.name)
+        for m in Matter.objects.filter(mq, active=True, current_version__isnull=False)
+        .select_related("department")
+        .order_by("code")[:limit]
+    ]
+    return (bundles + matters)[:limit]
