@@ -134,6 +134,7 @@ def load(stdout: Any) -> None:
                     application=app, actor=clerk, outcome="approved", reason="符合申领条件"
                 )
                 services.application_mark_ready_for_delivery(application=app, actor=clerk, method="cabinet")
+        app.refresh_from_db()
         stdout.write(f"  居住证 {app.number} for 张建国: {app.get_status_display()}")
 
     # 3. Some others, for the lists and the board.

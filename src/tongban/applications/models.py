@@ -217,6 +217,14 @@ class Application(models.Model):
         return self.number
 
 
+FORM_CHOICES = [
+    ("original", _("原件")),
+    ("copy", _("复印件")),
+    ("both", _("原件及复印件")),
+    ("electronic", _("电子材料")),
+]
+
+
 class ApplicationMaterial(models.Model):
     """One row of the material checklist (copied from the guide version at intake)."""
 
@@ -234,12 +242,12 @@ class ApplicationMaterial(models.Model):
     )
     material_type = models.ForeignKey("catalog.MaterialType", on_delete=models.PROTECT, related_name="+")
     name = models.CharField(_("材料名称"), max_length=200)
-    form = models.CharField(_("要求形式"), max_length=12)
+    form = models.CharField(_("要求形式"), max_length=12, choices=FORM_CHOICES)
     count = models.PositiveSmallIntegerField(_("要求份数"), default=1)
     required = models.BooleanField(_("必需"), default=True)
     rongque = models.BooleanField(_("可容缺后补"), default=False)
     state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
-    received_form = models.CharField(_("收取形式"), max_length=12, blank=True)
+    received_form = models.CharField(_("收取形式"), max_length=12, blank=True, choices=FORM_CHOICES)
     received_count = models.PositiveSmallIntegerField(_("收取份数"), default=0)
     problem = models.CharField(_("问题说明"), max_length=300, blank=True)
     received_at = models.DateTimeField(_("收取时间"), null=True, blank=True)

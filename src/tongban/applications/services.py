@@ -604,6 +604,46 @@ def application_refuse(
     return app
 
 
+# --- bundle cases: one intake, every part at once ------------------------------------------
+
+
+def _bundle_parts(bundle_case: BundleCase, states: Sequence[str]) -> list[Application]:
+    return list(
+        Application.objects.filter(bundle_case=bundle_case, status__in=list(states)).order_by("number")
+    )
+
+
+def bundle_case_accept(*, bundle_case: BundleCase, actor: User) -> list[Application]:
+    """Accept every open part of a bundle case, all or nothing (one missing material anywhere → none)."""
+    with transaction.atomic():
+        parts = _bundle_parts(bundle_case, [Status.DRAFT, Status.SUBMITTED])
+        if not parts:
+            raise ApplicationInvalidTransition()
+        return [application_accept(application=p, actor=actor) for p in parts]
+
+
+def bundle_case_request_supplement(
+    *, bundle_case: BundleCase, actor: User, note: str = ""
+) -> list[SupplementNotice]:
+    """One-time notice for each part that lacks something (shared materials appear on each part's notice)."""
+    with transaction.atomic():
+        parts = _bundle_parts(bundle_case, [Status.DRAFT, Status.SUBMITTED])
+        lacking = [p for p in parts if _missing_required(p)]
+        if not lacking:
+            raise InvalidInput("没有需要补正的材料", "Nothing to supplement")
+        return [
+            application_request_supplement(application=p, actor=actor, items=[], note=note) for p in lacking
+        ]
+
+
+def bundle_case_supplement_received(*, bundle_case: BundleCase, actor: User) -> list[Application]:
+    with transaction.atomic():
+        parts = _bundle_parts(bundle_case, [Status.SUPPLEMENT_REQUESTED])
+        if not parts:
+            raise ApplicationInvalidTransition()
+        return [application_supplement_received(application=p, actor=actor) for p in parts]
+
+
 # --- review and decision ------------------------------------------------------
 
 

@@ -264,12 +264,19 @@ def act(request: HttpRequest, number: str) -> HttpResponse:
                     application=app, actor=user, ticks=ticks, expected_version=version
                 )
                 version = None  # the tick bumped it; we hold no stale copy from here on
-        if action == "accept":
+        case = app.bundle_case
+        if action == "accept" and case is not None:
+            services.bundle_case_accept(bundle_case=case, actor=user)
+        elif action == "accept":
             services.application_accept(application=app, actor=user, expected_version=version)
+        elif action == "supplement" and case is not None:
+            services.bundle_case_request_supplement(bundle_case=case, actor=user, note=post.get("note", ""))
         elif action == "supplement":
             services.application_request_supplement(
                 application=app, actor=user, items=[], note=post.get("note", ""), expected_version=version
             )
+        elif action == "supplement_received" and case is not None:
+            services.bundle_case_supplement_received(bundle_case=case, actor=user)
         elif action == "supplement_received":
             services.application_supplement_received(application=app, actor=user, expected_version=version)
         elif action == "refuse":

@@ -391,3 +391,22 @@ def test_register_applicant_validates_the_id_number(clerk):
     again = s.applicant_find_or_register(actor=clerk, id_number=valid_id().lower(), name="")
     assert user.pk == again.pk
     assert user.role == "resident"
+
+
+def test_bundle_accept_is_all_or_nothing(clerk):
+    m1, m2 = MatterFactory(guide__materials=1), MatterFactory(guide__materials=1)
+    bundle = BundleFactory(matters=[m1, m2])
+    parts = s.application_create(
+        actor=clerk, applicant=resident(), center=clerk.center, channel=Channel.WINDOW, bundle=bundle
+    )
+    first_type = parts[0].materials.get().material_type_id
+    s.application_tick_materials(
+        application=parts[0], actor=clerk, ticks=[s.MaterialTick(material_type_id=first_type)]
+    )
+    with pytest.raises(MaterialMissing):
+        s.bundle_case_accept(bundle_case=parts[0].bundle_case, actor=clerk)
+    assert set(
+        Application.objects.filter(bundle_case=parts[0].bundle_case).values_list("status", flat=True)
+    ) == {"draft"}
+    notices = s.bundle_case_request_supplement(bundle_case=parts[0].bundle_case, actor=clerk)
+    assert [n.application_id for n in notices] == [parts[1].pk]
