@@ -211,6 +211,11 @@ class Application(models.Model):
             models.Index(fields=["status", "due_date"], name="app_status_due"),
             models.Index(fields=["center", "-created_at"], name="app_center_created"),
             models.Index(fields=["department", "-created_at"], name="app_dept_created"),
+            # prefix search (LIKE 'x%') on PostgreSQL whatever the collation; plain b-trees elsewhere
+            models.Index(fields=["number"], opclasses=["varchar_pattern_ops"], name="app_number_prefix"),
+            models.Index(
+                fields=["applicant_name"], opclasses=["varchar_pattern_ops"], name="app_name_prefix"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -331,6 +336,8 @@ class Review(models.Model):
     )
     answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
     late = models.BooleanField(_("超期答复"), default=False)
+    # Copy of application.created_at so a department's case list is one ordered index scan.
+    case_created_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("部门审查意见")
@@ -339,7 +346,10 @@ class Review(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["application", "department"], name="review_unique_app_dept")
         ]
-        indexes = [models.Index(fields=["department", "answered_at", "due_date"], name="review_dept_open")]
+        indexes = [
+            models.Index(fields=["department", "answered_at", "due_date"], name="review_dept_open"),
+            models.Index(fields=["department", "-case_created_at"], name="review_dept_case_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.application_id}/{self.department_id}: {self.opinion or '-'}"

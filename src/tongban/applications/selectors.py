@@ -149,10 +149,7 @@ def applications_list(
     if status:
         qs = qs.filter(status=status)
     if q:
-        q = q.strip()
-        qs = qs.filter(
-            Q(number__startswith=q) | Q(applicant_name__startswith=q) | Q(matter__name__contains=q)
-        )
+        qs = qs.filter(_search(q.strip()))
     if colour:
         today = today or timezone.localdate()
         qs = qs.filter(status__in=CLOCK_RUNNING)
@@ -161,6 +158,46 @@ def applications_list(
         elif colour == DeadlineColour.YELLOW:
             qs = qs.filter(due_date__gte=today, warning_level=DeadlineColour.YELLOW)
     return qs.order_by("-created_at", "-id")
+
+
+def applications_page(
+    *,
+    user: User,
+    status: str | None = None,
+    q: str | None = None,
+    colour: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> list[Application]:
+    """One page of :func:`applications_list`. A department reviewer's unfiltered list — its own
+    matters plus the cases routed to it for review — is a merge of two ordered index scans instead
+    of one ``OR EXISTS`` over the whole table (see bench/applications)."""
+    if user.role == Role.REVIEWER and user.department_id and not (status or q or colour):
+        n = offset + limit
+        own = Application.objects.filter(department_id=user.department_id).order_by("-created_at", "-id")
+        routed = Review.objects.filter(
+            department_id=user.department_id, case_created_at__isnull=False
+        ).order_by("-case_created_at", "-application_id")
+        keys = {(pk, at) for pk, at in own.values_list("id", "created_at")[:n]}
+        keys |= {(pk, at) for pk, at in routed.values_list("application_id", "case_created_at")[:n] if at}
+        ids = [pk for pk, _ in sorted(keys, key=lambda k: (k[1], k[0]), reverse=True)[offset:n]]
+        rows = {
+            a.pk: a
+            for a in Application.objects.filter(pk__in=ids).select_related("matter", "center", "department")
+        }
+        return [rows[pk] for pk in ids if pk in rows]
+    return list(applications_list(user=user, status=status, q=q, colour=colour)[offset : offset + limit])
+
+
+def _search(q: str) -> Q:
+    """A receipt number (prefix, e.g. "YP-CBXC-20261126") when the text is ASCII; otherwise the
+    applicant's name (prefix) or a matter whose name contains it. Each branch has its index."""
+    if q.isascii():
+        return Q(number__startswith=q.upper())
+    from tongban.catalog.models import Matter
+
+    matter_ids = list(Matter.objects.filter(name__contains=q).values_list("id", flat=True)[:50])
+    return Q(applicant_name__startswith=q) | Q(matter_id__in=matter_ids)
 
 
 def review_inbox(*, user: User, include_answered: bool = False) -> QuerySet[Review]:

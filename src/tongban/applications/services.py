@@ -62,7 +62,6 @@ from tongban.core.crypto import blind_index
 
 CENTER_STAFF = frozenset({Role.CLERK, Role.MANAGER, Role.ADMIN})
 MAX_EXTENSION_DAYS = 30
-DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 ALLOWED_UPLOAD_TYPES = {
     "application/pdf": ".pdf",
@@ -458,6 +457,7 @@ def application_accept(
                         department=d,
                         requested_at=now,
                         due_date=add_workdays(today, d.review_days),
+                        case_created_at=app.created_at,
                     )
                     for d in departments
                 ]
@@ -1022,7 +1022,7 @@ def _store_attachment(
     review: Review | None = None,
 ) -> Attachment:
     size = upload.size or 0
-    limit = getattr(settings, "APPLICATIONS_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)
+    limit = settings.UPLOAD_MAX_BYTES
     if size > limit:
         raise AttachmentRejected(
             f"文件超过大小限制（{limit // (1024 * 1024)} MB）",
@@ -1032,7 +1032,8 @@ def _store_attachment(
     data = upload.read()
     content_type = next((ct for ct, magic in _MAGIC.items() if data.startswith(magic)), None)
     declared = upload.content_type or mimetypes.guess_type(upload.name or "")[0]
-    if content_type is None or (declared and declared != content_type):
+    allowed = set(settings.UPLOAD_ALLOWED_TYPES)
+    if content_type is None or content_type not in allowed or (declared and declared != content_type):
         raise AttachmentRejected(
             "只接受PDF、JPEG、PNG文件",
             "Only PDF, JPEG and PNG files are accepted",

@@ -25,7 +25,7 @@ from tongban.applications.models import Application, ApplicationMaterial, Extens
 from tongban.applications.pdf import RENDERERS, render_receipt_pdf
 from tongban.applications.selectors import (
     application_progress,
-    applications_list,
+    applications_page,
     applications_visible_to,
     review_inbox,
 )
@@ -92,13 +92,14 @@ class ApplicationListCreateView(APIView):
             offset = max(int(request.query_params.get("offset", 0)), 0)
         except ValueError as exc:
             raise InvalidInput(details={"limit/offset": "integer"}) from exc
-        qs = applications_list(
+        rows = applications_page(
             user=_user(request),
             status=request.query_params.get("status") or None,
             q=request.query_params.get("q") or None,
             colour=request.query_params.get("colour") or None,
+            limit=limit,
+            offset=offset,
         )
-        rows = list(qs[offset : offset + limit])
         return Response(s.ApplicationListOut(rows, many=True).data)
 
     @extend_schema(

@@ -106,7 +106,7 @@ def test_bad_inputs_are_precise_4xx_and_change_nothing(clerk):
 
 
 def test_upload_limits(clerk, settings):
-    settings.APPLICATIONS_MAX_UPLOAD_BYTES = 1024
+    settings.UPLOAD_MAX_BYTES = 1024
     app = draft(clerk=clerk)
     c = client_for(clerk)
     big = SimpleUploadedFile("scan.pdf", b"%PDF-1.4 " + b"x" * 2000, content_type="application/pdf")
