@@ -991,7 +991,11 @@ def applications_check_deadlines(*, today: date | None = None) -> DeadlineRun:
     for app_id in open_cases.values_list("pk", flat=True).iterator():
         run.checked += 1
         with transaction.atomic():
-            app = Application.objects.select_for_update().select_related("handler", "center").get(pk=app_id)
+            app = (
+                Application.objects.select_for_update(of=("self",))
+                .select_related("handler", "center")
+                .get(pk=app_id)
+            )
             colour = deadline_colour(application=app, today=today)
             if colour.value not in (DeadlineColour.YELLOW, DeadlineColour.RED):
                 continue
@@ -1028,6 +1032,7 @@ def _store_attachment(
             f"文件超过大小限制（{limit // (1024 * 1024)} MB）",
             f"File larger than the limit ({limit // (1024 * 1024)} MB)",
             code="application.attachment_too_large",
+            status_code=413,
         )
     data = upload.read()
     content_type = next((ct for ct, magic in _MAGIC.items() if data.startswith(magic)), None)
@@ -1038,6 +1043,7 @@ def _store_attachment(
             "只接受PDF、JPEG、PNG文件",
             "Only PDF, JPEG and PNG files are accepted",
             code="application.attachment_type",
+            status_code=415,
             details={"content_type": declared or ""},
         )
     digest = hashlib.sha256(data).hexdigest()

@@ -111,14 +111,16 @@ def test_upload_limits(clerk, settings):
     c = client_for(clerk)
     big = SimpleUploadedFile("scan.pdf", b"%PDF-1.4 " + b"x" * 2000, content_type="application/pdf")
     r = c.post(url(app.number, "attachments"), {"file": big}, format="multipart")
-    assert r.status_code == 400 and r.json()["error"]["code"] == "application.attachment_too_large"
+    assert r.status_code == 413 and r.json()["error"]["code"] == "application.attachment_too_large"
     exe = SimpleUploadedFile("scan.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
     r = c.post(url(app.number, "attachments"), {"file": exe}, format="multipart")
-    assert r.status_code == 400 and r.json()["error"]["code"] == "application.attachment_type"
+    assert r.status_code == 415 and r.json()["error"]["code"] == "application.attachment_type"
     ok = SimpleUploadedFile("scan.png", b"\x89PNG\r\n\x1a\n" + b"0" * 100, content_type="image/png")
     r = c.post(url(app.number, "attachments"), {"file": ok}, format="multipart")
     assert r.status_code == 201 and r.json()["content_type"] == "image/png"
     assert app.attachments.count() == 1
+    app.refresh_from_db()
+    assert app.version == 1  # rejected uploads left nothing behind
 
 
 ACTIONS = [
