@@ -31,7 +31,7 @@ from tongban.queueing.errors import (
     WindowPaused,
     WindowStaffedByOther,
 )
-from tongban.queueing.models import CallEvent, Queue, Ticket, WindowSession
+from tongban.queueing.models import CallEvent, Queue, Ticket, TicketApplication, WindowSession
 from tongban.queueing.rules import settings_for
 
 STAFF_AT_WINDOW = {Role.CLERK, Role.MANAGER, Role.ADMIN}
@@ -495,12 +495,48 @@ def ticket_finish(
 
 
 def _link_applications(ticket: Ticket, application_ids: list[int], now: datetime) -> list[int]:
-    """Record which applications were handled for the ticket (see ``ticket_link_application``)."""
+    """Record which applications were handled for the ticket (same center only)."""
+    from tongban.applications.models import Application
+
     if not application_ids:
         return []
-    raise ValidationError(
-        "办件关联暂未开放", "Linking applications is not available yet", code="queue.applications_unavailable"
+    wanted = sorted(set(application_ids))
+    found = list(
+        Application.objects.filter(pk__in=wanted, center_id=ticket.center_id).values_list("pk", flat=True)
     )
+    missing = sorted(set(wanted) - set(found))
+    if missing:
+        raise ValidationError(
+            "办件不存在或不属于本中心",
+            "Unknown application or not of this center",
+            code="queue.application_unknown",
+            details={"applications": missing},
+        )
+    already = set(TicketApplication.objects.filter(ticket=ticket).values_list("application_id", flat=True))
+    TicketApplication.objects.bulk_create(
+        [
+            TicketApplication(ticket=ticket, application_id=pk, linked_at=now)
+            for pk in found
+            if pk not in already
+        ]
+    )
+    return sorted(found)
+
+
+def ticket_link_application(
+    *, ticket_id: int, application_id: int, actor: User, now: datetime | None = None
+) -> None:
+    """The workbench links a case it just created to the ticket being served (idempotent)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ticket = _lock_ticket(ticket_id)
+        _check_ticket_actor(ticket, actor)
+        if ticket.state not in (*ACTIVE_STATES, Ticket.State.FINISHED):
+            raise TicketStateError()
+        linked = _link_applications(ticket, [application_id], now)
+        audit_log(
+            actor=actor, action="queueing.ticket.link_application", obj=ticket, data={"applications": linked}
+        )
 
 
 # --- live updates ----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Avg, DurationField, ExpressionWrapper, F, Q
 from django.utils import timezone
 
-from tongban.catalog.models import Bundle, Center, Matter
+from tongban.catalog.models import Bundle, BundleItem, Center, Matter
 from tongban.core.audit import audit_log
 from tongban.queueing import live
 from tongban.queueing.errors import (
@@ -164,8 +164,15 @@ def ticket_issue(
                 bundle_obj = Bundle.objects.filter(code=bundle, active=True).first()
                 if bundle_obj is None:
                     raise QueueNotFound("一件事不存在", "Unknown bundle")
-                first = bundle_obj.matters.order_by("bundleitem__order").first()
-                target = _queue_for_matter(center, first) if first else _default_queue(center) or _raise()
+                item = (
+                    BundleItem.objects.filter(bundle=bundle_obj)
+                    .select_related("matter")
+                    .order_by("order")
+                    .first()
+                )
+                target = (
+                    _queue_for_matter(center, item.matter) if item else _default_queue(center) or _raise()
+                )
             if reason and target.kind == Queue.Kind.NORMAL:
                 target = _default_queue(center, Queue.Kind.PRIORITY) or target
         seq = _next_seq(target, today)
@@ -222,9 +229,10 @@ def tickets_ahead(ticket: Ticket, *, rules: QueueSettings | None = None, now: da
     ).exclude(pk=ticket.pk)
     priority_class = (Q(queued_at__lte=now) & ~Q(priority_reason="")) | Q(queued_at__lte=boost)
     in_priority = (ticket.priority_reason and ticket.queued_at <= now) or ticket.queued_at <= boost
+    earlier = Q(queued_at__lt=ticket.queued_at) | Q(queued_at=ticket.queued_at, pk__lt=ticket.pk)
     if in_priority:
-        return waiting.filter(priority_class, queued_at__lt=ticket.queued_at).count()
-    return waiting.filter(priority_class | Q(queued_at__lt=ticket.queued_at)).count()
+        return waiting.filter(priority_class & earlier).count()
+    return waiting.filter(priority_class | earlier).count()
 
 
 _estimate_cache: dict[int, tuple[float, float, int]] = {}
