@@ -236,7 +236,7 @@ def appointment_book(
 
 def _lock_appointment(appointment_id: int) -> Appointment:
     found = (
-        Appointment.objects.select_for_update()
+        Appointment.objects.select_for_update(of=("self",))
         .select_related("slot__center")
         .filter(pk=appointment_id)
         .first()
@@ -307,7 +307,7 @@ def claim_for_check_in(
 ) -> Appointment:
     """Lock and check in today's appointment found by code or ID number (called by ``ticket_issue``,
     inside its transaction)."""
-    qs = Appointment.objects.select_for_update().select_related("slot__queue", "matter")
+    qs = Appointment.objects.select_for_update(of=("self",)).select_related("slot__queue", "matter")
     qs = qs.filter(slot__center=center)
     if code:
         qs = qs.filter(code=code.strip().upper())

@@ -238,7 +238,7 @@ def ticket_call_next(*, window: Window, clerk: User, now: datetime | None = None
 
 def _lock_ticket(ticket_id: int) -> Ticket:
     found = (
-        Ticket.objects.select_for_update()
+        Ticket.objects.select_for_update(of=("self",))
         .select_related("called_window", "queue")
         .filter(pk=ticket_id)
         .first()
