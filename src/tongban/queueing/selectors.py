@@ -23,7 +23,13 @@ from tongban.queueing.models import (
 
 
 def center_by_code(code: str) -> Center | None:
-    return Center.objects.filter(code=code).first()
+    """Cached per process for ``CONFIG_TTL_SECONDS`` (the ticket machine and display look it up on every
+    request); a center that does not exist is not cached."""
+    from tongban.queueing.rules import config_cache
+
+    return config_cache.get(
+        ("center", code), lambda: Center.objects.filter(code=code).first(), cache_none=False
+    )
 
 
 def queues_for_center(center: Center) -> list[Queue]:

@@ -18,14 +18,16 @@ def notify_ahead(center_id: int) -> int:
     from tongban.queueing.rules import settings_for
     from tongban.queueing.services.tickets import tickets_ahead
 
-    center = Center.objects.filter(pk=center_id).first()
-    if center is None:
+    watching = list(
+        Ticket.objects.filter(
+            center_id=center_id, day=timezone.localdate(), state=Ticket.State.WAITING, notify_sent_at=None
+        ).exclude(notify_phone="")
+    )
+    if not watching:  # the usual case after a call: one query
         return 0
+    center = Center.objects.get(pk=center_id)
     rules = settings_for(center)
     sent = 0
-    watching = Ticket.objects.filter(
-        center=center, day=timezone.localdate(), state=Ticket.State.WAITING, notify_sent_at=None
-    ).exclude(notify_phone="")
     for ticket in watching:
         ahead = tickets_ahead(ticket, rules=rules)
         if ahead > rules.sms_ahead:

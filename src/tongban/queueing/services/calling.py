@@ -32,7 +32,7 @@ from tongban.queueing.errors import (
     WindowStaffedByOther,
 )
 from tongban.queueing.models import CallEvent, Queue, Ticket, TicketApplication, WindowSession
-from tongban.queueing.rules import settings_for
+from tongban.queueing.rules import config_cache, settings_for
 
 STAFF_AT_WINDOW = {Role.CLERK, Role.MANAGER, Role.ADMIN}
 SUPERVISING = {Role.MANAGER, Role.ADMIN}
@@ -146,10 +146,13 @@ def _staffing_session(window: Window, clerk: User, *, open_if_needed: bool) -> W
 
 
 def _queue_ids_for(window: Window) -> list[int]:
-    queues = Queue.objects.filter(center_id=window.center_id, active=True)
-    if window.kind != Window.Kind.COMPREHENSIVE:
-        queues = queues.filter(windows=window)
-    return list(queues.values_list("pk", flat=True))
+    def load() -> list[int]:
+        queues = Queue.objects.filter(center_id=window.center_id, active=True)
+        if window.kind != Window.Kind.COMPREHENSIVE:
+            queues = queues.filter(windows=window)
+        return list(queues.values_list("pk", flat=True))
+
+    return config_cache.get(("window-queues", window.pk, window.kind), load)
 
 
 def _lock_first(qs: Any) -> Ticket | None:

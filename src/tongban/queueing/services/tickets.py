@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Avg, DurationField, ExpressionWrapper, F, Q
 from django.utils import timezone
 
@@ -31,7 +31,7 @@ from tongban.queueing.models import (
     Ticket,
     WindowSession,
 )
-from tongban.queueing.rules import age_on, enabled_reasons, hall_status, settings_for
+from tongban.queueing.rules import age_on, config_cache, enabled_reasons, hall_status, settings_for
 
 
 @dataclass(frozen=True)
@@ -45,22 +45,96 @@ def format_number(prefix: str, seq: int) -> str:
     return f"{prefix}{seq:03d}"
 
 
+_NEXT_SEQ_SQL = "UPDATE queueing_dailycounter SET last_seq = last_seq + 1 WHERE queue_id = %s AND day = %s RETURNING last_seq"
+
+
 def _next_seq(queue: Queue, day: date) -> int:
-    """Lock the day's counter row and take the next number (gapless: same transaction as the insert)."""
-    updated = DailyCounter.objects.filter(queue=queue, day=day).update(last_seq=F("last_seq") + 1)
-    if not updated:
-        try:
-            with transaction.atomic():
-                DailyCounter.objects.create(queue=queue, day=day, last_seq=1)
-            return 1
-        except IntegrityError:
-            # another transaction created the row first; its row lock now orders us after it
-            DailyCounter.objects.filter(queue=queue, day=day).update(last_seq=F("last_seq") + 1)
-    return DailyCounter.objects.filter(queue=queue, day=day).values_list("last_seq", flat=True).get()
+    """Lock the day's counter row and take the next number (gapless: same transaction as the insert).
+    One round trip: ``UPDATE … RETURNING`` (PostgreSQL, SQLite ≥ 3.35)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_NEXT_SEQ_SQL, [queue.pk, day])
+        row = cursor.fetchone()
+        if row is not None:
+            return int(row[0])
+    try:
+        with transaction.atomic():
+            DailyCounter.objects.create(queue=queue, day=day, last_seq=1)
+        return 1
+    except IntegrityError:
+        # another transaction created the row first; its row lock now orders us after it
+        with connection.cursor() as cursor:
+            cursor.execute(_NEXT_SEQ_SQL, [queue.pk, day])
+            return int(cursor.fetchone()[0])
+
+
+_INSERT_FIELDS = (
+    "center",
+    "queue",
+    "day",
+    "state",
+    "priority_reason",
+    "matter",
+    "bundle",
+    "appointment",
+    "target_window",
+    "queued_at",
+    "issued_at",
+    "call_count",
+    "notify_phone",
+)
+
+
+_NUMBERED_INSERT_SQL = (
+    "WITH c AS (UPDATE queueing_dailycounter SET last_seq = last_seq + 1"
+    " WHERE queue_id = %s AND day = %s RETURNING last_seq)"
+    " INSERT INTO queueing_ticket ({columns}, seq, number)"
+    " SELECT {placeholders}, c.last_seq,"
+    " %s || CASE WHEN c.last_seq < 1000 THEN lpad(c.last_seq::text, 3, '0') ELSE c.last_seq::text END"
+    " FROM c RETURNING id, seq, number"
+)
+
+
+def _insert_numbered(ticket: Ticket) -> None:
+    """Give ``ticket`` the next number of its queue's day and insert it.
+
+    PostgreSQL: one statement — ``WITH c AS (UPDATE counter … RETURNING) INSERT … SELECT … FROM c`` — so
+    the counter's row lock (which orders every ticket of the queue) is held only until the COMMIT that
+    follows, not across another round trip. Elsewhere (SQLite: writers are serialised anyway) the
+    ORM does the same in two statements."""
+    if connection.vendor != "postgresql":
+        ticket.seq = _next_seq(ticket.queue, ticket.day)
+        ticket.number = format_number(ticket.queue.prefix, ticket.seq)
+        ticket.save(force_insert=True)
+        return
+    meta = Ticket._meta
+    fields = [meta.get_field(name) for name in _INSERT_FIELDS]
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)  # type: ignore[union-attr]
+    values = [f.get_db_prep_save(getattr(ticket, f.attname), connection) for f in fields]  # type: ignore[union-attr]
+    placeholders = ", ".join(["%s"] * len(values))
+    # column names come from the model's metadata; every value is a parameter
+    sql = _NUMBERED_INSERT_SQL.format(columns=columns, placeholders=placeholders)
+    params = [ticket.queue.pk, ticket.day, *values, ticket.queue.prefix]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        if row is None:  # first ticket of the day in this queue: create the counter, then go again
+            try:
+                with transaction.atomic():
+                    DailyCounter.objects.create(queue=ticket.queue, day=ticket.day, last_seq=0)
+            except IntegrityError:
+                pass  # created concurrently; its lock orders us
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    ticket.pk, ticket.seq, ticket.number = row[0], row[1], row[2]
+    ticket._state.adding = False
+    ticket._state.db = connection.alias
 
 
 def _queue_by_prefix(center: Center, prefix: str) -> Queue:
-    found = Queue.objects.filter(center=center, prefix=prefix.upper(), active=True).first()
+    key = ("queue", center.pk, prefix.upper())
+    found = config_cache.get(
+        key, lambda: Queue.objects.filter(center=center, prefix=key[2], active=True).first()
+    )
     if found is None:
         raise QueueNotFound(f"队列 {prefix} 不存在或已停用", f"Queue {prefix} does not exist or is inactive")
     return found
@@ -175,13 +249,10 @@ def ticket_issue(
                 )
             if reason and target.kind == Queue.Kind.NORMAL:
                 target = _default_queue(center, Queue.Kind.PRIORITY) or target
-        seq = _next_seq(target, today)
-        ticket = Ticket.objects.create(
+        ticket = Ticket(
             center=center,
             queue=target,
             day=today,
-            seq=seq,
-            number=format_number(target.prefix, seq),
             priority_reason=reason,
             matter=matter_obj,
             bundle=bundle_obj,
@@ -190,11 +261,11 @@ def ticket_issue(
             issued_at=now,
             notify_phone=notify_phone,
         )
-        audit_log(
-            action="queueing.ticket.issue",
-            obj=ticket,
-            data={"number": ticket.number, "queue": target.prefix, "priority_reason": reason},
-        )
+        _insert_numbered(ticket)
+        # Not in the audit chain: an anonymous machine's ticket has no actor and no personal data, and the
+        # ticket row with its gapless (queue, day, seq) is itself the record. Chaining it would put every
+        # ticket printed in the district behind the chain's one lock (docs/architecture.md, "Queue").
+        # Check-ins (personal data) are audited by ``claim_for_check_in``.
         center_id = center.pk
         transaction.on_commit(lambda: live.publish_center_event(center_id, {"type": "waiting"}))
 

@@ -5,13 +5,16 @@ import pytest
 def _fresh_queue_caches(settings):
     """Per-process caches (wait estimate, broker) must not leak between tests."""
     from tongban.queueing import live
+    from tongban.queueing.rules import config_cache
     from tongban.queueing.services import tickets
 
     settings.USE_REDIS = False
     tickets._estimate_cache.clear()
+    config_cache.clear()
     live._broker = None
     yield
     tickets._estimate_cache.clear()
+    config_cache.clear()
     live._broker = None
 
 
