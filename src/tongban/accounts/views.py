@@ -98,9 +98,18 @@ def _pending_user(request: HttpRequest) -> User | None:
     return User.objects.filter(pk=data["uid"], is_active=True).first()
 
 
+STAFF_SESSION_SECONDS = 8 * 3600  # one working day; then sign in again (both factors)
+RESIDENT_SESSION_SECONDS = 3600  # residents often use shared devices (kiosk, a relative's phone)
+
+
+def _session_seconds(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
 def _complete_staff_login(request: HttpRequest, user: User, device: TOTPDevice | None) -> None:
     request.session.pop(PENDING_KEY, None)
     login(request, user, backend=MODEL_BACKEND)
+    request.session.set_expiry(_session_seconds("STAFF_SESSION_SECONDS", STAFF_SESSION_SECONDS))
     if device is not None:
         otp_login(request, device)
     services.staff_sign_in_record(
@@ -320,6 +329,7 @@ def resident_login(request: HttpRequest) -> HttpResponse:
             return _error_response(request, "accounts/resident_login.html", context, exc)
         request.session.pop(SMS_KEY, None)
         login(request, user, backend=MODEL_BACKEND)
+        request.session.set_expiry(_session_seconds("RESIDENT_SESSION_SECONDS", RESIDENT_SESSION_SECONDS))
         return redirect(next_url)
     return redirect(_with_next("accounts:resident-login", next_url))
 
@@ -392,6 +402,7 @@ def enterprise_register(request: HttpRequest) -> HttpResponse:
             return _error_response(request, "accounts/enterprise_register.html", context, exc)
         request.session.pop(REG_KEY, None)
         login(request, user, backend=MODEL_BACKEND)
+        request.session.set_expiry(_session_seconds("RESIDENT_SESSION_SECONDS", RESIDENT_SESSION_SECONDS))
         messages.success(request, _("企业账号已开通：%(name)s") % {"name": user.display_name})
         return redirect(next_url)
     return redirect(_with_next("accounts:enterprise-register", next_url))

@@ -118,3 +118,9 @@ def test_the_phone_waiting_in_the_session_is_encrypted(client):
     stored = Session.objects.get(session_key=client.session.session_key).session_data
     assert "13800000001" not in repr(client.session.load()) and "13800000001" not in stored
     assert "138****0001" in client.get(URL).content.decode()
+
+
+def test_resident_sessions_last_an_hour(client):
+    client.post(URL, {"action": "send", "phone": "13800000001"})
+    client.post(URL, {"action": "verify", "code": code_in_outbox()})
+    assert client.session.get_expiry_age() == 3600

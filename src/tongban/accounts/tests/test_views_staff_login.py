@@ -204,3 +204,9 @@ def test_residents_sent_to_the_staff_page_land_on_the_sms_sign_in(client):
     response = client.get(LOGIN + "?next=/portal/cases/")
     assert response["Location"] == "/accounts/resident/login/?next=%2Fportal%2Fcases%2F"
     assert client.get(LOGIN + "?next=/queue/").status_code == 200
+
+
+def test_staff_sessions_last_one_working_day(client, two_factor_off):
+    ClerkFactory(username="window9")
+    client.post(LOGIN, {"username": "window9", "password": PASSWORD})
+    assert client.session.get_expiry_age() == 8 * 3600
