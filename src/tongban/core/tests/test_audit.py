@@ -270,3 +270,12 @@ def test_concurrent_appends_give_a_gapless_valid_chain():
     assert list(AuditEntry.objects.order_by("seq").values_list("seq", flat=True)) == list(range(1, total + 1))
     assert AuditEntry.objects.values("object_id").distinct().count() == total
     assert audit_verify() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tip_row_survives_a_flush_so_appends_keep_their_query_count(django_assert_num_queries):
+    call_command("flush", interactive=False, verbosity=0)
+    assert AuditHead.objects.filter(id=1, last_seq=0, last_hash=GENESIS).exists()
+    with transaction.atomic(), django_assert_num_queries(5):
+        audit_log(action="test.after.flush")
+    assert audit_verify() == []
