@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -171,11 +171,18 @@ def _transition(
 
 
 def _next_number(center: Center) -> str:
+    """Take the next number of the center's day in one statement (upsert; the row stays locked
+    until the caller's transaction ends, so numbers are gapless and never repeat)."""
     today = _today()
-    seq, _ = CaseNumberSequence.objects.get_or_create(center=center, day=today)
-    CaseNumberSequence.objects.filter(pk=seq.pk).update(last=F("last") + 1)
-    seq = CaseNumberSequence.objects.select_for_update().get(pk=seq.pk)
-    return f"{center.code}-{today:%Y%m%d}-{seq.last:04d}"
+    table = CaseNumberSequence._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (center_id, day, last) VALUES (%s, %s, 1) "  # noqa: S608 - table name is ours
+            "ON CONFLICT (center_id, day) DO UPDATE SET last = " + table + ".last + 1 RETURNING last",
+            [center.pk, today],
+        )
+        (last,) = cursor.fetchone()
+    return f"{center.code}-{today:%Y%m%d}-{last:04d}"
 
 
 def _check_applicant(applicant: User) -> None:
@@ -238,7 +245,13 @@ def applicant_find_or_register(*, actor: User, id_number: str, name: str, phone:
                 phone_hash=blind_index(phone) if phone else "",
             )
             user.set_unusable_password()
-            user.save()
+            try:
+                with transaction.atomic():  # savepoint: a second window registering the same person
+                    user.save()
+            except IntegrityError:
+                user = User.objects.get(username=user.username)
+                audit_log(actor=actor, action="applications.applicant.lookup", obj=user, data={})
+                return user
             audit_log(actor=actor, action="applications.applicant.register", obj=user, data={})
         else:
             audit_log(actor=actor, action="applications.applicant.lookup", obj=user, data={})
@@ -358,6 +371,16 @@ def application_create(
             )
             created.append(app)
     return created
+
+
+def application_create_and_accept(**create: Any) -> list[Application]:
+    """Intake and 受理 in one step, all or nothing (everything was brought): the usual window case.
+    Takes :func:`application_create`'s arguments; a missing material leaves no draft behind."""
+    with transaction.atomic():
+        apps = application_create(**create)
+        if apps[0].bundle_case is not None:
+            return bundle_case_accept(bundle_case=apps[0].bundle_case, actor=create["actor"])
+        return [application_accept(application=apps[0], actor=create["actor"])]
 
 
 def application_tick_materials(

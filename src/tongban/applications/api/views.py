@@ -136,7 +136,8 @@ class ApplicationListCreateView(APIView):
             center = Center.objects.filter(code=v["center_code"]).first() if v["center_code"] else user.center
         if center is None:
             raise InvalidInput("受理中心不存在", "Unknown center", details={"center_code": v["center_code"]})
-        apps = services.application_create(
+        create = services.application_create_and_accept if v["accept"] else services.application_create
+        apps = create(
             actor=user,
             applicant=applicant,
             center=center,

@@ -260,3 +260,22 @@ def test_bundle_intake_by_api(clerk):
         (m1.code, r.json()[0]["number"][:-2]),
         (m2.code, r.json()[0]["number"][:-2]),
     ]
+
+
+def test_create_and_accept_in_one_step_is_all_or_nothing(clerk):
+    matter = MatterFactory(guide__materials=2)
+    types = list(matter.current_version.materials.values_list("material_type_id", flat=True))
+    c = client_for(clerk)
+    payload = {
+        "matter_code": matter.code,
+        "applicant": {"id_number": valid_id(), "name": "李梅"},
+        "channel": "window",
+        "accept": True,
+        "materials": [{"material_type_id": types[0]}],
+    }
+    r = c.post("/api/v1/applications", payload, format="json")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "application.material_missing"
+    assert Application.objects.count() == 0
+    payload["materials"] = [{"material_type_id": t} for t in types]
+    r = c.post("/api/v1/applications", payload, format="json")
+    assert r.status_code == 201 and r.json()[0]["status"] == "accepted"
