@@ -113,7 +113,7 @@ def _require_roles(actor: User, roles: Iterable[str]) -> None:
 def _lock(application: Application, *, expected_version: int | None = None) -> Application:
     locked = (
         Application.objects.select_for_update()
-        .select_related("center", "matter", "guide")
+        .select_related("center", "matter", "guide", "applicant")
         .get(pk=application.pk)
     )
     if expected_version is not None and locked.version != expected_version:

@@ -279,3 +279,22 @@ def test_create_and_accept_in_one_step_is_all_or_nothing(clerk):
     payload["materials"] = [{"material_type_id": t} for t in types]
     r = c.post("/api/v1/applications", payload, format="json")
     assert r.status_code == 201 and r.json()[0]["status"] == "accepted"
+
+
+def test_one_step_intake_query_budget(clerk, django_assert_max_num_queries):
+    """Pinned so it only goes down: see bench/README.md (applications) for why it matters."""
+    matter = MatterFactory(guide__materials=2)
+    types = list(matter.current_version.materials.values_list("material_type_id", flat=True))
+    payload = {
+        "matter_code": matter.code,
+        "applicant": {"id_number": valid_id(), "name": "李梅"},
+        "channel": "window",
+        "accept": True,
+        "materials": [{"material_type_id": t} for t in types],
+    }
+    c = client_for(clerk)
+    c.post("/api/v1/applications", payload, format="json")  # registers the applicant
+    with django_assert_max_num_queries(44) as captured:
+        r = c.post("/api/v1/applications", payload, format="json")
+    assert r.status_code == 201
+    assert sum("core_audit" in q["sql"] for q in captured.captured_queries) == 12  # 3 entries x 4
