@@ -583,8 +583,9 @@ def application_supplement_received(
             row.received_form = row.form
             row.received_count = row.count
             row.received_at = now
+            row.problem = ""  # what was wrong stays on the notice; the checklist shows it fixed
         ApplicationMaterial.objects.bulk_update(
-            rows, ["state", "received_form", "received_count", "received_at"]
+            rows, ["state", "received_form", "received_count", "received_at", "problem"]
         )
         notice.received_at = now
         notice.received_by = actor
