@@ -123,9 +123,18 @@ def window_panel(window: Window, *, now: datetime | None = None) -> PanelState:
     session = WindowSession.objects.filter(window=window).exclude(state=WindowSession.State.CLOSED).first()
     current = (
         Ticket.objects.filter(called_window=window, state__in=[Ticket.State.CALLED, Ticket.State.SERVING])
-        .select_related("queue", "matter", "bundle")
+        .select_related("queue", "matter", "bundle", "appointment")
         .first()
     )
+    extras: dict[str, Any] = {}
+    if current is not None and current.appointment is not None:
+        from tongban.core.crypto import mask_id_number, mask_name
+
+        extras["appointment"] = {
+            "code": current.appointment.code,
+            "name": mask_name(current.appointment.name),
+            "id_number": mask_id_number(current.appointment.id_number),
+        }
     cutoff = now - timedelta(minutes=60)
     no_shows = list(
         Ticket.objects.filter(
@@ -144,6 +153,7 @@ def window_panel(window: Window, *, now: datetime | None = None) -> PanelState:
         ),
         queues=queues_for_center(window.center),
         served_today=served,
+        extras=extras,
     )
 
 

@@ -33,6 +33,7 @@ from tongban.queueing.services import (
     ticket_call_next,
     ticket_issue,
 )
+from tongban.queueing.selectors import window_panel
 from tongban.queueing.tests.factories import hall
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +47,7 @@ def slot(queue, day=date(2026, 11, 26), start=time(9), end=time(9, 30), capacity
 
 
 def resident(i=0):
-    return ResidentFactory(id_number=IDS[i], phone=f"1380000000{i}")
+    return ResidentFactory(id_number=IDS[i], phone=f"1380000000{i}", display_name="王小明")
 
 
 @freeze_time("2026-11-25 02:00:00")
@@ -152,6 +153,11 @@ def test_check_in_by_id_number_and_priority_inside_the_slot(clerk_at):
         t = ticket_issue(center=center, id_number=IDS[0]).ticket
         assert t.number == "Y001"
         assert ticket_call_next(window=w1, clerk=clerk_at(w1)).number == "Y001"  # priority in its slot
+        extras = window_panel(w1).extras["appointment"]
+        assert (extras["id_number"], extras["name"]) == ("310110********0037", "王*明")
+            "310110********0037",
+            r.display_name[0] + "*" * (len(r.display_name) - 2) + r.display_name[-1],
+        )
     with freeze_time("2026-11-26 01:06:00"), pytest.raises(AppointmentNotFound):
         ticket_issue(center=center, id_number=IDS[1])
 
