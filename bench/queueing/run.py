@@ -40,7 +40,10 @@ def setup(windows: int) -> list[tuple[int, str]]:
     import django
 
     django.setup()
+    from django.core.management import call_command
     from django.db import connection
+
+    call_command("migrate", verbosity=0)
 
     from tongban.accounts.authentication import hash_token
     from tongban.accounts.models import ApiToken, Role, User
@@ -58,7 +61,12 @@ def setup(windows: int) -> list[tuple[int, str]]:
     Queue.objects.get_or_create(
         center=center, prefix="V", defaults={"name": "优先", "kind": "priority", "order": 2}
     )
-    WindowSession.objects.filter(window__center=center).update(state="closed")
+    from django.utils import timezone
+
+    # a previous run's sessions and tickets: end them (bench data only)
+    WindowSession.objects.filter(window__center=center).exclude(state="closed").update(
+        state="closed", closed_at=timezone.now()
+    )
     Ticket.objects.filter(center=center, state__in=["waiting", "called", "serving"]).update(state="abandoned")
     out = []
     for n in range(1, windows + 1):
