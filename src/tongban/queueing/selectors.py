@@ -53,9 +53,13 @@ def display_snapshot(center: Center, *, recent: int = 8, now: datetime | None = 
     Three queries, whatever the hall's size."""
     now = now or timezone.now()
     day = timezone.localdate(now)
+    day_start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
     events = list(
         CallEvent.objects.filter(
-            center=center, kind__in=[CallEvent.Kind.CALL, CallEvent.Kind.RECALL], at__date=day
+            center=center,
+            kind__in=[CallEvent.Kind.CALL, CallEvent.Kind.RECALL],
+            at__gte=day_start,
+            at__lt=day_start + timedelta(days=1),
         )
         .select_related("ticket", "window")
         .order_by("-at", "-id")[:40]
