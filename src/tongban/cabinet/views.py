@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -23,6 +24,13 @@ from tongban.cabinet.transport import get_publisher
 from tongban.core.errors import NotFound, TongbanError
 
 
+def _cabinet(code: str) -> Any:
+    try:
+        return selectors.cabinet_get(code=code)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
 def home(request: HttpRequest) -> HttpResponse:
     cabinets = selectors.cabinets_public()
     is_staff = request.user.is_authenticated and getattr(request.user, "role", None) in STAFF_ROLES
@@ -34,14 +42,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def screen(request: HttpRequest, code: str) -> HttpResponse:
-    cabinet = selectors.cabinet_get(code=code)
+    cabinet = _cabinet(code)
     locked = keypad_locked_for(cabinet=cabinet, source=client_source(request))
     return render(request, "cabinet/screen.html", {"cabinet": cabinet, "locked": locked})
 
 
 @require_POST
 def screen_code(request: HttpRequest, code: str) -> HttpResponse:
-    cabinet = selectors.cabinet_get(code=code)
+    cabinet = _cabinet(code)
     context: dict[str, Any] = {"cabinet": cabinet}
     status = 200
     try:
@@ -69,11 +77,11 @@ def screen_code(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_GET
-def screen_door(request: HttpRequest, code: str, request_id: str) -> HttpResponse:
-    cabinet = selectors.cabinet_get(code=code)
+def screen_door(request: HttpRequest, code: str, request_id: UUID) -> HttpResponse:
+    cabinet = _cabinet(code)
     try:
-        door = selectors.door_status(cabinet=cabinet, request_id=request_id)
-    except (NotFound, ValueError):
+        door = selectors.door_status(cabinet=cabinet, request_id=str(request_id))
+    except NotFound:
         return HttpResponse(status=404)
     return render(request, "cabinet/_door.html", {"cabinet": cabinet, "door": door, "request_id": request_id})
 
@@ -97,7 +105,7 @@ def _staff(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseB
 @_staff
 @require_GET
 def staff(request: HttpRequest, code: str) -> HttpResponse:
-    cabinet = selectors.cabinet_get(code=code)
+    cabinet = _cabinet(code)
     publisher = get_publisher()
     context = {
         "cabinet": cabinet,
@@ -117,7 +125,7 @@ def staff(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _act(request: HttpRequest, code: str, action: Callable[[Any], str]) -> HttpResponse:
-    cabinet = selectors.cabinet_get(code=code)
+    cabinet = _cabinet(code)
     try:
         messages.success(request, action(cabinet))
     except TongbanError as exc:

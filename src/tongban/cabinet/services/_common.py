@@ -80,17 +80,16 @@ def reserve_compartment(cabinet: Cabinet, size: str, *, exclude: int | None = No
     if exclude is not None:
         candidates = candidates.exclude(pk=exclude)
     by_size = sorted(candidates, key=lambda c: (SIZE_ORDER.index(c.size), c.number))
-    if not by_size:
-        raise CabinetFull()
-    compartment = by_size[0]
-    # Conditional update as a second guard (and the item constraint as the third).
-    updated = Compartment.objects.filter(pk=compartment.pk, state=Compartment.State.FREE).update(
-        state=Compartment.State.RESERVED
-    )
-    if updated != 1:  # pragma: no cover - impossible under the cabinet lock
-        raise CabinetFull()
-    compartment.state = Compartment.State.RESERVED
-    return compartment
+    for compartment in by_size:
+        # Conditional update: a second guard beside the cabinet lock (and the item constraint a third),
+        # so even a database without row locks never hands one compartment to two deposits.
+        taken = Compartment.objects.filter(pk=compartment.pk, state=Compartment.State.FREE).update(
+            state=Compartment.State.RESERVED
+        )
+        if taken == 1:
+            compartment.state = Compartment.State.RESERVED
+            return compartment
+    raise CabinetFull()
 
 
 def raise_alert(

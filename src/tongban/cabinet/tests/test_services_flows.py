@@ -119,9 +119,11 @@ def test_proxy_pickup_is_recorded(cabinet, clerk, device):
 
 def test_expired_code_is_refused(cabinet, clerk, device):
     item, code = deposited(cabinet, clerk, device)
-    with freeze_time(timezone.now() + timedelta(days=cabinet.code_valid_days, seconds=1)):
-        with pytest.raises(WrongCode):
-            services.code_enter(cabinet=cabinet, code=code, source="10.0.0.9")
+    with (
+        freeze_time(timezone.now() + timedelta(days=cabinet.code_valid_days, seconds=1)),
+        pytest.raises(WrongCode),
+    ):
+        services.code_enter(cabinet=cabinet, code=code, source="10.0.0.9")
 
 
 def test_codes_are_per_cabinet(cabinet, clerk, device):

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 
 from django.conf import settings
 
@@ -17,7 +18,9 @@ _publisher_url: str | None = None
 _lock = threading.Lock()
 
 
-def create_transport(*, client_id: str, will: Will | None = None, persistent: bool = False) -> Transport:
+def create_transport(
+    *, client_id: str, will: Will | None = None, persistent: bool = False, wait: float = 5.0
+) -> Transport:
     """A new, started client. Each component (publisher, consumer, simulated device) has its own."""
     url = settings.MQTT_URL
     if url:
@@ -28,7 +31,7 @@ def create_transport(*, client_id: str, will: Will | None = None, persistent: bo
         from tongban.cabinet.transport.embedded import EmbeddedTransport
 
         transport = EmbeddedTransport(client_id=client_id, will=will)
-    transport.start()
+    transport.start(wait=wait)
     return transport
 
 
@@ -40,7 +43,7 @@ def get_publisher() -> Transport:
         if _publisher is None or _publisher_url != url:
             if _publisher is not None:
                 _publisher.stop()
-            _publisher = create_transport(client_id=f"tongban-server-{threading.get_native_id()}")
+            _publisher = create_transport(client_id=f"tongban-server-{uuid.uuid4().hex[:12]}", wait=2.0)
             _publisher_url = url
         return _publisher
 
