@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.request import Request
@@ -23,8 +24,18 @@ class IsStaff(permissions.BasePermission):
 
 
 def client_source(request: Any) -> str:
-    """The source address used for attempt limiting (the proxy in front must set REMOTE_ADDR right)."""
-    return str(request.META.get("REMOTE_ADDR") or "unknown")
+    """The address wrong-code attempts are counted against.
+
+    Behind our own reverse proxy (``CABINET_TRUSTED_PROXIES``, default loopback: nginx on the same
+    host) the client is the right-most X-Forwarded-For entry — the one our proxy appended; entries
+    further left come from the client and are not trusted.
+    """
+    remote = str(request.META.get("REMOTE_ADDR") or "unknown")
+    trusted = getattr(settings, "CABINET_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if remote in trusted and forwarded:
+        return forwarded.split(",")[-1].strip()[:64] or remote
+    return remote
 
 
 class CabinetListView(APIView):

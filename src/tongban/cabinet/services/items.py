@@ -356,10 +356,13 @@ class CodeResult:
 
 
 def _guards(cabinet: Cabinet, source: str) -> list[KeypadLock]:
+    """Lock the cabinet's and the source's rows (created on first use), in one order."""
     scopes = sorted({f"cabinet:{cabinet.code}", f"source:{source}"})
-    for scope in scopes:
-        KeypadLock.objects.get_or_create(scope=scope)
-    return list(KeypadLock.objects.select_for_update().filter(scope__in=scopes).order_by("scope"))
+    rows = list(KeypadLock.objects.select_for_update().filter(scope__in=scopes).order_by("scope"))
+    if len(rows) < len(scopes):
+        KeypadLock.objects.bulk_create([KeypadLock(scope=s) for s in scopes], ignore_conflicts=True)
+        rows = list(KeypadLock.objects.select_for_update().filter(scope__in=scopes).order_by("scope"))
+    return rows
 
 
 def keypad_locked_for(*, cabinet: Cabinet, source: str) -> int:

@@ -123,3 +123,18 @@ def test_pickup_offline_is_503(cabinet, clerk, device):
 def test_pickup_validation(cabinet):
     response = APIClient().post(f"/api/v1/cabinets/{cabinet.code}/pickup", {}, format="json")
     assert response.status_code == 400
+
+
+def test_source_behind_our_proxy_is_the_forwarded_client(cabinet):
+    client = APIClient(REMOTE_ADDR="127.0.0.1")
+    url = f"/api/v1/cabinets/{cabinet.code}/pickup"
+    for n in range(4):
+        client.post(url, {"code": "123456"}, HTTP_X_FORWARDED_FOR=f"1.2.3.4, 198.51.100.{n}")
+    from tongban.cabinet.models import CodeAttempt
+
+    assert sorted(CodeAttempt.objects.values_list("source", flat=True)) == [
+        f"198.51.100.{n}" for n in range(4)
+    ]
+    direct = APIClient(REMOTE_ADDR="203.0.113.9")
+    direct.post(url, {"code": "123456"}, HTTP_X_FORWARDED_FOR="198.51.100.77")
+    assert CodeAttempt.objects.filter(source="203.0.113.9").count() == 1
