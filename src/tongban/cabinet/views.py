@@ -8,12 +8,12 @@ from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from tongban.accounts.models import STAFF_ROLES
+from tongban.accounts.permissions import staff_required
 from tongban.cabinet import selectors, services
 from tongban.cabinet.api.views import client_source
 from tongban.cabinet.errors import KeypadLocked
@@ -89,20 +89,7 @@ def screen_door(request: HttpRequest, code: str, request_id: UUID) -> HttpRespon
 # --- staff ----------------------------------------------------------------------------------------
 
 
-def _staff(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if getattr(request.user, "role", None) not in STAFF_ROLES:
-            return render(request, "cabinet/forbidden.html", status=403)
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
-
-
-@_staff
+@staff_required
 @require_GET
 def staff(request: HttpRequest, code: str) -> HttpResponse:
     cabinet = _cabinet(code)
@@ -144,7 +131,7 @@ def _item(cabinet: Any, reference: str) -> Item:
     return item
 
 
-@_staff
+@staff_required
 @require_POST
 def staff_deposit(request: HttpRequest, code: str) -> HttpResponse:
     def act(cabinet: Any) -> str:
@@ -164,7 +151,7 @@ def staff_deposit(request: HttpRequest, code: str) -> HttpResponse:
     return _act(request, code, act)
 
 
-@_staff
+@staff_required
 @require_POST
 def staff_dropoff(request: HttpRequest, code: str) -> HttpResponse:
     def act(cabinet: Any) -> str:
@@ -199,7 +186,7 @@ ITEM_DONE = {
 }
 
 
-@_staff
+@staff_required
 @require_POST
 def staff_item(request: HttpRequest, code: str, reference: str, action: str) -> HttpResponse:
     if action not in ITEM_ACTIONS:
@@ -212,7 +199,7 @@ def staff_item(request: HttpRequest, code: str, reference: str, action: str) -> 
     return _act(request, code, act)
 
 
-@_staff
+@staff_required
 @require_POST
 def staff_compartment(request: HttpRequest, code: str, number: int) -> HttpResponse:
     def act(cabinet: Any) -> str:
@@ -233,7 +220,7 @@ def staff_compartment(request: HttpRequest, code: str, number: int) -> HttpRespo
     return _act(request, code, act)
 
 
-@_staff
+@staff_required
 @require_POST
 def staff_remote_decide(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     def act(cabinet: Any) -> str:

@@ -11,16 +11,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tongban.accounts.models import STAFF_ROLES
+from tongban.accounts.permissions import IsStaffRole
 from tongban.cabinet import selectors, services
 from tongban.cabinet.api.serializers import CabinetOut, DepositIn, DepositOut, ErrorOut, PickupIn, PickupOut
 from tongban.cabinet.services.hooks import application_find
-
-
-class IsStaff(permissions.BasePermission):
-    def has_permission(self, request: Any, view: Any) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and user.role in STAFF_ROLES)
 
 
 def client_source(request: Any) -> str:
@@ -39,7 +33,7 @@ def client_source(request: Any) -> str:
 
 
 class CabinetListView(APIView):
-    permission_classes = [IsStaff]
+    permission_classes = [IsStaffRole]
 
     @extend_schema(
         operation_id="cabinets_list",
@@ -53,7 +47,7 @@ class CabinetListView(APIView):
 
 
 class DepositCreateView(APIView):
-    permission_classes = [IsStaff]
+    permission_classes = [IsStaffRole]
 
     @extend_schema(
         operation_id="cabinet_deposit_create",

@@ -7,6 +7,7 @@ from typing import Any
 from django.utils import timezone
 
 from tongban.accounts.models import Role
+from tongban.accounts.permissions import require_role
 from tongban.cabinet.errors import CabinetFull
 from tongban.cabinet.models import SIZE_ORDER, Alert, Cabinet, Compartment, Item, ItemEvent
 from tongban.core.errors import Forbidden, NotFound
@@ -21,8 +22,7 @@ def user_or_none(actor: Any) -> Any:
 
 def require_staff(actor: Any, cabinet: Cabinet, roles: frozenset[str] = DEPOSIT_ROLES) -> None:
     """Staff of the cabinet's center in one of ``roles`` (admins: any center)."""
-    if actor is None or not getattr(actor, "is_authenticated", False) or actor.role not in roles:
-        raise Forbidden("仅限中心工作人员操作文件柜", "Only the center's staff may operate the cabinet")
+    require_role(actor, *roles)
     if actor.role != Role.ADMIN and actor.center_id != cabinet.center_id:
         raise Forbidden("该文件柜不属于您所在的中心", "This cabinet belongs to another center")
 
