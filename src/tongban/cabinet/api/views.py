@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tongban.accounts.http import client_ip
 from tongban.accounts.permissions import IsStaffRole
 from tongban.cabinet import selectors, services
 from tongban.cabinet.api.serializers import CabinetOut, DepositIn, DepositOut, ErrorOut, PickupIn, PickupOut
@@ -18,18 +18,8 @@ from tongban.cabinet.services.hooks import application_find
 
 
 def client_source(request: Any) -> str:
-    """The address wrong-code attempts are counted against.
-
-    Behind our own reverse proxy (``CABINET_TRUSTED_PROXIES``, default loopback: nginx on the same
-    host) the client is the right-most X-Forwarded-For entry — the one our proxy appended; entries
-    further left come from the client and are not trusted.
-    """
-    remote = str(request.META.get("REMOTE_ADDR") or "unknown")
-    trusted = getattr(settings, "CABINET_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if remote in trusted and forwarded:
-        return forwarded.split(",")[-1].strip()[:64] or remote
-    return remote
+    """The address wrong-code attempts are counted against (accounts' proxy-aware client IP)."""
+    return client_ip(request) or "unknown"
 
 
 class CabinetListView(APIView):

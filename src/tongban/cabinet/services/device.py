@@ -225,7 +225,7 @@ def _door_closed(cabinet: Cabinet, compartment: Compartment) -> str:
         elif reason == Item.Unload.COLLECT:
             transition(item, Item.State.DONE, note="collected by staff")
             item.save()
-            hooks.dropoff_collected(item=item, actor=None)
+            hooks.dropoff_collected(item=item)
             outcome = "collected"
         else:
             transition(item, Item.State.DONE, note="picked up by proxy" if item.by_proxy else "picked up")
