@@ -71,6 +71,11 @@ def main() -> None:
     url = f"/api/v1/cabinets/{cabinet.code}/pickup"
     latencies = []
     server_side = []
+    floor_scrypt = []  # one production-cost scrypt, measured between samples: how loaded the CPU is
+    floor_db = []  # one database round trip
+    import hashlib
+
+    from tongban.cabinet.conf import conf
     from tongban.cabinet.models import DeviceCommand
 
     for n in range(args.samples):
@@ -86,6 +91,14 @@ def main() -> None:
         latencies.append((received[rid] - t0) * 1000)
         server_side.append((t_http - t0) * 1000)
         data.close_door(cabinet, command.compartment.number, rid)
+        f0 = time.perf_counter()
+        hashlib.scrypt(b"123456", salt=b"0" * 16, n=conf().scrypt_n, r=8, p=1, dklen=32)
+        f1 = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        f2 = time.perf_counter()
+        floor_scrypt.append((f1 - f0) * 1000)
+        floor_db.append((f2 - f1) * 1000)
     subscriber.stop()
 
     def pct(values: list[float], p: float) -> float:
@@ -103,6 +116,9 @@ def main() -> None:
             "mean": round(statistics.mean(latencies), 1),
         },
         "http_response_ms": {"p50": round(pct(server_side, 50), 1), "p95": round(pct(server_side, 95), 1)},
+        "floor_scrypt_ms": {"p50": round(pct(floor_scrypt, 50), 1), "unloaded_reference": 13.1},
+        "floor_db_roundtrip_ms": {"p50": round(pct(floor_db, 50), 2)},
+        "cpu_slowdown_vs_unloaded": round(pct(floor_scrypt, 50) / 13.1, 1),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "load_avg_1m": round(os.getloadavg()[0], 2),

@@ -273,7 +273,9 @@ class Alert(models.Model):
 
 
 class CodeAttempt(models.Model):
-    """Every code entered at a cabinet (never the code itself): counts failures for the keypad lock."""
+    """Every wrong code entered at a cabinet (never the code itself): the ledger of the keypad lock.
+
+    Successful entries are in the audit log; ``success`` is kept for other ledgers (e.g. staff tools)."""
 
     cabinet = models.ForeignKey(Cabinet, on_delete=models.CASCADE, related_name="attempts")
     source = models.CharField(max_length=64)

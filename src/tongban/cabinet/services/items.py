@@ -152,6 +152,7 @@ def deposit_create(
             purpose=DeviceCommand.Purpose.DEPOSIT,
             ttl_seconds=conf().command_ttl,
             item=item,
+            cabinet=cabinet,
         )
         audit_log(
             actor=actor,
@@ -461,7 +462,6 @@ def code_enter(*, cabinet: Cabinet, code: str, source: str, proxy: bool = False)
                 audit_log(action="cabinet.code.faulty", obj=item, data={"source": source}, ip=_ip(source))
                 error = CompartmentFaulty()
             else:
-                CodeAttempt.objects.create(cabinet=cabinet, source=source, at=now, success=True)
                 if item.kind == Item.Kind.PICKUP:
                     transition(item, Item.State.UNLOADING, note="pickup by proxy" if proxy else "pickup")
                     item.unload_reason = Item.Unload.PICKUP
@@ -477,6 +477,7 @@ def code_enter(*, cabinet: Cabinet, code: str, source: str, proxy: bool = False)
                     purpose=purpose,
                     ttl_seconds=settings_.resident_command_ttl,
                     item=item,
+                    cabinet=cabinet,
                 )
                 audit_log(
                     action="cabinet.code.attempt",

@@ -11,26 +11,55 @@ from django.db.models import F
 from django.utils import timezone
 
 from tongban.cabinet import protocol
-from tongban.cabinet.models import Compartment, DeviceCommand, Item
+from tongban.cabinet.models import Cabinet, Compartment, DeviceCommand, Item
 from tongban.cabinet.transport import get_publisher
 
 logger = logging.getLogger(__name__)
 
 
 def command_queue(
-    *, compartment: Compartment, purpose: str, ttl_seconds: int, item: Item | None = None
+    *,
+    compartment: Compartment,
+    purpose: str,
+    ttl_seconds: int,
+    item: Item | None = None,
+    cabinet: Cabinet | None = None,
 ) -> DeviceCommand:
-    """Write an ``open`` command into the outbox (caller's transaction); publish it once that commits."""
+    """Write an ``open`` command into the outbox (caller's transaction); publish it once that commits.
+
+    Publishing happens straight from the committed row in memory (no re-read: this is the hot
+    path from a code to a door). When the cabinet is offline or the broker refuses, the row
+    stays ``queued`` and :func:`outbox_dispatch` sends it later.
+    """
+    cabinet = cabinet or compartment.cabinet
     command = DeviceCommand.objects.create(
-        cabinet=compartment.cabinet,
+        cabinet=cabinet,
         compartment=compartment,
         item=item,
         purpose=purpose,
         expires_at=timezone.now() + timedelta(seconds=ttl_seconds),
     )
-    command_id = command.pk
-    transaction.on_commit(lambda: outbox_dispatch(command_ids=[command_id]))
+    if cabinet.online:
+        transaction.on_commit(lambda: _publish(command, cabinet.code, compartment.number))
     return command
+
+
+def _publish(command: DeviceCommand, cabinet_code: str, number: int) -> bool:
+    message = protocol.open_command(
+        request_id=str(command.request_id), compartment=number, expires_at=command.expires_at
+    )
+    ok = get_publisher().publish(protocol.command_topic(cabinet_code), message)
+    if ok:
+        # Only QUEUED → SENT: a fast device may already have answered (DONE/FAILED).
+        DeviceCommand.objects.filter(pk=command.pk, state=DeviceCommand.State.QUEUED).update(
+            state=DeviceCommand.State.SENT, sent_at=timezone.now(), attempts=F("attempts") + 1, error=""
+        )
+    else:
+        DeviceCommand.objects.filter(pk=command.pk).update(
+            attempts=F("attempts") + 1, error="broker unavailable / 消息服务器不可用"
+        )
+        logger.warning("cabinet outbox: broker unavailable, the command stays queued")
+    return ok
 
 
 def outbox_dispatch(*, command_ids: Iterable[int] | None = None, cabinet_id: int | None = None) -> int:
