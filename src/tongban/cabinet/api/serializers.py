@@ -1,14 +1,31 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tongban.cabinet.models import Compartment, Size
 
 
+@extend_schema_field({"type": "string", "enum": Size.values, "description": "S 小格 / M 中格 / L 大格"})
+class SizeField(serializers.CharField):
+    pass
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "enum": Compartment.State.values,
+        "description": "free 空闲, reserved 已预留, occupied 有件, open 门已开, faulty 故障, disabled 停用",
+    }
+)
+class CompartmentStateField(serializers.CharField):
+    pass
+
+
 class CompartmentOut(serializers.Serializer):
     number = serializers.IntegerField()
-    size = serializers.ChoiceField(choices=Size.choices)
-    state = serializers.ChoiceField(choices=Compartment.State.choices)
+    size = SizeField()
+    state = CompartmentStateField()
 
 
 class CabinetOut(serializers.Serializer):
@@ -26,7 +43,7 @@ class DepositIn(serializers.Serializer):
     phone = serializers.CharField(
         required=False, allow_blank=True, max_length=20, help_text="free-standing items: where the code goes"
     )
-    size = serializers.ChoiceField(choices=Size.choices)
+    size = serializers.ChoiceField(choices=Size.values, help_text="S 小格 / M 中格 / L 大格")
 
 
 class DepositOut(serializers.Serializer):
@@ -44,12 +61,12 @@ class PickupOut(serializers.Serializer):
     compartment = serializers.IntegerField()
 
 
-class ErrorBody(serializers.Serializer):
+class CabinetErrorBody(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     message_en = serializers.CharField()
     details = serializers.DictField(required=False)
 
 
-class ErrorOut(serializers.Serializer):
-    error = ErrorBody()
+class CabinetErrorOut(serializers.Serializer):
+    error = CabinetErrorBody()

@@ -13,7 +13,14 @@ from rest_framework.views import APIView
 from tongban.accounts.http import client_ip
 from tongban.accounts.permissions import IsStaffRole
 from tongban.cabinet import selectors, services
-from tongban.cabinet.api.serializers import CabinetOut, DepositIn, DepositOut, ErrorOut, PickupIn, PickupOut
+from tongban.cabinet.api.serializers import (
+    CabinetErrorOut,
+    CabinetOut,
+    DepositIn,
+    DepositOut,
+    PickupIn,
+    PickupOut,
+)
 from tongban.cabinet.services.hooks import application_find
 
 
@@ -50,10 +57,12 @@ class DepositCreateView(APIView):
         request=DepositIn,
         responses={
             201: DepositOut,
-            400: OpenApiResponse(ErrorOut, description="invalid input, phone or label missing"),
-            403: OpenApiResponse(ErrorOut, description="not staff of this cabinet's center"),
-            404: OpenApiResponse(ErrorOut, description="no such cabinet or application"),
-            409: OpenApiResponse(ErrorOut, description="cabinet full, application not ready or already in"),
+            400: OpenApiResponse(CabinetErrorOut, description="invalid input, phone or label missing"),
+            403: OpenApiResponse(CabinetErrorOut, description="not staff of this cabinet's center"),
+            404: OpenApiResponse(CabinetErrorOut, description="no such cabinet or application"),
+            409: OpenApiResponse(
+                CabinetErrorOut, description="cabinet full, application not ready or already in"
+            ),
         },
         tags=["cabinet"],
     )
@@ -91,10 +100,10 @@ class PickupView(APIView):
         request=PickupIn,
         responses={
             200: PickupOut,
-            403: OpenApiResponse(ErrorOut, description="wrong, used or expired code"),
-            404: OpenApiResponse(ErrorOut, description="no such cabinet"),
-            429: OpenApiResponse(ErrorOut, description="keypad locked; see the Retry-After header"),
-            503: OpenApiResponse(ErrorOut, description="cabinet offline or compartment out of order"),
+            403: OpenApiResponse(CabinetErrorOut, description="wrong, used or expired code"),
+            404: OpenApiResponse(CabinetErrorOut, description="no such cabinet"),
+            429: OpenApiResponse(CabinetErrorOut, description="keypad locked; see the Retry-After header"),
+            503: OpenApiResponse(CabinetErrorOut, description="cabinet offline or compartment out of order"),
         },
         tags=["cabinet"],
     )
