@@ -1,0 +1,29 @@
+"""Pieces shared by the portal, kiosk and guide pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+from tongban.selfservice import selectors, services
+
+
+def url_or_none(name: str, *args: Any) -> str | None:
+    """A URL of another app's page, or None while that app has not shipped it (show "not available yet")."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+def guide_context(request: HttpRequest, q: str, *, limit: int = 5) -> dict[str, Any]:
+    """Answer ``q`` for a page and record it if it was answered badly."""
+    context: dict[str, Any] = {"q": q, "answer": None}
+    if q:
+        answer = selectors.guide_search(q=q, limit=limit)
+        services.guide_question_record(question=q, answer=answer)
+        context["answer"] = answer
+    context["ticket_url"] = url_or_none("queueing:ticket-machine-home")
+    return context
