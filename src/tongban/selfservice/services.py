@@ -1,7 +1,13 @@
-"""Self-service writes: the 百事通's question log and the synonyms added from it."""
+"""Self-service writes: the 百事通's question log and synonyms, the kiosk's guarded progress lookup."""
 
 from __future__ import annotations
 
+import hashlib
+import re
+from typing import Any
+
+from django.core.cache import cache
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -9,11 +15,13 @@ from django.utils import timezone
 from tongban.accounts.models import Role, User
 from tongban.catalog.models import Synonym
 from tongban.core.audit import audit_log
-from tongban.core.errors import Forbidden, NotFound, ValidationError
+from tongban.core.errors import Forbidden, NotFound, RateLimited, TongbanError, Unavailable, ValidationError
 from tongban.selfservice.guide.corpus import guide_index_invalidate
 from tongban.selfservice.guide.engine import Answer
 from tongban.selfservice.guide.text import normalise, split_words, strip_personal_data
+from tongban.selfservice.integrations import optional
 from tongban.selfservice.models import GuideQuestion
+from tongban.selfservice.uploads import validate_upload
 
 GUIDE_CURATOR_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
 
@@ -120,3 +128,168 @@ def _question_close(*, actor: User, question_id: int, status: str, resolution: s
         data={"resolution": resolution},
     )
     return question
+
+
+# --- kiosk: progress lookup, attempt-limited ------------------------------------------------------------
+
+KIOSK_FAILS_PER_NUMBER = 5  # wrong last-4 guesses on one receipt number...
+KIOSK_FAILS_PER_CLIENT = 10  # ...or any lookups failing from one terminal/session...
+KIOSK_FAIL_WINDOW = 15 * 60  # ...within this many seconds lock that number/terminal for the rest of it
+_NUMBER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{5,63}")
+
+
+def _fail_key(kind: str, value: str) -> str:
+    return "selfservice:kiosk-fail:" + kind + ":" + hashlib.sha256(value.encode("utf-8")).hexdigest()[:32]
+
+
+def extract_receipt_number(raw: str) -> str:
+    """The receipt number from what was typed or scanned (a QR may carry a URL or 'number=...')."""
+    raw = (raw or "").strip()
+    if "number=" in raw:
+        raw = raw.split("number=", 1)[1].split("&", 1)[0]
+    elif "/" in raw:
+        raw = [p for p in raw.split("/") if p][-1] if raw.strip("/") else ""
+    match = _NUMBER_RE.search(raw.upper())
+    return match.group(0) if match else ""
+
+
+def kiosk_progress_lookup(*, number: str, id_last4: str, client_key: str) -> Any:
+    """The public progress of one case by receipt number + last four of the ID, with a guess limit.
+
+    Returns the applications app's ``Progress``. Every answer for a wrong pair is
+    the same NotFound; after too many failures for a number or a terminal the
+    lookup is refused (429) for the rest of the window, so the last four digits
+    cannot be guessed.
+    """
+    progress_of = optional("tongban.applications.selectors", "application_progress")
+    if progress_of is None:
+        raise Unavailable("进度查询暂未开放", "Progress lookup is not available yet")
+    number = extract_receipt_number(number)
+    last4 = (id_last4 or "").strip().upper()
+    number_key, client_key_ = _fail_key("n", number), _fail_key("c", client_key)
+    for key, limit in ((number_key, KIOSK_FAILS_PER_NUMBER), (client_key_, KIOSK_FAILS_PER_CLIENT)):
+        if int(cache.get(key, 0)) >= limit:
+            raise RateLimited(
+                "尝试次数过多，请15分钟后再试，或到咨询台查询",
+                "Too many attempts; try again in 15 minutes or ask at the desk",
+                code="selfservice.progress_locked",
+                retry_after=KIOSK_FAIL_WINDOW,
+            )
+    if not number or not re.fullmatch(r"[0-9X]{4}", last4):
+        raise ValidationError(
+            "请输入受理编号和证件号码后四位",
+            "Enter the receipt number and the last 4 of the ID",
+            code="selfservice.progress_input",
+        )
+    try:
+        progress = progress_of(number=number, id_last4=last4)
+    except TongbanError as exc:
+        if exc.status_code != 404:
+            raise
+        for key in (number_key, client_key_):
+            cache.add(key, 0, KIOSK_FAIL_WINDOW)
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.set(key, 1, KIOSK_FAIL_WINDOW)
+        raise NotFound(
+            "未找到办件，请核对受理编号和证件号后四位",
+            "No matching application; check the number and the last 4 digits",
+            code="selfservice.progress_not_found",
+        ) from exc
+    with transaction.atomic():
+        audit_log(
+            action="selfservice.kiosk.progress_lookup",
+            object_type="applications.application",
+            object_id=number,
+            data={"terminal": client_key_[-12:]},
+        )
+    return progress
+
+
+# --- portal: apply online, answer a supplement request ---------------------------------------------------
+
+
+def _applications_service(name: str) -> Any:
+    fn = optional("tongban.applications.services", name)
+    if fn is None:
+        raise Unavailable("网上办理暂未开放", "Online applications are not available yet")
+    return fn
+
+
+def _materials_by_type(application: Any) -> dict[int, Any]:
+    return {row.material_type_id: row for row in application.materials.all()}
+
+
+def portal_apply(
+    *,
+    actor: User,
+    center: Any,
+    matter: Any = None,
+    bundle: Any = None,
+    delivery: str,
+    delivery_address: str = "",
+    uploads: dict[int, UploadedFile],
+    submit: bool,
+) -> list[Any]:
+    """Apply online for a matter or a bundle: a draft (channel "online") with the uploaded scans, submitted if asked.
+
+    Each upload is checked here first (size, magic bytes; :mod:`tongban.selfservice.uploads`) and stored by the
+    applications app against the checklist row of its material type; for a bundle a shared material is uploaded
+    once and attached to every part that needs it. All in one transaction: a rejected file leaves no draft.
+    """
+    for upload in uploads.values():
+        validate_upload(upload)
+    create = _applications_service("application_create")
+    attach = _applications_service("attachment_upload")
+    submit_fn = _applications_service("application_submit")
+    with transaction.atomic():
+        created = create(
+            actor=actor,
+            applicant=actor,
+            center=center,
+            channel="online",
+            matter=matter,
+            bundle=bundle,
+            delivery=delivery,
+            delivery_address=delivery_address,
+        )
+        _attach_uploads(actor=actor, applications=created, uploads=uploads, attach=attach)
+        if submit:
+            created = [submit_fn(application=app, actor=actor) for app in created]
+    return created
+
+
+def _attach_uploads(
+    *, actor: User, applications: list[Any], uploads: dict[int, UploadedFile], attach: Any
+) -> None:
+    for app in applications:
+        rows = _materials_by_type(app)
+        for type_id, upload in uploads.items():
+            row = rows.get(type_id)
+            if row is None:
+                continue
+            upload.seek(0)
+            attach(application=app, actor=actor, upload=upload, material=row)
+
+
+def portal_case_action(
+    *, actor: User, application: Any, action: str, uploads: dict[int, UploadedFile]
+) -> Any:
+    """What a resident can do on their own case page: upload scans (draft or supplement), submit a draft."""
+    if application.applicant_id != actor.pk:
+        raise NotFound("办件不存在", "Application not found")
+    if action not in ("upload", "submit"):
+        raise ValidationError("未知操作", "Unknown action", code="selfservice.unknown_action")
+    for upload in uploads.values():
+        validate_upload(upload)
+    if action == "upload" and not uploads:
+        raise ValidationError(
+            "请选择要上传的文件", "Choose a file to upload", code="selfservice.upload_missing"
+        )
+    attach = _applications_service("attachment_upload")
+    with transaction.atomic():
+        _attach_uploads(actor=actor, applications=[application], uploads=uploads, attach=attach)
+        if action == "submit":
+            return _applications_service("application_submit")(application=application, actor=actor)
+    return application

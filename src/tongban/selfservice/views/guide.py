@@ -20,7 +20,9 @@ def guide_home(request: HttpRequest) -> HttpResponse:
     q = (request.GET.get("q") or "").strip()[:200]
     context = guide_context(request, q)
     context["examples"] = EXAMPLES
-    template = "selfservice/guide/_answer.html" if request.htmx else "selfservice/guide/home.html"
+    template = (
+        "selfservice/guide/_answer.html" if getattr(request, "htmx", False) else "selfservice/guide/home.html"
+    )
     return render(request, template, context)
 
 
