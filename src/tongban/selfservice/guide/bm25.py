@@ -64,6 +64,10 @@ class BM25Backend(SearchBackend):
         self.vocabulary = vocabulary | set(self.postings)
         self._words = BM25Okapi(corpus) if documents else None
         self._bigrams = BM25Okapi(bigram_corpus) if documents else None
+        # Impact-ordered postings: rank-bm25's Okapi weight of each (term, document) pair computed once, so a
+        # search is a few numpy scatter-adds instead of a Python loop over candidate documents per term.
+        self._word_impacts = _impacts(self._words, self.postings) if self._words else {}
+        self._bigram_impacts = _impacts(self._bigrams, self.bigram_postings) if self._bigrams else {}
 
     # -- scoring ---------------------------------------------------------------------------------------
     def search(self, query: Query, *, limit: int = 10) -> list[Hit]:
@@ -72,33 +76,38 @@ class BM25Backend(SearchBackend):
         synonym_terms = [w for src, ws in query.expansions.items() if not src.startswith("~") for w in ws]
         typo_terms = [w for src, ws in query.expansions.items() if src.startswith("~") for w in ws]
         groups = [
-            (self._words, self.postings, list(query.terms), WEIGHT_TERMS),
-            (self._words, self.postings, list(dict.fromkeys(synonym_terms)), WEIGHT_SYNONYMS),
-            (self._words, self.postings, list(dict.fromkeys(typo_terms)), WEIGHT_TYPOS),
-            (self._bigrams, self.bigram_postings, list(query.bigrams), WEIGHT_BIGRAMS),
+            (self._word_impacts, list(query.terms), WEIGHT_TERMS),
+            (self._word_impacts, list(dict.fromkeys(synonym_terms)), WEIGHT_SYNONYMS),
+            (self._word_impacts, list(dict.fromkeys(typo_terms)), WEIGHT_TYPOS),
         ]
-        candidates: set[int] = set()
-        for _, postings, terms, _ in groups[:3]:
+        total = np.zeros(len(self.documents))
+        matched = False
+        for impacts, terms, weight in groups:
             for t in terms:
-                candidates.update(postings.get(t, ()))
-        if not candidates:  # nothing shares a word: let name bigrams find near-misses
-            for b in query.bigrams:
-                candidates.update(self.bigram_postings.get(b, ()))
+                posting = impacts.get(t)
+                if posting is not None:
+                    total[posting[0]] += weight * posting[1]
+                    matched = True
+        bigram_total = np.zeros(len(self.documents))
+        for b in query.bigrams:
+            posting = self._bigram_impacts.get(b)
+            if posting is not None:
+                bigram_total[posting[0]] += WEIGHT_BIGRAMS * posting[1]
+        if matched:  # bigrams only refine documents that share a word; alone they find near-misses
+            total += np.where(total > 0, bigram_total, 0.0)
+        else:
+            total = bigram_total
+        candidates = int(np.count_nonzero(total))
         if not candidates:
             return []
-        ids = sorted(candidates)
-        total = np.zeros(len(ids))
-        for scorer, postings, terms, weight in groups:
-            present = [t for t in terms if t in postings]
-            if present:
-                total += weight * np.asarray(scorer.get_batch_scores(present, ids))
-        order = np.argsort(-total, kind="stable")[:limit]
+        top = np.argpartition(-total, limit)[:limit] if candidates > limit else np.flatnonzero(total)
+        order = top[np.lexsort((top, -total[top]))]  # best first; ties in catalog order, deterministic
         hits: list[Hit] = []
         for j in order:
             score = float(total[j])
             if score <= 0:
                 break
-            doc_index = ids[int(j)]
+            doc_index = int(j)
             doc = self.documents[doc_index]
             why, coverage = self._explain(doc_index, query)
             hits.append(
@@ -164,6 +173,19 @@ class BM25Backend(SearchBackend):
                 start = text.find(t, start + 1)
         coverage = len(covered_chars & informative) / len(informative) if informative else 0.0
         return "；".join(parts) or "与问题部分相关", round(coverage, 2)
+
+
+def _impacts(bm25: BM25Okapi, postings: dict[str, list[int]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """term -> (document ids, Okapi BM25 weight of the term in each), from rank-bm25's own statistics."""
+    k1, b, avgdl = bm25.k1, bm25.b, bm25.avgdl
+    doc_len = np.asarray(bm25.doc_len, dtype=float)
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for term, docs in postings.items():
+        ids = np.asarray(docs, dtype=np.int64)
+        tf = np.asarray([bm25.doc_freqs[d][term] for d in docs], dtype=float)
+        weight = bm25.idf.get(term, 0.0) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * doc_len[ids] / avgdl))
+        out[term] = (ids, weight)
+    return out
 
 
 def _longest(words: list[str]) -> list[str]:

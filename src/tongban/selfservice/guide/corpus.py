@@ -140,13 +140,18 @@ _state: dict[str, object] = {"index": None, "checked_at": 0.0}
 
 
 def get_index() -> GuideIndex:
+    """The current index. While one thread rebuilds a stale index, the others keep answering from the old one."""
     check_every = float(getattr(settings, "GUIDE_INDEX_CHECK_SECONDS", 30))
     max_age = float(getattr(settings, "GUIDE_INDEX_MAX_AGE", 600))
     now = time.monotonic()
     index = _state["index"]
     if isinstance(index, GuideIndex) and now - float(_state["checked_at"]) < check_every:  # type: ignore[arg-type]
         return index
-    with _lock:
+    if isinstance(index, GuideIndex) and not _lock.acquire(blocking=False):
+        return index  # someone else is checking or rebuilding
+    if not isinstance(index, GuideIndex):
+        _lock.acquire()
+    try:
         index = _state["index"]
         fingerprint = catalog_fingerprint()
         stale = (
@@ -157,9 +162,11 @@ def get_index() -> GuideIndex:
         if stale:
             index = build_index(fingerprint)
             _state["index"] = index
-        _state["checked_at"] = now
+        _state["checked_at"] = time.monotonic()
         assert isinstance(index, GuideIndex)
         return index
+    finally:
+        _lock.release()
 
 
 def guide_index_invalidate() -> None:

@@ -38,6 +38,11 @@ def answer(question: str, *, limit: int = 5) -> Answer:
         return Answer(question="", results=[], referral=None, referral_matched=(), confident=True)
     hits = index.backend.search(query, limit=max(limit * 3, 15))
     matched = match_referral(query.text)
+    if matched and not matched[0].priority and hits and hits[0].coverage >= CONFIDENT_COVERAGE:
+        # the catalog itself speaks of what the referral keyword names: the center handles it
+        vocabulary: set[str] = getattr(index.backend, "vocabulary", set())
+        if all(part in vocabulary for k in matched[1] for part in k.split("+")):
+            matched = None
     floor = MIN_COVERAGE_WITH_REFERRAL if matched else MIN_COVERAGE
     kept = [h for h in hits if h.coverage >= floor]
     if kept:

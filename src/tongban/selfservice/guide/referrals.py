@@ -51,12 +51,14 @@ def default_referral() -> Referral:
 
 def match_referral(text: str) -> tuple[Referral, tuple[str, ...]] | None:
     """The agency whose keywords the (normalised) question contains; emergencies first, then most text."""
-    best: tuple[tuple[int, int, int], Referral, tuple[str, ...]] | None = None
+    best: tuple[tuple[int, bool, int, int], Referral, tuple[str, ...]] | None = None
     for ref in referrals():
-        found = tuple(k for k in ref.keywords if k in text)
+        found = tuple(k for k in ref.keywords if all(part in text for part in k.split("+")))
         if not found:
             continue
-        rank = (ref.priority, max(len(k) for k in found), sum(len(k) for k in found))
+        sizes = [len(k.replace("+", "")) for k in found]
+        # emergencies first; then a specific agency over the general hotline; then the most text matched
+        rank = (ref.priority, not ref.default, max(sizes), sum(sizes))
         if best is None or rank > best[0]:
             best = (rank, ref, found)
     return (best[1], best[2]) if best else None

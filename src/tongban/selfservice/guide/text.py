@@ -223,15 +223,24 @@ def _get_tokenizer() -> jieba.Tokenizer:
         return _tokenizer
 
 
+# chunk of text -> its informative words; valid while the dictionary does not change (cleared by add_words)
+_chunk_cache: dict[str, tuple[str, ...]] = {}
+_CHUNK_CACHE_MAX = 200_000
+
+
 def add_words(words: Iterable[str]) -> None:
     """Teach the segmenter the catalog's words (idempotent)."""
     tk = _get_tokenizer()
     with _tokenizer_lock:
+        added = False
         for word in words:
             w = normalise(word)
             if len(w) >= 2 and w not in _added_words and " " not in w:
                 tk.add_word(w)
                 _added_words.add(w)
+                added = True
+        if added:
+            _chunk_cache.clear()
 
 
 def tokens(text: str) -> list[str]:
@@ -241,11 +250,17 @@ def tokens(text: str) -> list[str]:
     for chunk in _PUNCT_RE.split(normalise(text)):
         if not chunk:
             continue
-        for tok in tk.cut_for_search(chunk, HMM=True):
-            t = tok.strip()
-            if len(t) < 2 or t in STOPWORDS:
-                continue
-            out.append(t)
+        cached = _chunk_cache.get(chunk)
+        if cached is None:
+            cached = tuple(
+                t
+                for t in (tok.strip() for tok in tk.cut_for_search(chunk, HMM=True))
+                if len(t) >= 2 and t not in STOPWORDS
+            )
+            if len(_chunk_cache) >= _CHUNK_CACHE_MAX:
+                _chunk_cache.clear()
+            _chunk_cache[chunk] = cached
+        out.extend(cached)
     return out
 
 
