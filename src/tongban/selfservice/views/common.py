@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
 from tongban.selfservice import selectors, services
+from tongban.selfservice.integrations import APPLICATIONS_ONLINE, available
 
 
 def url_or_none(name: str, *args: Any) -> str | None:
@@ -26,4 +27,6 @@ def guide_context(request: HttpRequest, q: str, *, limit: int = 5) -> dict[str, 
         services.guide_question_record(question=q, answer=answer)
         context["answer"] = answer
     context["ticket_url"] = url_or_none("queueing:ticket-machine-home")
+    context["appointments_url"] = url_or_none("queueing:appointments")
+    context["online_available"] = available(*APPLICATIONS_ONLINE)
     return context

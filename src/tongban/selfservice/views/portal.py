@@ -48,6 +48,7 @@ def _base(request: HttpRequest) -> dict[str, Any]:
     return {
         "login_url": _login_url(request),
         "online_available": available(*APPLICATIONS_ONLINE),
+        "appointments_url": url_or_none("queueing:appointments"),
         "is_resident": request.user.is_authenticated
         and getattr(request.user, "role", None) in RESIDENT_ROLES,
     }
@@ -275,10 +276,7 @@ def appointments(request: HttpRequest) -> HttpResponse:
     need_login = _resident_or_login(request)
     if need_login is not None:
         return need_login
-    book = optional("tongban.queueing.services", "appointment_book")
     queue_url = url_or_none("queueing:appointments")
-    if book is None and queue_url is None:
+    if queue_url is None:
         return render(request, "selfservice/portal/not_yet.html", {"what": "网上预约"}, status=503)
-    if queue_url:
-        return redirect(queue_url)
-    return render(request, "selfservice/portal/not_yet.html", {"what": "网上预约"}, status=503)
+    return redirect(queue_url)  # booking, changing and cancelling live with the queue
