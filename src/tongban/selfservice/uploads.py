@@ -46,6 +46,7 @@ def validate_upload(upload: UploadedFile) -> str:
             f"The file is larger than {limit // (1024 * 1024)} MB",
             code="selfservice.upload_too_large",
             details={"max_bytes": limit},
+            status_code=413,
         )
     upload.seek(0)
     head = upload.read(16)
@@ -59,5 +60,6 @@ def validate_upload(upload: UploadedFile) -> str:
             "Only PDF, JPG or PNG files whose extension matches their content",
             code="selfservice.upload_type",
             details={"name": (upload.name or "")[:100]},
+            status_code=415,
         )
     return content_type
