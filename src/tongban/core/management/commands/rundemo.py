@@ -88,6 +88,7 @@ class Command(BaseCommand):
             f" 1号窗口 window clerk     window1  / {pw}",
             f" 2号窗口 window clerk     window2  / {pw}",
             f" 部门审核 reviewer        reviewer / {pw}",
+            f" 督查 supervisor          supervisor / {pw}",
             " 居民 resident: sign in with phone 13800000001 at /portal/ ;",
             f"   the SMS code appears in the outbox: {base}/notifications/outbox/",
             f" API docs: {base}/api/v1/docs/    health: {base}/healthz",
