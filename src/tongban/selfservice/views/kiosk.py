@@ -45,8 +45,9 @@ def _touch(request: HttpRequest) -> None:
 
 
 def _client_key(request: HttpRequest) -> str:
+    """The terminal: its address (not the session, which a prober can simply drop)."""
     ip = request.META.get("REMOTE_ADDR", "")
-    return f"{ip}|{request.session.session_key or ''}|{getattr(settings, 'KIOSK_TERMINAL_SALT', '')}"
+    return f"{ip}|{getattr(settings, 'KIOSK_TERMINAL_SALT', '')}"
 
 
 def _render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:

@@ -148,7 +148,7 @@ def _apply(request: HttpRequest, *, kind: str, code: str) -> HttpResponse:
         try:
             validate_upload(f)
         except TongbanError as exc:
-            errors[f"material-{m['type_id']}"] = exc.message
+            errors[f"material-{m['type_id']}"] = m["error"] = exc.message
         else:
             uploads[int(str(m["type_id"]))] = f
     center = next((c for c in centers if str(c.pk) == request.POST.get("center")), None)
@@ -174,7 +174,7 @@ def _apply(request: HttpRequest, *, kind: str, code: str) -> HttpResponse:
                 submit=submit,
             )
         except TongbanError as exc:
-            errors["__all__"] = exc.message
+            errors["form"] = exc.message
         else:
             messages.success(
                 request, "已提交申请，请留意短信通知" if submit else "草稿已保存，可随时继续填写并提交"
