@@ -153,12 +153,12 @@ def portal_case_pdf(*, application: Any, kind: str) -> bytes | None:
     return data
 
 
-def portal_rating_url(*, application: Any) -> str | None:
-    """Where the resident rates this finished case (好差评, 一事一评), if the ratings app offers it."""
-    if application.status not in {"decided", "ready", "delivered", "closed"}:
-        return None
-    link_for = optional("tongban.ratings.selectors", "rating_url_for_application")
-    if link_for is None:
-        return None
-    url = link_for(application=application)
-    return str(url) if url else None
+FINISHED_STATES = frozenset({"decided", "ready", "delivered", "closed"})
+
+
+def portal_rating_available(*, application: Any) -> bool:
+    """Can this finished case be rated online now (一事一评)? Only if the ratings app offers it."""
+    return application.status in FINISHED_STATES and all(
+        optional("tongban.ratings.services", name) is not None
+        for name in ("service_event_for_application", "rating_link_url")
+    )

@@ -15,7 +15,15 @@ from django.utils import timezone
 from tongban.accounts.models import Role, User
 from tongban.catalog.models import Synonym
 from tongban.core.audit import audit_log
-from tongban.core.errors import Forbidden, NotFound, RateLimited, TongbanError, Unavailable, ValidationError
+from tongban.core.errors import (
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    RateLimited,
+    TongbanError,
+    Unavailable,
+    ValidationError,
+)
 from tongban.selfservice.guide.corpus import guide_index_invalidate
 from tongban.selfservice.guide.engine import Answer
 from tongban.selfservice.guide.text import normalise, split_words, strip_personal_data
@@ -293,3 +301,17 @@ def portal_case_action(
         if action == "submit":
             return _applications_service("application_submit")(application=application, actor=actor)
     return application
+
+
+def portal_rating_link(*, actor: User, application: Any) -> str:
+    """The signed 一事一评 link for the applicant's own finished case (the ratings app records the event once)."""
+    if application.applicant_id != actor.pk:
+        raise NotFound("办件不存在", "Application not found")
+    if application.status not in ("decided", "ready", "delivered", "closed"):
+        raise InvalidTransition("办结后才能评价", "A case can be rated once it is finished")
+    record = optional("tongban.ratings.services", "service_event_for_application")
+    link = optional("tongban.ratings.services", "rating_link_url")
+    if record is None or link is None:
+        raise Unavailable("网上评价暂未开放", "Online rating is not available yet")
+    event = record(application=application, send_link=False)
+    return str(link(event=event))

@@ -235,6 +235,12 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if need_login is not None:
         return need_login
     app = _my_case(request, pk)
+    if request.method == "POST" and request.POST.get("action") == "rate":
+        try:
+            return redirect(services.portal_rating_link(actor=request.user, application=app))  # type: ignore[arg-type]
+        except TongbanError as exc:
+            messages.error(request, exc.message)
+            return redirect("selfservice:portal-case", pk=app.pk)
     if request.method == "POST":
         try:
             services.portal_case_action(
@@ -251,7 +257,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = _base(request) | {
         "case": app,
         "documents": selectors.portal_documents(application=app),
-        "rating_url": selectors.portal_rating_url(application=app),
+        "can_rate": selectors.portal_rating_available(application=app),
         "max_mb": int(settings.UPLOAD_MAX_BYTES) // (1024 * 1024),
         "can_upload": app.status in ("draft", "submitted", "supplement"),
         "cabinet_dropoff_url": url_or_none("cabinet:home"),
