@@ -51,5 +51,5 @@ def _warm_guide(stop: threading.Event) -> None:
     log.info("百事通 index ready: %s documents", index.documents)
 
 
-def services() -> list[Any]:
+def demo_services() -> list[Any]:
     return [_warm_guide]
