@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tongban.accounts import services
+from tongban.accounts.http import client_ip
 from tongban.accounts.models import ApiToken, SmsCode, User
 from tongban.core.audit import audit_log
 from tongban.core.crypto import blind_index
@@ -114,9 +115,7 @@ class UserAdmin(DjangoUserAdmin):
         "username",
         "display_name",
         "role",
-        "center",
-        "department",
-        "default_window",
+        "post",
         "masked_phone_col",
         "masked_id_col",
         "two_factor",
@@ -164,6 +163,16 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
     actions = ("reset_totp",)
+
+    @admin.display(description=_("工作岗位"))
+    def post(self, obj: User) -> str:
+        """Center code and window number, or the department: where the person works."""
+        center = obj.center.code if obj.center is not None else ""
+        if obj.department is not None:
+            return obj.department.short_name or obj.department.name
+        if obj.default_window is not None:
+            return f"{center} {obj.default_window.number}号窗口"
+        return center or "—"
 
     @admin.display(description=_("手机号"))
     def masked_phone_col(self, obj: User) -> str:
@@ -225,7 +234,7 @@ class UserAdmin(DjangoUserAdmin):
                 user=subject,
                 field=field,
                 reason="admin",
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_ip(request),
             )
         except TongbanError as exc:
             messages.error(request, exc.message)

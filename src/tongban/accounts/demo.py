@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from tongban.accounts import services
+from tongban.accounts import services as accounts_services
 from tongban.accounts.models import Role, User
 from tongban.core.crypto import blind_index
 
@@ -23,11 +23,11 @@ MEDICAL_INSURANCE_CODES = ("YP-YB",)
 STAFF = [
     # username, role, display name, window number, needs department
     ("admin", Role.ADMIN, "系统管理员", None, False),
-    ("manager", Role.MANAGER, "周敏（中心负责人）", None, False),
-    ("window1", Role.CLERK, "陆晓燕（1号窗口）", 1, False),
-    ("window2", Role.CLERK, "顾俊（2号窗口）", 2, False),
-    ("reviewer", Role.REVIEWER, "沈洁（区医保局审核）", None, True),
-    ("supervisor", Role.SUPERVISOR, "钱志刚（督查）", None, False),
+    ("manager", Role.MANAGER, "周敏", None, False),
+    ("window1", Role.CLERK, "陆晓燕", 1, False),
+    ("window2", Role.CLERK, "顾俊", 2, False),
+    ("reviewer", Role.REVIEWER, "沈洁", None, True),
+    ("supervisor", Role.SUPERVISOR, "钱志刚", None, False),
 ]
 
 RESIDENTS = [
@@ -121,7 +121,7 @@ def _load_staff(stdout: Any) -> None:
         }
         user = User.objects.filter(username=username).first()
         if user is None:
-            user = services.user_create_staff(
+            user = accounts_services.user_create_staff(
                 actor=None,
                 username=username,
                 password=None,
@@ -131,7 +131,7 @@ def _load_staff(stdout: Any) -> None:
         else:
             for field, value in wants.items():
                 setattr(user, field, value)
-            user.is_staff = role in services.ADMIN_SITE_ROLES
+            user.is_staff = role in accounts_services.ADMIN_SITE_ROLES
             user.is_active = True
             user.is_superuser = role == Role.ADMIN
         # The demo password may be shorter than production's validators allow: set it directly.
@@ -144,16 +144,18 @@ def _load_staff(stdout: Any) -> None:
 
 def _load_residents(stdout: Any) -> None:
     for phone, name, id_number in RESIDENTS:
-        user = services.resident_get_or_create_by_phone(phone=phone, display_name=name, id_number=id_number)
+        user = accounts_services.resident_get_or_create_by_phone(
+            phone=phone, display_name=name, id_number=id_number
+        )
         if user.display_name != name:
             user.display_name = name
             user.save(update_fields=["display_name"])
         if user.id_number_hash != blind_index(id_number):
-            services.user_update_pii(actor=None, user=user, id_number=id_number)
+            accounts_services.user_update_pii(actor=None, user=user, id_number=id_number)
         stdout.write(f"  resident {user.masked_phone} {name}")
     existing = User.objects.filter(role=Role.ENTERPRISE, credit_code=ENTERPRISE["credit_code"]).first()
     if existing is None:
-        services.enterprise_register(
+        accounts_services.enterprise_register(
             name=ENTERPRISE["name"],
             credit_code=ENTERPRISE["credit_code"],
             phone=ENTERPRISE["phone"],

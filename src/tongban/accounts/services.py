@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -44,6 +43,7 @@ from tongban.accounts.models import STAFF_ROLES, ApiToken, Role, SmsCode, User
 from tongban.core.audit import audit_log
 from tongban.core.crypto import blind_index, mask_id_number, mask_phone
 from tongban.core.errors import Forbidden, RateLimited, ValidationError
+from tongban.core.identity import validate_credit_code, validate_mobile, validate_resident_id
 from tongban.notifications.services import sms_send
 
 # --- limits (overridable in settings for tests and deployments) -------------------------------
@@ -64,75 +64,19 @@ def _limit(name: str, default: int) -> int:
     return int(getattr(settings, name, default))
 
 
-# --- identity checks (private until tongban.core.identity lands) -------------------------------
-
-_MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+# --- identity checks: the core validators (GB 11643, GB 32100, mainland mobiles) ---------------
 
 
 def _clean_mobile(value: str) -> str:
-    """A mainland mobile number, 11 digits starting 13..19 (spaces, dashes and +86 tolerated)."""
-    raw = re.sub(r"[\s-]", "", value or "")
-    if raw.startswith("+86"):
-        raw = raw[3:]
-    elif raw.startswith("0086"):
-        raw = raw[4:]
-    if not raw:
-        raise ValidationError("请输入手机号码", "Enter a mobile number", code="identity.mobile_empty")
-    if not raw.isdigit():
-        raise ValidationError(
-            "手机号码只能包含数字", "A mobile number has digits only", code="identity.mobile_characters"
-        )
-    if len(raw) != 11:
-        raise ValidationError(
-            f"手机号码应为11位，您输入了{len(raw)}位",
-            f"A mobile number has 11 digits; {len(raw)} given",
-            code="identity.mobile_length",
-        )
-    if not _MOBILE_RE.match(raw):
-        raise ValidationError(
-            "这不是有效的手机号码（应以13至19开头）",
-            "Not a mainland mobile number (must start with 13..19)",
-            code="identity.mobile_prefix",
-        )
-    return raw
+    return validate_mobile(value)
 
 
 def _clean_resident_id(value: str) -> str:
-    from stdnum import exceptions as stdnum_exc
-    from stdnum.cn import ric
-
-    try:
-        return str(ric.validate(value))
-    except stdnum_exc.InvalidChecksum as exc:
-        raise ValidationError(
-            "身份证号码校验位不正确，请逐位核对",
-            "The ID number's check digit is wrong",
-            code="identity.id_checksum",
-        ) from exc
-    except stdnum_exc.ValidationError as exc:
-        raise ValidationError(
-            "身份证号码无效，请核对", "Invalid resident ID number", code="identity.id_invalid"
-        ) from exc
+    return validate_resident_id(value).number
 
 
 def _clean_credit_code(value: str) -> str:
-    from stdnum import exceptions as stdnum_exc
-    from stdnum.cn import uscc
-
-    try:
-        return str(uscc.validate(value))
-    except stdnum_exc.InvalidChecksum as exc:
-        raise ValidationError(
-            "统一社会信用代码校验位不正确，请逐位核对",
-            "The credit code's check character is wrong",
-            code="identity.uscc_checksum",
-        ) from exc
-    except stdnum_exc.ValidationError as exc:
-        raise ValidationError(
-            "统一社会信用代码无效，请核对",
-            "Invalid unified social credit code",
-            code="identity.uscc_invalid",
-        ) from exc
+    return validate_credit_code(value)
 
 
 def _new_username(prefix: str) -> str:
@@ -722,3 +666,31 @@ def api_token_revoke(*, actor: User, token: ApiToken) -> None:
 def staff_sign_in_record(*, user: User, method: str, ip: str | None = None) -> None:
     """Audit a completed staff sign-in (after every required factor)."""
     audit_log(actor=user, action="accounts.login", obj=user, data={"method": method}, ip=ip)
+
+
+SIGN_IN_RECORD_RETENTION_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Purged:
+    sms_codes: int
+    api_tokens: int
+
+
+def sign_in_records_purge() -> Purged:
+    """Delete SMS-code rows and dead API tokens older than the retention period (the audit log keeps the events).
+
+    Idempotent; run hourly. Rows younger than an hour are never touched (they are the rate-limit ledger).
+    """
+    days = max(1, _limit("SIGN_IN_RECORD_RETENTION_DAYS", SIGN_IN_RECORD_RETENTION_DAYS))
+    cutoff = timezone.now() - timedelta(days=days)
+    with transaction.atomic():
+        codes, _ = SmsCode.objects.filter(created_at__lt=cutoff).delete()
+        expired = ApiToken.objects.filter(expires_at__lt=cutoff)
+        revoked = ApiToken.objects.filter(revoked_at__lt=cutoff)
+        tokens, _ = (expired | revoked).delete()
+        if codes or tokens:
+            audit_log(
+                action="accounts.sign_in_records.purge", data={"sms_codes": codes, "api_tokens": tokens}
+            )
+    return Purged(sms_codes=codes, api_tokens=tokens)

@@ -27,6 +27,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tongban.accounts import services
 from tongban.accounts.forms import CodeForm, EnterpriseForm, OtpForm, OtpSetupForm, PhoneForm, StaffLoginForm
+from tongban.accounts.http import client_ip
 from tongban.accounts.models import SmsCode, User
 from tongban.accounts.permissions import is_staff_role, two_factor_satisfied
 from tongban.core.crypto import mask_phone
@@ -37,11 +38,6 @@ PENDING_SECONDS = 300
 SMS_KEY = "tb_sms_login"
 REG_KEY = "tb_enterprise_registration"
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """The peer address (the reverse proxy must pass the client's; see docs/deploy.md)."""
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _safe_next(request: HttpRequest, default: str = "/") -> str:
@@ -139,6 +135,7 @@ def staff_login(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/login.html", context)
 
 
+@sensitive_post_parameters("token")
 @csrf_protect
 @never_cache
 def login_otp(request: HttpRequest) -> HttpResponse:
@@ -174,6 +171,7 @@ def _qr_svg(data: str) -> str:
     return str(image.to_string(encoding="unicode"))
 
 
+@sensitive_post_parameters("token")
 @csrf_protect
 @never_cache
 def otp_setup(request: HttpRequest) -> HttpResponse:
@@ -233,6 +231,7 @@ def _resident_default_next() -> str:
         return "/"
 
 
+@sensitive_post_parameters("code")
 @csrf_protect
 @never_cache
 def resident_login(request: HttpRequest) -> HttpResponse:
@@ -299,6 +298,7 @@ def resident_login(request: HttpRequest) -> HttpResponse:
     return redirect(_with_next("accounts:resident-login", next_url))
 
 
+@sensitive_post_parameters("code")
 @csrf_protect
 @never_cache
 def enterprise_register(request: HttpRequest) -> HttpResponse:

@@ -12,12 +12,13 @@ import re
 from typing import Any
 
 from django.contrib import admin, messages
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -25,7 +26,7 @@ from tongban.core.audit import audit_log
 from tongban.core.errors import ValidationError
 
 from . import selectors
-from .forms import GuidePublishForm, MaterialFormSet, formset_items, material_initial
+from .forms import CatalogUploadForm, GuidePublishForm, MaterialFormSet, formset_items, material_initial
 from .models import (
     Bundle,
     BundleItem,
@@ -41,6 +42,16 @@ from .models import (
     Zone,
 )
 from .services import GuideUnchanged, guide_publish
+from .transfer import (
+    CatalogImportInvalid,
+    ImportReport,
+    catalog_dump,
+    catalog_export,
+    catalog_import,
+    catalog_parse,
+    materials_csv_export,
+    materials_csv_import,
+)
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -164,6 +175,8 @@ class MatterAdmin(AuditedAdmin):
         # Applications refer to matters and their guide versions: stop a matter with "在办" instead.
         return False
 
+    change_list_template = "admin/catalog/matter/change_list.html"
+
     def get_urls(self) -> list[Any]:
         return [
             path(
@@ -171,8 +184,63 @@ class MatterAdmin(AuditedAdmin):
                 self.admin_site.admin_view(self.publish_view),
                 name="catalog_matter_publish",
             ),
+            path("transfer/", self.admin_site.admin_view(self.transfer_view), name="catalog_matter_transfer"),
+            path(
+                "export/<str:fmt>/",
+                self.admin_site.admin_view(self.export_view),
+                name="catalog_matter_export",
+            ),
             *super().get_urls(),
         ]
+
+    def export_view(self, request: HttpRequest, fmt: str) -> HttpResponse:
+        if fmt not in EXPORT_TYPES or not self.has_view_permission(request):
+            raise PermissionDenied
+        text = materials_csv_export() if fmt == "csv" else catalog_dump(catalog_export(), fmt=fmt)
+        response = HttpResponse(text, content_type=EXPORT_TYPES[fmt])
+        stamp = timezone.localdate().isoformat()
+        response["Content-Disposition"] = f'attachment; filename="tongban-catalog-{stamp}.{fmt}"'
+        return response
+
+    def transfer_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload a catalog (YAML/JSON) or materials CSV; dry run first, then import. All or nothing."""
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            raise PermissionDenied
+        form = CatalogUploadForm(request.POST or None, request.FILES or None)
+        report = None
+        errors: list[dict[str, str]] = []
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            fmt = upload.name.rsplit(".", 1)[-1].lower().replace("yml", "yaml")
+            dry_run = form.cleaned_data["dry_run"]
+            note = form.cleaned_data["note"]
+            try:
+                text = upload.read().decode("utf-8-sig")
+                if fmt == "csv":
+                    report = materials_csv_import(text=text, actor=request.user, dry_run=dry_run, note=note)
+                else:
+                    data = catalog_parse(text, fmt=fmt)
+                    report = catalog_import(data=data, actor=request.user, dry_run=dry_run, note=note)
+            except UnicodeDecodeError:
+                form.add_error("file", _("文件不是 UTF-8 编码"))
+            except CatalogImportInvalid as exc:
+                errors = exc.details["errors"]
+                messages.error(request, exc.message)
+            else:
+                if dry_run:
+                    messages.info(request, _("试导入完成：文件无误，以下是将要发生的变化；未写入任何内容。"))
+                else:
+                    messages.success(request, _("导入完成。"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("导入/导出事项目录"),
+            "form": form,
+            "report": report,
+            "report_rows": _report_rows(report),
+            "errors": errors,
+        }
+        return TemplateResponse(request, "admin/catalog/matter/transfer.html", context)
 
     def response_add(
         self, request: HttpRequest, obj: Any, post_url_continue: str | None = None
@@ -183,7 +251,7 @@ class MatterAdmin(AuditedAdmin):
     def publish_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         matter = get_object_or_404(Matter, pk=object_id)
         if not self.has_change_permission(request, matter):
-            return HttpResponseRedirect(reverse("admin:index"))
+            raise PermissionDenied
         current = matter.current_version
         base = GuideVersion(matter=matter) if current is None else current
         if request.method == "POST":
@@ -224,6 +292,20 @@ class MatterAdmin(AuditedAdmin):
             "title": _("发布新版本：%(name)s") % {"name": matter.name},
         }
         return TemplateResponse(request, "admin/catalog/matter/publish.html", context)
+
+
+EXPORT_TYPES = {
+    "yaml": "application/yaml; charset=utf-8",
+    "json": "application/json; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+def _report_rows(report: ImportReport | None) -> list[tuple[str, int, int, int]]:
+    if report is None:
+        return []
+    kinds = sorted(set(report.created) | set(report.updated) | set(report.unchanged))
+    return [(k, report.created[k], report.updated[k], report.unchanged[k]) for k in kinds]
 
 
 def _field_label(path: str) -> str:

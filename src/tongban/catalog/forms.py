@@ -138,3 +138,25 @@ def formset_items(formset: Any) -> list[dict[str, Any]]:
         item.pop("ORDER", None)
         items.append(item)
     return items
+
+
+UPLOAD_MAX_BYTES = 20 * 1024 * 1024
+
+
+class CatalogUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("文件"), help_text=_("事项目录 .yaml/.yml/.json，或材料清单 .csv（UTF-8）")
+    )
+    dry_run = forms.BooleanField(label=_("试导入（只检查并报告变化，不写入）"), required=False, initial=True)
+    note = forms.CharField(
+        label=_("修订说明"), max_length=300, required=False, help_text=_("用于因本次导入而发布的新版本")
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        ext = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
+        if ext not in {"yaml", "yml", "json", "csv"}:
+            raise forms.ValidationError(_("只接受 .yaml、.yml、.json 或 .csv 文件"))
+        if upload.size > UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(_("文件不能超过 20 MB"))
+        return upload

@@ -37,6 +37,7 @@ from typing import Any
 
 import yaml
 from django.db import models, transaction
+from django.db.models import Prefetch
 
 from tongban.core.audit import audit_log
 from tongban.core.errors import ValidationError
@@ -46,6 +47,7 @@ from .models import (
     BundleItem,
     Center,
     Department,
+    Material,
     MaterialType,
     Matter,
     MatterGroup,
@@ -57,10 +59,12 @@ from .services import (
     GUIDE_DEFAULTS,
     MATERIAL_FIELDS,
     FieldError,
+    GuideDraft,
     current_guide,
     errors_details,
     guide_fields_of,
     guide_publish,
+    guides_publish_bulk,
     materials_of,
     normalise_materials,
     validate_guide_fields,
@@ -445,11 +449,21 @@ def catalog_validate(data: Mapping[str, Any]) -> list[FieldError]:
 # --- applying ------------------------------------------------------------------------------------------
 
 
+_QUERY = object()
+
+
 def _upsert(
-    report: ImportReport, kind: str, model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any]
+    report: ImportReport,
+    kind: str,
+    model: type[models.Model],
+    lookup: dict[str, Any],
+    values: dict[str, Any],
+    existing: Any = _QUERY,
 ) -> tuple[Any, str]:
-    """Create or update one record by its natural key; returns (object, "created"|"updated"|"unchanged")."""
-    obj = model._default_manager.filter(**lookup).first()
+    """Create or update one record by its natural key; returns (object, "created"|"updated"|"unchanged").
+
+    ``existing`` is the record already loaded by the caller (or None when known to be new)."""
+    obj = model._default_manager.filter(**lookup).first() if existing is _QUERY else existing
     if obj is None:
         obj = model._default_manager.create(**lookup, **values)
         report.created[kind] += 1
@@ -490,9 +504,10 @@ def _pick(
     return values
 
 
-def _set_m2m(manager: Any, objs: list[Any]) -> bool:
-    """Set a many-to-many relation; True when it changed."""
-    if set(manager.values_list("pk", flat=True)) == {o.pk for o in objs}:
+def _set_m2m(manager: Any, objs: list[Any], current: set[int] | None = None) -> bool:
+    """Set a many-to-many relation; True when it changed. ``current``: the pks if already loaded."""
+    before = current if current is not None else set(manager.values_list("pk", flat=True))
+    if before == {o.pk for o in objs}:
         return False
     manager.set(objs)
     return True
@@ -546,14 +561,38 @@ def _apply(data: Mapping[str, Any], report: ImportReport, *, actor: Any, note: s
         )
     departments = {d.code: d for d in Department.objects.all()}
     groups = {g.code: g for g in MatterGroup.objects.all()}
-    for rec in data.get("matters") or []:
+    matter_recs = data.get("matters") or []
+    # Load every matter of the file with its reviewers and current guide in a few queries,
+    # so an unchanged matter costs none (a catalog sync mostly re-sends what is there).
+    loaded = {
+        m.code: m
+        for m in Matter.objects.filter(code__in=[r["code"] for r in matter_recs])
+        .select_related("current_version")
+        .prefetch_related(
+            "review_departments",
+            Prefetch(
+                "current_version__materials",
+                queryset=Material.objects.select_related("material_type").order_by("order", "id"),
+            ),
+        )
+    }
+    types = {t.code: t for t in MaterialType.objects.all()} if matter_recs else {}
+    drafts: list[GuideDraft] = []
+    for rec in matter_recs:
         values = _pick(rec, MATTER_SPEC, Matter, ("code",))
         values["department_id"] = departments[rec["department"]].pk
         values["group_id"] = groups[rec["group"]].pk if rec.get("group") else None
-        matter, status = _upsert(report, "matters", Matter, {"code": rec["code"]}, values)
-        if _set_m2m(matter.review_departments, [departments[c] for c in rec.get("review_departments") or []]):
+        known = loaded.get(rec["code"])
+        matter, status = _upsert(report, "matters", Matter, {"code": rec["code"]}, values, existing=known)
+        reviewers = [departments[c] for c in rec.get("review_departments") or []]
+        current = {d.pk for d in known.review_departments.all()} if known is not None else set()
+        if _set_m2m(matter.review_departments, reviewers, current):
             _mark_updated(report, "matters", status)
-        _import_guide(report, matter, rec["guide"], actor=actor, note=note)
+        draft = _guide_draft(report, matter, rec["guide"], types=types)
+        if draft is not None:
+            drafts.append(draft)
+    for version in guides_publish_bulk(drafts=drafts, actor=actor, note=note):
+        report.published.append((version.matter.code, version.version))
     matters = {m.code: m for m in Matter.objects.all()} if data.get("centers") or data.get("bundles") else {}
     for rec in data.get("centers") or []:
         center, status = _upsert(
@@ -587,10 +626,10 @@ def _apply(data: Mapping[str, Any], report: ImportReport, *, actor: Any, note: s
             report, "bundles", Bundle, {"code": rec["code"]}, _pick(rec, BUNDLE_SPEC, Bundle, ("code",))
         )
         wanted = [matters[c].pk for c in rec["matters"]]
-        current = list(
+        items = list(
             BundleItem.objects.filter(bundle=bundle).order_by("order").values_list("matter_id", flat=True)
         )
-        if current != wanted:
+        if items != wanted:
             BundleItem.objects.filter(bundle=bundle).delete()
             BundleItem.objects.bulk_create(
                 [BundleItem(bundle=bundle, matter_id=pk, order=i) for i, pk in enumerate(wanted)]
@@ -600,24 +639,21 @@ def _apply(data: Mapping[str, Any], report: ImportReport, *, actor: Any, note: s
         _upsert(report, "synonyms", Synonym, {"term": rec["term"]}, {"expansions": rec["expansions"]})
 
 
-def _import_guide(
-    report: ImportReport, matter: Matter, guide: Mapping[str, Any], *, actor: Any, note: str
-) -> None:
+def _guide_draft(
+    report: ImportReport, matter: Matter, guide: Mapping[str, Any], *, types: Mapping[str, MaterialType]
+) -> GuideDraft | None:
+    """The guide to publish for ``matter``, or None when it equals the current one (loaded by the caller)."""
     fields = {**GUIDE_DEFAULTS, **{k: v for k, v in guide.items() if k != "materials"}}
     materials = list(guide.get("materials") or [])
-    current = current_guide(matter)
-    if current is not None:
-        types = {
-            mt.code: mt
-            for mt in MaterialType.objects.filter(code__in=[m["material_type"] for m in materials])
-        }
-        if guide_fields_of(current) == fields and materials_of(current) == normalise_materials(
-            materials, types
-        ):
-            report.unchanged["guides"] += 1
-            return
-    version = guide_publish(matter=matter, actor=actor, changes=fields, materials=materials, note=note)
-    report.published.append((matter.code, version.version))
+    current = matter.current_version
+    if (
+        current is not None
+        and guide_fields_of(current) == fields
+        and materials_of(current) == normalise_materials(materials, types)
+    ):
+        report.unchanged["guides"] += 1
+        return None
+    return GuideDraft(matter=matter, fields=fields, materials=materials)
 
 
 # --- export --------------------------------------------------------------------------------------------

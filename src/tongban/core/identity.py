@@ -8,7 +8,7 @@ is wrong, with a Chinese and an English message a person can act on:
 =============================  ===========================================
 ``identity.id_length``         not 18 characters (15-digit IDs are retired)
 ``identity.id_characters``     not 17 digits + a digit or X
-``identity.id_region``         first two digits are no province code
+``identity.id_region``         first two digits are no province code (or no county given)
 ``identity.id_birth_date``     digits 7–14 are no real past date
 ``identity.id_checksum``       the check digit (ISO 7064 MOD 11-2) is wrong
 ``identity.uscc_length``       not 18 characters
@@ -147,7 +147,7 @@ def validate_resident_id(value: object, *, today: date | None = None) -> Residen
             "身份证号码前17位应为数字，最后一位为数字或X",
             "The first 17 characters must be digits and the last a digit or X",
         )
-    if number[:2] not in PROVINCES:
+    if number[:2] not in PROVINCES or number[2:6] == "0000":
         raise _fail(
             "id_region",
             f"身份证号码前两位“{number[:2]}”不是有效的省级行政区划代码",

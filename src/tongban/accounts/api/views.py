@@ -13,12 +13,9 @@ from rest_framework.views import APIView
 
 from tongban.accounts import services
 from tongban.accounts.api.serializers import ErrorOut, SmsCodeIn, SmsCodeOut, TokenIn, TokenOut
+from tongban.accounts.http import client_ip
 from tongban.accounts.models import ApiToken
 from tongban.core.crypto import mask_phone
-
-
-def _ip(request: Request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 class TokenView(APIView):
@@ -67,7 +64,7 @@ class TokenView(APIView):
             username=data.validated_data["username"],
             password=data.validated_data["password"],
             otp=data.validated_data.get("otp") or None,
-            ip=_ip(request),
+            ip=client_ip(request),
         )
         out = TokenOut(
             {
@@ -114,7 +111,7 @@ class SmsCodeView(APIView):
     def post(self, request: Request) -> Response:
         data = SmsCodeIn(data=request.data)
         data.is_valid(raise_exception=True)
-        sent = services.sms_code_request(phone=data.validated_data["phone"], ip=_ip(request))
+        sent = services.sms_code_request(phone=data.validated_data["phone"], ip=client_ip(request))
         out = SmsCodeOut(
             {
                 "phone": mask_phone(sent.phone),

@@ -28,3 +28,8 @@ def test_demo_people_load_twice_without_duplicates(settings):
     zhang = User.objects.get(role=Role.RESIDENT, display_name="张建国")
     assert (zhang.phone, zhang.id_number) == ("13800000001", "310110195103070014")
     assert User.objects.get(role=Role.ENTERPRISE).credit_code == "91310110MA1G8X0L7W"
+
+
+def test_demo_module_offers_no_background_services():
+    # rundemo calls demo.services() when the module has that name: it must not be the services module.
+    assert getattr(demo, "services", None) is None

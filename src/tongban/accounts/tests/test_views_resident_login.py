@@ -62,7 +62,7 @@ def test_wrong_code_shows_the_reason_and_does_not_sign_in(client):
 
 def test_malformed_code_and_phone_are_explained(client):
     response = client.post(URL, {"action": "send", "phone": "12345"})
-    assert "手机号码应为11位，您输入了5位" in response.content.decode()
+    assert "手机号码应为11位，您填写了5位" in response.content.decode()
     client.post(URL, {"action": "send", "phone": "13800000001"})
     response = client.post(URL, {"action": "verify", "code": "12"})
     assert "请输入短信里的6位数字" in response.content.decode()

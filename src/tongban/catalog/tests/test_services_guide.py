@@ -3,7 +3,13 @@ from freezegun import freeze_time
 
 from tongban.accounts.tests.factories import AdminFactory
 from tongban.catalog.models import GuideVersion, Material
-from tongban.catalog.services import GuideInvalid, GuideUnchanged, guide_publish
+from tongban.catalog.services import (
+    GuideDraft,
+    GuideInvalid,
+    GuideUnchanged,
+    guide_publish,
+    guides_publish_bulk,
+)
 from tongban.catalog.tests.factories import DepartmentFactory, MaterialTypeFactory, MatterFactory
 from tongban.core.audit import audit_verify
 from tongban.core.models import AuditEntry
@@ -168,3 +174,48 @@ def test_versions_keep_counting_and_each_keeps_its_own_content():
     assert list(
         GuideVersion.objects.filter(matter=matter).order_by("version").values_list("version", "promised_days")
     ) == [(1, 10), (2, 9), (3, 8), (4, 7)]
+
+
+def test_bulk_publish_numbers_each_matter_on_its_own_and_audits_once(django_assert_max_num_queries):
+    old = MatterFactory(guide__materials=1)
+    guide_publish(matter=old, actor=None, changes={"promised_days": 4}, materials=None, note="v2")
+    new = MatterFactory.build(code="NEW-2", department=DepartmentFactory(), group=None)
+    new.save()
+    MaterialTypeFactory(code="ID_CARD", name="居民身份证")
+    drafts = [
+        GuideDraft(matter=old, fields={"promised_days": 3}, materials=[{"material_type": "ID_CARD"}]),
+        GuideDraft(matter=new, fields={"promised_days": 0, "visits": 0, "online": True}, materials=[]),
+    ]
+    with django_assert_max_num_queries(
+        14
+    ):  # constant in the number of drafts (savepoints and audit included)
+        versions = guides_publish_bulk(drafts=drafts, actor=None, note="批量")
+    assert [(v.matter.code, v.version) for v in versions] == [(old.code, 3), ("NEW-2", 1)]
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert (old.current_version.promised_days, new.current_version.online) == (3, True)
+    assert [m.material_type.code for m in old.current_version.materials.all()] == ["ID_CARD"]
+    assert GuideVersion.objects.get(matter=old, version=2).promised_days == 4
+    entry = AuditEntry.objects.get(action="catalog.guide.publish_bulk")
+    assert entry.data == {
+        "note": "批量",
+        "published": [{"matter": old.code, "version": 3}, {"matter": "NEW-2", "version": 1}],
+    }
+
+
+def test_bulk_publish_lists_problems_of_every_draft_and_writes_nothing():
+    a, b = MatterFactory(guide__materials=0), MatterFactory(guide__materials=0)
+    with pytest.raises(GuideInvalid) as exc:
+        guides_publish_bulk(
+            drafts=[
+                GuideDraft(matter=a, fields={"promised_days": None}, materials=[]),
+                GuideDraft(matter=b, fields={"promised_days": 1}, materials=[{"material_type": "NOPE"}]),
+            ],
+            actor=None,
+            note="",
+        )
+    assert [(e["record"], e["field"]) for e in exc.value.details["errors"]] == [
+        (a.code, "promised_days"),
+        (b.code, "materials[0].material_type"),
+    ]
+    assert GuideVersion.objects.filter(matter__in=[a, b]).count() == 2

@@ -66,6 +66,9 @@ def test_demo_catalog_loads_the_center_windows_matters_and_bundles(demo_catalog)
     assert set(Bundle.objects.values_list("name", flat=True)) == {"出生一件事", "退休一件事", "身后一件事"}
     entry = AuditEntry.objects.get(action="catalog.import")
     assert entry.data["created"]["matters"] == 45
+    bulk = AuditEntry.objects.get(action="catalog.guide.publish_bulk")
+    assert len(bulk.data["published"]) == 45 and bulk.data["note"] == "演示目录"
+    assert {"matter": "YB-MATERNITY", "version": 1} in bulk.data["published"]
 
 
 def test_importing_the_same_file_twice_changes_nothing(demo_catalog):
@@ -194,7 +197,7 @@ def test_a_failure_while_writing_rolls_back_everything(demo_catalog, monkeypatch
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(transfer, "_import_guide", boom)
+    monkeypatch.setattr(transfer, "guides_publish_bulk", boom)
     with pytest.raises(RuntimeError):
         catalog_import(data=data)
     assert counts() == before

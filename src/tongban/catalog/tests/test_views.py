@@ -216,5 +216,51 @@ def test_clerks_cannot_open_the_catalog_admin(demo_catalog, client):
     client.login(username="clerk1", password=PASSWORD)
     matter = Matter.objects.get(code="YB-NEWBORN")
     response = client.get(reverse("admin:catalog_matter_publish", args=[matter.pk]))
-    assert response.status_code == 302
+    assert response.status_code == 403
+    assert (
+        client.post(
+            reverse("admin:catalog_matter_publish", args=[matter.pk]), {"promised_days": 1}
+        ).status_code
+        == 403
+    )
     assert GuideVersion.objects.filter(matter=matter).count() == 1
+
+
+def test_admin_import_page_dry_runs_lists_errors_and_imports(demo_catalog, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tongban.catalog.models import Department
+
+    admin_user = AdminFactory(username="root4", is_staff=True)
+    client.login(username="root4", password=PASSWORD)
+    url = reverse("admin:catalog_matter_transfer")
+    good = "departments:\n  - {code: YP-NEW, name: 杨浦区新部门}\n".encode()
+    bad = "departments:\n  - {code: YP-NEW}\n  - {code: YP-NEW, name: 重复}\n".encode()
+
+    html = client.post(url, {"file": SimpleUploadedFile("bad.yaml", bad), "dry_run": ""}).content.decode()
+    assert "导入文件有 2 处错误，未导入任何内容" in html
+    assert "departments[0] YP-NEW" in html and "必须填写" in html and "“YP-NEW”在文件中重复" in html
+    assert not Department.objects.filter(code="YP-NEW").exists()
+
+    html = client.post(url, {"file": SimpleUploadedFile("good.yaml", good), "dry_run": "on"}).content.decode()
+    assert "试导入结果（未写入）" in html
+    assert not Department.objects.filter(code="YP-NEW").exists()
+
+    html = client.post(url, {"file": SimpleUploadedFile("good.yaml", good)}).content.decode()
+    assert "导入完成。" in html
+    assert Department.objects.get(code="YP-NEW").name == "杨浦区新部门"
+    assert AuditEntry.objects.filter(action="catalog.import", actor_id=admin_user.pk).count() == 1
+
+    html = client.post(url, {"file": SimpleUploadedFile("x.txt", b"hello")}).content.decode()
+    assert "只接受 .yaml、.yml、.json 或 .csv 文件" in html
+
+    response = client.get(reverse("admin:catalog_matter_export", args=["csv"]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="tongban-catalog-')
+    assert response.content.decode().lstrip("\ufeff").startswith("matter,order,material_type")
+    assert client.get(reverse("admin:catalog_matter_export", args=["xml"])).status_code == 403
+
+    ClerkFactory(username="clerk2", is_staff=True)
+    client.logout()
+    client.login(username="clerk2", password=PASSWORD)
+    assert client.get(url).status_code == 403

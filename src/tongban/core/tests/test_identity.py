@@ -215,9 +215,10 @@ def test_form_fields_clean_to_normalised_values():
 
 def test_form_field_errors_follow_the_language():
     data = {"id_number": "110105194912310021", "phone": "1380000000"}
-    form = PersonForm(data=data)
-    assert not form.is_valid()
-    assert form.errors["id_number"] == ["身份证号码校验位不正确，请逐位核对"]
+    with translation.override("zh-hans"):
+        form = PersonForm(data=data)
+        assert not form.is_valid()
+        assert form.errors["id_number"] == ["身份证号码校验位不正确，请逐位核对"]
     assert form.errors.as_data()["id_number"][0].code == "id_checksum"
     with translation.override("en"):
         form = PersonForm(data=data)
@@ -241,8 +242,9 @@ def test_drf_fields():
         "credit_code": "91110000600037341L",
         "phone": "13800000001",
     }
-    s = PersonSerializer(data={"id_number": "31011019510307001", "phone": "12800000001"})
-    assert not s.is_valid()
+    with translation.override("zh-hans"):
+        s = PersonSerializer(data={"id_number": "31011019510307001", "phone": "12800000001"})
+        assert not s.is_valid()
     assert s.errors["id_number"][0] == "身份证号码应为18位，您填写了17位"
     assert s.errors["id_number"][0].code == "id_length"
     assert s.errors["phone"][0].code == "mobile_prefix"
@@ -259,3 +261,34 @@ def test_model_field_validators():
         credit_code_validator("91110000600037341M")
     with pytest.raises(DjangoValidationError):
         mobile_validator("1234")
+
+
+def test_province_level_region_code_is_not_a_resident_region():
+    with pytest.raises(ValidationError) as exc:
+        validate_resident_id(with_check_digit("31000019510307001"))
+    assert exc.value.code == "identity.id_region"
+
+
+def test_template_filters(db):
+    from django.template import Context, Template
+
+    from tongban.core.tests.fixtures import load_calendar
+
+    load_calendar()
+    template = Template(
+        "{% load tongban_core %}{{ i|mask_id }} {{ p|mask_phone }} {{ n|mask_name }} "
+        "[{{ d1|provisional_mark }}] [{{ d2|provisional_mark }}] [{{ d3|provisional_mark }}] [{{ none|provisional_mark }}]"
+    )
+    context = Context(
+        {
+            "i": SAMPLE_X,
+            "p": "13812345678",
+            "n": "张三明",
+            "d1": date(2026, 5, 6),
+            "d2": date(2027, 5, 6),
+            "d3": date(2200, 1, 1),
+        }
+    )
+    with translation.override("zh-hans"):
+        out = template.render(context)
+    assert out == "110105********002X 138****5678 张*明 [] [（暂定）] [（暂定）] []"
