@@ -108,3 +108,10 @@ def test_dismiss(client, catalog):
     question.refresh_from_db()
     assert question.status == GuideQuestion.Status.DISMISSED
     assert client.post("/guide/review/999999/dismiss").status_code == 302  # message, no crash
+
+
+def test_guide_page_and_referral_in_english(client, catalog, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get("/guide/", {"q": "护照过期了怎么换"}).content.decode()
+    assert "For this, contact: Exit and entry administration (National Immigration Administration hotline)" in html
+    assert "Passports, travel permits to Hong Kong, Macao and Taiwan" in html

@@ -93,3 +93,12 @@ def test_print_without_a_verified_case_is_404(client):
 )
 def test_receipt_number_from_typed_or_scanned_text(raw, number):
     assert extract_receipt_number(raw) == number
+
+
+def test_kiosk_in_english_when_chosen(client, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get("/kiosk/").content.decode()
+    assert '<html lang="en">' in html
+    for label in ("Case progress", "Ask the 百事通", "Elderly mode", "Start over"):
+        assert label in html
+    assert "查办件进度" not in html

@@ -6,9 +6,16 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import get_language
 
+from tongban.core.errors import TongbanError
 from tongban.selfservice import selectors, services
 from tongban.selfservice.integrations import APPLICATIONS_ONLINE, available
+
+
+def error_text(exc: TongbanError) -> str:
+    """A business error's message in the page's language (the Chinese one unless English was chosen)."""
+    return exc.message_en if get_language() == "en" else exc.message
 
 
 def url_or_none(name: str, *args: Any) -> str | None:

@@ -6,12 +6,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tongban.core.errors import TongbanError
 from tongban.selfservice import selectors, services
 from tongban.selfservice.services import GUIDE_CURATOR_ROLES
-from tongban.selfservice.views.common import guide_context
+from tongban.selfservice.views.common import error_text, guide_context
 
 EXAMPLES = ["孩子刚出生要办什么", "老人病历本用完了", "居住证办好了去哪拿", "公司要开办", "护照过期了怎么办"]
 
@@ -53,9 +54,12 @@ def guide_review_synonym(request: HttpRequest) -> HttpResponse:
     except TongbanError as exc:
         if exc.status_code == 403:
             return render(request, "selfservice/forbidden.html", status=403)
-        messages.error(request, exc.message)
+        messages.error(request, error_text(exc))
     else:
-        messages.success(request, f"已添加同义词：{synonym.term} → {synonym.expansions}")
+        messages.success(
+            request,
+            _("已添加同义词：%(term)s → %(words)s") % {"term": synonym.term, "words": synonym.expansions},
+        )
     return redirect("selfservice:guide-review")
 
 
@@ -67,5 +71,5 @@ def guide_review_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
     except TongbanError as exc:
         if exc.status_code == 403:
             return render(request, "selfservice/forbidden.html", status=403)
-        messages.error(request, exc.message)
+        messages.error(request, error_text(exc))
     return redirect("selfservice:guide-review")

@@ -16,12 +16,13 @@ from typing import Any
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from tongban.core.errors import TongbanError
 from tongban.selfservice import selectors, services
 from tongban.selfservice.integrations import KIOSK_PROGRESS, available, optional
-from tongban.selfservice.views.common import guide_context, url_or_none
+from tongban.selfservice.views.common import error_text, guide_context, url_or_none
 
 SESSION_SEEN = "kiosk_seen"
 SESSION_ELDERLY = "kiosk_elderly"
@@ -72,7 +73,7 @@ def progress(request: HttpRequest) -> HttpResponse:
     _touch(request)
     context: dict[str, Any] = {"number": "", "error": None, "progress": None}
     if not available(*KIOSK_PROGRESS):
-        return _render(request, "selfservice/kiosk/not_yet.html", {"what": "进度查询"}, status=503)
+        return _render(request, "selfservice/kiosk/not_yet.html", {"what": _("进度查询")}, status=503)
     if request.method == "POST":
         number = request.POST.get("number", "")[:200]
         context["number"] = services.extract_receipt_number(number)
@@ -81,7 +82,7 @@ def progress(request: HttpRequest) -> HttpResponse:
                 number=number, id_last4=request.POST.get("last4", "")[:8], client_key=_client_key(request)
             )
         except TongbanError as exc:
-            context["error"] = exc.message
+            context["error"] = error_text(exc)
             request.session.pop(SESSION_VERIFIED, None)
             return _render(request, "selfservice/kiosk/progress.html", context, status=exc.status_code)
         request.session[SESSION_VERIFIED] = context["progress"].number
@@ -132,7 +133,7 @@ def ticket(request: HttpRequest) -> HttpResponse:
     url = url_or_none("queueing:ticket-machine-home")
     if url:
         return redirect(url)
-    return _render(request, "selfservice/kiosk/not_yet.html", {"what": "取号"}, status=503)
+    return _render(request, "selfservice/kiosk/not_yet.html", {"what": _("取号")}, status=503)
 
 
 @never_cache

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from tongban.accounts.models import Role
 from tongban.catalog.models import Center
@@ -17,7 +18,7 @@ from tongban.core.errors import NotFound, TongbanError
 from tongban.selfservice import selectors, services
 from tongban.selfservice.integrations import APPLICATIONS_ONLINE, available, optional
 from tongban.selfservice.uploads import validate_upload
-from tongban.selfservice.views.common import guide_context, url_or_none
+from tongban.selfservice.views.common import error_text, guide_context, url_or_none
 
 RESIDENT_ROLES = (Role.RESIDENT, Role.ENTERPRISE)
 
@@ -41,7 +42,7 @@ def _resident_or_login(request: HttpRequest) -> HttpResponse | None:
     login = _login_url(request)
     if login:
         return redirect(login)
-    return render(request, "selfservice/portal/not_yet.html", {"what": "居民登录"}, status=503)
+    return render(request, "selfservice/portal/not_yet.html", {"what": _("居民登录")}, status=503)
 
 
 def _base(request: HttpRequest) -> dict[str, Any]:
@@ -90,7 +91,11 @@ def bundle_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 # --- apply online ------------------------------------------------------------------------------------
 
-DELIVERY_LABELS = {"window": "窗口领取", "cabinet": "智能文件柜自取（24小时）", "post": "邮寄送达"}
+DELIVERY_LABELS = {
+    "window": _("窗口领取"),
+    "cabinet": _("智能文件柜自取（24小时）"),
+    "post": _("邮寄送达"),
+}
 
 
 def _centers() -> list[Center]:
@@ -124,7 +129,7 @@ def _apply(request: HttpRequest, *, kind: str, code: str) -> HttpResponse:
     except NotFound as exc:
         raise Http404(exc.message) from exc
     if not available(*APPLICATIONS_ONLINE):
-        return render(request, "selfservice/portal/not_yet.html", {"what": "网上申请"}, status=503)
+        return render(request, "selfservice/portal/not_yet.html", {"what": _("网上申请")}, status=503)
     centers = _centers()
     context = {
         "kind": kind,
@@ -148,18 +153,18 @@ def _apply(request: HttpRequest, *, kind: str, code: str) -> HttpResponse:
         try:
             validate_upload(f)
         except TongbanError as exc:
-            errors[f"material-{m['type_id']}"] = m["error"] = exc.message
+            errors[f"material-{m['type_id']}"] = m["error"] = error_text(exc)
         else:
             uploads[int(str(m["type_id"]))] = f
     center = next((c for c in centers if str(c.pk) == request.POST.get("center")), None)
     if center is None:
-        errors["center"] = "请选择办理中心"
+        errors["center"] = _("请选择办理中心")
     method = request.POST.get("delivery", "")
     if method not in dict(context["delivery"]):
-        errors["delivery"] = "请选择领取方式"
+        errors["delivery"] = _("请选择领取方式")
     address = (request.POST.get("address") or "").strip()[:300]
     if method == "post" and not address:
-        errors["address"] = "邮寄送达须填写地址"
+        errors["address"] = _("邮寄送达须填写地址")
     submit = request.POST.get("action") == "submit"
     if not errors:
         try:
@@ -174,10 +179,10 @@ def _apply(request: HttpRequest, *, kind: str, code: str) -> HttpResponse:
                 submit=submit,
             )
         except TongbanError as exc:
-            errors["form"] = exc.message
+            errors["form"] = error_text(exc)
         else:
             messages.success(
-                request, "已提交申请，请留意短信通知" if submit else "草稿已保存，可随时继续填写并提交"
+                request, _("已提交申请，请留意短信通知") if submit else _("草稿已保存，可随时继续填写并提交")
             )
             return redirect("selfservice:portal-case", pk=created[0].pk)
     context["errors"] = errors
@@ -202,7 +207,7 @@ def my_cases(request: HttpRequest) -> HttpResponse:
         return need_login
     mine = optional("tongban.applications.selectors", "applications_for_applicant")
     if mine is None:
-        return render(request, "selfservice/portal/not_yet.html", {"what": "我的办件"}, status=503)
+        return render(request, "selfservice/portal/not_yet.html", {"what": _("我的办件")}, status=503)
     cases = list(mine(user=request.user)[:100])
     return render(request, "selfservice/portal/cases.html", _base(request) | {"cases": cases})
 
@@ -239,7 +244,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             return redirect(services.portal_rating_link(actor=request.user, application=app))  # type: ignore[arg-type]
         except TongbanError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, error_text(exc))
             return redirect("selfservice:portal-case", pk=app.pk)
     if request.method == "POST":
         try:
@@ -250,9 +255,9 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 uploads=_material_uploads(request),
             )
         except TongbanError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, error_text(exc))
         else:
-            messages.success(request, "已完成")
+            messages.success(request, _("已完成"))
         return redirect("selfservice:portal-case", pk=app.pk)
     context = _base(request) | {
         "case": app,
@@ -284,5 +289,5 @@ def appointments(request: HttpRequest) -> HttpResponse:
         return need_login
     queue_url = url_or_none("queueing:appointments")
     if queue_url is None:
-        return render(request, "selfservice/portal/not_yet.html", {"what": "网上预约"}, status=503)
+        return render(request, "selfservice/portal/not_yet.html", {"what": _("网上预约")}, status=503)
     return redirect(queue_url)  # booking, changing and cancelling live with the queue
