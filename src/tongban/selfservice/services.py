@@ -6,6 +6,7 @@ import hashlib
 import re
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -56,6 +57,10 @@ def guide_question_record(*, question: str, answer: Answer) -> GuideQuestion | N
     }
     with transaction.atomic():
         updated = GuideQuestion.objects.filter(text=text).update(count=F("count") + 1, **values)
+        if not updated and GuideQuestion.objects.filter(status=GuideQuestion.Status.OPEN).count() >= int(
+            getattr(settings, "GUIDE_QUESTION_LOG_MAX_OPEN", 10_000)
+        ):
+            return None  # the review queue is full: keep counting known questions, add no new ones
         if not updated:
             try:
                 with transaction.atomic():

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from tongban.accounts.http import client_ip
 from tongban.selfservice import selectors, services
 
 
@@ -18,6 +19,10 @@ class GuideSearchThrottle(AnonRateThrottle):
 
     scope = "guide"
     rate = "120/min"
+
+    def get_ident(self, request: Request) -> str:
+        # the proxy-aware address, not DRF's default which trusts any X-Forwarded-For a client sends
+        return client_ip(request) or "unknown"
 
 
 class GuideSearchInput(serializers.Serializer):

@@ -75,3 +75,25 @@ def test_throttled_per_client(client, catalog, settings, monkeypatch):
     codes = [client.get(URL, {"q": "居住证"}).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
     assert client.get(URL, {"q": "居住证"}).json()["error"]["code"] == "rate_limited"
+
+
+def test_forged_forwarded_for_does_not_escape_the_throttle(client, catalog, monkeypatch):
+    # behind the proxy, only the address nginx appended (the last) counts; what the client prepends is ignored
+    from tongban.selfservice.api.views import GuideSearchThrottle
+
+    monkeypatch.setattr(GuideSearchThrottle, "rate", "2/min")
+    codes = [
+        client.get(
+            URL, {"q": "居住证"}, headers={"X-Forwarded-For": f"203.0.113.{i}, 198.51.100.7"}
+        ).status_code
+        for i in range(3)
+    ]
+    assert codes == [200, 200, 429]
+
+
+def test_a_full_review_queue_takes_no_new_questions(client, catalog, settings):
+    settings.GUIDE_QUESTION_LOG_MAX_OPEN = 1
+    client.get(URL, {"q": "宠物狗丢了"})
+    client.get(URL, {"q": "宠物猫丢了"})
+    client.get(URL, {"q": "宠物狗丢了"})
+    assert list(GuideQuestion.objects.values_list("text", "count")) == [("宠物狗丢了", 2)]

@@ -113,5 +113,8 @@ def test_dismiss(client, catalog):
 def test_guide_page_and_referral_in_english(client, catalog, settings):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     html = client.get("/guide/", {"q": "护照过期了怎么换"}).content.decode()
-    assert "For this, contact: Exit and entry administration (National Immigration Administration hotline)" in html
+    assert (
+        "For this, contact: Exit and entry administration (National Immigration Administration hotline)"
+        in html
+    )
     assert "Passports, travel permits to Hong Kong, Macao and Taiwan" in html

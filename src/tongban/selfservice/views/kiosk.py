@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from tongban.accounts.http import client_ip
 from tongban.core.errors import TongbanError
 from tongban.selfservice import selectors, services
 from tongban.selfservice.integrations import KIOSK_PROGRESS, available, optional
@@ -47,8 +48,7 @@ def _touch(request: HttpRequest) -> None:
 
 def _client_key(request: HttpRequest) -> str:
     """The terminal: its address (not the session, which a prober can simply drop)."""
-    ip = request.META.get("REMOTE_ADDR", "")
-    return f"{ip}|{getattr(settings, 'KIOSK_TERMINAL_SALT', '')}"
+    return f"{client_ip(request) or ''}|{getattr(settings, 'KIOSK_TERMINAL_SALT', '')}"
 
 
 def _render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
