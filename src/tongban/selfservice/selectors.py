@@ -144,12 +144,13 @@ def portal_documents(*, application: Any) -> list[str]:
     ]
 
 
-def portal_case_pdf(*, application: Any, kind: str) -> bytes | None:
+def portal_case_pdf(*, application: Any, kind: str, progress_url: str = "") -> bytes | None:
+    """One of the case's documents, rendered by the applications app; the receipt's QR opens ``progress_url``."""
     if kind not in portal_documents(application=application):
         return None
     render = optional("tongban.applications.pdf", PDF_RENDERERS[kind])
     assert render is not None
-    data: bytes = render(application)
+    data: bytes = render(application, progress_url=progress_url) if kind == "receipt" else render(application)
     return data
 
 

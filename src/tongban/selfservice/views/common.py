@@ -10,7 +10,7 @@ from django.utils.translation import get_language
 
 from tongban.core.errors import TongbanError
 from tongban.selfservice import selectors, services
-from tongban.selfservice.integrations import APPLICATIONS_ONLINE, available
+from tongban.selfservice.integrations import APPLICATIONS_ONLINE, available, optional
 
 
 def error_text(exc: TongbanError) -> str:
@@ -37,3 +37,9 @@ def guide_context(request: HttpRequest, q: str, *, limit: int = 5) -> dict[str, 
     context["appointments_url"] = url_or_none("queueing:appointments")
     context["online_available"] = available(*APPLICATIONS_ONLINE)
     return context
+
+
+def progress_url(request: HttpRequest, application: Any) -> str:
+    """The public progress link the receipt's QR carries (the applications app's page), or ""."""
+    link = optional("tongban.applications.links", "progress_url")
+    return str(link(request, application)) if link is not None else ""

@@ -23,7 +23,7 @@ from tongban.accounts.http import client_ip
 from tongban.core.errors import TongbanError
 from tongban.selfservice import selectors, services
 from tongban.selfservice.integrations import KIOSK_PROGRESS, available, optional
-from tongban.selfservice.views.common import error_text, guide_context, url_or_none
+from tongban.selfservice.views.common import error_text, guide_context, progress_url, url_or_none
 
 SESSION_SEEN = "kiosk_seen"
 SESSION_ELDERLY = "kiosk_elderly"
@@ -109,7 +109,9 @@ def print_pdf(request: HttpRequest, kind: str) -> HttpResponseBase:
     if application is None or kind not in ("receipt", "result"):
         raise Http404("nothing to print")
     try:
-        data = selectors.portal_case_pdf(application=application, kind=kind)
+        data = selectors.portal_case_pdf(
+            application=application, kind=kind, progress_url=progress_url(request, application)
+        )
     except TongbanError as exc:
         raise Http404(exc.message) from exc
     if data is None:

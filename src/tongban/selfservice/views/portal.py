@@ -18,7 +18,7 @@ from tongban.core.errors import NotFound, TongbanError
 from tongban.selfservice import selectors, services
 from tongban.selfservice.integrations import APPLICATIONS_ONLINE, available, optional
 from tongban.selfservice.uploads import validate_upload
-from tongban.selfservice.views.common import error_text, guide_context, url_or_none
+from tongban.selfservice.views.common import error_text, guide_context, progress_url, url_or_none
 
 RESIDENT_ROLES = (Role.RESIDENT, Role.ENTERPRISE)
 
@@ -275,7 +275,7 @@ def case_pdf(request: HttpRequest, pk: int, kind: str) -> HttpResponseBase:
     if need_login is not None:
         return need_login
     app = _my_case(request, pk)
-    data = selectors.portal_case_pdf(application=app, kind=kind)
+    data = selectors.portal_case_pdf(application=app, kind=kind, progress_url=progress_url(request, app))
     if data is None:
         raise Http404("no such document")
     from io import BytesIO
