@@ -26,6 +26,7 @@ urlpatterns = [
     path("kiosk/progress/", kiosk.progress, name="kiosk-progress"),
     path("kiosk/guide/", kiosk.guide, name="kiosk-guide"),
     path("kiosk/ticket/", kiosk.ticket, name="kiosk-ticket"),
+    path("kiosk/print/<str:kind>/", kiosk.print_page, name="kiosk-print-page"),
     path("kiosk/print/<str:kind>.pdf", kiosk.print_pdf, name="kiosk-print"),
     path("kiosk/reset/", kiosk.reset, name="kiosk-reset"),
 ]

@@ -83,7 +83,13 @@ def test_print_serves_only_the_case_verified_in_this_session(client, case):
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert b"".join(response.streaming_content).startswith(b"%PDF")
     assert client.get("/kiosk/print/result.pdf").status_code == 404  # not decided yet
+    page = client.get("/kiosk/print/receipt/").content.decode()
+    assert (
+        'src="/kiosk/print/receipt.pdf"' in page and 'class="touch kiosk"' in page
+    )  # idle wipe runs around it
+    assert client.get("/kiosk/print/result/").status_code == 404
     client.get("/kiosk/reset/")
+    assert client.get("/kiosk/print/receipt/").status_code == 404
     assert client.get("/kiosk/print/receipt.pdf").status_code == 404  # wiped
 
 

@@ -102,6 +102,16 @@ def _verified_application(request: HttpRequest) -> Any:
 
 
 @never_cache
+def print_page(request: HttpRequest, kind: str) -> HttpResponse:
+    """The document inside the kiosk frame (so the idle wipe still runs), with a big print button."""
+    _touch(request)
+    application = _verified_application(request)
+    if application is None or kind not in selectors.portal_documents(application=application):
+        raise Http404("nothing to print")
+    return _render(request, "selfservice/kiosk/print.html", {"kind": kind})
+
+
+@never_cache
 def print_pdf(request: HttpRequest, kind: str) -> HttpResponseBase:
     """The receipt or result notice of the case verified on this terminal in this session (nothing else)."""
     _touch(request)

@@ -8,6 +8,7 @@
   var elderly = document.body.classList.contains("elderly");
   var overlay = document.getElementById("kiosk-idle");
   var counter = document.getElementById("kiosk-idle-count");
+  var stay = document.getElementById("kiosk-stay");
   var idleTimer = null, tickTimer = null, left = 0;
 
   function say(text) {
@@ -34,6 +35,7 @@
   function startCountdown() {
     left = countdown;
     if (overlay) { overlay.hidden = false; }
+    if (stay) stay.focus();
     if (counter) counter.textContent = String(left);
     say(overlay ? overlay.dataset.say : "");
     tickTimer = setInterval(function () {
@@ -50,7 +52,6 @@
   ["pointerdown", "keydown", "touchstart", "input", "wheel"].forEach(function (ev) {
     document.addEventListener(ev, activity, { passive: true });
   });
-  var stay = document.getElementById("kiosk-stay");
   if (stay) stay.addEventListener("click", activity);
   activity();
 
