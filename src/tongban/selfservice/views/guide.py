@@ -21,6 +21,7 @@ def guide_home(request: HttpRequest) -> HttpResponse:
     q = (request.GET.get("q") or "").strip()[:200]
     context = guide_context(request, q)
     context["examples"] = EXAMPLES
+    context["curator"] = _curator(request)
     template = (
         "selfservice/guide/_answer.html" if getattr(request, "htmx", False) else "selfservice/guide/home.html"
     )
