@@ -41,13 +41,17 @@ def load(stdout: Any) -> None:
 
 def _warm_guide(stop: threading.Event) -> None:
     """Build the 百事通 index (segmenter dictionary, BM25) before the first resident asks."""
+    from django.db import connection
+
     from tongban.selfservice.guide.corpus import get_index
 
     try:
         index = get_index()
-    except Exception:
+    except Exception:  # a warm-up failure must not stop the demo; the first search retries
         log.exception("百事通 warm-up failed")
         return
+    finally:
+        connection.close()  # this thread's own connection
     log.info("百事通 index ready: %s documents", index.documents)
 
 
