@@ -42,3 +42,25 @@ def test_healthz_is_503_when_database_is_down(client, monkeypatch):
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["database"] == "unreachable"
+
+
+@pytest.mark.django_db
+def test_chinese_is_the_default_whatever_the_browser_asks(client):
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert response["Content-Language"] == "zh-hans"
+
+
+@pytest.mark.django_db
+def test_the_language_button_switches_to_english(client):
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    response = client.get("/")
+    assert response["Content-Language"] == "en"
+
+
+@pytest.mark.django_db
+def test_landing_is_complete_in_english(client):
+    client.cookies["django_language"] = "en"
+    html = client.get("/").content.decode()
+    assert "get it done at any window" in html
+    assert "Smart file cabinet" in html
