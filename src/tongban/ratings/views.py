@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, timedelta
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tongban.accounts.models import Role
+from tongban.accounts.models import Role, User
 from tongban.catalog.models import Center, Window
 from tongban.core.errors import TongbanError
 from tongban.ratings import selectors, services
@@ -29,7 +30,12 @@ LEVELS = [
 ]
 
 
-def _staff_page(roles: set[str]) -> Any:
+def _user(request: HttpRequest) -> User:
+    """The signed-in staff member (views using it are behind login_required)."""
+    return cast(User, request.user)
+
+
+def _staff_page(roles: Collection[str]) -> Any:
     def decorator(view: Any) -> Any:
         @login_required
         @wraps(view)
@@ -101,7 +107,9 @@ def pad_submit(request: HttpRequest, window_id: int) -> HttpResponse:
     event = ServiceEvent.objects.filter(pk=request.POST.get("event") or 0, window=window).first()
     if event is None:
         return render(
-            request, "ratings/_pad_panel.html", {"window": window, "error": "该号已无法评价", **_pad_context(window)}
+            request,
+            "ratings/_pad_panel.html",
+            {"window": window, "error": "该号已无法评价", **_pad_context(window)},
         )
     try:
         rating = services.rating_submit(
@@ -112,7 +120,12 @@ def pad_submit(request: HttpRequest, window_id: int) -> HttpResponse:
         )
     except TongbanError as exc:
         ctx = {"window": window, "error": exc.message, **_pad_context(window)}
-        return render(request, "ratings/_pad_panel.html", ctx, status=200 if request.htmx else exc.status_code)  # type: ignore[attr-defined]
+        return render(
+            request,
+            "ratings/_pad_panel.html",
+            ctx,
+            status=200 if request.headers.get("HX-Request") else exc.status_code,
+        )
     return render(request, "ratings/_pad_thanks.html", {"window": window, "rating": rating})
 
 
@@ -133,7 +146,7 @@ def link_rate(request: HttpRequest, token: str) -> HttpResponse:
             services.rating_submit_with_token(
                 token=token,
                 data=_rating_input(request, event.channel),
-                rater=rater,  # type: ignore[arg-type]
+                rater=rater,
                 client_key=client_ip(request),
             )
         except TongbanError as exc:
@@ -164,12 +177,17 @@ def follow_up(request: HttpRequest, token: str) -> HttpResponse:
         try:
             level = int(request.POST.get("level", "0") or 0)
             services.work_order_follow_up(
-                token=token, level=level, comment=request.POST.get("comment", ""), client_key=client_ip(request)
+                token=token,
+                level=level,
+                comment=request.POST.get("comment", ""),
+                client_key=client_ip(request),
             )
         except (TongbanError, ValueError) as exc:
             error = getattr(exc, "message", "请选择评价等级")
         else:
-            return render(request, "ratings/link_message.html", {"message": "感谢您对整改结果的评价！", "ok": True})
+            return render(
+                request, "ratings/link_message.html", {"message": "感谢您对整改结果的评价！", "ok": True}
+            )
     last_note = order.steps.filter(kind="reported").values_list("note", flat=True).last()
     return render(
         request,
@@ -180,7 +198,7 @@ def follow_up(request: HttpRequest, token: str) -> HttpResponse:
 
 # --- manager: ratings, work orders ------------------------------------------------------
 
-MANAGERS = {Role.MANAGER, Role.ADMIN, Role.SUPERVISOR}
+MANAGERS: set[str] = {Role.MANAGER, Role.ADMIN, Role.SUPERVISOR}
 
 
 @_staff_page(MANAGERS)
@@ -188,13 +206,13 @@ def ratings_index(request: HttpRequest) -> HttpResponse:
     date_from, date_to = _period(request)
     level = request.GET.get("level")
     level_value = int(level) if level and level.isdigit() else None
-    qs = selectors.ratings_list(actor=request.user, date_from=date_from, date_to=date_to, level=level_value)  # type: ignore[arg-type]
+    qs = selectors.ratings_list(actor=_user(request), date_from=date_from, date_to=date_to, level=level_value)
     fmt = request.GET.get("export")
     if fmt in {"csv", "json"}:
-        rows = selectors.national_export_rows(actor=request.user, date_from=date_from, date_to=date_to)  # type: ignore[arg-type]
+        rows = selectors.national_export_rows(actor=_user(request), date_from=date_from, date_to=date_to)
         return export_response(rows, fmt, date_from, date_to)
     stats = selectors.rating_stats(
-        center_ids=selectors.visible_center_ids(request.user),  # type: ignore[arg-type]
+        center_ids=selectors.visible_center_ids(_user(request)),
         date_from=date_from,
         date_to=date_to,
     )
@@ -208,7 +226,7 @@ def ratings_index(request: HttpRequest) -> HttpResponse:
             "date_to": date_to,
             "level": level_value,
             "levels": LEVELS,
-            "can_appeal": request.user.role in {Role.MANAGER, Role.ADMIN},  # type: ignore[union-attr]
+            "can_appeal": _user(request).role in {Role.MANAGER, Role.ADMIN},
         },
     )
 
@@ -219,7 +237,7 @@ def work_order_list(request: HttpRequest) -> HttpResponse:
     if state not in WorkOrder.State.values:
         state = None
     late = request.GET.get("late") == "1"
-    orders = list(selectors.work_orders_list(actor=request.user, state=state, late_only=late)[:300])  # type: ignore[arg-type]
+    orders = list(selectors.work_orders_list(actor=_user(request), state=state, late_only=late)[:300])
     today = timezone.localdate()
     rows = [(o, selectors.work_order_is_late(o, today)) for o in orders]
     return render(
@@ -229,34 +247,38 @@ def work_order_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-NEXT_STEPS = {
+NEXT_STEPS: dict[str, list[tuple[str, str, str]]] = {
     WorkOrder.State.OPEN: [("contacted", "记录回访", "已电话回访评价人，了解到……")],
     WorkOrder.State.CONTACTED: [("verified", "记录核实情况", "经调取录像/核对办件，情况属实/不属实……")],
     WorkOrder.State.VERIFIED: [
         ("rectified", "记录整改措施", "已采取的整改措施……"),
         ("explained", "记录解释说明", "向评价人解释说明的内容……"),
     ],
-    WorkOrder.State.RESOLVED: [("reported", "反馈评价人并办结", "向评价人反馈的处理结果（将短信邀请其再次评价）")],
+    WorkOrder.State.RESOLVED: [
+        ("reported", "反馈评价人并办结", "向评价人反馈的处理结果（将短信邀请其再次评价）")
+    ],
 }
 
 
 @_staff_page(MANAGERS)
 def work_order_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    order = selectors.work_order_get(actor=request.user, pk=pk)  # type: ignore[arg-type]
+    order = selectors.work_order_get(actor=_user(request), pk=pk)
     phone = None
     if request.method == "POST":
         action = request.POST.get("action")
         try:
             if action == "reveal":
-                phone = services.rater_phone_reveal(actor=request.user, work_order=order)  # type: ignore[arg-type]
+                phone = services.rater_phone_reveal(actor=_user(request), work_order=order)
             elif action == "appeal":
-                services.appeal_file(actor=request.user, rating=order.rating, reason=request.POST.get("reason", ""))  # type: ignore[arg-type]
+                services.appeal_file(
+                    actor=_user(request), rating=order.rating, reason=request.POST.get("reason", "")
+                )
                 messages.success(request, "申诉已提交复核")
                 return redirect("ratings:work-order", pk=pk)
             else:
                 version = request.POST.get("version")
                 services.work_order_advance(
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=_user(request),
                     work_order=order,
                     step=request.POST.get("step", ""),
                     note=request.POST.get("note", ""),
@@ -266,7 +288,7 @@ def work_order_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("ratings:work-order", pk=pk)
         except TongbanError as exc:
             messages.error(request, exc.message)
-        order = selectors.work_order_get(actor=request.user, pk=pk)  # type: ignore[arg-type]
+        order = selectors.work_order_get(actor=_user(request), pk=pk)
     event = order.rating.event
     return render(
         request,
@@ -277,11 +299,11 @@ def work_order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "late": selectors.work_order_is_late(order),
             "masked_phone": selectors.masked_rater_phone(order),
             "phone": phone,
-            "next_steps": NEXT_STEPS.get(order.state, []),  # type: ignore[call-overload]
+            "next_steps": NEXT_STEPS.get(order.state, []),
             "indicator_labels": dict(INDICATORS[event.channel]),
             "pending_appeal": order.rating.appeals.filter(state=Appeal.State.PENDING).first(),
             "appeals": order.rating.appeals.all(),
-            "can_act": request.user.role in {Role.MANAGER, Role.ADMIN},  # type: ignore[union-attr]
+            "can_act": _user(request).role in {Role.MANAGER, Role.ADMIN},
         },
     )
 
@@ -295,7 +317,7 @@ def appeal_list(request: HttpRequest) -> HttpResponse:
         appeal = get_object_or_404(Appeal, pk=request.POST.get("appeal") or 0)
         try:
             services.appeal_decide(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=_user(request),
                 appeal=appeal,
                 uphold=request.POST.get("uphold") == "1",
                 reason=request.POST.get("reason", ""),
@@ -304,11 +326,11 @@ def appeal_list(request: HttpRequest) -> HttpResponse:
         except TongbanError as exc:
             messages.error(request, exc.message)
         return redirect("ratings:appeals")
-    appeals = selectors.appeals_pending(actor=request.user)  # type: ignore[arg-type]
+    appeals = selectors.appeals_pending(actor=_user(request))
     return render(
         request,
         "ratings/appeals.html",
-        {"appeals": appeals, "can_decide": request.user.role != Role.MANAGER},  # type: ignore[union-attr]
+        {"appeals": appeals, "can_decide": _user(request).role != Role.MANAGER},
     )
 
 
@@ -318,7 +340,7 @@ def appeal_list(request: HttpRequest) -> HttpResponse:
 @_staff_page({Role.CLERK, Role.MANAGER, Role.ADMIN})
 def my_ratings(request: HttpRequest) -> HttpResponse:
     date_from, date_to = _period(request)
-    summary = selectors.clerk_rating_summary(clerk=request.user, date_from=date_from, date_to=date_to)  # type: ignore[arg-type]
+    summary = selectors.clerk_rating_summary(clerk=_user(request), date_from=date_from, date_to=date_to)
     levels = [(value, str(Level(value).label), summary.by_level[value]) for value in (5, 4, 3, 2, 1)]
     return render(
         request,
