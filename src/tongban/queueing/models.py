@@ -1,0 +1,375 @@
+"""Queue (排队叫号): tickets, window sessions and calls, appointments and the no-show policy.
+
+Only :mod:`tongban.queueing.services` changes these rows. State is history:
+every call, recall, no-show, transfer and finish appends a :class:`CallEvent`.
+
+Numbering: :class:`DailyCounter` holds the last number issued per queue per
+day; the ticket service locks and increments it in the same transaction that
+inserts the ticket, and ``(queue, day, seq)`` is unique, so numbers restart
+each day and are never reused or skipped.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from tongban.core.crypto import EncryptedTextField
+
+
+class PriorityReason(models.TextChoices):
+    NONE = "", _("无")
+    APPOINTMENT = "appointment", _("预约")
+    MILITARY = "military", _("军人依法优先")
+    ELDERLY = "elderly", _("老年人")
+    DISABLED = "disabled", _("残疾人")
+    PREGNANT = "pregnant", _("孕妇")
+
+
+class QueueSettings(models.Model):
+    """Per-center rules of the queue. A center without a row uses the defaults below."""
+
+    center = models.OneToOneField(
+        "catalog.Center", on_delete=models.CASCADE, related_name="queue_settings", verbose_name=_("中心")
+    )
+    # Fairness: a window calls at most this many priority tickets in a row while normal tickets wait …
+    max_priority_in_row = models.PositiveSmallIntegerField(_("连续优先呼叫上限"), default=2)
+    # … and a normal ticket that has waited this long ranks with the priority tickets (by waiting time).
+    max_wait_boost_minutes = models.PositiveSmallIntegerField(_("普通号最长等候提升（分钟）"), default=30)
+    elderly_age = models.PositiveSmallIntegerField(_("老年人优先年龄"), default=70)
+    enabled_reasons = models.JSONField(
+        _("启用的优先类型"),
+        default=list,
+        blank=True,
+        help_text=_("留空表示全部启用：military, elderly, disabled, pregnant"),
+    )
+    # 过号: a late arrival may be re-queued within this many minutes, placed this many tickets back.
+    noshow_requeue_minutes = models.PositiveSmallIntegerField(_("过号可重新排队时限（分钟）"), default=30)
+    noshow_requeue_after = models.PositiveSmallIntegerField(_("过号重排后移位数"), default=3)
+    sms_ahead = models.PositiveSmallIntegerField(_("提前短信提醒（前面人数）"), default=3)
+    # Appointments
+    checkin_early_minutes = models.PositiveSmallIntegerField(_("预约可提前签到（分钟）"), default=30)
+    checkin_late_minutes = models.PositiveSmallIntegerField(_("预约迟到宽限（分钟）"), default=15)
+    noshow_limit = models.PositiveSmallIntegerField(_("爽约次数上限"), default=3)
+    noshow_window_days = models.PositiveSmallIntegerField(_("爽约统计周期（天）"), default=30)
+    suspend_days = models.PositiveSmallIntegerField(_("暂停预约天数"), default=30)
+
+    class Meta:
+        verbose_name = _("排队规则")
+        verbose_name_plural = _("排队规则")
+
+    def __str__(self) -> str:
+        return f"{self.center} 排队规则"
+
+
+class Queue(models.Model):
+    class Kind(models.TextChoices):
+        NORMAL = "normal", _("普通")
+        PRIORITY = "priority", _("优先")
+        APPOINTMENT = "appointment", _("预约")
+
+    center = models.ForeignKey(
+        "catalog.Center", on_delete=models.CASCADE, related_name="queues", verbose_name=_("中心")
+    )
+    prefix = models.CharField(_("号码前缀"), max_length=2)
+    name = models.CharField(_("名称"), max_length=60)
+    kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices, default=Kind.NORMAL)
+    matter_groups = models.ManyToManyField(
+        "catalog.MatterGroup", blank=True, related_name="queues", verbose_name=_("事项分组")
+    )
+    # Specialised windows serving this queue; comprehensive windows serve every queue of their center.
+    windows = models.ManyToManyField(
+        "catalog.Window", blank=True, related_name="queues", verbose_name=_("专业窗口")
+    )
+    default_service_minutes = models.PositiveSmallIntegerField(_("预计每人办理时长（分钟）"), default=8)
+    order = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("队列")
+        verbose_name_plural = _("队列")
+        ordering = ["center", "order", "prefix"]
+        constraints = [models.UniqueConstraint(fields=["center", "prefix"], name="queue_unique_prefix")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix} {self.name}"
+
+
+class DailyCounter(models.Model):
+    """Last number issued in a queue on a day (locked and incremented by ``ticket_issue``)."""
+
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="counters")
+    day = models.DateField()
+    last_seq = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["queue", "day"], name="counter_unique_day")]
+
+    def __str__(self) -> str:
+        return f"{self.queue.prefix}@{self.day}: {self.last_seq}"
+
+
+class Ticket(models.Model):
+    class State(models.TextChoices):
+        WAITING = "waiting", _("等候中")
+        CALLED = "called", _("已叫号")
+        SERVING = "serving", _("办理中")
+        FINISHED = "finished", _("已办结")
+        NO_SHOW = "no_show", _("过号")
+        ABANDONED = "abandoned", _("未办理离开")
+
+    center = models.ForeignKey(
+        "catalog.Center", on_delete=models.PROTECT, related_name="tickets", verbose_name=_("中心")
+    )
+    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("队列"))
+    day = models.DateField(_("日期"))
+    seq = models.PositiveIntegerField(_("序号"))
+    number = models.CharField(_("号码"), max_length=12)
+    state = models.CharField(_("状态"), max_length=12, choices=State.choices, default=State.WAITING)
+    priority_reason = models.CharField(
+        _("优先原因"), max_length=12, choices=PriorityReason.choices, blank=True, default=""
+    )
+    matter = models.ForeignKey(
+        "catalog.Matter", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    bundle = models.ForeignKey(
+        "catalog.Bundle", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    appointment = models.OneToOneField(
+        "Appointment", on_delete=models.PROTECT, null=True, blank=True, related_name="ticket"
+    )
+    # Only this window may call the ticket (transfer to a window); null = any window serving the queue.
+    target_window = models.ForeignKey(
+        "catalog.Window", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Position in the queue: issue time, or the moment a transfer / late arrival re-queued it.
+    queued_at = models.DateTimeField(_("排队时间"), db_index=True)
+    issued_at = models.DateTimeField(_("取号时间"))
+    called_at = models.DateTimeField(_("叫号时间"), null=True, blank=True)
+    served_at = models.DateTimeField(_("开始办理时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    called_window = models.ForeignKey(
+        "catalog.Window",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="called_tickets",
+        verbose_name=_("叫号窗口"),
+    )
+    called_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("叫号人员"),
+    )
+    call_count = models.PositiveSmallIntegerField(_("呼叫次数"), default=0)
+    # "SMS me when 3 are ahead": the phone is personal data.
+    notify_phone = EncryptedTextField(_("提醒手机号"), blank=True, default="")
+    notify_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("号票")
+        verbose_name_plural = _("号票")
+        ordering = ["-day", "queued_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["queue", "day", "seq"], name="ticket_unique_number"),
+        ]
+        indexes = [
+            models.Index(fields=["center", "state", "queued_at"], name="ticket_waiting_idx"),
+            models.Index(fields=["called_window", "state"], name="ticket_window_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_priority(self) -> bool:
+        return bool(self.priority_reason)
+
+
+class WindowSession(models.Model):
+    """A clerk staffing a window from sign-on to sign-off; pausing (暂停服务) stops calls."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("服务中")
+        PAUSED = "paused", _("暂停服务")
+        CLOSED = "closed", _("已结束")
+
+    window = models.ForeignKey(
+        "catalog.Window", on_delete=models.PROTECT, related_name="sessions", verbose_name=_("窗口")
+    )
+    clerk = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="window_sessions"
+    )
+    state = models.CharField(_("状态"), max_length=8, choices=State.choices, default=State.OPEN)
+    opened_at = models.DateTimeField(_("开始时间"))
+    closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    paused_at = models.DateTimeField(_("暂停时间"), null=True, blank=True)
+    pause_reason = models.CharField(_("暂停原因"), max_length=100, blank=True)
+    # Fairness counter: priority tickets called in a row at this window.
+    priority_streak = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("窗口值守")
+        verbose_name_plural = _("窗口值守")
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["window"], condition=~Q(state="closed"), name="window_one_open_session"
+            ),
+            models.UniqueConstraint(
+                fields=["clerk"], condition=~Q(state="closed"), name="clerk_one_open_session"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.window} · {self.clerk} · {self.state}"
+
+
+class CallEvent(models.Model):
+    """Append-only history of what happened to a ticket at a window (the display reads call/recall)."""
+
+    class Kind(models.TextChoices):
+        ISSUE = "issue", _("取号")
+        CALL = "call", _("叫号")
+        RECALL = "recall", _("重呼")
+        START = "start", _("开始办理")
+        NO_SHOW = "no_show", _("过号")
+        REQUEUE = "requeue", _("过号重排")
+        TRANSFER = "transfer", _("转移")
+        FINISH = "finish", _("办结")
+        ABANDON = "abandon", _("未办理离开")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    center = models.ForeignKey("catalog.Center", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    window = models.ForeignKey(
+        "catalog.Window", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField()
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("叫号记录")
+        verbose_name_plural = _("叫号记录")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["center", "kind", "at"], name="callevent_center_kind_at")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} {self.at:%H:%M:%S}"
+
+
+class AppointmentSlot(models.Model):
+    """A bookable period (e.g. 09:00–09:30) of a queue on a day, with capacity."""
+
+    center = models.ForeignKey(
+        "catalog.Center", on_delete=models.CASCADE, related_name="appointment_slots", verbose_name=_("中心")
+    )
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="slots", verbose_name=_("队列"))
+    day = models.DateField(_("日期"))
+    start = models.TimeField(_("开始"))
+    end = models.TimeField(_("结束"))
+    capacity = models.PositiveSmallIntegerField(_("可预约人数"))
+    booked = models.PositiveSmallIntegerField(_("已预约人数"), default=0)
+
+    class Meta:
+        verbose_name = _("预约时段")
+        verbose_name_plural = _("预约时段")
+        ordering = ["day", "start", "queue"]
+        constraints = [
+            models.UniqueConstraint(fields=["queue", "day", "start"], name="slot_unique_start"),
+            models.CheckConstraint(condition=Q(booked__lte=models.F("capacity")), name="slot_not_overbooked"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.start:%H:%M}-{self.end:%H:%M} {self.queue}"
+
+
+class Appointment(models.Model):
+    class State(models.TextChoices):
+        BOOKED = "booked", _("已预约")
+        CHECKED_IN = "checked_in", _("已签到")
+        CANCELLED = "cancelled", _("已取消")
+        NO_SHOW = "no_show", _("爽约")
+
+    code = models.CharField(_("预约码"), max_length=8, unique=True)
+    slot = models.ForeignKey(AppointmentSlot, on_delete=models.PROTECT, related_name="appointments")
+    resident = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appointments",
+    )
+    matter = models.ForeignKey(
+        "catalog.Matter", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    name = EncryptedTextField(_("姓名"), blank=True, default="")
+    id_number = EncryptedTextField(_("证件号码"), blank=True, default="")
+    id_number_hash = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    phone = EncryptedTextField(_("手机号"), blank=True, default="")
+    phone_hash = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    state = models.CharField(_("状态"), max_length=12, choices=State.choices, default=State.BOOKED)
+    created_at = models.DateTimeField(_("预约时间"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("预约")
+        verbose_name_plural = _("预约")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "slot"], name="appointment_state_slot")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class NoShowRecord(models.Model):
+    """A missed appointment, counted against the person by the no-show policy."""
+
+    appointment = models.OneToOneField(Appointment, on_delete=models.CASCADE, related_name="no_show_record")
+    center = models.ForeignKey("catalog.Center", on_delete=models.CASCADE, related_name="+")
+    person_hash = models.CharField(max_length=64, db_index=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("爽约记录")
+        verbose_name_plural = _("爽约记录")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"no-show #{self.pk}"
+
+
+class BookingSuspension(models.Model):
+    """Booking suspended for a person (blind index of ID number or phone) until ``until``."""
+
+    person_hash = models.CharField(max_length=64, db_index=True)
+    center = models.ForeignKey("catalog.Center", on_delete=models.CASCADE, related_name="+")
+    since = models.DateTimeField()
+    until = models.DateTimeField()
+    reason = models.CharField(max_length=200)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("暂停预约")
+        verbose_name_plural = _("暂停预约")
+        ordering = ["-since"]
+
+    def __str__(self) -> str:
+        return f"suspended until {self.until:%Y-%m-%d}"
