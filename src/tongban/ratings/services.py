@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
@@ -190,6 +191,92 @@ def service_event_record(
     return event
 
 
+def service_event_from_ticket(*, ticket_id: int | str) -> ServiceEvent | None:
+    """The rateable event of a ticket finished at a window (queueing), recorded on first use.
+
+    Returns None when the ticket does not exist or is not finished at a window.
+    """
+    ticket_model = _source("queueing", "Ticket")
+    if ticket_model is None:
+        return None
+    ticket = (
+        ticket_model.objects.filter(pk=ticket_id, state="finished", called_window__isnull=False)  # type: ignore[attr-defined]
+        .select_related("center", "called_window", "called_by", "matter__department")
+        .first()
+    )
+    if ticket is None or ticket.finished_at is None:
+        return None
+    return service_event_record(
+        kind=EventKind.TICKET,
+        ref=ticket.pk,
+        channel=ServiceChannel.IN_PERSON,
+        center=ticket.center,
+        window=ticket.called_window,
+        clerk=ticket.called_by,
+        matter=ticket.matter,
+        ticket_number=ticket.number,
+        served_at=ticket.finished_at,
+        rater_phone=ticket.notify_phone or "",
+    )
+
+
+def pad_sync_window(*, window: Window, now: datetime | None = None) -> int:
+    """Record events for tickets finished at ``window`` within the pad's minutes (idempotent)."""
+    ticket_model = _source("queueing", "Ticket")
+    if ticket_model is None:
+        return 0
+    now = now or timezone.now()
+    since = now - timedelta(minutes=settings.RATINGS_PAD_MINUTES)
+    ids = list(
+        ticket_model.objects.filter(  # type: ignore[attr-defined]
+            called_window=window, state="finished", finished_at__gte=since, finished_at__lte=now
+        ).values_list("pk", flat=True)
+    )
+    known = set(
+        ServiceEvent.objects.filter(kind=EventKind.TICKET, ref__in=[str(i) for i in ids]).values_list(
+            "ref", flat=True
+        )
+    )
+    created = 0
+    for pk in ids:
+        if str(pk) not in known and service_event_from_ticket(ticket_id=pk) is not None:
+            created += 1
+    return created
+
+
+def service_event_for_application(*, application: Any, send_link: bool = True) -> ServiceEvent:
+    """一事一评 for a finished case (applications calls this on delivery); texts the signed link."""
+    channel = (
+        ServiceChannel.ONLINE if application.channel in {"online", "kiosk"} else ServiceChannel.IN_PERSON
+    )
+    if (
+        getattr(application, "delivered_via", "") == "cabinet"
+        or getattr(application, "delivery", "") == "cabinet"
+    ):
+        channel = ServiceChannel.CABINET if channel != ServiceChannel.ONLINE else channel
+    return service_event_record(
+        kind=EventKind.APPLICATION,
+        ref=application.number,
+        channel=channel,
+        center=application.center,
+        window=application.window,
+        clerk=application.handler,
+        matter=application.matter,
+        department=application.department,
+        application_number=application.number,
+        served_at=application.delivered_at or application.decided_at or timezone.now(),
+        rater=application.applicant,
+        send_link=send_link,
+    )
+
+
+def _source(app_label: str, model_name: str) -> Any:
+    try:
+        return apps.get_model(app_label, model_name)
+    except LookupError:
+        return None
+
+
 def rating_link_token(*, event: ServiceEvent) -> str:
     return signing.dumps({"e": event.pk}, salt=LINK_SALT, compress=True)
 
@@ -273,10 +360,13 @@ def rating_submit(
 def rating_submit_for_ticket(
     *, ticket_id: int | str, data: RatingInput, source: str, client_key: str | None = None
 ) -> Rating:
+    _check_rate(client_key=client_key)  # before the look-up: guessing ticket ids costs attempts too
     event = ServiceEvent.objects.filter(kind=EventKind.TICKET, ref=str(ticket_id)).first()
     if event is None:
+        event = service_event_from_ticket(ticket_id=ticket_id)
+    if event is None:
         raise NotFound("没有找到可评价的服务", "No rateable service for this ticket", code="rating.no_event")
-    return rating_submit(event=event, data=data, source=source, client_key=client_key)
+    return rating_submit(event=event, data=data, source=source)
 
 
 def rating_submit_with_token(

@@ -93,6 +93,7 @@ def pad_current(request: HttpRequest, window_id: int) -> HttpResponse:
 
 
 def _pad_context(window: Window) -> dict[str, Any]:
+    services.pad_sync_window(window=window)
     event = selectors.pad_current_event(window=window)
     return {
         "event": event,

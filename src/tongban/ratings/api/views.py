@@ -357,7 +357,9 @@ class RatingExportView(APIView):
         parameters=[
             OpenApiParameter("from", OpenApiTypes.DATE, required=False),
             OpenApiParameter("to", OpenApiTypes.DATE, required=False),
-            OpenApiParameter("format", str, enum=["json", "csv"], required=False),
+            OpenApiParameter(
+                "export", str, enum=["json", "csv"], required=False, description="file type (default json)"
+            ),
         ],
         responses={
             (200, "application/json"): OpenApiTypes.OBJECT,
@@ -369,8 +371,10 @@ class RatingExportView(APIView):
     def get(self, request: Request) -> HttpResponse:
         actor = _staff(request)
         date_from, date_to = _period(request)
-        fmt = request.query_params.get("format", "json")
+        fmt = request.query_params.get("export", "json")
         if fmt not in {"json", "csv"}:
-            raise ValidationError("格式须为json或csv", "format must be json or csv", code="invalid_format")
+            raise ValidationError(
+                "导出格式须为json或csv", "export must be json or csv", code="invalid_format"
+            )
         rows = selectors.national_export_rows(actor=actor, date_from=date_from, date_to=date_to)
         return export_response(rows, fmt, date_from, date_to)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import factory
 from django.utils import timezone
 
-from tongban.accounts.tests.factories import ClerkFactory
+from tongban.accounts.models import Role
+from tongban.accounts.tests.factories import ClerkFactory, StaffFactory
 from tongban.catalog.tests.factories import CenterFactory, MatterFactory, WindowFactory
 from tongban.ratings.models import EventKind, ServiceChannel, ServiceEvent
 
@@ -34,3 +35,7 @@ class OnlineEventFactory(TicketEventFactory):
     window = None
     application_number = factory.SelfAttribute("ref")
     ticket_number = ""
+
+
+class SupervisorFactory(StaffFactory):
+    role = Role.SUPERVISOR
