@@ -119,10 +119,11 @@ def generate_history(
             continue
         n = per_day if is_workday(day) else per_day // 8
         n = max(int(n * rng.uniform(0.7, 1.3)), 1)
-        apps_rows, tickets_rows = [], []
+        apps_rows: list[Any] = []
+        tickets_rows: list[Any] = []
         for seq in range(1, n + 1):
             matter = rng.choices(matters, weights)[0]
-            guide = matter.current_version
+            guide: Any = matter.current_version
             channel = rng.choices(["window", "online", "kiosk"], [55, 38, 7])[0]
             submitted = _at(day, rng) if channel == "window" else _at(day, rng, 0, 24)
             accepted = submitted + timedelta(minutes=rng.randint(5, 90))
@@ -306,7 +307,11 @@ def _ratings_for(
     orders = WorkOrder.objects.bulk_create(orders, batch_size=2000)
     for o in orders:
         steps.append(WorkOrderStep(work_order=o, kind="created", at=o.created_at))
-        steps.append(WorkOrderStep(work_order=o, kind="contacted", note="已电话回访", at=o.contacted_at))
+        steps.append(
+            WorkOrderStep(
+                work_order=o, kind="contacted", note="已电话回访", at=o.contacted_at or o.created_at
+            )
+        )
         if o.closed_at:
             steps.append(WorkOrderStep(work_order=o, kind=o.outcome, note="已处理", at=o.closed_at))
             steps.append(WorkOrderStep(work_order=o, kind="reported", note="已反馈评价人", at=o.closed_at))
