@@ -33,8 +33,8 @@ test-pg: install
 	DATABASE_URL=$(PG_URL) $(PY) -m pytest -q -p randomly $(PYTEST_ARGS)
 
 lint: install
-	$(VENV)/bin/ruff check src bench tests
-	$(VENV)/bin/ruff format --check src bench tests
+	$(VENV)/bin/ruff check src bench conftest.py manage.py
+	$(VENV)/bin/ruff format --check src bench conftest.py manage.py
 
 typecheck: install
 	TONGBAN_TESTING=1 $(VENV)/bin/mypy src

@@ -74,6 +74,7 @@ class MatterFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Matter
         django_get_or_create = ("code",)
+        skip_postgeneration_save = True
 
     code = factory.Sequence(lambda n: f"M{n:04d}")
     name = factory.Sequence(lambda n: f"测试事项{n}")
@@ -108,6 +109,7 @@ class BundleFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Bundle
         django_get_or_create = ("code",)
+        skip_postgeneration_save = True
 
     code = factory.Sequence(lambda n: f"B{n:03d}")
     name = factory.Sequence(lambda n: f"一件事{n}")
