@@ -20,8 +20,9 @@ PROC_BOUNDS = [0, 1, 2, 3, 5, 7, 10, 15, 20]  # working days from acceptance to 
 WAIT_BOUNDS = [5, 10, 15, 20, 30, 45, 60, 90, 120]  # minutes from ticket to call
 
 
-class DailyRollup(models.Model):
-    day = models.DateField(_("日期"))
+class RollupCounters(models.Model):
+    """The additive counters shared by the daily and the monthly rollup."""
+
     center = models.ForeignKey("catalog.Center", on_delete=models.CASCADE, related_name="+")
     matter = models.ForeignKey(
         "catalog.Matter", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
@@ -73,6 +74,13 @@ class DailyRollup(models.Model):
     level_1 = models.PositiveIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class DailyRollup(RollupCounters):
+    day = models.DateField(_("日期"))
+
+    class Meta:
         verbose_name = _("日汇总")
         verbose_name_plural = _("日汇总")
         indexes = [
@@ -82,3 +90,17 @@ class DailyRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.center_id} {self.matter_id} {self.channel}"
+
+
+class MonthlyRollup(RollupCounters):
+    """Sum of a month's daily rows (rebuilt with them): year views read 12 months, not 365 days."""
+
+    month = models.DateField(_("月份（当月1日）"))
+
+    class Meta:
+        verbose_name = _("月汇总")
+        verbose_name_plural = _("月汇总")
+        indexes = [models.Index(fields=["month", "center"], name="dash_monthly_month_center")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.center_id} {self.matter_id} {self.channel}"

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from tongban.accounts.models import Role, User
 from tongban.catalog.models import Center
 from tongban.core.errors import Forbidden, NotFound
-from tongban.dashboard.models import PROC_BOUNDS, WAIT_BOUNDS, DailyRollup
+from tongban.dashboard.models import PROC_BOUNDS, WAIT_BOUNDS, DailyRollup, MonthlyRollup
 from tongban.dashboard.services import source_model, sources_available
 
 COUNTERS = [
@@ -78,17 +79,46 @@ def _ratio(a: int, b: int) -> float | None:
     return round(a / b, 4) if b else None
 
 
-def _qs(scope: Scope, date_from: date, date_to: date) -> Any:
-    qs = DailyRollup.objects.filter(day__gte=date_from, day__lte=date_to)
+def _month_start(d: date) -> date:
+    return d.replace(day=1)
+
+
+def _next_month(d: date) -> date:
+    return (d.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def _parts(scope: Scope, date_from: date, date_to: date) -> list[tuple[str, Any]]:
+    """The period as querysets: whole months from MonthlyRollup, the ragged ends from DailyRollup."""
+    first_full = date_from if date_from.day == 1 else _next_month(date_from)
+    end_full = (
+        date_to
+        if _next_month(date_to) - timedelta(days=1) == date_to
+        else _month_start(date_to) - timedelta(days=1)
+    )
+    parts: list[tuple[str, Any]] = []
+    if first_full > end_full:
+        parts.append(("daily", DailyRollup.objects.filter(day__gte=date_from, day__lte=date_to)))
+    else:
+        parts.append(("monthly", MonthlyRollup.objects.filter(month__gte=first_full, month__lte=end_full)))
+        if date_from < first_full:
+            parts.append(("daily", DailyRollup.objects.filter(day__gte=date_from, day__lt=first_full)))
+        if end_full < date_to:
+            parts.append(("daily", DailyRollup.objects.filter(day__gt=end_full, day__lte=date_to)))
     if scope.center_ids is not None:
-        qs = qs.filter(center_id__in=scope.center_ids)
-    return qs
+        parts = [(kind, qs.filter(center_id__in=scope.center_ids)) for kind, qs in parts]
+    return parts
+
+
+def _sums() -> dict[str, Any]:
+    # aliased s_<counter>: an annotation may not shadow the field it sums
+    sums: dict[str, Any] = {f"s_{c}": Sum(c) for c in COUNTERS}
+    sums["s__online"] = Sum("received", filter=Q(channel="online"))
+    return sums
 
 
 def _derive(t: dict[str, int]) -> dict[str, Any]:
     proc = [t[f"proc_b{i}"] for i in range(10)]
     wait = [t[f"wait_b{i}"] for i in range(10)]
-    online = t.get("_online", 0)
     return {
         "applications": t["received"],
         "decided": t["decided"],
@@ -96,7 +126,7 @@ def _derive(t: dict[str, int]) -> dict[str, Any]:
         "avg_processing_days": round(t["processing_days_sum"] / t["decided"], 2) if t["decided"] else None,
         "p90_processing_days": _percentile(proc, PROC_BOUNDS, 0.9),
         "supplement_rate": _ratio(t["supplements"], t["received"]),
-        "online_share": _ratio(online, t["received"]),
+        "online_share": _ratio(t["_online"], t["received"]),
         "tickets": t["tickets"],
         "avg_wait_minutes": round(t["wait_minutes_sum"] / sum(wait), 1) if sum(wait) else None,
         "p90_wait_minutes": _percentile(wait, WAIT_BOUNDS, 0.9),
@@ -110,49 +140,51 @@ def _derive(t: dict[str, int]) -> dict[str, Any]:
 
 
 def period_summary(*, scope: Scope, date_from: date, date_to: date) -> dict[str, Any]:
-    """The headline numbers of a period: one aggregate query over the rollups."""
-    qs = _qs(scope, date_from, date_to)
-    totals = qs.aggregate(**{c: Sum(c) for c in COUNTERS})
-    t = {k: int(v or 0) for k, v in totals.items()}
-    t["_online"] = int(qs.filter(channel="online").aggregate(n=Sum("received"))["n"] or 0)
-    return _derive(t)
+    """The headline numbers of a period: one aggregate query per part (months + ragged days)."""
+    totals = dict.fromkeys([*COUNTERS, "_online"], 0)
+    for _kind, qs in _parts(scope, date_from, date_to):
+        for key, value in qs.aggregate(**_sums()).items():
+            totals[key.removeprefix("s_")] += int(value or 0)
+    return _derive(totals)
+
+
+BREAKDOWN_FIELDS = {
+    "matter": ["matter__code", "matter__name"],
+    "department": ["department__code", "department__name"],
+    "channel": ["channel"],
+    "center": ["center__code", "center__name"],
+    "day": ["day"],
+    "month": ["month"],
+}
 
 
 def period_breakdown(*, scope: Scope, date_from: date, date_to: date, by: str) -> list[dict[str, Any]]:
-    """Rows grouped by ``matter``, ``department``, ``channel``, ``center`` or ``day``."""
-    fields = {
-        "matter": ["matter__code", "matter__name"],
-        "department": ["department__code", "department__name"],
-        "channel": ["channel"],
-        "center": ["center__code", "center__name"],
-        "day": ["day"],
-    }[by]
-    qs = (
-        _qs(scope, date_from, date_to)
-        .values(*fields)
-        .annotate(**{c: Sum(c) for c in COUNTERS})
-        .order_by(*fields)
-    )
+    """Rows grouped by ``matter``, ``department``, ``channel``, ``center``, ``day`` or ``month``."""
+    fields = BREAKDOWN_FIELDS[by]
+    parts: list[tuple[str, Any]]
+    if by == "day":
+        qs = DailyRollup.objects.filter(day__gte=date_from, day__lte=date_to)
+        if scope.center_ids is not None:
+            qs = qs.filter(center_id__in=scope.center_ids)
+        parts = [("daily", qs)]
+    else:
+        parts = _parts(scope, date_from, date_to)
+    merged: dict[tuple[Any, ...], dict[str, int]] = {}
+    keys: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for kind, qs in parts:
+        if by == "month" and kind == "daily":
+            qs = qs.annotate(month=TruncMonth("day"))
+        for row in qs.values(*fields).annotate(**_sums()).order_by():
+            key = tuple(row[f] for f in fields)
+            keys[key] = {f: row[f] for f in fields}
+            target = merged.setdefault(key, dict.fromkeys([*COUNTERS, "_online"], 0))
+            for c in target:
+                target[c] += int(row[f"s_{c}"] or 0)
     result = []
-    for row in qs:
-        t = {c: int(row[c] or 0) for c in COUNTERS}
-        t["_online"] = t["received"] if row.get("channel") == "online" else 0
-        derived = _derive(t)
-        derived["key"] = {f: row[f] for f in fields}
+    for key in sorted(merged, key=lambda k: tuple("" if v is None else v for v in k)):
+        derived = _derive(merged[key])
+        derived["key"] = keys[key]
         result.append(derived)
-    if by == "channel":
-        return result
-    if by != "day":
-        # the online share needs its own pass per group
-        online = dict(
-            _qs(scope, date_from, date_to)
-            .filter(channel="online")
-            .values_list(fields[0])
-            .annotate(n=Sum("received"))
-            .order_by()
-        )
-        for r in result:
-            r["online_share"] = _ratio(int(online.get(r["key"][fields[0]], 0) or 0), r["applications"])
     return result
 
 

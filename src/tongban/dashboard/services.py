@@ -12,16 +12,16 @@ import bisect
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.apps import apps
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, Sum
 from django.utils import timezone
 
 from tongban.catalog.models import Center, Matter
 from tongban.core.calendar import workdays_between
-from tongban.dashboard.models import PROC_BOUNDS, WAIT_BOUNDS, DailyRollup
+from tongban.dashboard.models import PROC_BOUNDS, WAIT_BOUNDS, DailyRollup, MonthlyRollup
 
 Key = tuple[int, int | None, str]  # (center_id, matter_id, channel)
 
@@ -168,7 +168,38 @@ def rollup_rebuild_day(*, day: date, center_ids: Iterable[int] | None = None) ->
     with transaction.atomic():
         DailyRollup.objects.filter(day=day, center_id__in=ids).delete()
         DailyRollup.objects.bulk_create(objects, batch_size=1000)
+        _rebuild_month(month=day.replace(day=1), center_ids=ids)
     return len(objects)
+
+
+ROLLUP_COUNTERS = [
+    f.name for f in DailyRollup._meta.concrete_fields if f.get_internal_type() == "PositiveIntegerField"
+]
+
+
+def _rebuild_month(*, month: date, center_ids: list[int]) -> None:
+    """Sum the month's daily rows into MonthlyRollup (same transaction as the day that changed)."""
+    next_month = (month + timedelta(days=32)).replace(day=1)
+    sums = (
+        DailyRollup.objects.filter(day__gte=month, day__lt=next_month, center_id__in=center_ids)
+        .values("center_id", "matter_id", "department_id", "channel")
+        .annotate(**{f"s_{c}": Sum(c) for c in ROLLUP_COUNTERS})
+        .order_by()
+    )
+    summed: list[dict[str, Any]] = list(cast(Any, sums))
+    rows = [
+        MonthlyRollup(
+            month=month,
+            center_id=r["center_id"],
+            matter_id=r["matter_id"],
+            department_id=r["department_id"],
+            channel=r["channel"],
+            **{c: r[f"s_{c}"] or 0 for c in ROLLUP_COUNTERS},
+        )
+        for r in summed
+    ]
+    MonthlyRollup.objects.filter(month=month, center_id__in=center_ids).delete()
+    MonthlyRollup.objects.bulk_create(rows, batch_size=1000)
 
 
 def rollup_rebuild_range(*, date_from: date, date_to: date, center_ids: Iterable[int] | None = None) -> int:

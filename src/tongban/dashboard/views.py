@@ -23,6 +23,7 @@ BREAKDOWNS = {
     "channel": "按渠道",
     "center": "按中心",
     "day": "按日",
+    "month": "按月",
 }
 CHANNEL_NAMES = {"window": "窗口", "online": "网上", "kiosk": "自助终端", "cabinet": "智能文件柜", "": "—"}
 TABLE_COLUMNS: list[tuple[str, str]] = [
@@ -66,6 +67,8 @@ def _key_label(by: str, key: dict[str, Any]) -> str:
         return CHANNEL_NAMES.get(key["channel"], key["channel"])
     if by == "day":
         return key["day"].isoformat()
+    if by == "month":
+        return f"{key['month']:%Y-%m}"
     name = key.get(f"{by}__name")
     return str(name) if name else "（未关联事项）" if by == "matter" else "—"
 
@@ -94,7 +97,9 @@ def home(request: HttpRequest) -> HttpResponse:
     if export in {"csv", "xlsx"}:
         return _export(export, by, table, date_from, date_to)
     summary = selectors.period_summary(scope=scope, date_from=date_from, date_to=date_to)
-    daily = selectors.period_breakdown(scope=scope, date_from=date_from, date_to=date_to, by="day")
+    # a trend of up to three months by day, longer periods by month (12 points for a year, not 365)
+    trend_by = "day" if (date_to - date_from).days <= 92 else "month"
+    daily = selectors.period_breakdown(scope=scope, date_from=date_from, date_to=date_to, by=trend_by)
     channels = selectors.period_breakdown(scope=scope, date_from=date_from, date_to=date_to, by="channel")
     matters = (
         rows
@@ -105,7 +110,7 @@ def home(request: HttpRequest) -> HttpResponse:
     work_orders = selectors.rating_rectification(scope=scope, date_from=date_from, date_to=date_to)
     hours = selectors.night_share_hours(scope=scope, date_from=date_from, date_to=date_to)
     charts = {
-        "days": [r["key"]["day"].isoformat() for r in daily],
+        "days": [_key_label(trend_by, r["key"]) for r in daily],
         "received": [r["applications"] for r in daily],
         "decided": [r["decided"] for r in daily],
         "tickets": [r["tickets"] for r in daily],

@@ -249,3 +249,35 @@ def test_dashboard_page_and_exports(world, client):
 def test_dashboard_denied_to_clerks(client, world):
     client.force_login(ClerkFactory(center=world["center"]))
     assert client.get(reverse("dashboard:home")).status_code == 403
+
+
+def test_months_come_from_the_monthly_rollup_and_ends_from_days(world):
+    center = world["center"]
+    october = date(2026, 10, 15)
+    make_app(center, world["m1"], "T-OCT", accepted_day=october)
+    services.rollup_rebuild_day(day=DAY)
+    services.rollup_rebuild_day(day=october)
+    scope = selectors.Scope(center_ids=[center.pk], center=center, district=False)
+    # Oct 10–31 from daily rows, all of November from the monthly row
+    s = selectors.period_summary(scope=scope, date_from=date(2026, 10, 10), date_to=date(2026, 11, 30))
+    assert s["applications"] == 5 and s["ratings"] == 3
+    # the same figures when the period ends mid-month (daily rows for November)
+    assert (
+        selectors.period_summary(scope=scope, date_from=date(2026, 10, 1), date_to=DAY)["applications"] == 5
+    )
+    months = selectors.period_breakdown(
+        scope=scope, date_from=date(2026, 10, 10), date_to=date(2026, 11, 30), by="month"
+    )
+    assert [(r["key"]["month"], r["applications"]) for r in months] == [
+        (date(2026, 10, 1), 1),
+        (date(2026, 11, 1), 4),
+    ]
+    # rebuilding a day keeps its month in step
+    Application.objects.filter(number="T-2").delete()
+    services.rollup_rebuild_day(day=DAY)
+    assert (
+        selectors.period_summary(scope=scope, date_from=date(2026, 11, 1), date_to=date(2026, 11, 30))[
+            "applications"
+        ]
+        == 3
+    )
