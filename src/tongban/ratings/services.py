@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from tongban.accounts.models import Role, User
@@ -246,14 +247,12 @@ def pad_sync_window(*, window: Window, now: datetime | None = None) -> int:
 
 def service_event_for_application(*, application: Any, send_link: bool = True) -> ServiceEvent:
     """一事一评 for a finished case (applications calls this on delivery); texts the signed link."""
-    channel = (
-        ServiceChannel.ONLINE if application.channel in {"online", "kiosk"} else ServiceChannel.IN_PERSON
-    )
-    if (
-        getattr(application, "delivered_via", "") == "cabinet"
-        or getattr(application, "delivery", "") == "cabinet"
-    ):
-        channel = ServiceChannel.CABINET if channel != ServiceChannel.ONLINE else channel
+    if application.channel in {"online", "kiosk"}:
+        channel = ServiceChannel.ONLINE
+    elif application.delivery == "cabinet":
+        channel = ServiceChannel.CABINET
+    else:
+        channel = ServiceChannel.IN_PERSON
     return service_event_record(
         kind=EventKind.APPLICATION,
         ref=application.number,
@@ -268,6 +267,33 @@ def service_event_for_application(*, application: Any, send_link: bool = True) -
         rater=application.applicant,
         send_link=send_link,
     )
+
+
+def rating_invitations_sweep(*, now: datetime | None = None, hours: int = 48, limit: int = 500) -> int:
+    """Invite 一事一评 for cases delivered recently that have no event yet (the periodic job).
+
+    Online and kiosk cases, and any case delivered through the cabinet; window cases
+    were rated at the window (一次一评). Idempotent through the event's unique key.
+    """
+    application_model = _source("applications", "Application")
+    if application_model is None:
+        return 0
+    now = now or timezone.now()
+    rated = ServiceEvent.objects.filter(kind=EventKind.APPLICATION, ref=OuterRef("number"))
+    due = (
+        application_model.objects.filter(
+            delivered_at__gte=now - timedelta(hours=hours), delivered_at__lte=now
+        )
+        .filter(Q(channel__in=["online", "kiosk"]) | Q(delivery="cabinet"))
+        .exclude(Exists(rated))
+        .select_related("center", "window", "handler", "matter", "department", "applicant")
+        .order_by("delivered_at")[:limit]
+    )
+    invited = 0
+    for application in due:
+        service_event_for_application(application=application, send_link=True)
+        invited += 1
+    return invited
 
 
 def _source(app_label: str, model_name: str) -> Any:

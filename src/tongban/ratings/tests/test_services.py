@@ -426,3 +426,39 @@ def test_pad_current_event_picks_latest_unrated_within_30_minutes():
         assert selectors.pad_current_event(window=window) == recent
         rate(recent, 5)
         assert selectors.pad_current_event(window=window) is None
+
+
+def test_invitation_sweep_texts_online_and_cabinet_cases_once(django_capture_on_commit_callbacks):
+    from tongban.accounts.tests.factories import ResidentFactory
+    from tongban.applications.models import Application
+    from tongban.catalog.tests.factories import CenterFactory, MatterFactory
+
+    center = CenterFactory()
+    matter = MatterFactory()
+    now = timezone.now()
+
+    def case(number, channel, delivery="window", delivered=now - timedelta(hours=1)):
+        return Application.objects.create(
+            number=number,
+            applicant=ResidentFactory(phone=f"1390000{len(number):04d}{number[-1]}"[:11]),
+            applicant_name="居民",
+            center=center,
+            matter=matter,
+            guide=matter.current_version,
+            department=matter.department,
+            channel=channel,
+            status="delivered",
+            delivery=delivery,
+            delivered_at=delivered,
+        )
+
+    case("ON-1", "online")
+    case("WC-2", "window", delivery="cabinet")
+    case("WW-3", "window")  # rated at the window: no SMS
+    case("ON-4", "online", delivered=now - timedelta(days=5))  # too old
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.rating_invitations_sweep() == 2
+        assert services.rating_invitations_sweep() == 0
+    events = {e.ref: e.channel for e in ServiceEvent.objects.all()}
+    assert events == {"ON-1": ServiceChannel.ONLINE, "WC-2": ServiceChannel.CABINET}
+    assert Message.objects.filter(purpose="ratings.invite").count() == 2
