@@ -318,3 +318,13 @@ def test_manager_pages_and_clerk_denied(client):
     mine = client.get(reverse("ratings:mine"))
     assert mine.status_code == 200
     assert order.rating.number not in mine.content.decode()
+
+
+def test_pad_poll_is_cheap(client, django_assert_num_queries):
+    event = TicketEventFactory(served_at=timezone.now() - timedelta(minutes=3))
+    finished_ticket(event.window, event.clerk)
+    url = reverse("ratings:pad-current", args=[event.window.pk])
+    client.get(url)  # first poll records the ticket's event
+    # window, finished tickets at the window, their known events, the event to rate
+    with django_assert_num_queries(4):
+        assert client.get(url).status_code == 200
