@@ -32,7 +32,7 @@ from django.utils import timezone  # noqa: E402
 
 from tongban.accounts.models import Role, User  # noqa: E402
 from tongban.catalog.models import Center, Department, GuideVersion, Matter, Window  # noqa: E402
-from tongban.dashboard.services import rollup_rebuild_day  # noqa: E402
+from tongban.dashboard.services import rollup_rebuild_by_month  # noqa: E402
 
 CENTERS = 15
 MATTERS = 40
@@ -158,14 +158,17 @@ def insert_year(n: int) -> None:
 def rebuild(days: int = 366) -> None:
     today = timezone.localdate()
     t = time.perf_counter()
-    rows = 0
-    for i in range(days):
-        rows += rollup_rebuild_day(day=today - timedelta(days=days - 1 - i))
-        if i % 30 == 0:
-            print(f"  rollups: day {i + 1}/{days}, {rows} rows, {time.perf_counter() - t:.0f}s", flush=True)
+
+    def progress(done: int, total: int) -> None:
+        print(f"  rollups: month {done}/{total}, {time.perf_counter() - t:.0f}s", flush=True)
+
+    rows = rollup_rebuild_by_month(
+        date_from=today - timedelta(days=days - 1), date_to=today, progress=progress
+    )
     with connection.cursor() as cur:
         cur.execute("ANALYZE dashboard_dailyrollup")
-    print(f"rollups: {rows} rows for {days} days in {time.perf_counter() - t:.1f}s")
+        cur.execute("ANALYZE dashboard_monthlyrollup")
+    print(f"rollups: {rows} daily rows for {days} days in {time.perf_counter() - t:.1f}s")
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from tongban.catalog.models import Center
 from tongban.dashboard.history import generate_history, history_exists
-from tongban.dashboard.services import rollup_rebuild_day
+from tongban.dashboard.services import rollup_rebuild_by_month
 
 DEMO_CENTER = "YP-CBXC"
 DAYS = 92
@@ -46,8 +46,6 @@ def load(stdout: Any) -> None:
             progress=_bar(stdout, "生成历史数据 history"),
         )
         stdout.write("  " + ", ".join(f"{k}: {v}" for k, v in counts.items()))
-    progress = _bar(stdout, "汇总 rollups        ")
-    total = DAYS + 1
-    for i in range(total):
-        rollup_rebuild_day(day=date_from + timedelta(days=i))
-        progress(i + 1, total)
+    rollup_rebuild_by_month(
+        date_from=date_from, date_to=today, progress=_bar(stdout, "汇总 rollups (months)")
+    )

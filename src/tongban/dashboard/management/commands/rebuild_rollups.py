@@ -1,4 +1,4 @@
-"""Rebuild the dashboard's daily rollups for a date range (after a backfill, a fix, or a first install)."""
+"""Rebuild the dashboard's rollups for a date range (after a backfill, a fix, or a first install)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from tongban.dashboard.services import rollup_rebuild_day
+from tongban.dashboard.services import rollup_rebuild_by_month
 
 
 class Command(BaseCommand):
@@ -21,12 +21,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         date_to = options["date_to"] or timezone.localdate()
         date_from = options["date_from"] or date_to - timedelta(days=400)
-        day, rows = date_from, 0
-        total = (date_to - date_from).days + 1
-        for i in range(total):
-            rows += rollup_rebuild_day(day=day)
-            day += timedelta(days=1)
-            if total > 1:
-                done = int(30 * (i + 1) / total)
-                self.stdout.write(f"\r[{'#' * done}{'.' * (30 - done)}] {i + 1}/{total} days", ending="")
-        self.stdout.write(f"\n{rows} rollup rows for {date_from}..{date_to}")
+
+        def progress(done: int, total: int) -> None:
+            filled = int(30 * done / total)
+            self.stdout.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} months", ending="")
+
+        rows = rollup_rebuild_by_month(date_from=date_from, date_to=date_to, progress=progress)
+        self.stdout.write(f"\n{rows} daily rollup rows for {date_from}..{date_to}")
