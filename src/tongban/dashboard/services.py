@@ -202,7 +202,7 @@ def _insert_daily(objects: list[tuple[Any, ...]]) -> None:
     columns = ["day", "center_id", "matter_id", "department_id", "channel", *ROLLUP_COUNTERS]
     # identifiers come from model metadata (quoted), values are parameters
     sql = (
-        f"INSERT INTO {_q(DailyRollup._meta.db_table)} ({', '.join(_q(c) for c in columns)}) "
+        f"INSERT INTO {_q(DailyRollup._meta.db_table)} ({', '.join(_q(c) for c in columns)}) "  # noqa: S608
         f"VALUES ({', '.join(['%s'] * len(columns))})"
     )
     with connection.cursor() as cursor:
@@ -218,7 +218,7 @@ def _rebuild_month(*, month: date, center_ids: list[int]) -> None:
     placeholders = ", ".join(["%s"] * len(center_ids))
     # identifiers come from model metadata (quoted), values are parameters
     sql = (
-        f"INSERT INTO {_q(MonthlyRollup._meta.db_table)} "
+        f"INSERT INTO {_q(MonthlyRollup._meta.db_table)} "  # noqa: S608
         f"({', '.join(_q(c) for c in ['month', *keys, *ROLLUP_COUNTERS])}) "
         f"SELECT %s, {', '.join(_q(k) for k in keys)}, {', '.join(f'SUM({_q(c)})' for c in ROLLUP_COUNTERS)} "
         f"FROM {_q(DailyRollup._meta.db_table)} "
