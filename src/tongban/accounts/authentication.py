@@ -1,12 +1,21 @@
-"""``Authorization: Bearer <token>`` for staff API clients (tokens from POST /api/v1/auth/token)."""
+"""``Authorization: Bearer <token>`` for staff API clients (tokens from POST /api/v1/auth/token).
+
+Only a SHA-256 of each token is stored. A token stops working when it expires,
+is revoked, or its user is deactivated or no longer holds a staff role.
+Tokens are issued only after every required sign-in factor (password + TOTP),
+so a request authenticated by a token counts as two-factor verified.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
 from rest_framework import authentication, exceptions
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def hash_token(token: str) -> str:
@@ -22,15 +31,23 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed("Invalid Authorization header")
-        from tongban.accounts.models import ApiToken
+        from tongban.accounts.models import STAFF_ROLES, ApiToken
 
         token = header[1].decode("ascii", errors="replace")
         row = ApiToken.objects.select_related("user").filter(key_hash=hash_token(token)).first()
-        if row is None or not row.user.is_active:
+        if row is None or row.revoked_at is not None:
             raise exceptions.AuthenticationFailed("Invalid token")
-        if row.expires_at and row.expires_at < timezone.now():
+        user = row.user
+        if not user.is_active or user.role not in STAFF_ROLES:
+            raise exceptions.AuthenticationFailed("Invalid token")
+        now = timezone.now()
+        if row.expires_at and row.expires_at <= now:
             raise exceptions.AuthenticationFailed("Token expired")
-        return (row.user, row)
+        if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+            # Bookkeeping, not a domain state change: at most one write a minute per token.
+            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+        user.otp_device = None  # type: ignore[attr-defined]  # is_verified() answers for sessions only
+        return (user, row)
 
     def authenticate_header(self, request: Any) -> str:
         return self.keyword

@@ -67,6 +67,19 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("用户")
         verbose_name_plural = _("用户")
+        constraints = [
+            # One resident account per phone; one enterprise account per credit code.
+            models.UniqueConstraint(
+                fields=["phone_hash"],
+                condition=models.Q(role="resident") & ~models.Q(phone_hash=""),
+                name="user_unique_resident_phone",
+            ),
+            models.UniqueConstraint(
+                fields=["credit_code"],
+                condition=models.Q(role="enterprise") & ~models.Q(credit_code=""),
+                name="user_unique_enterprise_credit_code",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.username
@@ -87,11 +100,15 @@ class User(AbstractUser):
 class ApiToken(models.Model):
     """Bearer token for staff API clients. Only a SHA-256 of the token is stored."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("用户")
+    )
     key_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("签发时间"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("过期时间"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+    created_ip = models.GenericIPAddressField(_("签发IP"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("API令牌")
@@ -99,3 +116,50 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"token of {self.user_id}"
+
+
+class SmsCode(models.Model):
+    """A one-time sign-in code sent by SMS. Only a keyed hash of the code is stored.
+
+    Rows are never edited back to life: a code is *live* until it is used,
+    superseded by a newer code, expired, or killed after too many wrong tries.
+    At most one live code per phone and purpose (partial unique constraint),
+    and the rows double as the rate-limit ledger (per phone and per IP).
+    """
+
+    class Purpose(models.TextChoices):
+        LOGIN = "login", _("登录")
+        REGISTER = "register", _("企业注册")
+
+    class Outcome(models.TextChoices):
+        LIVE = "", _("有效")
+        USED = "used", _("已使用")
+        SUPERSEDED = "superseded", _("已被新验证码取代")
+        EXPIRED = "expired", _("已过期")
+        EXHAUSTED = "exhausted", _("错误次数过多")
+
+    phone_hash = models.CharField(max_length=64, db_index=True)
+    purpose = models.CharField(_("用途"), max_length=20, choices=Purpose.choices, default=Purpose.LOGIN)
+    salt = models.CharField(max_length=32)
+    code_hash = models.CharField(max_length=64)
+    ip = models.GenericIPAddressField(_("请求IP"), null=True, blank=True)
+    created_at = models.DateTimeField(_("发送时间"), db_index=True)
+    expires_at = models.DateTimeField(_("过期时间"))
+    attempts = models.PositiveSmallIntegerField(_("错误次数"), default=0)
+    live = models.BooleanField(_("有效"), default=True)
+    outcome = models.CharField(_("结果"), max_length=12, choices=Outcome.choices, blank=True, default="")
+    closed_at = models.DateTimeField(_("失效时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("短信验证码")
+        verbose_name_plural = _("短信验证码")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone_hash", "purpose"], condition=models.Q(live=True), name="smscode_one_live"
+            )
+        ]
+        indexes = [models.Index(fields=["ip", "created_at"], name="smscode_ip_created")]
+
+    def __str__(self) -> str:
+        return f"sms code #{self.pk} ({self.purpose})"

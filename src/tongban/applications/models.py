@@ -211,10 +211,23 @@ class Application(models.Model):
             models.Index(fields=["status", "due_date"], name="app_status_due"),
             models.Index(fields=["center", "-created_at"], name="app_center_created"),
             models.Index(fields=["department", "-created_at"], name="app_dept_created"),
+            # prefix search (LIKE 'x%') on PostgreSQL whatever the collation; plain b-trees elsewhere
+            models.Index(fields=["number"], opclasses=["varchar_pattern_ops"], name="app_number_prefix"),
+            models.Index(
+                fields=["applicant_name"], opclasses=["varchar_pattern_ops"], name="app_name_prefix"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.number
+
+
+FORM_CHOICES = [
+    ("original", _("原件")),
+    ("copy", _("复印件")),
+    ("both", _("原件及复印件")),
+    ("electronic", _("电子材料")),
+]
 
 
 class ApplicationMaterial(models.Model):
@@ -234,12 +247,12 @@ class ApplicationMaterial(models.Model):
     )
     material_type = models.ForeignKey("catalog.MaterialType", on_delete=models.PROTECT, related_name="+")
     name = models.CharField(_("材料名称"), max_length=200)
-    form = models.CharField(_("要求形式"), max_length=12)
+    form = models.CharField(_("要求形式"), max_length=12, choices=FORM_CHOICES)
     count = models.PositiveSmallIntegerField(_("要求份数"), default=1)
     required = models.BooleanField(_("必需"), default=True)
     rongque = models.BooleanField(_("可容缺后补"), default=False)
     state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
-    received_form = models.CharField(_("收取形式"), max_length=12, blank=True)
+    received_form = models.CharField(_("收取形式"), max_length=12, blank=True, choices=FORM_CHOICES)
     received_count = models.PositiveSmallIntegerField(_("收取份数"), default=0)
     problem = models.CharField(_("问题说明"), max_length=300, blank=True)
     received_at = models.DateTimeField(_("收取时间"), null=True, blank=True)
@@ -323,6 +336,8 @@ class Review(models.Model):
     )
     answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
     late = models.BooleanField(_("超期答复"), default=False)
+    # Copy of application.created_at so a department's case list is one ordered index scan.
+    case_created_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("部门审查意见")
@@ -331,7 +346,10 @@ class Review(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["application", "department"], name="review_unique_app_dept")
         ]
-        indexes = [models.Index(fields=["department", "answered_at", "due_date"], name="review_dept_open")]
+        indexes = [
+            models.Index(fields=["department", "answered_at", "due_date"], name="review_dept_open"),
+            models.Index(fields=["department", "-case_created_at"], name="review_dept_case_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.application_id}/{self.department_id}: {self.opinion or '-'}"

@@ -219,6 +219,17 @@ OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT")
 OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
 
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# Sign-in (accounts; docs/deploy.md "Sign-in"). Residents: SMS code (dev identity provider) or OIDC.
+if OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS.append("tongban.accounts.oidc.ResidentOIDCBackend")
+OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid profile phone")
+OIDC_CLAIM_PHONE = env_str("OIDC_CLAIM_PHONE", "phone_number")
+OIDC_CLAIM_ID_NUMBER = env_str("OIDC_CLAIM_ID_NUMBER", "id_number")
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:oidc-callback"
+LOGIN_REDIRECT_URL = "/"
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/oidc/failed/"
+OTP_TOTP_ISSUER = env_str("TONGBAN_OTP_ISSUER", "通办 tongban")
+API_TOKEN_TTL_HOURS = env_int("TONGBAN_API_TOKEN_TTL_HOURS", 12)
 
 # --- PDF ------------------------------------------------------------------
 # A TrueType CJK font with Latin glyphs, subset-embedded into every PDF.

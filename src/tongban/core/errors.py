@@ -145,5 +145,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     for klass, (code, zh, en) in _DRF_MESSAGES.items():
         if isinstance(exc, klass):
             response.data = {"error": {"code": code, "message": zh, "message_en": en}}
-            break
+            return response
+    # Any other framework error (NotAcceptable, a third-party APIException …): same shape, its own text.
+    detail = getattr(exc, "detail", "")
+    text = str(detail) if isinstance(detail, str) else "请求无法处理"
+    code = str(getattr(exc, "default_code", "") or "error")
+    response.data = {"error": {"code": code, "message": text, "message_en": text}}
     return response

@@ -17,6 +17,7 @@ class CalendarYear(models.Model):
     official = models.BooleanField(_("已按国务院通知核定"), default=False)
     source = models.CharField(_("来源"), max_length=200, blank=True)
     notice_reference = models.CharField(_("通知文号"), max_length=200, blank=True)
+    notice_title = models.CharField(_("通知标题"), max_length=200, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
@@ -29,7 +30,13 @@ class CalendarYear(models.Model):
 
 
 class CalendarDay(models.Model):
-    """A day whose status differs from the plain weekend rule (holiday on a weekday, make-up working day)."""
+    """A day whose status differs from the plain weekend rule (holiday, make-up working day).
+
+    ``source_year`` is the calendar year whose notice (or library seed) set the
+    day. It usually equals ``date.year``, but a notice may reach over the year
+    boundary: the 2019 notice made Mon 2018-12-31 a holiday and Sat 2018-12-29
+    a working day. Re-importing a year replaces exactly the days it owns.
+    """
 
     class Kind(models.TextChoices):
         HOLIDAY = "holiday", _("法定节假日/休息日")
@@ -38,6 +45,14 @@ class CalendarDay(models.Model):
     date = models.DateField(_("日期"), primary_key=True)
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
     name = models.CharField(_("名称"), max_length=100, blank=True)
+    source_year = models.ForeignKey(
+        CalendarYear,
+        on_delete=models.CASCADE,
+        related_name="days",
+        null=True,
+        blank=True,
+        verbose_name=_("来源年度"),
+    )
 
     class Meta:
         verbose_name = _("节假日/调休日")

@@ -1,4 +1,6 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from tongban.notifications import views
 
 app_name = "notifications"
-urlpatterns: list = []
+urlpatterns = [path("outbox/", views.outbox, name="outbox")]

@@ -170,6 +170,13 @@ class Ticket(models.Model):
     # "SMS me when 3 are ahead": the phone is personal data.
     notify_phone = EncryptedTextField(_("提醒手机号"), blank=True, default="")
     notify_sent_at = models.DateTimeField(null=True, blank=True)
+    applications = models.ManyToManyField(
+        "applications.Application",
+        through="TicketApplication",
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("办理的办件"),
+    )
 
     class Meta:
         verbose_name = _("号票")
@@ -189,6 +196,26 @@ class Ticket(models.Model):
     @property
     def is_priority(self) -> bool:
         return bool(self.priority_reason)
+
+
+class TicketApplication(models.Model):
+    """Applications (办件) handled for a ticket, recorded at finish or while serving."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="application_links")
+    application = models.ForeignKey(
+        "applications.Application", on_delete=models.PROTECT, related_name="ticket_links"
+    )
+    linked_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("号票关联办件")
+        verbose_name_plural = _("号票关联办件")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "application"], name="ticket_application_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"ticket→application #{self.pk}"
 
 
 class WindowSession(models.Model):

@@ -1,4 +1,18 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from tongban.queueing import views
 
 app_name = "queueing"
-urlpatterns: list = []
+urlpatterns = [
+    path("ticket-machine/", views.ticket_machine_home, name="ticket-machine-home"),
+    path("ticket-machine/<str:center>/", views.ticket_machine, name="ticket-machine"),
+    path("ticket-machine/<str:center>/tickets/<int:ticket>/", views.ticket_issued, name="ticket-issued"),
+    path("display/", views.display_home, name="display-home"),
+    path("display/<str:center>/", views.display, name="display"),
+    path("display/<str:center>/events", views.display_events, name="display-events"),
+    path("window/", views.window_page, name="window"),
+    path("window/panel/", views.window_panel, name="window-panel"),
+    path("window/panel/<str:action>/", views.window_panel_action, name="window-panel-action"),
+    path("appointments/", views.appointments, name="appointments"),
+    path("stats/", views.stats, name="stats"),
+]

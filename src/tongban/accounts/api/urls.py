@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from tongban.accounts.api import views
+
+urlpatterns = [
+    path("auth/token", views.TokenView.as_view(), name="auth-token"),
+    path("auth/sms-code", views.SmsCodeView.as_view(), name="auth-sms-code"),
+]

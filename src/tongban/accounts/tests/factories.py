@@ -33,7 +33,7 @@ class ResidentFactory(UserFactory):
     role = Role.RESIDENT
     phone = factory.Sequence(lambda n: f"139{n:08d}")
     # A valid GB 11643 number (check digit computed), born 1951-03-07 in Yangpu.
-    id_number = "310110195103070019"
+    id_number = "310110195103070014"
 
 
 class StaffFactory(UserFactory):
@@ -58,3 +58,29 @@ class ReviewerFactory(StaffFactory):
 class AdminFactory(StaffFactory):
     role = Role.ADMIN
     is_superuser = True
+
+
+class SupervisorFactory(StaffFactory):
+    role = Role.SUPERVISOR
+
+
+class EnterpriseFactory(UserFactory):
+    role = Role.ENTERPRISE
+    phone = factory.Sequence(lambda n: f"137{n:08d}")
+    credit_code = "91310110MA1G8X0L7W"
+    display_name = "上海长白科技有限公司"
+
+
+def totp_device(user, *, confirmed=True):  # type: ignore[no-untyped-def]
+    """A TOTP authenticator for ``user`` (what scanning the QR code gives)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.create(user=user, name="test", confirmed=confirmed)
+
+
+def totp_token(device, *, offset_steps=0):  # type: ignore[no-untyped-def]
+    """The 6-digit code the authenticator app shows now (``offset_steps`` 30-second steps later)."""
+
+    from django_otp.oath import totp
+
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift + offset_steps):06d}"

@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from tongban.core.api import views
+
+urlpatterns = [
+    path("calendar/add-workdays", views.AddWorkdaysView.as_view(), name="calendar-add-workdays"),
+    path("calendar/workdays-between", views.WorkdaysBetweenView.as_view(), name="calendar-workdays-between"),
+]

@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tongban.accounts.http import client_ip as accounts_client_ip
 from tongban.accounts.models import User
 from tongban.core.errors import Forbidden, NotFound, ValidationError
 from tongban.ratings import selectors, services
@@ -39,7 +40,8 @@ ERROR = inline_serializer(
 
 
 def client_ip(request: Any) -> str:
-    return str(request.META.get("REMOTE_ADDR", "") or "unknown")
+    """The client address behind our nginx (accounts' rule), for the rate limit."""
+    return accounts_client_ip(request) or "unknown"
 
 
 def _staff(request: Request) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import threading
 import time
+from types import FunctionType, ModuleType
 from typing import Any
 
 from django.apps import apps
@@ -32,6 +33,18 @@ def _loop(job: Any, stop: threading.Event) -> None:
             close_old_connections()
 
 
+def _demo_services(module: ModuleType) -> list[Any]:
+    """An app's background threads for the demo: ``demo_services()`` or a *function* ``services()``.
+
+    (A demo module often imports its app's ``services`` module; that is not a hook.)
+    """
+    for name in ("demo_services", "services"):
+        hook = getattr(module, name, None)
+        if isinstance(hook, FunctionType):
+            return list(hook())
+    return []
+
+
 class Command(BaseCommand):
     help = "Run the demo server with its background jobs (make demo)."
 
@@ -52,7 +65,7 @@ class Command(BaseCommand):
                 if exc.name != f"{config.name}.demo":
                     raise
                 continue
-            for service in getattr(module, "services", lambda: [])():
+            for service in _demo_services(module):
                 threading.Thread(
                     target=service, args=(stop,), name=f"demo:{config.label}", daemon=True
                 ).start()
@@ -88,6 +101,7 @@ class Command(BaseCommand):
             f" 1号窗口 window clerk     window1  / {pw}",
             f" 2号窗口 window clerk     window2  / {pw}",
             f" 部门审核 reviewer        reviewer / {pw}",
+            f" 督查 supervisor          supervisor / {pw}",
             " 居民 resident: sign in with phone 13800000001 at /portal/ ;",
             f"   the SMS code appears in the outbox: {base}/notifications/outbox/",
             f" API docs: {base}/api/v1/docs/    health: {base}/healthz",

@@ -1,0 +1,56 @@
+"""Races on PostgreSQL: concurrent code requests and first sign-ins never double up."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from tongban.accounts import services
+from tongban.accounts.models import Role, SmsCode, User
+from tongban.core.errors import RateLimited
+
+only_postgresql = pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="row locks and partial unique indexes under real concurrency"
+)
+
+
+def run_at_once(n, fn):
+    barrier = threading.Barrier(n)
+    results, errors = [], []
+
+    def worker():
+        try:
+            barrier.wait()
+            results.append(fn())
+        except Exception as exc:  # noqa: BLE001 - collected and asserted
+            errors.append(exc)
+        finally:
+            connection.close()  # each thread has its own connection; do not leave it open
+
+    threads = [threading.Thread(target=worker) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors
+
+
+@pytest.mark.postgres
+@only_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_code_requests_send_one_code():
+    assert connection.vendor == "postgresql"
+    results, errors = run_at_once(6, lambda: services.sms_code_request(phone="13800000001"))
+    assert len(results) == 1
+    assert len(errors) == 5 and all(isinstance(e, RateLimited) for e in errors)
+    assert SmsCode.objects.filter(live=True).count() == 1
+
+
+@pytest.mark.postgres
+@only_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_sign_ins_create_one_resident():
+    results, errors = run_at_once(6, lambda: services.resident_get_or_create_by_phone(phone="13800000002"))
+    assert errors == []
+    assert len({u.pk for u in results}) == 1
+    assert User.objects.filter(role=Role.RESIDENT).count() == 1

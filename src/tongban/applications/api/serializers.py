@@ -1,0 +1,314 @@
+"""Input and output serializers of the applications API (one pair per operation where they differ)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from tongban.applications.models import (
+    Application,
+    ApplicationMaterial,
+    Channel,
+    DeliveryMethod,
+    Extension,
+    Outcome,
+    Review,
+    Status,
+    StatusChange,
+    Suspension,
+)
+from tongban.applications.selectors import application_deadline_ex
+from tongban.core.crypto import mask_id_number
+
+# --- output ------------------------------------------------------------------------
+
+
+class DeadlineOut(serializers.Serializer):
+    due_date = serializers.DateField(allow_null=True)
+    colour = serializers.ChoiceField(choices=["", "green", "yellow", "red"])
+    provisional = serializers.BooleanField()
+    elapsed_workdays = serializers.IntegerField()
+    allowed_workdays = serializers.IntegerField()
+
+
+def deadline_dict(app: Application, *, ongoing_days: int | None = None) -> dict[str, Any]:
+    d = application_deadline_ex(application=app, ongoing_days=ongoing_days)
+    return {
+        "due_date": d.due_date,
+        "colour": d.colour.value,
+        "provisional": d.provisional,
+        "elapsed_workdays": d.elapsed,
+        "allowed_workdays": d.allowed,
+    }
+
+
+class ApplicationListOut(serializers.Serializer):
+    number = serializers.CharField()
+    status = serializers.ChoiceField(choices=Status.choices)
+    status_label = serializers.SerializerMethodField()
+    matter_code = serializers.CharField(source="matter.code")
+    matter_name = serializers.CharField(source="matter.name")
+    center_code = serializers.CharField(source="center.code")
+    department_code = serializers.CharField(source="department.code")
+    applicant_name = serializers.CharField()
+    applicant_id_last4 = serializers.CharField()
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    bundle_case = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    accepted_at = serializers.DateTimeField(allow_null=True)
+    deadline = serializers.SerializerMethodField()
+
+    def get_status_label(self, obj: Application) -> str:
+        return str(Status(obj.status).label)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_bundle_case(self, obj: Application) -> str | None:
+        return obj.number.rsplit("-", 1)[0] if obj.bundle_case_id else None
+
+    @extend_schema_field(DeadlineOut)
+    def get_deadline(self, obj: Application) -> dict[str, Any]:
+        # lists never query per row: an ongoing suspension is shown with the stored due date
+        return deadline_dict(obj, ongoing_days=0)
+
+
+class MaterialOut(serializers.ModelSerializer):
+    class Meta:
+        model = ApplicationMaterial
+        fields = [
+            "id",
+            "material_type_id",
+            "name",
+            "form",
+            "count",
+            "required",
+            "rongque",
+            "state",
+            "received_form",
+            "received_count",
+            "problem",
+        ]
+
+
+class HistoryOut(serializers.ModelSerializer):
+    class Meta:
+        model = StatusChange
+        fields = ["from_status", "to_status", "action", "actor_repr", "at", "reason"]
+
+
+class ReviewOut(serializers.ModelSerializer):
+    department_code = serializers.CharField(source="department.code")
+    department_name = serializers.CharField(source="department.name")
+    application_number = serializers.CharField(source="application.number")
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Review
+        fields = [
+            "id",
+            "application_number",
+            "department_code",
+            "department_name",
+            "requested_at",
+            "due_date",
+            "opinion",
+            "text",
+            "answered_at",
+            "late",
+            "overdue",
+        ]
+
+    def get_overdue(self, obj: Review) -> bool:
+        return obj.answered_at is None and obj.due_date < timezone.localdate()
+
+
+class SuspensionOut(serializers.ModelSerializer):
+    class Meta:
+        model = Suspension
+        fields = ["id", "kind", "reason", "started_on", "ended_on", "days"]
+
+
+class ExtensionOut(serializers.ModelSerializer):
+    class Meta:
+        model = Extension
+        fields = [
+            "id",
+            "days",
+            "reason",
+            "state",
+            "requested_at",
+            "decided_at",
+            "previous_due_date",
+            "new_due_date",
+        ]
+
+
+class SupplementNoticeOut(serializers.Serializer):
+    items = serializers.ListField(child=serializers.DictField())
+    note = serializers.CharField()
+    issued_at = serializers.DateTimeField()
+    received_at = serializers.DateTimeField(allow_null=True)
+
+
+class ApplicationDetailOut(ApplicationListOut):
+    applicant_id_masked = serializers.SerializerMethodField()
+    guide_version = serializers.IntegerField(source="guide.version")
+    delivery = serializers.ChoiceField(choices=DeliveryMethod.choices)
+    outcome = serializers.CharField()
+    outcome_reason = serializers.CharField()
+    refusal_reason = serializers.CharField()
+    refusal_basis = serializers.CharField()
+    promised_days = serializers.IntegerField(allow_null=True)
+    extension_days = serializers.IntegerField()
+    suspended_days = serializers.IntegerField()
+    version = serializers.IntegerField()
+    materials = MaterialOut(many=True)
+    history = HistoryOut(many=True)
+    reviews = ReviewOut(many=True)
+    suspensions = SuspensionOut(many=True)
+    extensions = ExtensionOut(many=True)
+    supplement_notice = serializers.SerializerMethodField()
+
+    def get_applicant_id_masked(self, obj: Application) -> str:
+        return mask_id_number(obj.applicant.id_number) if obj.applicant.id_number else ""
+
+    @extend_schema_field(DeadlineOut)
+    def get_deadline(self, obj: Application) -> dict[str, Any]:
+        return deadline_dict(obj)
+
+    @extend_schema_field(SupplementNoticeOut(allow_null=True))
+    def get_supplement_notice(self, obj: Application) -> dict[str, Any] | None:
+        notice = getattr(obj, "supplement_notice", None)
+        if notice is None:
+            return None
+        return {
+            "items": notice.items,
+            "note": notice.note,
+            "issued_at": notice.issued_at,
+            "received_at": notice.received_at,
+        }
+
+
+# --- input -------------------------------------------------------------------------
+
+
+class MaterialTickIn(serializers.Serializer):
+    material_type_id = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=ApplicationMaterial.State.choices, default="received")
+    received_form = serializers.CharField(required=False, allow_blank=True, default="")
+    received_count = serializers.IntegerField(required=False, allow_null=True, min_value=0, default=None)
+    problem = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+
+
+class ApplicantIn(serializers.Serializer):
+    id_number = serializers.CharField(max_length=30)
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+
+
+class CreateIn(serializers.Serializer):
+    matter_code = serializers.CharField(required=False, allow_blank=True, default="")
+    bundle_code = serializers.CharField(required=False, allow_blank=True, default="")
+    applicant = ApplicantIn(
+        required=False, help_text="Staff: the applicant (found or registered by ID number)."
+    )
+    center_code = serializers.CharField(required=False, allow_blank=True, default="")
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    delivery = serializers.ChoiceField(choices=DeliveryMethod.choices, default=DeliveryMethod.WINDOW)
+    delivery_address = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+    materials = MaterialTickIn(many=True, required=False, default=list)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class VersionIn(serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="The version you saw; 409 if it changed."
+    )
+
+
+class TicksIn(VersionIn):
+    materials = MaterialTickIn(many=True)
+
+
+class AcceptIn(VersionIn):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class SupplementItemIn(serializers.Serializer):
+    material_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    problem = serializers.CharField(max_length=300)
+
+
+class SupplementRequestIn(VersionIn):
+    items = SupplementItemIn(many=True, required=False, default=list)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class RefuseIn(VersionIn):
+    reason = serializers.CharField(max_length=2000)
+    legal_basis = serializers.CharField(max_length=2000)
+
+
+class DecideIn(VersionIn):
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class ReadyIn(VersionIn):
+    method = serializers.ChoiceField(choices=DeliveryMethod.choices)
+
+
+class DeliverIn(serializers.Serializer):
+    via = serializers.CharField(max_length=40)
+    proxy = serializers.BooleanField(default=False)
+
+
+class ReasonIn(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class SuspendIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Suspension.Kind.choices)
+    reason = serializers.CharField(max_length=2000)
+
+
+class ExtensionIn(serializers.Serializer):
+    days = serializers.IntegerField(min_value=1, max_value=30)
+    reason = serializers.CharField(max_length=2000)
+
+
+class ExtensionDecisionIn(serializers.Serializer):
+    approve = serializers.BooleanField()
+
+
+class OpinionIn(serializers.Serializer):
+    opinion = serializers.ChoiceField(choices=Review.Opinion.choices)
+    text = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class AttachmentIn(serializers.Serializer):
+    file = serializers.FileField()
+    material_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class AttachmentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    original_name = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+
+
+class ProgressOut(serializers.Serializer):
+    number = serializers.CharField()
+    matter = serializers.CharField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    applicant = serializers.CharField()
+    accepted_at = serializers.CharField(allow_null=True)
+    due_date = serializers.DateField(allow_null=True)
+    provisional = serializers.BooleanField()
+    steps = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))

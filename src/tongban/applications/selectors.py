@@ -1,0 +1,409 @@
+"""Reads of applications: object-level access, lists, the deadline clock, the public progress lookup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from tongban.accounts.models import Role, User
+from tongban.applications.errors import ApplicationNotFound
+from tongban.applications.models import (
+    Application,
+    ApplicationMaterial,
+    DeadlineColour,
+    Review,
+    Status,
+    StatusChange,
+    Suspension,
+)
+from tongban.core.calendar import add_workdays_ex, workdays_between
+
+CLOCK_RUNNING = (Status.ACCEPTED, Status.UNDER_REVIEW)
+OPEN_STATES = (
+    Status.DRAFT,
+    Status.SUBMITTED,
+    Status.SUPPLEMENT_REQUESTED,
+    Status.ACCEPTED,
+    Status.UNDER_REVIEW,
+    Status.SUSPENDED,
+    Status.DECIDED,
+    Status.READY_FOR_DELIVERY,
+)
+YELLOW_SHARE = 0.8
+
+
+# --- access -------------------------------------------------------------------
+
+
+def applications_visible_to(*, user: User) -> QuerySet[Application]:
+    """Object-level scope: admin/supervisor all; manager and clerk their center; reviewer the cases
+    routed to their department (its own matters or a review request); residents their own."""
+    qs = Application.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    role = user.role
+    if role in (Role.ADMIN, Role.SUPERVISOR):
+        return qs
+    if role in (Role.MANAGER, Role.CLERK):
+        return qs.filter(center_id=user.center_id) if user.center_id else qs.none()
+    if role == Role.REVIEWER:
+        if not user.department_id:
+            return qs.none()
+        routed = Review.objects.filter(application=OuterRef("pk"), department_id=user.department_id)
+        return qs.filter(Q(department_id=user.department_id) | Exists(routed))
+    return qs.filter(applicant_id=user.pk)
+
+
+def can_act_on(*, user: User, application: Application, action: str) -> bool:
+    """May ``user`` perform ``action`` (intake, submit, decide, deliver, clock, upload, view) on this case?"""
+    role = user.role
+    if not user.is_active:
+        return False
+    if role == Role.ADMIN:
+        return True
+    if role in (Role.MANAGER, Role.CLERK):
+        return user.center_id is not None and user.center_id == application.center_id
+    if role == Role.REVIEWER:
+        if action not in ("decide", "view", "upload"):
+            return False
+        if user.department_id is None:
+            return False
+        if action == "decide":
+            return user.department_id == application.department_id
+        return (
+            user.department_id == application.department_id
+            or Review.objects.filter(application=application, department_id=user.department_id).exists()
+        )
+    if role == Role.SUPERVISOR:
+        return action == "view"
+    if role in (Role.RESIDENT, Role.ENTERPRISE):
+        return application.applicant_id == user.pk and action in ("submit", "view", "upload")
+    return False
+
+
+# --- single case ------------------------------------------------------------------
+
+
+def application_get(*, user: User, pk: int) -> Application:
+    app = (
+        applications_visible_to(user=user)
+        .select_related("center", "matter", "guide", "department", "applicant", "handler", "bundle_case")
+        .filter(pk=pk)
+        .first()
+    )
+    if app is None:
+        raise ApplicationNotFound()
+    return app
+
+
+def application_get_by_number(number: str) -> Application | None:
+    """Any case by its readable number (no access check: callers check or use application_get)."""
+    return (
+        Application.objects.select_related("center", "matter", "guide", "department", "applicant")
+        .filter(number=number.strip())
+        .first()
+    )
+
+
+def application_detail(*, user: User, pk: int) -> Application:
+    """One case with its checklist, history, reviews, notice, suspensions and extensions prefetched."""
+    app = application_get(user=user, pk=pk)
+    from django.db.models import prefetch_related_objects
+
+    prefetch_related_objects(
+        [app],
+        Prefetch("materials", queryset=ApplicationMaterial.objects.order_by("order", "id")),
+        Prefetch("history", queryset=StatusChange.objects.order_by("at", "id")),
+        Prefetch("reviews", queryset=Review.objects.select_related("department", "reviewer")),
+        "attachments",
+        "suspensions",
+        "extensions",
+    )
+    return app
+
+
+def applications_for_applicant(*, user: User) -> QuerySet[Application]:
+    return (
+        Application.objects.filter(applicant_id=user.pk)
+        .select_related("matter", "center", "bundle_case")
+        .order_by("-created_at", "-id")
+    )
+
+
+# --- lists ------------------------------------------------------------------------
+
+
+def applications_list(
+    *,
+    user: User,
+    status: str | None = None,
+    q: str | None = None,
+    colour: str | None = None,
+    today: date | None = None,
+) -> QuerySet[Application]:
+    """The staff list: visible cases, newest first, filtered by state / number or applicant / deadline colour."""
+    qs = applications_visible_to(user=user).select_related("matter", "center", "department")
+    if status:
+        qs = qs.filter(status=status)
+    if q:
+        qs = qs.filter(_search(q.strip()))
+    if colour:
+        today = today or timezone.localdate()
+        qs = qs.filter(status__in=CLOCK_RUNNING)
+        if colour == DeadlineColour.RED:
+            qs = qs.filter(due_date__lt=today)
+        elif colour == DeadlineColour.YELLOW:
+            qs = qs.filter(due_date__gte=today, warning_level=DeadlineColour.YELLOW)
+    return qs.order_by("-created_at", "-id")
+
+
+def applications_page(
+    *,
+    user: User,
+    status: str | None = None,
+    q: str | None = None,
+    colour: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> list[Application]:
+    """One page of :func:`applications_list`. A department reviewer's unfiltered list — its own
+    matters plus the cases routed to it for review — is a merge of two ordered index scans instead
+    of one ``OR EXISTS`` over the whole table (see bench/applications)."""
+    if user.role == Role.REVIEWER and user.department_id and not (status or q or colour):
+        n = offset + limit
+        own = Application.objects.filter(department_id=user.department_id).order_by("-created_at", "-id")
+        routed = Review.objects.filter(
+            department_id=user.department_id, case_created_at__isnull=False
+        ).order_by("-case_created_at", "-application_id")
+        keys = {(pk, at) for pk, at in own.values_list("id", "created_at")[:n]}
+        keys |= {(pk, at) for pk, at in routed.values_list("application_id", "case_created_at")[:n] if at}
+        ids = [pk for pk, _ in sorted(keys, key=lambda k: (k[1], k[0]), reverse=True)[offset:n]]
+        rows = {
+            a.pk: a
+            for a in Application.objects.filter(pk__in=ids).select_related("matter", "center", "department")
+        }
+        return [rows[pk] for pk in ids if pk in rows]
+    return list(applications_list(user=user, status=status, q=q, colour=colour)[offset : offset + limit])
+
+
+def _search(q: str) -> Q:
+    """A receipt number (prefix, e.g. "YP-CBXC-20261126") when the text is ASCII; otherwise the
+    applicant's name (prefix) or a matter whose name contains it. Each branch has its index."""
+    if q.isascii():
+        return Q(number__startswith=q.upper())
+    from tongban.catalog.models import Matter
+
+    matter_ids = list(Matter.objects.filter(name__contains=q).values_list("id", flat=True)[:50])
+    return Q(applicant_name__startswith=q) | Q(matter_id__in=matter_ids)
+
+
+def review_inbox(*, user: User, include_answered: bool = False) -> QuerySet[Review]:
+    """The reviewer's department's review requests, open first by due date."""
+    qs = Review.objects.select_related(
+        "application", "application__matter", "application__center", "department"
+    )
+    if user.role != Role.ADMIN:
+        qs = qs.filter(department_id=user.department_id) if user.department_id else qs.none()
+    if not include_answered:
+        qs = qs.filter(answered_at__isnull=True)
+    return qs.order_by("answered_at", "due_date", "id")
+
+
+@dataclass(frozen=True)
+class BoardCell:
+    status: str
+    label: str
+    total: int
+    yellow: int
+    red: int
+
+
+def applications_board(*, user: User, today: date | None = None) -> list[BoardCell]:
+    """Cases by state with the deadline colours, for the manager's board (one aggregate query)."""
+    today = today or timezone.localdate()
+    rows = (
+        applications_visible_to(user=user)
+        .filter(status__in=OPEN_STATES)
+        .values("status")
+        .annotate(
+            total=Count("id"),
+            red=Count("id", filter=Q(status__in=CLOCK_RUNNING, due_date__lt=today)),
+            yellow=Count(
+                "id",
+                filter=Q(status__in=CLOCK_RUNNING, due_date__gte=today, warning_level=DeadlineColour.YELLOW),
+            ),
+        )
+    )
+    by_status: dict[str, dict[str, int]] = {
+        r["status"]: {"total": r["total"], "yellow": r["yellow"], "red": r["red"]} for r in rows
+    }
+    return [
+        BoardCell(
+            status=s.value,
+            label=str(s.label),
+            total=by_status.get(s.value, {}).get("total", 0),
+            yellow=by_status.get(s.value, {}).get("yellow", 0),
+            red=by_status.get(s.value, {}).get("red", 0),
+        )
+        for s in (Status(v) for v in OPEN_STATES)
+    ]
+
+
+# --- the clock ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deadline:
+    due_date: date | None
+    colour: DeadlineColour
+    provisional: bool
+    elapsed: int  # working days counted so far (suspensions excluded)
+    allowed: int  # promised + approved extensions
+
+
+def _ongoing_suspension_days(application: Application, today: date) -> int:
+    if application.status != Status.SUSPENDED:
+        return 0
+    started = (
+        Suspension.objects.filter(application=application, ended_on__isnull=True)
+        .values_list("started_on", flat=True)
+        .first()
+    )
+    return max(workdays_between(started, today), 0) if started else 0
+
+
+def deadline_colour(*, application: Application, today: date | None = None) -> DeadlineColour:
+    return application_deadline_ex(application=application, today=today).colour
+
+
+def application_deadline_ex(
+    *, application: Application, today: date | None = None, ongoing_days: int | None = None
+) -> Deadline:
+    """Promised limit in working days from acceptance, minus suspensions, plus extensions.
+
+    Green until 80 % of the allowed working days have elapsed, then yellow; red when
+    today is past the due date. No colour before acceptance or after the decision.
+    ``ongoing_days`` (days of a suspension still running) is looked up unless given;
+    lists pass 0 to stay at one query.
+    """
+    today = today or timezone.localdate()
+    if application.accepted_at is None or application.promised_days is None:
+        return Deadline(None, DeadlineColour.NONE, False, 0, 0)
+    start = timezone.localdate(application.accepted_at)
+    ongoing = _ongoing_suspension_days(application, today) if ongoing_days is None else ongoing_days
+    allowed = application.promised_days + application.extension_days
+    result = add_workdays_ex(start, allowed + application.suspended_days + ongoing)
+    elapsed = max(workdays_between(start, min(today, result.date)) - application.suspended_days - ongoing, 0)
+    if application.status not in (*CLOCK_RUNNING, Status.SUSPENDED):
+        colour = DeadlineColour.NONE
+    elif today > result.date:
+        colour = DeadlineColour.RED
+    elif allowed == 0 or elapsed >= YELLOW_SHARE * allowed:
+        colour = DeadlineColour.YELLOW
+    else:
+        colour = DeadlineColour.GREEN
+    return Deadline(result.date, colour, result.provisional, elapsed, allowed)
+
+
+def application_deadline(
+    *, application: Application, today: date | None = None
+) -> tuple[date | None, str, bool]:
+    """``(due_date, colour, provisional)``; colour is "", "green", "yellow" or "red"."""
+    d = application_deadline_ex(application=application, today=today)
+    return d.due_date, d.colour.value, d.provisional
+
+
+def reviews_late(*, application: Application, today: date | None = None) -> list[Review]:
+    today = today or timezone.localdate()
+    return [r for r in application.reviews.all() if (r.answered_at is None and r.due_date < today) or r.late]
+
+
+# --- public progress (kiosk / portal) --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Progress:
+    number: str
+    matter: str
+    status: str
+    status_label: str
+    applicant: str  # masked
+    accepted_at: str | None
+    due_date: date | None
+    provisional: bool
+    steps: list[tuple[str, str]]  # (time, label)
+
+
+def application_progress(*, number: str, id_last4: str) -> Progress:
+    """Progress lookup by receipt number + last four characters of the ID number. Same answer for
+    "no such case" and "wrong digits" so numbers cannot be probed."""
+    from tongban.core.crypto import mask_name
+
+    app = application_get_by_number(number)
+    if app is None or not id_last4 or app.applicant_id_last4.upper() != id_last4.strip().upper():
+        raise ApplicationNotFound("未找到办件，请核对受理编号和证件号后四位", "No matching application")
+    due, _, provisional = application_deadline(application=app)
+    steps = [
+        (timezone.localtime(h.at).strftime("%Y-%m-%d %H:%M"), str(Status(h.to_status).label))
+        for h in app.history.order_by("at", "id")
+        if h.from_status != h.to_status
+    ]
+    return Progress(
+        number=app.number,
+        matter=app.matter.name,
+        status=app.status,
+        status_label=str(Status(app.status).label),
+        applicant=mask_name(app.applicant_name),
+        accepted_at=timezone.localtime(app.accepted_at).strftime("%Y-%m-%d") if app.accepted_at else None,
+        due_date=due,
+        provisional=provisional,
+        steps=steps,
+    )
+
+
+# --- intake: find a matter or a bundle by name or colloquial words ------------------------------
+
+
+@dataclass(frozen=True)
+class IntakeOption:
+    kind: str  # "m" matter, "b" bundle
+    code: str
+    name: str
+    detail: str
+
+
+def intake_search(*, q: str, limit: int = 15) -> list[IntakeOption]:
+    """Active matters and bundles whose name, keywords or colloquial synonyms contain the words of ``q``
+    (catalog ``Synonym`` rows expand 病历本 → 门急诊就医记录册)."""
+    from tongban.catalog.models import Bundle, Matter, Synonym
+
+    q = q.strip()
+    if not q:
+        return []
+    terms = {q}
+    for syn in Synonym.objects.filter(term__in=[q, *q.split()]):
+        terms.update(syn.expansions.split())
+    mq = Q()
+    bq = Q()
+    for t in terms:
+        mq |= (
+            Q(name__icontains=t)
+            | Q(code__iexact=t)
+            | Q(current_version__keywords__icontains=t)
+            | Q(current_version__synonyms__icontains=t)
+        )
+        bq |= Q(name__icontains=t) | Q(keywords__icontains=t) | Q(synonyms__icontains=t) | Q(code__iexact=t)
+    bundles = [
+        IntakeOption("b", b.code, b.name, "一件事")
+        for b in Bundle.objects.filter(bq, active=True).order_by("code")[:limit]
+    ]
+    matters = [
+        IntakeOption("m", m.code, m.name, m.department.name)
+        for m in Matter.objects.filter(mq, active=True, current_version__isnull=False)
+        .select_related("department")
+        .order_by("code")[:limit]
+    ]
+    return (bundles + matters)[:limit]

@@ -1,0 +1,262 @@
+"""The API: happy path, denial for each endpoint, bad input, pinned query counts."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
+
+from tongban.accounts.tests.factories import ManagerFactory, ReviewerFactory
+from tongban.applications import services as s
+from tongban.applications.models import Application, Status
+from tongban.applications.tests.factories import clerk_at, draft, resident, valid_id
+from tongban.catalog.tests.factories import BundleFactory, CenterFactory, DepartmentFactory, MatterFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def center():
+    return CenterFactory(code="YP-API")
+
+
+@pytest.fixture
+def clerk(center):
+    return clerk_at(center)
+
+
+def client_for(user) -> APIClient:
+    c = APIClient()
+    c.force_authenticate(user)
+    return c
+
+
+def url(number: str, action: str = "") -> str:
+    return f"/api/v1/applications/{number}" + (f"/{action}" if action else "")
+
+
+def test_staff_intake_by_api_end_to_end(clerk):
+    matter = MatterFactory(guide__materials=2, guide__promised_days=5)
+    c = client_for(clerk)
+    r = c.post(
+        "/api/v1/applications",
+        {
+            "matter_code": matter.code,
+            "applicant": {"id_number": valid_id(), "name": "李梅", "phone": "13800000002"},
+            "channel": "window",
+        },
+        format="json",
+    )
+    assert r.status_code == 201, r.content
+    (body,) = r.json()
+    number = body["number"]
+    assert body["status"] == "draft"
+    assert body["applicant_id_masked"].count("*") == 8
+    ticks = [{"material_type_id": m["material_type_id"]} for m in body["materials"]]
+    r = c.post(url(number, "materials"), {"materials": ticks, "version": body["version"]}, format="json")
+    assert r.status_code == 200
+    r = c.post(url(number, "accept"), {"version": r.json()["version"]}, format="json")
+    assert r.status_code == 200, r.content
+    assert r.json()["status"] == "accepted"
+    assert r.json()["deadline"]["colour"] == "green"
+    r = c.post(url(number, "decide"), {"outcome": "approved"}, format="json")
+    assert r.json()["status"] == "decided"
+    r = c.post(url(number, "ready"), {"method": "window"}, format="json")
+    r = c.post(url(number, "deliver"), {"via": "window"}, format="json")
+    assert r.json()["status"] == "delivered"
+    assert [h["action"] for h in r.json()["history"]] == ["create", "accept", "decide", "ready", "deliver"]
+    pdf = c.get(url(number, "documents/receipt.pdf"))
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+
+
+def test_bad_inputs_are_precise_4xx_and_change_nothing(clerk):
+    c = client_for(clerk)
+    r = c.post(
+        "/api/v1/applications",
+        {"matter_code": "NOPE", "applicant": {"id_number": valid_id(), "name": "x"}, "channel": "window"},
+        format="json",
+    )
+    assert r.status_code == 400 and r.json()["error"]["code"] == "application.unknown_matter"
+    matter = MatterFactory()
+    r = c.post(
+        "/api/v1/applications",
+        {
+            "matter_code": matter.code,
+            "applicant": {"id_number": "310110195103070019", "name": "x"},
+            "channel": "window",
+        },
+        format="json",
+    )
+    assert r.status_code == 400 and r.json()["error"]["code"].startswith("identity.")
+    r = c.post("/api/v1/applications", {"matter_code": matter.code, "channel": "fax"}, format="json")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid"
+    assert Application.objects.count() == 0
+
+    app = draft(clerk=clerk, received=False)
+    r = c.post(url(app.number, "accept"), {}, format="json")
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "application.material_missing"
+    assert r.json()["error"]["message"].startswith("缺少必需材料：")
+    r = c.post(url(app.number, "decide"), {"outcome": "approved"}, format="json")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "application.invalid_transition"
+    r = c.post(url(app.number, "accept"), {"version": 99}, format="json")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "application.stale"
+    app.refresh_from_db()
+    assert app.status == Status.DRAFT and app.version == 1
+
+
+def test_upload_limits(clerk, settings):
+    settings.UPLOAD_MAX_BYTES = 1024
+    app = draft(clerk=clerk)
+    c = client_for(clerk)
+    big = SimpleUploadedFile("scan.pdf", b"%PDF-1.4 " + b"x" * 2000, content_type="application/pdf")
+    r = c.post(url(app.number, "attachments"), {"file": big}, format="multipart")
+    assert r.status_code == 413 and r.json()["error"]["code"] == "application.attachment_too_large"
+    exe = SimpleUploadedFile("scan.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
+    r = c.post(url(app.number, "attachments"), {"file": exe}, format="multipart")
+    assert r.status_code == 415 and r.json()["error"]["code"] == "application.attachment_type"
+    ok = SimpleUploadedFile("scan.png", b"\x89PNG\r\n\x1a\n" + b"0" * 100, content_type="image/png")
+    r = c.post(url(app.number, "attachments"), {"file": ok}, format="multipart")
+    assert r.status_code == 201 and r.json()["content_type"] == "image/png"
+    assert app.attachments.count() == 1
+    app.refresh_from_db()
+    assert app.version == 1  # rejected uploads left nothing behind
+
+
+ACTIONS = [
+    ("materials", {"materials": []}),
+    ("accept", {}),
+    ("supplement-request", {}),
+    ("supplement-received", {}),
+    ("refuse", {"reason": "x", "legal_basis": "y"}),
+    ("decide", {"outcome": "approved"}),
+    ("ready", {"method": "window"}),
+    ("deliver", {"via": "window"}),
+    ("withdraw", {}),
+    ("suspend", {"kind": "expert", "reason": "x"}),
+    ("resume", {}),
+    ("extensions", {"days": 5, "reason": "x"}),
+    ("submit", {}),
+]
+
+
+@pytest.mark.parametrize(("action", "payload"), ACTIONS)
+def test_other_center_clerk_gets_404_for_every_action(clerk, action, payload):
+    app = draft(clerk=clerk)
+    other = clerk_at(CenterFactory())
+    r = client_for(other).post(url(app.number, action), payload, format="json")
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "application.not_found"
+    app.refresh_from_db()
+    assert app.version == 1
+
+
+@pytest.mark.parametrize(("action", "payload"), [a for a in ACTIONS if a[0] not in ("submit",)])
+def test_reviewer_routed_to_the_case_still_cannot_run_window_actions(clerk, action, payload):
+    dept = DepartmentFactory()
+    matter = MatterFactory()
+    matter.review_departments.set([dept])
+    app = s.application_accept(application=draft(clerk=clerk, matter=matter), actor=clerk)
+    reviewer = ReviewerFactory(department=dept, center=clerk.center)
+    r = client_for(reviewer).post(url(app.number, action), payload, format="json")
+    assert r.status_code in (403, 409), r.content
+    if r.status_code == 403:
+        assert r.json()["error"]["code"] == "application.forbidden"
+    app.refresh_from_db()
+    assert app.status == Status.UNDER_REVIEW
+
+
+def test_reads_are_scoped(clerk):
+    app = draft(clerk=clerk)
+    other = clerk_at(CenterFactory())
+    assert client_for(other).get(url(app.number)).status_code == 404
+    assert client_for(other).get(url(app.number, "documents/receipt.pdf")).status_code == 404
+    assert client_for(other).get("/api/v1/applications").json() == []
+    stranger = resident()
+    assert client_for(stranger).get(url(app.number)).status_code == 404
+    assert client_for(app.applicant).get(url(app.number)).status_code == 200
+    assert APIClient().get("/api/v1/applications").status_code in (401, 403)
+
+
+def test_reviews_api_inbox_and_opinion(clerk):
+    d1, d2 = DepartmentFactory(), DepartmentFactory()
+    matter = MatterFactory()
+    matter.review_departments.set([d1, d2])
+    app = s.application_accept(application=draft(clerk=clerk, matter=matter), actor=clerk)
+    r1 = ReviewerFactory(department=d1, center=clerk.center)
+    inbox = client_for(r1).get("/api/v1/reviews").json()
+    assert [(i["application_number"], i["department_code"]) for i in inbox] == [(app.number, d1.code)]
+    other_review = app.reviews.get(department=d2)
+    r = client_for(r1).post(f"/api/v1/reviews/{other_review.pk}/opinion", {"opinion": "agree"}, format="json")
+    assert r.status_code == 404
+    r = client_for(r1).post(
+        f"/api/v1/reviews/{inbox[0]['id']}/opinion", {"opinion": "disagree"}, format="json"
+    )
+    assert r.status_code == 400 and r.json()["error"]["code"] == "application.invalid_input"
+    r = client_for(r1).post(f"/api/v1/reviews/{inbox[0]['id']}/opinion", {"opinion": "agree"}, format="json")
+    assert r.status_code == 200 and r.json()["opinion"] == "agree"
+    assert client_for(clerk).get("/api/v1/reviews").status_code == 403
+
+
+def test_extension_decision_needs_a_manager(clerk, center):
+    app = s.application_accept(application=draft(clerk=clerk), actor=clerk)
+    c = client_for(clerk)
+    body = c.post(url(app.number, "extensions"), {"days": 5, "reason": "现场核查"}, format="json").json()
+    ext_id = body["extensions"][0]["id"]
+    r = c.post(url(app.number, f"extensions/{ext_id}/decision"), {"approve": True}, format="json")
+    assert r.status_code == 403
+    r = client_for(ManagerFactory(center=center)).post(
+        url(app.number, f"extensions/{ext_id}/decision"), {"approve": True}, format="json"
+    )
+    assert r.status_code == 200 and r.json()["extension_days"] == 5
+
+
+def test_progress_endpoint_is_public_but_needs_the_last_four(clerk):
+    app = draft(clerk=clerk)
+    c = APIClient()
+    r = c.get("/api/v1/applications/progress", {"number": app.number, "id_last4": app.applicant_id_last4})
+    assert r.status_code == 200 and r.json()["status"] == "draft"
+    r = c.get("/api/v1/applications/progress", {"number": app.number, "id_last4": "9999"})
+    assert r.status_code == 404
+
+
+def test_list_query_count_is_flat(clerk, django_assert_num_queries):
+    matter = MatterFactory()
+    for _ in range(3):
+        draft(clerk=clerk, matter=matter)
+    c = client_for(clerk)
+    with django_assert_num_queries(1):  # one list query (force_authenticate: no session read)
+        r = c.get("/api/v1/applications")
+    assert len(r.json()) == 3
+    for _ in range(5):
+        draft(clerk=clerk, matter=MatterFactory())
+    with django_assert_num_queries(1):
+        r = c.get("/api/v1/applications?limit=50")
+    assert len(r.json()) == 8
+
+
+def test_detail_query_count_is_pinned(clerk, django_assert_num_queries):
+    app = s.application_accept(application=draft(clerk=clerk), actor=clerk)
+    c = client_for(clerk)
+    with django_assert_num_queries(7):  # visible lookup, case+joins, 5 prefetches
+        r = c.get(url(app.number))
+    assert r.status_code == 200
+
+
+def test_bundle_intake_by_api(clerk):
+    m1, m2 = MatterFactory(), MatterFactory()
+    bundle = BundleFactory(matters=[m1, m2])
+    r = client_for(clerk).post(
+        "/api/v1/applications",
+        {
+            "bundle_code": bundle.code,
+            "applicant": {"id_number": valid_id(), "name": "李梅"},
+            "channel": "window",
+        },
+        format="json",
+    )
+    assert r.status_code == 201
+    assert [(p["matter_code"], p["bundle_case"]) for p in r.json()] == [
+        (m1.code, r.json()[0]["number"][:-2]),
+        (m2.code, r.json()[0]["number"][:-2]),
+    ]

@@ -1,0 +1,456 @@
+"""Pages: window workbench, case page, department review inbox, manager board, public progress.
+
+Thin: each POST parses the form, calls one service and shows the service's own
+message (Chinese first) when it refuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from tongban.accounts.models import Role, User
+from tongban.applications import services
+from tongban.applications.errors import ApplicationNotFound
+from tongban.applications.links import progress_url
+from tongban.applications.models import (
+    Application,
+    ApplicationMaterial,
+    DeliveryMethod,
+    Outcome,
+    Review,
+    Status,
+    Suspension,
+)
+from tongban.applications.pdf import RENDERERS, render_receipt_pdf
+from tongban.applications.plugins.idcard import get_reader
+from tongban.applications.selectors import (
+    application_deadline_ex,
+    application_progress,
+    applications_board,
+    applications_list,
+    applications_visible_to,
+    intake_search,
+    review_inbox,
+)
+from tongban.catalog.models import Bundle, Matter
+from tongban.core.audit import audit_log
+from tongban.core.crypto import mask_id_number
+from tongban.core.errors import TongbanError
+
+CENTER_STAFF = (Role.CLERK, Role.MANAGER, Role.ADMIN)
+View = Callable[..., HttpResponse]
+
+
+def staff_only(*roles: str) -> Callable[[View], View]:
+    def decorate(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            if not isinstance(user, User) or user.role not in roles:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _case(request: HttpRequest, number: str) -> Application:
+    app = (
+        applications_visible_to(user=_user(request))
+        .select_related("matter", "center", "department", "guide", "applicant", "handler", "bundle_case")
+        .filter(number=number)
+        .first()
+    )
+    if app is None:
+        raise Http404
+    return app
+
+
+# --- workbench ----------------------------------------------------------------------
+
+
+@require_GET
+@staff_only(*CENTER_STAFF)
+def workbench(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    cases = list(
+        applications_list(user=user)
+        .filter(
+            status__in=[s.value for s in Status if s not in (Status.CLOSED, Status.WITHDRAWN, Status.REFUSED)]
+        )
+        .filter(handler=user)[:50]
+        if user.role == Role.CLERK
+        else applications_list(user=user).exclude(status__in=[Status.CLOSED, Status.WITHDRAWN])[:50]
+    )
+    rows = [(app, application_deadline_ex(application=app, ongoing_days=0)) for app in cases]
+    return render(
+        request,
+        "applications/workbench.html",
+        {"rows": rows, "delivery_choices": DeliveryMethod.choices, "q": request.GET.get("q", "")},
+    )
+
+
+@require_GET
+@staff_only(*CENTER_STAFF)
+def matter_search(request: HttpRequest) -> HttpResponse:
+    results = intake_search(q=request.GET.get("q", ""))
+    return render(request, "applications/_matter_options.html", {"results": results})
+
+
+@require_GET
+@staff_only(*CENTER_STAFF)
+def idcard_read(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    try:
+        card = get_reader().read(window_id=user.default_window_id)
+    except TongbanError as err:
+        return render(request, "applications/_applicant_fields.html", {"error": err.message})
+    audit_log(
+        actor=user, action="applications.idcard.read", data={"id_masked": mask_id_number(card.id_number)}
+    )
+    return render(request, "applications/_applicant_fields.html", {"card": card})
+
+
+@require_POST
+@staff_only(*CENTER_STAFF)
+def intake(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    post = request.POST
+    try:
+        applicant = services.applicant_find_or_register(
+            actor=user,
+            id_number=post.get("id_number", ""),
+            name=post.get("name", ""),
+            phone=post.get("phone", ""),
+        )
+        target = post.get("target", "")
+        matter = bundle = None
+        if target.startswith("m:"):
+            matter = Matter.objects.filter(code=target[2:]).first()
+        elif target.startswith("b:"):
+            bundle = Bundle.objects.filter(code=target[2:]).first()
+        if matter is None and bundle is None:
+            messages.error(request, "请选择要办理的事项或一件事")
+            return redirect("applications:workbench")
+        if user.center is None:
+            raise PermissionDenied
+        apps = services.application_create(
+            actor=user,
+            applicant=applicant,
+            center=user.center,
+            channel="window",
+            matter=matter,
+            bundle=bundle,
+            delivery=post.get("delivery", DeliveryMethod.WINDOW),
+            delivery_address=post.get("delivery_address", ""),
+        )
+    except TongbanError as err:
+        messages.error(request, err.message)
+        return redirect("applications:workbench")
+    return redirect("applications:detail", number=apps[0].number)
+
+
+# --- the case page ----------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def detail(request: HttpRequest, number: str) -> HttpResponse:
+    user = _user(request)
+    if user.role not in (*CENTER_STAFF, Role.REVIEWER, Role.SUPERVISOR):
+        raise PermissionDenied
+    app = _case(request, number)
+    materials = list(app.materials.order_by("order", "id"))
+    history = list(app.history.order_by("at", "id"))
+    reviews = list(app.reviews.select_related("department", "reviewer"))
+    parts = (
+        list(
+            Application.objects.filter(bundle_case_id=app.bundle_case_id)
+            .select_related("matter")
+            .order_by("number")
+        )
+        if app.bundle_case_id
+        else []
+    )
+    notice = getattr(app, "supplement_notice", None) if app.status != Status.DRAFT else None
+    context = {
+        "app": app,
+        "deadline": application_deadline_ex(application=app),
+        "materials": materials,
+        "history": history,
+        "reviews": reviews,
+        "reviews_open": any(r.answered_at is None for r in reviews),
+        "parts": parts,
+        "notice": notice,
+        "suspensions": list(app.suspensions.all()),
+        "extensions": list(app.extensions.all()),
+        "pending_extension": next((e for e in app.extensions.all() if e.state == "requested"), None),
+        "applicant_id_masked": mask_id_number(app.applicant.id_number) if app.applicant.id_number else "",
+        "material_states": ApplicationMaterial.State.choices,
+        "delivery_choices": DeliveryMethod.choices,
+        "outcome_choices": Outcome.choices,
+        "suspension_kinds": Suspension.Kind.choices,
+        "is_center_staff": user.role in CENTER_STAFF,
+        "is_manager": user.role in (Role.MANAGER, Role.ADMIN),
+        "today": timezone.localdate(),
+    }
+    return render(request, "applications/detail.html", context)
+
+
+def _ticks_from_post(request: HttpRequest, app: Application) -> list[services.MaterialTick]:
+    ticks = []
+    for row in app.materials.all():
+        state = request.POST.get(f"state_{row.pk}")
+        if state is None:
+            continue
+        ticks.append(
+            services.MaterialTick(
+                material_type_id=row.material_type_id,
+                state=state,
+                problem=request.POST.get(f"problem_{row.pk}", ""),
+            )
+        )
+    return ticks
+
+
+@require_POST
+@staff_only(*CENTER_STAFF)
+def act(request: HttpRequest, number: str) -> HttpResponse:
+    """One form target for the case page's buttons; ``action`` picks the one service to call."""
+    app = _case(request, number)
+    user = _user(request)
+    post = request.POST
+    action = post.get("action", "")
+    version = int(post["version"]) if post.get("version", "").isdigit() else None
+    done = {
+        "tick": "材料已保存",
+        "accept": "已受理，可打印受理回执",
+        "supplement": "已出具一次性告知书",
+        "supplement_received": "补正材料已收齐",
+        "refuse": "已作不予受理",
+        "decide": "已办结",
+        "ready": "已标记待领取/待送达",
+        "deliver": "已送达",
+        "suspend": "已中止计时",
+        "resume": "已恢复计时",
+        "extend": "延期申请已提交，待负责人审批",
+        "extension_approve": "已批准延期",
+        "extension_reject": "已驳回延期申请",
+        "withdraw": "已撤回",
+    }
+    try:
+        if action in ("tick", "accept", "supplement"):
+            ticks = _ticks_from_post(request, app)
+            if ticks:
+                services.application_tick_materials(
+                    application=app, actor=user, ticks=ticks, expected_version=version
+                )
+                version = None  # the tick bumped it; we hold no stale copy from here on
+        case = app.bundle_case
+        if action == "accept" and case is not None:
+            services.bundle_case_accept(bundle_case=case, actor=user)
+        elif action == "accept":
+            services.application_accept(application=app, actor=user, expected_version=version)
+        elif action == "supplement" and case is not None:
+            services.bundle_case_request_supplement(bundle_case=case, actor=user, note=post.get("note", ""))
+        elif action == "supplement":
+            services.application_request_supplement(
+                application=app, actor=user, items=[], note=post.get("note", ""), expected_version=version
+            )
+        elif action == "supplement_received" and case is not None:
+            services.bundle_case_supplement_received(bundle_case=case, actor=user)
+        elif action == "supplement_received":
+            services.application_supplement_received(application=app, actor=user, expected_version=version)
+        elif action == "refuse":
+            services.application_refuse(
+                application=app,
+                actor=user,
+                reason=post.get("reason", ""),
+                legal_basis=post.get("legal_basis", ""),
+                expected_version=version,
+            )
+        elif action == "decide":
+            services.application_decide(
+                application=app,
+                actor=user,
+                outcome=post.get("outcome", ""),
+                reason=post.get("reason", ""),
+                expected_version=version,
+            )
+        elif action == "ready":
+            services.application_mark_ready_for_delivery(
+                application=app, actor=user, method=post.get("method", ""), expected_version=version
+            )
+        elif action == "deliver":
+            services.application_mark_delivered(
+                application=app, actor=user, via="window", proxy=post.get("proxy") == "1"
+            )
+        elif action == "suspend":
+            services.application_suspend(
+                application=app, actor=user, kind=post.get("kind", ""), reason=post.get("reason", "")
+            )
+        elif action == "resume":
+            services.application_resume(application=app, actor=user)
+        elif action == "extend":
+            days = int(post["days"]) if post.get("days", "").isdigit() else 0
+            services.application_request_extension(
+                application=app, actor=user, days=days, reason=post.get("reason", "")
+            )
+        elif action in ("extension_approve", "extension_reject"):
+            ext = app.extensions.filter(pk=post.get("extension", "0") or 0).first()
+            if ext is None:
+                raise ApplicationNotFound()
+            services.application_extension_decide(
+                extension=ext, actor=user, approve=action == "extension_approve"
+            )
+        elif action == "withdraw":
+            services.application_withdraw(application=app, actor=user, reason=post.get("reason", ""))
+        elif action != "tick":
+            messages.error(request, "未知操作")
+            return redirect("applications:detail", number=number)
+    except TongbanError as err:
+        messages.error(request, err.message)
+        return redirect("applications:detail", number=number)
+    messages.success(request, done[action])
+    return redirect("applications:detail", number=number)
+
+
+@require_GET
+@login_required
+def document(request: HttpRequest, number: str, kind: str) -> HttpResponse:
+    user = _user(request)
+    if user.role not in (*CENTER_STAFF, Role.REVIEWER, Role.SUPERVISOR) and kind not in RENDERERS:
+        raise PermissionDenied
+    app = _case(request, number)
+    renderer = RENDERERS.get(kind)
+    if renderer is None:
+        raise Http404
+    audit_log(actor=user, action="applications.document.render", obj=app, data={"kind": kind})
+    try:
+        body = (
+            render_receipt_pdf(app, progress_url=progress_url(request, app))
+            if kind == "receipt"
+            else renderer(app)
+        )
+    except TongbanError as err:
+        messages.error(request, err.message)
+        return redirect("applications:detail", number=number)
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{app.number}-{kind}.pdf"'
+    return response
+
+
+# --- department review inbox ------------------------------------------------------------------
+
+
+@require_GET
+@staff_only(Role.REVIEWER, Role.ADMIN)
+def review_inbox_page(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    show_answered = request.GET.get("answered") == "1"
+    reviews = list(review_inbox(user=user, include_answered=show_answered)[:200])
+    return render(
+        request,
+        "applications/review_inbox.html",
+        {
+            "reviews": reviews,
+            "show_answered": show_answered,
+            "opinions": Review.Opinion.choices,
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@require_POST
+@staff_only(Role.REVIEWER, Role.ADMIN)
+def review_opinion(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    review = review_inbox(user=user, include_answered=True).filter(pk=pk).first()
+    if review is None:
+        raise Http404
+    try:
+        services.review_give_opinion(
+            review=review,
+            actor=user,
+            opinion=request.POST.get("opinion", ""),
+            text=request.POST.get("text", ""),
+            attachments=request.FILES.getlist("attachments"),
+        )
+    except TongbanError as err:
+        messages.error(request, err.message)
+    else:
+        messages.success(request, f"已提交对 {review.application.number} 的意见")
+    return redirect("applications:review-inbox")
+
+
+# --- manager board -------------------------------------------------------------------------
+
+
+@require_GET
+@staff_only(Role.MANAGER, Role.ADMIN, Role.SUPERVISOR, Role.CLERK)
+def board(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    today = timezone.localdate()
+    colour = request.GET.get("colour") or "red"
+    cells = applications_board(user=user, today=today)
+    flagged = list(applications_list(user=user, colour=colour, today=today).order_by("due_date", "id")[:100])
+    rows = [(app, application_deadline_ex(application=app, today=today, ongoing_days=0)) for app in flagged]
+    late_reviews = list(
+        Review.objects.filter(
+            application__in=applications_visible_to(user=user),
+            answered_at__isnull=True,
+            due_date__lt=today,
+        )
+        .select_related("department", "application")
+        .order_by("due_date")[:50]
+    )
+    return render(
+        request,
+        "applications/board.html",
+        {"cells": cells, "rows": rows, "colour": colour, "late_reviews": late_reviews, "today": today},
+    )
+
+
+# --- public progress page -------------------------------------------------------------------
+
+
+@require_GET
+def progress(request: HttpRequest) -> HttpResponse:
+    number = request.GET.get("number", "").strip()
+    last4 = request.GET.get("id_last4", "").strip()
+    result = error = None
+    if number and last4:
+        from django.core.cache import cache
+
+        key = f"applications:progress:{request.META.get('REMOTE_ADDR', '')}"
+        cache.add(key, 0, 60)
+        if cache.incr(key) > 20:
+            error = "查询过于频繁，请稍后再试"
+        else:
+            try:
+                result = application_progress(number=number, id_last4=last4)
+            except TongbanError as err:
+                error = err.message
+    return render(
+        request,
+        "applications/progress.html",
+        {"number": number, "result": result, "error": error, "action": reverse("applications:progress")},
+    )

@@ -1,0 +1,217 @@
+"""Input and output serializers of the queue API (one pair per operation)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from tongban.queueing.models import PriorityReason
+
+REASONS = [r for r in PriorityReason.values if r]
+
+
+class TicketIssueIn(serializers.Serializer):
+    queue = serializers.CharField(required=False, max_length=2, help_text="队列前缀，如 A")
+    matter = serializers.CharField(required=False, max_length=60, help_text="事项编码")
+    bundle = serializers.CharField(required=False, max_length=60, help_text="一件事编码")
+    appointment_code = serializers.CharField(required=False, max_length=8, help_text="预约码（签到）")
+    id_number = serializers.CharField(
+        required=False,
+        max_length=18,
+        help_text="身份证号：老年人优先核验年龄；单独提交时按身份证号签到当天预约",
+    )
+    priority_reason = serializers.ChoiceField(
+        choices=[r for r in REASONS if r != "appointment"], required=False
+    )
+    notify_phone = serializers.RegexField(
+        r"^1\d{10}$", required=False, help_text="前面还剩 3 人时短信提醒（按中心设置）"
+    )
+
+
+class TicketIssueOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    queue = serializers.CharField(help_text="队列前缀")
+    queue_name = serializers.CharField()
+    priority_reason = serializers.CharField(allow_blank=True)
+    waiting_before = serializers.IntegerField()
+    estimated_wait_minutes = serializers.IntegerField()
+    issued_at = serializers.DateTimeField()
+
+
+class TicketOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    queue = serializers.CharField(source="queue.prefix")
+    state = serializers.CharField()
+    priority_reason = serializers.CharField(allow_blank=True)
+    window = serializers.IntegerField(source="called_window.number", allow_null=True, default=None)
+    call_count = serializers.IntegerField()
+    matter = serializers.CharField(source="matter.code", allow_null=True, default=None)
+    issued_at = serializers.DateTimeField()
+    called_at = serializers.DateTimeField(allow_null=True)
+    served_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class CallNextOut(serializers.Serializer):
+    ticket = TicketOut()
+    announcement = serializers.CharField()
+
+
+class TransferIn(serializers.Serializer):
+    queue = serializers.CharField(required=False, max_length=2, help_text="目标队列前缀")
+    window = serializers.IntegerField(required=False, min_value=1, help_text="目标窗口号")
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs.get("queue") and not attrs.get("window"):
+            raise serializers.ValidationError("queue or window is required")
+        return attrs
+
+
+class FinishIn(serializers.Serializer):
+    applications = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, default=list, help_text="办理的办件ID"
+    )
+
+
+class PauseIn(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+
+class WindowStateOut(serializers.Serializer):
+    window = serializers.IntegerField(source="window.number")
+    state = serializers.CharField()
+    clerk = serializers.CharField(source="clerk.username")
+    opened_at = serializers.DateTimeField()
+    paused_at = serializers.DateTimeField(allow_null=True)
+
+
+class CallItemOut(serializers.Serializer):
+    ticket = serializers.IntegerField()
+    number = serializers.CharField()
+    window = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    kind = serializers.CharField()
+
+
+class WaitingOut(serializers.Serializer):
+    prefix = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    waiting = serializers.IntegerField()
+
+
+class CenterRefOut(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class DisplayOut(serializers.Serializer):
+    center = CenterRefOut()
+    current = CallItemOut(many=True)
+    recent = CallItemOut(many=True)
+    waiting = WaitingOut(many=True)
+    at = serializers.DateTimeField()
+
+
+class StatsQueueOut(serializers.Serializer):
+    prefix = serializers.CharField()
+    name = serializers.CharField()
+    issued = serializers.IntegerField()
+    waiting = serializers.IntegerField()
+    avg_wait_minutes = serializers.FloatField(allow_null=True)
+    p90_wait_minutes = serializers.FloatField(allow_null=True)
+
+
+class StatsWindowOut(serializers.Serializer):
+    window = serializers.IntegerField()
+    served = serializers.IntegerField()
+    avg_service_minutes = serializers.FloatField(allow_null=True)
+
+
+class StatsClerkOut(serializers.Serializer):
+    clerk = serializers.CharField()
+    served = serializers.IntegerField()
+    avg_service_minutes = serializers.FloatField(allow_null=True)
+
+
+class StatsAppointmentsOut(serializers.Serializer):
+    booked = serializers.IntegerField()
+    kept = serializers.IntegerField()
+    no_show = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+    kept_rate = serializers.FloatField(allow_null=True)
+
+
+class StatsOut(serializers.Serializer):
+    center = serializers.CharField()
+    issued = serializers.IntegerField()
+    called = serializers.IntegerField()
+    finished = serializers.IntegerField()
+    avg_wait_minutes = serializers.FloatField(allow_null=True)
+    p90_wait_minutes = serializers.FloatField(allow_null=True)
+    no_show_rate = serializers.FloatField(allow_null=True)
+    abandonment_rate = serializers.FloatField(allow_null=True)
+    queues = StatsQueueOut(many=True)
+    windows = StatsWindowOut(many=True)
+    clerks = StatsClerkOut(many=True)
+    appointments = StatsAppointmentsOut()
+
+    def to_representation(self, instance: dict) -> dict:
+        data = super().to_representation(instance)
+        data["from"] = instance["from"].isoformat()
+        data["to"] = instance["to"].isoformat()
+        return data
+
+
+class StatsIn(serializers.Serializer):
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+
+
+class SlotOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    queue = serializers.CharField(source="queue.prefix")
+    day = serializers.DateField()
+    start = serializers.TimeField(format="%H:%M")
+    end = serializers.TimeField(format="%H:%M")
+    capacity = serializers.IntegerField()
+    available = serializers.SerializerMethodField()
+
+    def get_available(self, obj: object) -> int:
+        return max(0, obj.capacity - obj.booked)  # type: ignore[attr-defined]
+
+
+class SlotsIn(serializers.Serializer):
+    date_from = serializers.DateField(required=False)
+    days = serializers.IntegerField(required=False, min_value=1, max_value=31, default=14)
+
+
+class AppointmentBookIn(serializers.Serializer):
+    slot = serializers.IntegerField(min_value=1)
+    matter = serializers.CharField(required=False, max_length=60)
+    name = serializers.CharField(required=False, max_length=50, help_text="工作人员代约时填写")
+    id_number = serializers.CharField(required=False, max_length=18, help_text="工作人员代约时填写")
+    phone = serializers.RegexField(r"^1\d{10}$", required=False, help_text="工作人员代约时填写")
+
+
+class AppointmentChangeIn(serializers.Serializer):
+    slot = serializers.IntegerField(min_value=1)
+
+
+class AppointmentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    state = serializers.CharField()
+    center = serializers.CharField(source="slot.center.code")
+    queue = serializers.CharField(source="slot.queue.prefix")
+    day = serializers.DateField(source="slot.day")
+    start = serializers.TimeField(source="slot.start", format="%H:%M")
+    end = serializers.TimeField(source="slot.end", format="%H:%M")
+    matter = serializers.CharField(source="matter.code", allow_null=True, default=None)
+    phone = serializers.SerializerMethodField(help_text="脱敏")
+
+    def get_phone(self, obj: object) -> str:
+        from tongban.core.crypto import mask_phone
+
+        return mask_phone(obj.phone)  # type: ignore[attr-defined]

@@ -1,0 +1,392 @@
+"""Queue API views: parse, check permission, call one service or selector, render."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tongban.accounts.models import Role, User
+from tongban.catalog.models import Center, Matter, Window
+from tongban.core.errors import Forbidden, NotFound
+from tongban.queueing import selectors, services
+from tongban.queueing.api import serializers as s
+from tongban.queueing.models import Appointment, AppointmentSlot, Queue
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input / 输入无效"),
+    403: OpenApiResponse(description="Not allowed / 无权操作"),
+    404: OpenApiResponse(description="Not found / 不存在"),
+    409: OpenApiResponse(description="Conflict, e.g. wrong state or hall closed / 状态冲突"),
+}
+STATS_ROLES = {Role.MANAGER, Role.ADMIN, Role.SUPERVISOR}
+
+
+def _center(code: str) -> Center:
+    center = selectors.center_by_code(code)
+    if center is None:
+        raise NotFound("服务中心不存在", "Unknown center", code="queue.center_not_found")
+    return center
+
+
+def _user(request: Request) -> User:
+    user = request.user
+    if not isinstance(user, User):  # IsAuthenticated ran first; this narrows the type
+        raise Forbidden()
+    return user
+
+
+def _ticket_out(ticket: Any) -> dict[str, Any]:
+    return dict(s.TicketOut(ticket).data)
+
+
+class TicketIssueView(APIView):
+    """The hall's public ticket machine: no login (kiosks issue hundreds of tickets an hour)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="queue_ticket_issue",
+        tags=["queue"],
+        request=s.TicketIssueIn,
+        responses={201: s.TicketIssueOut, **ERRORS},
+        summary="取号 / take a ticket",
+    )
+    def post(self, request: Request, center: str) -> Response:
+        data = s.TicketIssueIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        issued = services.ticket_issue(
+            center=_center(center),
+            queue=v.get("queue"),
+            matter=v.get("matter"),
+            bundle=v.get("bundle"),
+            appointment_code=v.get("appointment_code"),
+            id_number=v.get("id_number", ""),
+            priority_reason=v.get("priority_reason", ""),
+            notify_phone=v.get("notify_phone", ""),
+        )
+        t = issued.ticket
+        out = {
+            "id": t.pk,
+            "number": t.number,
+            "queue": t.queue.prefix,
+            "queue_name": t.queue.name,
+            "priority_reason": t.priority_reason,
+            "waiting_before": issued.waiting_before,
+            "estimated_wait_minutes": issued.estimated_wait_minutes,
+            "issued_at": t.issued_at,
+        }
+        return Response(s.TicketIssueOut(out).data, status=status.HTTP_201_CREATED)
+
+
+class CallNextView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="queue_window_call_next",
+        tags=["queue"],
+        request=None,
+        responses={
+            200: s.CallNextOut,
+            204: OpenApiResponse(description="Nobody is waiting / 无人等候"),
+            **ERRORS,
+        },
+        summary="叫下一位 / call the next ticket",
+    )
+    def post(self, request: Request, window: int) -> Response:
+        win = get_object_or_404(Window.objects.select_related("center"), pk=window)
+        ticket = services.ticket_call_next(window=win, clerk=_user(request))
+        if ticket is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        body = {
+            "ticket": _ticket_out(ticket),
+            "announcement": services.announcement_text(ticket.number, win.number),
+        }
+        return Response(body)
+
+
+class _TicketActionView(APIView):
+    permission_classes = [IsAuthenticated]
+    action_name = ""
+
+    def act(self, request: Request, ticket_id: int) -> Any:
+        raise NotImplementedError
+
+    def post(self, request: Request, ticket: int) -> Response:
+        return Response({"ticket": _ticket_out(self.act(request, ticket))})
+
+
+class TicketActionOut(s.serializers.Serializer):
+    ticket = s.TicketOut()
+
+
+def _action_schema(op: str, summary: str, request: Any = None) -> Any:
+    return extend_schema(
+        operation_id=f"queue_ticket_{op}",
+        tags=["queue"],
+        request=request,
+        responses={200: TicketActionOut, **ERRORS},
+        summary=summary,
+    )
+
+
+class TicketRecallView(_TicketActionView):
+    @_action_schema("recall", "重呼 / call again")
+    def post(self, request: Request, ticket: int) -> Response:
+        return super().post(request, ticket)
+
+    def act(self, request: Request, ticket_id: int) -> Any:
+        return services.ticket_recall(ticket_id=ticket_id, actor=_user(request))
+
+
+class TicketStartView(_TicketActionView):
+    @_action_schema("start", "开始办理 / the resident arrived")
+    def post(self, request: Request, ticket: int) -> Response:
+        return super().post(request, ticket)
+
+    def act(self, request: Request, ticket_id: int) -> Any:
+        return services.ticket_start(ticket_id=ticket_id, actor=_user(request))
+
+
+class TicketNoShowView(_TicketActionView):
+    @_action_schema("no_show", "过号 / did not come")
+    def post(self, request: Request, ticket: int) -> Response:
+        return super().post(request, ticket)
+
+    def act(self, request: Request, ticket_id: int) -> Any:
+        return services.ticket_no_show(ticket_id=ticket_id, actor=_user(request))
+
+
+class TicketRequeueView(_TicketActionView):
+    @_action_schema("requeue", "过号重新排队 / re-queue a late arrival")
+    def post(self, request: Request, ticket: int) -> Response:
+        return super().post(request, ticket)
+
+    def act(self, request: Request, ticket_id: int) -> Any:
+        return services.ticket_requeue(ticket_id=ticket_id, actor=_user(request))
+
+
+class TicketTransferView(_TicketActionView):
+    @_action_schema("transfer", "转移到其他队列或窗口 / transfer", s.TransferIn)
+    def post(self, request: Request, ticket: int) -> Response:
+        return super().post(request, ticket)
+
+    def act(self, request: Request, ticket_id: int) -> Any:
+        data = s.TransferIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        current = selectors.ticket_get(ticket_id)
+        if current is None:
+            raise NotFound("号票不存在", "Ticket not found", code="queue.ticket_not_found")
+        to_queue = to_window = None
+        if data.validated_data.get("queue"):
+            to_queue = get_object_or_404(
+                Queue, center_id=current.center_id, prefix=data.validated_data["queue"].upper()
+            )
+        if data.validated_data.get("window"):
+            to_window = get_object_or_404(
+                Window, center_id=current.center_id, number=data.validated_data["window"]
+            )
+        return services.ticket_transfer(
+            ticket_id=ticket_id,
+            actor=_user(request),
+            to_queue=to_queue,
+            to_window=to_window,
+        )
+
+
+class TicketFinishView(_TicketActionView):
+    @_action_schema("finish", "办结 / finish (links the applications handled)", s.FinishIn)
+    def post(self, request: Request, ticket: int) -> Response:
+        return super().post(request, ticket)
+
+    def act(self, request: Request, ticket_id: int) -> Any:
+        data = s.FinishIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        return services.ticket_finish(
+            ticket_id=ticket_id,
+            actor=_user(request),
+            application_ids=data.validated_data["applications"],
+        )
+
+
+class WindowPauseView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="queue_window_pause",
+        tags=["queue"],
+        request=s.PauseIn,
+        responses={200: s.WindowStateOut, **ERRORS},
+    )
+    def post(self, request: Request, window: int) -> Response:
+        data = s.PauseIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        win = get_object_or_404(Window.objects.select_related("center"), pk=window)
+        session = services.window_pause(
+            window=win, clerk=_user(request), reason=data.validated_data.get("reason", "")
+        )  # type: ignore[arg-type]
+        return Response(s.WindowStateOut(session).data)
+
+
+class WindowResumeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="queue_window_resume",
+        tags=["queue"],
+        request=None,
+        responses={200: s.WindowStateOut, **ERRORS},
+    )
+    def post(self, request: Request, window: int) -> Response:
+        win = get_object_or_404(Window.objects.select_related("center"), pk=window)
+        session = services.window_resume(window=win, clerk=_user(request))
+        return Response(s.WindowStateOut(session).data)
+
+
+class DisplayView(APIView):
+    """Public: the hall TV shows numbers and window numbers only, no personal data."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="queue_display", tags=["queue"], responses={200: s.DisplayOut, 404: ERRORS[404]}
+    )
+    def get(self, request: Request, center: str) -> Response:
+        return Response(s.DisplayOut(selectors.display_snapshot(_center(center))).data)
+
+
+class StatsView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="queue_stats",
+        tags=["queue"],
+        parameters=[s.StatsIn],
+        responses={200: s.StatsOut, **ERRORS},
+        summary="排队统计 / queue statistics",
+    )
+    def get(self, request: Request, center: str) -> Response:
+        c = _center(center)
+        user = _user(request)
+        if user.role not in STATS_ROLES or (user.role == Role.MANAGER and user.center_id != c.pk):
+            raise Forbidden()
+        q = s.StatsIn(data=request.query_params)
+        q.is_valid(raise_exception=True)
+        today = timezone.localdate()
+        day_to = q.validated_data.get("date_to") or today
+        day_from = q.validated_data.get("date_from") or day_to
+        if day_from > day_to or (day_to - day_from) > timedelta(days=366):
+            from tongban.core.errors import ValidationError
+
+            raise ValidationError("日期范围无效（最长一年）", "Invalid date range (one year at most)")
+        return Response(s.StatsOut(selectors.queue_stats(c, day_from=day_from, day_to=day_to)).data)
+
+
+class SlotsView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="queue_appointment_slots",
+        tags=["queue"],
+        parameters=[s.SlotsIn],
+        responses={200: s.SlotOut(many=True), 404: ERRORS[404]},
+        summary="可预约时段 / bookable slots",
+    )
+    def get(self, request: Request, center: str) -> Response:
+        q = s.SlotsIn(data=request.query_params)
+        q.is_valid(raise_exception=True)
+        slots = selectors.slots_available(
+            _center(center), day_from=q.validated_data.get("date_from"), days=q.validated_data["days"]
+        )
+        return Response(s.SlotOut(slots, many=True).data)
+
+
+class AppointmentsView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="queue_appointments_mine", tags=["queue"], responses={200: s.AppointmentOut(many=True)}
+    )
+    def get(self, request: Request) -> Response:
+        return Response(s.AppointmentOut(selectors.appointments_of(_user(request))[:50], many=True).data)
+
+    @extend_schema(
+        operation_id="queue_appointment_book",
+        tags=["queue"],
+        request=s.AppointmentBookIn,
+        responses={201: s.AppointmentOut, **ERRORS},
+        summary="预约 / book (residents for themselves; staff for a resident with name, ID number, phone)",
+    )
+    def post(self, request: Request) -> Response:
+        data = s.AppointmentBookIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        slot = get_object_or_404(AppointmentSlot.objects.select_related("center", "queue"), pk=v["slot"])
+        matter = get_object_or_404(Matter, code=v["matter"]) if v.get("matter") else None
+        user = _user(request)
+        is_staff = user.role in {Role.CLERK, Role.MANAGER, Role.ADMIN}
+        appointment = services.appointment_book(
+            slot=slot,
+            actor=user,  # type: ignore[arg-type]
+            resident=None if is_staff else user,
+            name=v.get("name", "") if is_staff else "",
+            id_number=v.get("id_number", "") if is_staff else "",
+            phone=v.get("phone", ""),
+            matter=matter,
+        )
+        return Response(s.AppointmentOut(appointment).data, status=status.HTTP_201_CREATED)
+
+
+def _appointment(pk: int) -> Appointment:
+    return get_object_or_404(Appointment.objects.select_related("slot__center", "slot__queue"), pk=pk)
+
+
+class AppointmentChangeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="queue_appointment_change",
+        tags=["queue"],
+        request=s.AppointmentChangeIn,
+        responses={200: s.AppointmentOut, **ERRORS},
+    )
+    def post(self, request: Request, appointment: int) -> Response:
+        data = s.AppointmentChangeIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        slot = get_object_or_404(
+            AppointmentSlot.objects.select_related("center"), pk=data.validated_data["slot"]
+        )
+        result = services.appointment_change(
+            appointment_id=_appointment(appointment).pk,
+            new_slot=slot,
+            actor=_user(request),
+        )
+        return Response(s.AppointmentOut(_appointment(result.pk)).data)
+
+
+class AppointmentCancelView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="queue_appointment_cancel",
+        tags=["queue"],
+        request=None,
+        responses={200: s.AppointmentOut, **ERRORS},
+    )
+    def post(self, request: Request, appointment: int) -> Response:
+        result = services.appointment_cancel(
+            appointment_id=_appointment(appointment).pk, actor=_user(request)
+        )
+        return Response(s.AppointmentOut(_appointment(result.pk)).data)

@@ -1,0 +1,125 @@
+"""Queue errors: stable codes, Chinese message first (kiosks and windows show ``message``)."""
+
+from __future__ import annotations
+
+from tongban.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationError
+
+
+class HallClosed(Conflict):
+    code = "queue.hall_closed"
+    message = "服务中心当前不在开放时间"
+    message_en = "The service center is closed now"
+
+
+class QueueNotFound(NotFound):
+    code = "queue.not_found"
+    message = "没有可取号的队列"
+    message_en = "No queue to issue a ticket in"
+
+
+class InvalidTicketRequest(ValidationError):
+    code = "queue.invalid_request"
+    message = "请选择队列、事项、一件事或输入预约码中的一项"
+    message_en = "Give exactly one of queue, matter, bundle or appointment code"
+
+
+class PriorityNotAllowed(ValidationError):
+    code = "queue.priority_not_allowed"
+    message = "该优先类型在本中心未启用"
+    message_en = "This priority group is not enabled at this center"
+
+
+class NotElderly(ValidationError):
+    code = "queue.not_elderly"
+    message = "根据身份证号，未达到老年人优先年龄"
+    message_en = "The ID number does not reach the elderly priority age"
+
+
+class InvalidIdNumber(ValidationError):
+    code = "queue.invalid_id_number"
+    message = "身份证号码无效"
+    message_en = "Invalid resident ID number"
+
+
+class WindowNotStaffed(Forbidden):
+    code = "queue.window_not_staffed"
+    message = "您不是该窗口的值守人员"
+    message_en = "You are not staffing this window"
+
+
+class WindowStaffedByOther(Conflict):
+    code = "queue.window_staffed_by_other"
+    message = "该窗口已由其他工作人员值守"
+    message_en = "Another clerk is staffing this window"
+
+
+class ClerkAtOtherWindow(Conflict):
+    code = "queue.clerk_at_other_window"
+    message = "您正在值守另一个窗口，请先结束该窗口服务"
+    message_en = "You are staffing another window; close it first"
+
+
+class WindowPaused(Conflict):
+    code = "queue.window_paused"
+    message = "窗口已暂停服务，请先恢复"
+    message_en = "The window is paused; resume it first"
+
+
+class WindowBusy(Conflict):
+    code = "queue.window_busy"
+    message = "当前号码尚未办结或过号，不能叫下一位"
+    message_en = "Finish or mark the current ticket as no-show before calling the next one"
+
+
+class TicketStateError(InvalidTransition):
+    code = "queue.invalid_transition"
+    message = "号票当前状态不允许此操作"
+    message_en = "This action is not allowed for the ticket's current state"
+
+
+class RequeueExpired(Conflict):
+    code = "queue.requeue_expired"
+    message = "过号已超过可重新排队的时限，请重新取号"
+    message_en = "Too late to re-queue this ticket; take a new one"
+
+
+class AppointmentNotFound(NotFound):
+    code = "appointment.not_found"
+    message = "未找到预约"
+    message_en = "Appointment not found"
+
+
+class AppointmentNotToday(Conflict):
+    code = "appointment.outside_window"
+    message = "不在预约时段内，无法签到"
+    message_en = "Not within the appointment's check-in window"
+
+
+class AppointmentStateError(InvalidTransition):
+    code = "appointment.invalid_transition"
+    message = "预约当前状态不允许此操作"
+    message_en = "This action is not allowed for the appointment's current state"
+
+
+class SlotFull(Conflict):
+    code = "appointment.slot_full"
+    message = "该时段已约满，请选择其他时段"
+    message_en = "This slot is fully booked; choose another"
+
+
+class SlotPast(Conflict):
+    code = "appointment.slot_past"
+    message = "该时段已过，不能预约"
+    message_en = "This slot is in the past"
+
+
+class AlreadyBooked(Conflict):
+    code = "appointment.already_booked"
+    message = "您当天在本中心已有预约"
+    message_en = "You already have an appointment at this center that day"
+
+
+class BookingSuspended(Forbidden):
+    code = "appointment.suspended"
+    message = "因多次爽约，预约功能已暂停"
+    message_en = "Booking is suspended after repeated no-shows"

@@ -1,0 +1,142 @@
+"""Pure rules of the queue: opening hours, priority eligibility, the fair call order.
+
+The fair call order (documented in docs/architecture.md, "Queue"):
+
+1. A ticket is in the *priority class* when it has a priority reason (appointment,
+   military, elderly, disabled, pregnant) and its ``queued_at`` has come, or when it
+   is a normal ticket that has waited ``max_wait_boost_minutes`` or longer (wait boost).
+   An appointment ticket checked in early is queued at its slot's start, so it ranks as
+   a normal ticket, last in line, until its slot begins.
+2. Within a class, tickets are called oldest ``queued_at`` first (ties by id).
+3. A window that has called ``max_priority_in_row`` priority tickets in a row takes the
+   oldest *normal* ticket next if one is waiting, so normal tickets are never starved.
+"""
+
+from __future__ import annotations
+
+import threading
+import time as _time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any, TypeVar
+
+from django.utils import timezone
+from stdnum import exceptions as stdnum_exceptions
+from stdnum.cn import ric
+
+from tongban.catalog.models import Center
+from tongban.core.calendar import is_workday
+from tongban.queueing.errors import InvalidIdNumber
+from tongban.queueing.models import PriorityReason, QueueSettings
+
+DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+SELF_DECLARED = (
+    PriorityReason.MILITARY,
+    PriorityReason.ELDERLY,
+    PriorityReason.DISABLED,
+    PriorityReason.PREGNANT,
+)
+
+
+T = TypeVar("T")
+CONFIG_TTL_SECONDS = 30.0
+
+
+class ConfigCache:
+    """Per-process cache of rarely changing configuration rows (rules, queues, a window's queues) on the
+    hot paths (ticket machine, call next): a change in the admin takes effect within
+    ``CONFIG_TTL_SECONDS`` in every process. Never holds tickets or other state."""
+
+    def __init__(self) -> None:
+        self._data: dict[Any, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, load: Callable[[], T], *, cache_none: bool = True) -> T:
+        now = _time.monotonic()
+        hit = self._data.get(key)
+        if hit is not None and 0 <= now - hit[0] < CONFIG_TTL_SECONDS:
+            value: T = hit[1]
+            return value
+        value = load()
+        if value is not None or cache_none:
+            with self._lock:
+                self._data[key] = (now, value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+config_cache = ConfigCache()
+
+
+def settings_for(center: Center) -> QueueSettings:
+    """The center's rules (cached ``CONFIG_TTL_SECONDS``); the defaults when none was configured."""
+
+    def load() -> QueueSettings:
+        found = QueueSettings.objects.filter(center_id=center.pk).first()
+        return found if found is not None else QueueSettings(center_id=center.pk)
+
+    return config_cache.get(("rules", center.pk), load)
+
+
+def enabled_reasons(rules: QueueSettings) -> list[str]:
+    configured = [str(r) for r in (rules.enabled_reasons or [])]
+    return configured or [str(r) for r in SELF_DECLARED]
+
+
+@dataclass(frozen=True)
+class HallStatus:
+    open: bool
+    next_open: datetime | None  # when closed: the next opening moment within a week
+    today_hours: list[tuple[str, str]]
+
+
+def _hours_for(center: Center, day: date) -> list[tuple[time, time]]:
+    """Opening periods on ``day``. A statutory holiday closes the hall; a make-up working
+    day (调休上班日) uses Monday's hours."""
+    workday = is_workday(day)
+    weekday = day.weekday()
+    if weekday < 5 and not workday:
+        return []
+    key = "mon" if (weekday >= 5 and workday) else DAY_KEYS[weekday]
+    periods = (center.opening_hours or {}).get(key) or []
+    result: list[tuple[time, time]] = []
+    for start, end in periods:
+        result.append((time.fromisoformat(start), time.fromisoformat(end)))
+    return result
+
+
+def hall_status(center: Center, at: datetime | None = None) -> HallStatus:
+    at = timezone.localtime(at or timezone.now())
+    if center.open_24h:
+        return HallStatus(True, None, [("00:00", "24:00")])
+    today = at.date()
+    periods = _hours_for(center, today)
+    shown = [(s.strftime("%H:%M"), e.strftime("%H:%M")) for s, e in periods]
+    now_t = at.time()
+    if any(s <= now_t < e for s, e in periods):
+        return HallStatus(True, None, shown)
+    tz = timezone.get_current_timezone()
+    for offset in range(8):
+        day = today + timedelta(days=offset)
+        for start, _end in _hours_for(center, day):
+            candidate = datetime.combine(day, start, tzinfo=tz)
+            if candidate > at:
+                return HallStatus(False, candidate, shown)
+    return HallStatus(False, None, shown)
+
+
+def birth_date(id_number: str) -> date:
+    try:
+        number = ric.validate(id_number)
+        return ric.get_birth_date(number)
+    except stdnum_exceptions.ValidationError as exc:
+        raise InvalidIdNumber() from exc
+
+
+def age_on(id_number: str, day: date) -> int:
+    born = birth_date(id_number)
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))

@@ -1,0 +1,322 @@
+"""Queue reads: the call display, a window's panel, waiting counts, appointments and statistics."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from tongban.accounts.models import User
+from tongban.catalog.models import Center, Window
+from tongban.queueing.models import (
+    Appointment,
+    AppointmentSlot,
+    CallEvent,
+    Queue,
+    Ticket,
+    WindowSession,
+)
+
+
+def center_by_code(code: str) -> Center | None:
+    """Cached per process for ``CONFIG_TTL_SECONDS`` (the ticket machine and display look it up on every
+    request); a center that does not exist is not cached."""
+    from tongban.queueing.rules import config_cache
+
+    return config_cache.get(
+        ("center", code), lambda: Center.objects.filter(code=code).first(), cache_none=False
+    )
+
+
+def queues_for_center(center: Center) -> list[Queue]:
+    return list(Queue.objects.filter(center=center, active=True).order_by("order", "prefix"))
+
+
+def waiting_counts(center: Center, *, day: date | None = None) -> list[dict[str, Any]]:
+    """Waiting tickets per active queue (zero rows included), in display order. One query."""
+    day = day or timezone.localdate()
+    rows = (
+        Queue.objects.filter(center=center, active=True)
+        .annotate(waiting=Count("tickets", filter=Q(tickets__day=day, tickets__state=Ticket.State.WAITING)))
+        .order_by("order", "prefix")
+        .values("prefix", "name", "kind", "waiting")
+    )
+    return [dict(r) for r in rows]
+
+
+def display_snapshot(center: Center, *, recent: int = 8, now: datetime | None = None) -> dict[str, Any]:
+    """What the hall TV shows: the current call at each window, the last calls, waiting counts.
+    Three queries, whatever the hall's size."""
+    now = now or timezone.now()
+    day = timezone.localdate(now)
+    events = list(
+        CallEvent.objects.filter(
+            center=center, kind__in=[CallEvent.Kind.CALL, CallEvent.Kind.RECALL], at__date=day
+        )
+        .select_related("ticket", "window")
+        .order_by("-at", "-id")[:40]
+    )
+    current: dict[int, dict[str, Any]] = {}
+    last: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    for ev in events:
+        if ev.window is None:
+            continue
+        item = {
+            "ticket": ev.ticket_id,
+            "number": ev.ticket.number,
+            "window": ev.window.number,
+            "at": ev.at,
+            "kind": ev.kind,
+        }
+        if ev.ticket_id not in seen:
+            seen.add(ev.ticket_id)
+            if len(last) < recent:
+                last.append(item)
+        active = ev.ticket.state in (Ticket.State.CALLED, Ticket.State.SERVING)
+        if active and ev.ticket.called_window_id == ev.window.pk and ev.window.number not in current:
+            current[ev.window.number] = item
+    return {
+        "center": {"code": center.code, "name": center.name},
+        "current": sorted(current.values(), key=lambda x: x["at"], reverse=True),
+        "recent": last,
+        "waiting": waiting_counts(center, day=day),
+        "at": now,
+    }
+
+
+@dataclass
+class PanelState:
+    window: Window
+    session: WindowSession | None
+    current: Ticket | None
+    waiting: list[dict[str, Any]]
+    recent_no_shows: list[Ticket]
+    other_windows: list[Window]
+    queues: list[Queue]
+    served_today: int = 0
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def window_for_clerk(user: User) -> Window | None:
+    """The window the clerk is staffing now, else their default window."""
+    session = (
+        WindowSession.objects.filter(clerk=user)
+        .exclude(state=WindowSession.State.CLOSED)
+        .select_related("window__center")
+        .first()
+    )
+    if session is not None:
+        return session.window
+    if user.default_window_id:
+        return Window.objects.select_related("center").filter(pk=user.default_window_id).first()
+    return None
+
+
+def window_panel(window: Window, *, now: datetime | None = None) -> PanelState:
+    now = now or timezone.now()
+    day = timezone.localdate(now)
+    session = WindowSession.objects.filter(window=window).exclude(state=WindowSession.State.CLOSED).first()
+    current = (
+        Ticket.objects.filter(called_window=window, state__in=[Ticket.State.CALLED, Ticket.State.SERVING])
+        .select_related("queue", "matter", "bundle")
+        .first()
+    )
+    cutoff = now - timedelta(minutes=60)
+    no_shows = list(
+        Ticket.objects.filter(
+            called_window=window, state=Ticket.State.NO_SHOW, finished_at__gte=cutoff, day=day
+        ).order_by("-finished_at")[:5]
+    )
+    served = Ticket.objects.filter(called_window=window, state=Ticket.State.FINISHED, day=day).count()
+    return PanelState(
+        window=window,
+        session=session,
+        current=current,
+        waiting=waiting_counts(window.center, day=day),
+        recent_no_shows=no_shows,
+        other_windows=list(
+            Window.objects.filter(center_id=window.center_id, active=True).exclude(pk=window.pk)
+        ),
+        queues=queues_for_center(window.center),
+        served_today=served,
+    )
+
+
+def ticket_finished_recently(
+    window: Window, *, minutes: int = 30, now: datetime | None = None
+) -> Ticket | None:
+    """The ticket this window finished last, if within ``minutes`` (the rating pad invites a rating for it)."""
+    now = now or timezone.now()
+    return (
+        Ticket.objects.filter(
+            called_window=window,
+            state=Ticket.State.FINISHED,
+            finished_at__gte=now - timedelta(minutes=minutes),
+        )
+        .select_related("called_by", "queue")
+        .order_by("-finished_at")
+        .first()
+    )
+
+
+def ticket_current_for_window(window: Window) -> Ticket | None:
+    """The ticket being called or served at ``window`` (the workbench shows it beside the case)."""
+    return (
+        Ticket.objects.filter(called_window=window, state__in=[Ticket.State.CALLED, Ticket.State.SERVING])
+        .select_related("queue", "matter", "bundle")
+        .first()
+    )
+
+
+def ticket_get(ticket_id: int) -> Ticket | None:
+    return Ticket.objects.select_related("center", "queue", "called_window").filter(pk=ticket_id).first()
+
+
+# --- appointments ----------------------------------------------------------------------------
+
+
+def slots_available(
+    center: Center, *, day_from: date | None = None, days: int = 14, now: datetime | None = None
+) -> QuerySet[AppointmentSlot]:
+    now = now or timezone.now()
+    day_from = day_from or timezone.localdate(now)
+    return (
+        AppointmentSlot.objects.filter(
+            center=center, day__gte=day_from, day__lt=day_from + timedelta(days=days)
+        )
+        .select_related("queue")
+        .order_by("day", "start", "queue__order")
+    )
+
+
+def appointments_of(user: User) -> QuerySet[Appointment]:
+    return Appointment.objects.filter(resident=user).select_related("slot__center", "slot__queue", "matter")
+
+
+# --- statistics ------------------------------------------------------------------------------
+
+
+def _avg(values: list[float]) -> float | None:
+    return round(sum(values) / len(values), 1) if values else None
+
+
+def _p90(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)], 1)
+
+
+def queue_stats(center: Center, *, day_from: date, day_to: date) -> dict[str, Any]:
+    """Numbers people manage by, for ``day_from``..``day_to`` inclusive: waiting now per queue, average and
+    p90 wait, service time per window and clerk, no-show and abandonment rates, appointments kept.
+
+    Wait = called − issued; service = finished − started (started = called if the clerk never pressed
+    "start"). No-show rate = no-shows ÷ tickets called; abandonment = abandoned ÷ issued."""
+    rows = list(
+        Ticket.objects.filter(center=center, day__gte=day_from, day__lte=day_to).values(
+            "queue__prefix",
+            "queue__name",
+            "state",
+            "issued_at",
+            "called_at",
+            "served_at",
+            "finished_at",
+            "called_window__number",
+            "called_by_id",
+            "called_by__display_name",
+            "called_by__username",
+        )
+    )
+    per_queue: dict[str, dict[str, Any]] = {}
+    per_window: dict[int, list[float]] = {}
+    per_clerk: dict[int, dict[str, Any]] = {}
+    waits: list[float] = []
+    issued = called = no_show = abandoned = finished = 0
+    for r in rows:
+        issued += 1
+        q = per_queue.setdefault(
+            r["queue__prefix"],
+            {"prefix": r["queue__prefix"], "name": r["queue__name"], "issued": 0, "waits": []},
+        )
+        q["issued"] += 1
+        if r["called_at"]:
+            called += 1
+            wait = (r["called_at"] - r["issued_at"]).total_seconds() / 60
+            waits.append(wait)
+            q["waits"].append(wait)
+        if r["state"] == Ticket.State.NO_SHOW:
+            no_show += 1
+        elif r["state"] == Ticket.State.ABANDONED:
+            abandoned += 1
+        elif r["state"] == Ticket.State.FINISHED and r["finished_at"] and r["served_at"]:
+            finished += 1
+            minutes = (r["finished_at"] - r["served_at"]).total_seconds() / 60
+            per_window.setdefault(r["called_window__number"], []).append(minutes)
+            clerk = per_clerk.setdefault(
+                r["called_by_id"],
+                {"name": r["called_by__display_name"] or r["called_by__username"], "values": []},
+            )
+            clerk["values"].append(minutes)
+    waiting_list = waiting_counts(center)
+    waiting_now = {w["prefix"]: w["waiting"] for w in waiting_list}
+    appts = Appointment.objects.filter(slot__center=center, slot__day__gte=day_from, slot__day__lte=day_to)
+    appt_counts = dict(appts.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
+    kept = appt_counts.get(Appointment.State.CHECKED_IN, 0)
+    missed = appt_counts.get(Appointment.State.NO_SHOW, 0)
+    return {
+        "center": center.code,
+        "from": day_from,
+        "to": day_to,
+        "issued": issued,
+        "called": called,
+        "finished": finished,
+        "avg_wait_minutes": _avg(waits),
+        "p90_wait_minutes": _p90(waits),
+        "no_show_rate": round(no_show / called, 3) if called else None,
+        "abandonment_rate": round(abandoned / issued, 3) if issued else None,
+        "queues": [
+            {
+                "prefix": q["prefix"],
+                "name": q["name"],
+                "issued": q["issued"],
+                "waiting": waiting_now.get(q["prefix"], 0),
+                "avg_wait_minutes": _avg(q["waits"]),
+                "p90_wait_minutes": _p90(q["waits"]),
+            }
+            for q in sorted(per_queue.values(), key=lambda x: x["prefix"])
+        ]
+        + [
+            {
+                "prefix": p,
+                "name": w["name"],
+                "issued": 0,
+                "waiting": w["waiting"],
+                "avg_wait_minutes": None,
+                "p90_wait_minutes": None,
+            }
+            for w in waiting_list
+            for p in [w["prefix"]]
+            if p not in per_queue
+        ],
+        "windows": [
+            {"window": n, "served": len(v), "avg_service_minutes": _avg(v)}
+            for n, v in sorted(per_window.items())
+        ],
+        "clerks": [
+            {"clerk": c["name"], "served": len(c["values"]), "avg_service_minutes": _avg(c["values"])}
+            for c in sorted(per_clerk.values(), key=lambda x: x["name"])
+        ],
+        "appointments": {
+            "booked": sum(appt_counts.values()),
+            "kept": kept,
+            "no_show": missed,
+            "cancelled": appt_counts.get(Appointment.State.CANCELLED, 0),
+            "kept_rate": round(kept / (kept + missed), 3) if (kept + missed) else None,
+        },
+    }

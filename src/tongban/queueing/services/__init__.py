@@ -1,0 +1,63 @@
+"""Queue services (every write). Split by concern; import from here."""
+
+from tongban.queueing.services.appointments import (
+    appointment_book,
+    appointment_cancel,
+    appointment_change,
+    appointment_slots_ensure,
+    appointment_slots_generate,
+    appointments_mark_no_shows,
+    appointments_send_reminders,
+    booking_suspension_lift,
+)
+from tongban.queueing.services.calling import (
+    announcement_text,
+    ticket_call_next,
+    ticket_finish,
+    ticket_link_application,
+    ticket_no_show,
+    ticket_recall,
+    ticket_requeue,
+    ticket_start,
+    ticket_transfer,
+    window_pause,
+    window_resume,
+    window_session_close,
+    window_session_open,
+)
+from tongban.queueing.services.tickets import (
+    IssuedTicket,
+    ticket_issue,
+    ticket_set_notify_phone,
+    tickets_ahead,
+    tickets_close_day,
+)
+
+__all__ = [
+    "IssuedTicket",
+    "announcement_text",
+    "appointment_book",
+    "appointment_cancel",
+    "appointment_change",
+    "appointment_slots_ensure",
+    "appointment_slots_generate",
+    "appointments_mark_no_shows",
+    "appointments_send_reminders",
+    "booking_suspension_lift",
+    "ticket_call_next",
+    "ticket_finish",
+    "ticket_issue",
+    "ticket_link_application",
+    "ticket_no_show",
+    "ticket_recall",
+    "ticket_requeue",
+    "ticket_set_notify_phone",
+    "tickets_ahead",
+    "ticket_start",
+    "ticket_transfer",
+    "tickets_close_day",
+    "window_pause",
+    "window_resume",
+    "window_session_close",
+    "window_session_open",
+]

@@ -1,0 +1,431 @@
+"""Appointments (预约): slots, booking, change, cancel, check-in, no-shows and reminders.
+
+Capacity is enforced with a conditional ``UPDATE … SET booked = booked + 1 WHERE booked <
+capacity`` plus a CHECK constraint, so two residents can never take the last place twice.
+No-show policy: ``noshow_limit`` no-shows within ``noshow_window_days`` suspend booking for
+``suspend_days`` (per center, :class:`~tongban.queueing.models.QueueSettings`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, time, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from tongban.accounts.models import Role, User
+from tongban.catalog.models import Center, Matter
+from tongban.core.audit import audit_log
+from tongban.core.calendar import is_workday
+from tongban.core.crypto import blind_index, mask_phone
+from tongban.core.errors import Forbidden, ValidationError
+from tongban.notifications.services import sms_send
+from tongban.queueing.errors import (
+    AlreadyBooked,
+    AppointmentNotFound,
+    AppointmentNotToday,
+    AppointmentStateError,
+    BookingSuspended,
+    SlotFull,
+    SlotPast,
+)
+from tongban.queueing.models import (
+    Appointment,
+    AppointmentSlot,
+    BookingSuspension,
+    NoShowRecord,
+    Queue,
+    QueueSettings,
+)
+from tongban.queueing.rules import birth_date, settings_for
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+STAFF_BOOKING = {Role.CLERK, Role.MANAGER, Role.ADMIN}
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+
+
+def _slot_start(slot: AppointmentSlot) -> datetime:
+    return timezone.make_aware(datetime.combine(slot.day, slot.start))
+
+
+def _slot_end(slot: AppointmentSlot) -> datetime:
+    return timezone.make_aware(datetime.combine(slot.day, slot.end))
+
+
+def person_hash(*, id_number: str = "", phone: str = "") -> str:
+    """Who the no-show policy counts: the ID number if known, else the phone (blind index)."""
+    return blind_index(id_number) if id_number else blind_index(phone)
+
+
+def appointment_slots_generate(
+    *,
+    queue: Queue,
+    day: date,
+    start: time,
+    end: time,
+    minutes: int = 30,
+    capacity: int = 4,
+) -> int:
+    """Create the day's slots of ``minutes`` between ``start`` and ``end`` (existing ones kept). Returns
+    how many were created."""
+    if minutes <= 0 or capacity <= 0 or start >= end:
+        raise ValidationError("时段设置无效", "Invalid slot settings", code="appointment.invalid_slots")
+    created = 0
+    cursor = datetime.combine(day, start)
+    stop = datetime.combine(day, end)
+    with transaction.atomic():
+        while cursor + timedelta(minutes=minutes) <= stop:
+            _, was_created = AppointmentSlot.objects.get_or_create(
+                queue=queue,
+                day=day,
+                start=cursor.time(),
+                defaults={
+                    "center_id": queue.center_id,
+                    "end": (cursor + timedelta(minutes=minutes)).time(),
+                    "capacity": capacity,
+                },
+            )
+            created += int(was_created)
+            cursor += timedelta(minutes=minutes)
+        if created:
+            audit_log(
+                action="queueing.slots.generate",
+                obj=queue,
+                data={"day": day.isoformat(), "created": created, "capacity": capacity},
+            )
+    return created
+
+
+def appointment_slots_ensure(*, center: Center, workdays: int = 10, today: date | None = None) -> int:
+    """Keep ``workdays`` working days of slots open for booking in every appointment queue of the center
+    (09:00–11:30 and 13:30–17:00, 30-minute slots of 4). Idempotent."""
+    today = today or timezone.localdate()
+    queues = list(Queue.objects.filter(center=center, kind=Queue.Kind.APPOINTMENT, active=True))
+    created = 0
+    day = today
+    seen = 0
+    while seen < workdays and queues:
+        day += timedelta(days=1)
+        if not is_workday(day):
+            continue
+        seen += 1
+        for queue in queues:
+            created += appointment_slots_generate(queue=queue, day=day, start=time(9), end=time(11, 30))
+            created += appointment_slots_generate(queue=queue, day=day, start=time(13, 30), end=time(17))
+    return created
+
+
+def _check_suspension(center: Center, who: str, now: datetime) -> None:
+    active = (
+        BookingSuspension.objects.filter(person_hash=who, center=center, until__gt=now, lifted_at=None)
+        .order_by("-until")
+        .first()
+    )
+    if active is not None:
+        until = timezone.localtime(active.until)
+        raise BookingSuspended(
+            f"因多次爽约，预约功能暂停至{until:%Y-%m-%d}",
+            f"Booking is suspended until {until:%Y-%m-%d} after repeated no-shows",
+            details={"until": until.isoformat()},
+        )
+
+
+def _take_place(slot_id: int) -> None:
+    taken = AppointmentSlot.objects.filter(pk=slot_id, booked__lt=F("capacity")).update(
+        booked=F("booked") + 1
+    )
+    if not taken:
+        raise SlotFull()
+
+
+def _release_place(slot_id: int) -> None:
+    AppointmentSlot.objects.filter(pk=slot_id, booked__gt=0).update(booked=F("booked") - 1)
+
+
+def _authorise(actor: User, *, resident: User | None, center: Center) -> None:
+    if actor.role in STAFF_BOOKING:
+        if actor.role != Role.ADMIN and actor.center_id != center.pk:
+            raise Forbidden("您不属于该服务中心", "You do not belong to this center")
+        return
+    if resident is None or actor.pk != resident.pk:
+        raise Forbidden()
+
+
+def appointment_book(
+    *,
+    slot: AppointmentSlot,
+    actor: User,
+    resident: User | None = None,
+    name: str = "",
+    id_number: str = "",
+    phone: str = "",
+    matter: Matter | None = None,
+    now: datetime | None = None,
+) -> Appointment:
+    """Book a place in ``slot`` for a resident (themselves online, or staff for them)."""
+    now = now or timezone.now()
+    if resident is not None:
+        id_number = id_number or resident.id_number
+        phone = phone or resident.phone
+        name = name or resident.display_name
+    id_number = "".join(id_number.split()).upper()
+    phone = "".join(phone.split())
+    if id_number:
+        birth_date(id_number)  # validates the check digit
+    if not phone:
+        raise ValidationError(
+            "请填写手机号，用于接收预约码和提醒", "A phone number is needed", code="appointment.phone"
+        )
+    _authorise(actor, resident=resident, center=slot.center)
+    if _slot_end(slot) <= now:
+        raise SlotPast()
+    who = person_hash(id_number=id_number, phone=phone)
+    with transaction.atomic():
+        _check_suspension(slot.center, who, now)
+        same_day = Appointment.objects.filter(
+            slot__center_id=slot.center_id, slot__day=slot.day, state=Appointment.State.BOOKED
+        )
+        if (id_number and same_day.filter(id_number_hash=blind_index(id_number)).exists()) or (
+            not id_number and same_day.filter(phone_hash=blind_index(phone)).exists()
+        ):
+            raise AlreadyBooked()
+        _take_place(slot.pk)
+        appointment = None
+        for _ in range(5):
+            try:
+                with transaction.atomic():
+                    appointment = Appointment.objects.create(
+                        code=_new_code(),
+                        slot=slot,
+                        resident=resident,
+                        matter=matter,
+                        name=name,
+                        id_number=id_number,
+                        id_number_hash=blind_index(id_number) if id_number else "",
+                        phone=phone,
+                        phone_hash=blind_index(phone),
+                        created_at=now,
+                        created_by=actor,
+                    )
+                break
+            except IntegrityError:  # code collision: draw again
+                continue
+        if appointment is None:  # pragma: no cover - 32^6 codes
+            raise ValidationError("请重试", "Please try again")
+        audit_log(
+            actor=actor,
+            action="queueing.appointment.book",
+            obj=appointment,
+            data={"slot": slot.pk, "phone": mask_phone(phone), "by_staff": actor.role in STAFF_BOOKING},
+        )
+        sms_send(
+            to_phone=phone,
+            body=(
+                f"【通办】您已预约{slot.center.name} {slot.day:%m月%d日} {slot.start:%H:%M}-{slot.end:%H:%M}，"
+                f"预约码 {appointment.code}。请按时到取号机签到，如不能前往请提前取消。"
+            ),
+            purpose="queueing.appointment.booked",
+        )
+    return appointment
+
+
+def _lock_appointment(appointment_id: int) -> Appointment:
+    found = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("slot__center")
+        .filter(pk=appointment_id)
+        .first()
+    )
+    if found is None:
+        raise AppointmentNotFound()
+    return found
+
+
+def appointment_change(
+    *, appointment_id: int, new_slot: AppointmentSlot, actor: User, now: datetime | None = None
+) -> Appointment:
+    now = now or timezone.now()
+    with transaction.atomic():
+        appointment = _lock_appointment(appointment_id)
+        _authorise(actor, resident=appointment.resident, center=appointment.slot.center)
+        if appointment.state != Appointment.State.BOOKED:
+            raise AppointmentStateError()
+        if new_slot.center_id != appointment.slot.center_id:
+            raise ValidationError(
+                "只能改约到同一服务中心", "Change within the same center", code="appointment.center"
+            )
+        if _slot_end(new_slot) <= now:
+            raise SlotPast()
+        old_slot_id = appointment.slot_id
+        if new_slot.pk == old_slot_id:
+            return appointment
+        _take_place(new_slot.pk)
+        _release_place(old_slot_id)
+        appointment.slot = new_slot
+        appointment.changed_at = now
+        appointment.reminded_at = None
+        appointment.save(update_fields=["slot", "changed_at", "reminded_at"])
+        audit_log(
+            actor=actor,
+            action="queueing.appointment.change",
+            obj=appointment,
+            data={"from_slot": old_slot_id, "to_slot": new_slot.pk},
+        )
+        sms_send(
+            to_phone=appointment.phone,
+            body=(
+                f"【通办】您的预约已改为 {new_slot.day:%m月%d日} {new_slot.start:%H:%M}-{new_slot.end:%H:%M}，"
+                f"预约码 {appointment.code}。"
+            ),
+            purpose="queueing.appointment.changed",
+        )
+    return appointment
+
+
+def appointment_cancel(*, appointment_id: int, actor: User, now: datetime | None = None) -> Appointment:
+    now = now or timezone.now()
+    with transaction.atomic():
+        appointment = _lock_appointment(appointment_id)
+        _authorise(actor, resident=appointment.resident, center=appointment.slot.center)
+        if appointment.state != Appointment.State.BOOKED:
+            raise AppointmentStateError()
+        _release_place(appointment.slot_id)
+        appointment.state = Appointment.State.CANCELLED
+        appointment.cancelled_at = now
+        appointment.save(update_fields=["state", "cancelled_at"])
+        audit_log(actor=actor, action="queueing.appointment.cancel", obj=appointment)
+    return appointment
+
+
+def claim_for_check_in(
+    *, center: Center, code: str, id_number: str, now: datetime, rules: QueueSettings
+) -> Appointment:
+    """Lock and check in today's appointment found by code or ID number (called by ``ticket_issue``,
+    inside its transaction)."""
+    qs = Appointment.objects.select_for_update(of=("self",)).select_related("slot__queue", "matter")
+    qs = qs.filter(slot__center=center)
+    if code:
+        qs = qs.filter(code=code.strip().upper())
+    else:
+        qs = qs.filter(id_number_hash=blind_index(id_number), slot__day=timezone.localdate(now))
+    candidates = list(qs.filter(state=Appointment.State.BOOKED).order_by("slot__start")[:5])
+    if not candidates:
+        if code and qs.exists():
+            raise AppointmentStateError(
+                "该预约已签到、已取消或已爽约", "Already checked in, cancelled or missed"
+            )
+        raise AppointmentNotFound()
+    early = timedelta(minutes=rules.checkin_early_minutes)
+    late = timedelta(minutes=rules.checkin_late_minutes)
+    for appointment in candidates:
+        if _slot_start(appointment.slot) - early <= now <= _slot_end(appointment.slot) + late:
+            break
+    else:
+        slot = candidates[0].slot
+        raise AppointmentNotToday(
+            f"您的预约时段为 {slot.day:%m月%d日} {slot.start:%H:%M}-{slot.end:%H:%M}，"
+            f"可提前{rules.checkin_early_minutes}分钟签到",
+            f"Your slot is {slot.day} {slot.start:%H:%M}-{slot.end:%H:%M}",
+        )
+    appointment.state = Appointment.State.CHECKED_IN
+    appointment.checked_in_at = now
+    appointment.save(update_fields=["state", "checked_in_at"])
+    audit_log(action="queueing.appointment.check_in", obj=appointment)
+    return appointment
+
+
+def appointments_mark_no_shows(*, now: datetime | None = None) -> int:
+    """Booked appointments whose slot (plus grace) is over become no-shows; the policy may suspend booking."""
+    now = now or timezone.now()
+    count = 0
+    candidates = Appointment.objects.filter(
+        state=Appointment.State.BOOKED, slot__day__lte=timezone.localdate(now)
+    ).select_related("slot__center")
+    for appointment in candidates:
+        rules = settings_for(appointment.slot.center)
+        if _slot_end(appointment.slot) + timedelta(minutes=rules.checkin_late_minutes) > now:
+            continue
+        with transaction.atomic():
+            changed = Appointment.objects.filter(pk=appointment.pk, state=Appointment.State.BOOKED).update(
+                state=Appointment.State.NO_SHOW
+            )
+            if not changed:
+                continue
+            _release_place(appointment.slot_id)
+            who = person_hash(id_number=appointment.id_number, phone=appointment.phone)
+            center = appointment.slot.center
+            NoShowRecord.objects.create(appointment=appointment, center=center, person_hash=who, at=now)
+            audit_log(action="queueing.appointment.no_show", obj=appointment)
+            recent = NoShowRecord.objects.filter(
+                person_hash=who, center=center, at__gt=now - timedelta(days=rules.noshow_window_days)
+            ).count()
+            already = BookingSuspension.objects.filter(
+                person_hash=who, center=center, until__gt=now, lifted_at=None
+            ).exists()
+            if recent >= rules.noshow_limit and not already:
+                suspension = BookingSuspension.objects.create(
+                    person_hash=who,
+                    center=center,
+                    since=now,
+                    until=now + timedelta(days=rules.suspend_days),
+                    reason=f"{rules.noshow_window_days}天内爽约{recent}次",
+                )
+                audit_log(action="queueing.booking.suspend", obj=suspension, data={"no_shows": recent})
+                sms_send(
+                    to_phone=appointment.phone,
+                    body=(
+                        f"【通办】您在{rules.noshow_window_days}天内预约未到{recent}次，"
+                        f"{rules.suspend_days}天内暂停网上预约，仍可现场取号办理。"
+                    ),
+                    purpose="queueing.booking.suspended",
+                )
+            count += 1
+    return count
+
+
+def appointments_send_reminders(*, now: datetime | None = None) -> int:
+    """SMS the day before (sent once per appointment: ``reminded_at`` is claimed conditionally)."""
+    now = now or timezone.now()
+    tomorrow = timezone.localdate(now) + timedelta(days=1)
+    sent = 0
+    for appointment in Appointment.objects.filter(
+        state=Appointment.State.BOOKED, slot__day=tomorrow, reminded_at=None
+    ).select_related("slot__center"):
+        with transaction.atomic():
+            claimed = Appointment.objects.filter(pk=appointment.pk, reminded_at=None).update(reminded_at=now)
+            if not claimed:
+                continue
+            slot = appointment.slot
+            sms_send(
+                to_phone=appointment.phone,
+                body=(
+                    f"【通办】提醒：您已预约明天 {slot.start:%H:%M}-{slot.end:%H:%M} 到{slot.center.name}办理，"
+                    f"预约码 {appointment.code}。如不能前往请取消预约。"
+                ),
+                purpose="queueing.appointment.reminder",
+            )
+            sent += 1
+    return sent
+
+
+def booking_suspension_lift(
+    *, suspension_id: int, actor: User, now: datetime | None = None
+) -> BookingSuspension:
+    now = now or timezone.now()
+    with transaction.atomic():
+        suspension = BookingSuspension.objects.select_for_update().get(pk=suspension_id)
+        if actor.role not in {Role.MANAGER, Role.ADMIN} or (
+            actor.role != Role.ADMIN and actor.center_id != suspension.center_id
+        ):
+            raise Forbidden()
+        if suspension.lifted_at is None:
+            suspension.lifted_at = now
+            suspension.lifted_by = actor
+            suspension.save(update_fields=["lifted_at", "lifted_by"])
+            audit_log(actor=actor, action="queueing.booking.lift", obj=suspension)
+    return suspension

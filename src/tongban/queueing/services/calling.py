@@ -1,0 +1,569 @@
+"""Window sessions and calling: call next, recall, start, no-show, re-queue, transfer, finish.
+
+Concurrency: ``ticket_call_next`` picks the first ticket of the fair order with
+``SELECT … FOR UPDATE SKIP LOCKED LIMIT 1`` on PostgreSQL, so windows calling at the
+same moment each lock a different row and none waits for another's choice; the
+state change is additionally guarded (``UPDATE … WHERE state = 'waiting'``). On SQLite
+the settings open every transaction with ``BEGIN IMMEDIATE``: writers run one at a
+time, which is the serial equivalent of the same guarantee.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Case, IntegerField, Q, Value, When
+from django.utils import timezone
+
+from tongban.accounts.models import Role, User
+from tongban.catalog.models import Window
+from tongban.core.audit import audit_log
+from tongban.core.errors import Forbidden, NotFound, ValidationError
+from tongban.queueing import live
+from tongban.queueing.errors import (
+    ClerkAtOtherWindow,
+    RequeueExpired,
+    TicketStateError,
+    WindowBusy,
+    WindowNotStaffed,
+    WindowPaused,
+    WindowStaffedByOther,
+)
+from tongban.queueing.models import CallEvent, Queue, Ticket, TicketApplication, WindowSession
+from tongban.queueing.rules import config_cache, settings_for
+
+STAFF_AT_WINDOW = {Role.CLERK, Role.MANAGER, Role.ADMIN}
+SUPERVISING = {Role.MANAGER, Role.ADMIN}
+ACTIVE_STATES = (Ticket.State.CALLED, Ticket.State.SERVING)
+
+
+def announcement_text(number: str, window_number: int) -> str:
+    return f"请 {number} 号到 {window_number} 号窗口"
+
+
+def _check_center_staff(user: User, window: Window) -> None:
+    if user.role not in STAFF_AT_WINDOW:
+        raise Forbidden()
+    if user.role != Role.ADMIN and user.center_id != window.center_id:
+        raise Forbidden("您不属于该窗口所在的服务中心", "You do not belong to this window's center")
+
+
+# --- window sessions -------------------------------------------------------------------------
+
+
+def window_session_open(*, window: Window, clerk: User, now: datetime | None = None) -> WindowSession:
+    """Sign ``clerk`` on to ``window`` (idempotent for the clerk already there)."""
+    _check_center_staff(clerk, window)
+    if not window.active:
+        raise ValidationError("窗口已停用", "The window is inactive", code="queue.window_inactive")
+    now = now or timezone.now()
+    with transaction.atomic():
+        current = (
+            WindowSession.objects.select_for_update()
+            .filter(window=window)
+            .exclude(state=WindowSession.State.CLOSED)
+            .first()
+        )
+        if current is not None:
+            if current.clerk_id == clerk.pk:
+                return current
+            raise WindowStaffedByOther()
+        if WindowSession.objects.filter(clerk=clerk).exclude(state=WindowSession.State.CLOSED).exists():
+            raise ClerkAtOtherWindow()
+        session = WindowSession.objects.create(window=window, clerk=clerk, opened_at=now)
+        audit_log(actor=clerk, action="queueing.window.open", obj=session, data={"window": window.number})
+    return session
+
+
+def window_session_close(*, window: Window, clerk: User, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    with transaction.atomic():
+        session = _staffing_session(window, clerk, open_if_needed=False)
+        if Ticket.objects.filter(called_window=window, state__in=ACTIVE_STATES).exists():
+            raise WindowBusy(
+                "请先办结或过号当前号码再结束服务", "Finish the current ticket before signing off"
+            )
+        session.state = WindowSession.State.CLOSED
+        session.closed_at = now
+        session.save(update_fields=["state", "closed_at"])
+        audit_log(actor=clerk, action="queueing.window.close", obj=session)
+    _publish(window.center_id, {"type": "window", "window": window.number, "state": "closed"})
+
+
+def window_pause(
+    *, window: Window, clerk: User, reason: str = "", now: datetime | None = None
+) -> WindowSession:
+    now = now or timezone.now()
+    with transaction.atomic():
+        session = _staffing_session(window, clerk, open_if_needed=True)
+        if session.state == WindowSession.State.PAUSED:
+            return session
+        session.state = WindowSession.State.PAUSED
+        session.paused_at = now
+        session.pause_reason = reason[:100]
+        session.save(update_fields=["state", "paused_at", "pause_reason"])
+        audit_log(actor=clerk, action="queueing.window.pause", obj=session, data={"reason": reason[:100]})
+    _publish(window.center_id, {"type": "window", "window": window.number, "state": "paused"})
+    return session
+
+
+def window_resume(*, window: Window, clerk: User) -> WindowSession:
+    with transaction.atomic():
+        session = _staffing_session(window, clerk, open_if_needed=True)
+        if session.state == WindowSession.State.OPEN:
+            return session
+        session.state = WindowSession.State.OPEN
+        session.paused_at = None
+        session.pause_reason = ""
+        session.save(update_fields=["state", "paused_at", "pause_reason"])
+        audit_log(actor=clerk, action="queueing.window.resume", obj=session)
+    _publish(window.center_id, {"type": "window", "window": window.number, "state": "open"})
+    return session
+
+
+def _staffing_session(window: Window, clerk: User, *, open_if_needed: bool) -> WindowSession:
+    """The clerk's open session at ``window``, locked. Opens one if the window is free."""
+    _check_center_staff(clerk, window)
+    session = (
+        WindowSession.objects.select_for_update()
+        .filter(window=window)
+        .exclude(state=WindowSession.State.CLOSED)
+        .first()
+    )
+    if session is None:
+        if not open_if_needed:
+            raise WindowNotStaffed()
+        window_session_open(window=window, clerk=clerk)
+        return WindowSession.objects.select_for_update().get(window=window, clerk=clerk, closed_at=None)
+    if session.clerk_id != clerk.pk:
+        raise WindowStaffedByOther()
+    return session
+
+
+# --- calling ---------------------------------------------------------------------------------
+
+
+def _queue_ids_for(window: Window) -> list[int]:
+    def load() -> list[int]:
+        queues = Queue.objects.filter(center_id=window.center_id, active=True)
+        if window.kind != Window.Kind.COMPREHENSIVE:
+            queues = queues.filter(windows=window)
+        return list(queues.values_list("pk", flat=True))
+
+    return config_cache.get(("window-queues", window.pk, window.kind), load)
+
+
+def _lock_first(qs: Any) -> Ticket | None:
+    if connection.features.has_select_for_update_skip_locked:
+        qs = qs.select_for_update(skip_locked=True, of=("self",))
+    # SQLite: BEGIN IMMEDIATE already serialises this transaction against every other writer.
+    found: Ticket | None = qs.first()
+    return found
+
+
+def ticket_call_next(*, window: Window, clerk: User, now: datetime | None = None) -> Ticket | None:
+    """Call the next ticket for ``window`` under the fair order (see ``rules``); ``None`` if nobody waits."""
+    now = now or timezone.now()
+    rules = settings_for(window.center)
+    with transaction.atomic():
+        session = _staffing_session(window, clerk, open_if_needed=True)
+        if session.state == WindowSession.State.PAUSED:
+            raise WindowPaused()
+        current = Ticket.objects.filter(called_window=window, state__in=ACTIVE_STATES).first()
+        if current is not None:
+            raise WindowBusy(details={"ticket": current.number})
+        queue_ids = _queue_ids_for(window)
+        if not queue_ids:
+            return None
+        waiting = Ticket.objects.filter(
+            center_id=window.center_id,
+            day=timezone.localdate(now),
+            state=Ticket.State.WAITING,
+            queue_id__in=queue_ids,
+        ).filter(Q(target_window__isnull=True) | Q(target_window=window))
+        boost = now - timedelta(minutes=rules.max_wait_boost_minutes)
+        priority_class = (Q(queued_at__lte=now) & ~Q(priority_reason="")) | Q(queued_at__lte=boost)
+        ticket: Ticket | None = None
+        for _attempt in range(5):
+            ticket = None
+            if rules.max_priority_in_row and session.priority_streak >= rules.max_priority_in_row:
+                ticket = _lock_first(waiting.filter(priority_reason="").order_by("queued_at", "id"))
+            if ticket is None:
+                ranked = waiting.annotate(
+                    rank=Case(
+                        When(priority_class, then=Value(0)), default=Value(1), output_field=IntegerField()
+                    )
+                ).order_by("rank", "queued_at", "id")
+                ticket = _lock_first(ranked)
+            if ticket is None:
+                return None
+            claimed = Ticket.objects.filter(pk=ticket.pk, state=Ticket.State.WAITING).update(
+                state=Ticket.State.CALLED,
+                called_at=now,
+                called_window=window,
+                called_by=clerk,
+                call_count=1,
+                served_at=None,
+            )
+            if claimed:
+                break
+        else:  # pragma: no cover - only reachable if another writer bypassed the row lock
+            return None
+        assert ticket is not None
+        was_priority = bool(ticket.priority_reason) and ticket.queued_at <= now
+        session.priority_streak = session.priority_streak + 1 if was_priority else 0
+        session.save(update_fields=["priority_streak"])
+        ticket.state = Ticket.State.CALLED
+        ticket.called_at = now
+        ticket.called_window = window
+        ticket.called_by = clerk
+        ticket.call_count = 1
+        CallEvent.objects.create(
+            ticket=ticket,
+            center_id=window.center_id,
+            kind=CallEvent.Kind.CALL,
+            window=window,
+            actor=clerk,
+            at=now,
+        )
+        audit_log(
+            actor=clerk,
+            action="queueing.ticket.call",
+            obj=ticket,
+            data={"number": ticket.number, "window": window.number, "priority": was_priority},
+        )
+        _publish_call(ticket, window, "call", now)
+        _dispatch_ahead_notice(window.center_id)
+    return ticket
+
+
+def _lock_ticket(ticket_id: int) -> Ticket:
+    found = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("called_window", "queue")
+        .filter(pk=ticket_id)
+        .first()
+    )
+    if found is None:
+        raise NotFound("号票不存在", "Ticket not found", code="queue.ticket_not_found")
+    return found
+
+
+def _check_ticket_actor(ticket: Ticket, actor: User) -> None:
+    """Only the clerk staffing the window that called the ticket (or the center's manager) acts on it."""
+    if actor.role in SUPERVISING and (actor.role == Role.ADMIN or actor.center_id == ticket.center_id):
+        return
+    if actor.role not in STAFF_AT_WINDOW or actor.center_id != ticket.center_id:
+        raise Forbidden()
+    if ticket.called_window_id is None:
+        raise WindowNotStaffed("该号码尚未被您的窗口呼叫", "This ticket was not called at your window")
+    staffing = WindowSession.objects.filter(window_id=ticket.called_window_id, clerk=actor).exclude(
+        state=WindowSession.State.CLOSED
+    )
+    if not staffing.exists():
+        raise WindowNotStaffed()
+
+
+def ticket_recall(*, ticket_id: int, actor: User, now: datetime | None = None) -> Ticket:
+    """重呼: announce the called ticket again."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ticket = _lock_ticket(ticket_id)
+        _check_ticket_actor(ticket, actor)
+        if ticket.state != Ticket.State.CALLED or ticket.called_window is None:
+            raise TicketStateError()
+        ticket.call_count += 1
+        ticket.save(update_fields=["call_count"])
+        CallEvent.objects.create(
+            ticket=ticket,
+            center_id=ticket.center_id,
+            kind=CallEvent.Kind.RECALL,
+            window=ticket.called_window,
+            actor=actor,
+            at=now,
+            data={"count": ticket.call_count},
+        )
+        audit_log(actor=actor, action="queueing.ticket.recall", obj=ticket, data={"count": ticket.call_count})
+        _publish_call(ticket, ticket.called_window, "recall", now)
+    return ticket
+
+
+def ticket_start(*, ticket_id: int, actor: User, now: datetime | None = None) -> Ticket:
+    """The resident arrived at the window: service time starts."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ticket = _lock_ticket(ticket_id)
+        _check_ticket_actor(ticket, actor)
+        if ticket.state != Ticket.State.CALLED:
+            raise TicketStateError()
+        ticket.state = Ticket.State.SERVING
+        ticket.served_at = now
+        ticket.save(update_fields=["state", "served_at"])
+        CallEvent.objects.create(
+            ticket=ticket,
+            center_id=ticket.center_id,
+            kind=CallEvent.Kind.START,
+            window=ticket.called_window,
+            actor=actor,
+            at=now,
+        )
+        audit_log(actor=actor, action="queueing.ticket.start", obj=ticket)
+        _publish(ticket.center_id, {"type": "state", "ticket": ticket.pk})
+    return ticket
+
+
+def ticket_no_show(*, ticket_id: int, actor: User, now: datetime | None = None) -> Ticket:
+    """过号: the called resident did not come. They may re-queue within the center's time limit."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ticket = _lock_ticket(ticket_id)
+        _check_ticket_actor(ticket, actor)
+        if ticket.state != Ticket.State.CALLED:
+            raise TicketStateError()
+        ticket.state = Ticket.State.NO_SHOW
+        ticket.finished_at = now
+        ticket.save(update_fields=["state", "finished_at"])
+        CallEvent.objects.create(
+            ticket=ticket,
+            center_id=ticket.center_id,
+            kind=CallEvent.Kind.NO_SHOW,
+            window=ticket.called_window,
+            actor=actor,
+            at=now,
+        )
+        audit_log(actor=actor, action="queueing.ticket.no_show", obj=ticket, data={"number": ticket.number})
+        _publish(ticket.center_id, {"type": "state", "ticket": ticket.pk})
+    return ticket
+
+
+def ticket_requeue(*, ticket_id: int, actor: User | None = None, now: datetime | None = None) -> Ticket:
+    """A late arrival after 过号: back into the queue ``noshow_requeue_after`` places behind the head,
+    if it comes back within ``noshow_requeue_minutes``; otherwise a new ticket is needed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ticket = _lock_ticket(ticket_id)
+        if actor is not None and (
+            actor.role not in STAFF_AT_WINDOW
+            or (actor.role != Role.ADMIN and actor.center_id != ticket.center_id)
+        ):
+            raise Forbidden()
+        if ticket.state != Ticket.State.NO_SHOW:
+            raise TicketStateError()
+        rules = settings_for(ticket.center)
+        if ticket.finished_at is None or now - ticket.finished_at > timedelta(
+            minutes=rules.noshow_requeue_minutes
+        ):
+            raise RequeueExpired()
+        line = list(
+            Ticket.objects.filter(
+                center_id=ticket.center_id,
+                day=ticket.day,
+                state=Ticket.State.WAITING,
+                queue_id=ticket.queue_id,
+            )
+            .order_by("queued_at", "id")
+            .values_list("queued_at", flat=True)[: rules.noshow_requeue_after]
+        )
+        if len(line) >= rules.noshow_requeue_after and rules.noshow_requeue_after > 0:
+            queued_at = min(line[-1] + timedelta(microseconds=1), now)
+        else:
+            queued_at = now
+        ticket.state = Ticket.State.WAITING
+        ticket.queued_at = queued_at
+        ticket.called_window = None
+        ticket.called_by = None
+        ticket.called_at = None
+        ticket.finished_at = None
+        ticket.target_window = None
+        ticket.save(
+            update_fields=[
+                "state",
+                "queued_at",
+                "called_window",
+                "called_by",
+                "called_at",
+                "finished_at",
+                "target_window",
+            ]
+        )
+        CallEvent.objects.create(
+            ticket=ticket, center_id=ticket.center_id, kind=CallEvent.Kind.REQUEUE, actor=actor, at=now
+        )
+        audit_log(actor=actor, action="queueing.ticket.requeue", obj=ticket, data={"number": ticket.number})
+        _publish(ticket.center_id, {"type": "waiting"})
+    return ticket
+
+
+def ticket_transfer(
+    *,
+    ticket_id: int,
+    actor: User,
+    to_queue: Queue | None = None,
+    to_window: Window | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    """Send the ticket to another queue and/or window; it keeps its number and its original place."""
+    now = now or timezone.now()
+    if to_queue is None and to_window is None:
+        raise ValidationError(
+            "请选择转移到的队列或窗口", "Choose a queue or a window", code="queue.transfer_target"
+        )
+    with transaction.atomic():
+        ticket = _lock_ticket(ticket_id)
+        _check_ticket_actor(ticket, actor)
+        if ticket.state not in ACTIVE_STATES:
+            raise TicketStateError()
+        if to_queue is not None and (to_queue.center_id != ticket.center_id or not to_queue.active):
+            raise ValidationError("目标队列无效", "Invalid target queue", code="queue.transfer_target")
+        if to_window is not None and (to_window.center_id != ticket.center_id or not to_window.active):
+            raise ValidationError("目标窗口无效", "Invalid target window", code="queue.transfer_target")
+        from_window = ticket.called_window
+        data: dict[str, Any] = {
+            "from_queue": ticket.queue.prefix,
+            "from_window": from_window.number if from_window else None,
+        }
+        if to_queue is not None:
+            ticket.queue = to_queue
+            data["to_queue"] = to_queue.prefix
+        ticket.target_window = to_window
+        data["to_window"] = to_window.number if to_window else None
+        ticket.state = Ticket.State.WAITING
+        ticket.queued_at = ticket.issued_at
+        ticket.called_window = None
+        ticket.called_by = None
+        ticket.called_at = None
+        ticket.served_at = None
+        ticket.save(
+            update_fields=[
+                "queue",
+                "target_window",
+                "state",
+                "queued_at",
+                "called_window",
+                "called_by",
+                "called_at",
+                "served_at",
+            ]
+        )
+        CallEvent.objects.create(
+            ticket=ticket,
+            center_id=ticket.center_id,
+            kind=CallEvent.Kind.TRANSFER,
+            window=from_window,
+            actor=actor,
+            at=now,
+            data=data,
+        )
+        audit_log(actor=actor, action="queueing.ticket.transfer", obj=ticket, data=data)
+        _publish(ticket.center_id, {"type": "waiting"})
+    return ticket
+
+
+def ticket_finish(
+    *, ticket_id: int, actor: User, application_ids: list[int] | None = None, now: datetime | None = None
+) -> Ticket:
+    """办结: service over. Links the applications handled; the window's rating pad then invites a rating
+    (``selectors.ticket_finished_recently``)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ticket = _lock_ticket(ticket_id)
+        _check_ticket_actor(ticket, actor)
+        if ticket.state not in ACTIVE_STATES:
+            raise TicketStateError()
+        ticket.state = Ticket.State.FINISHED
+        ticket.served_at = ticket.served_at or ticket.called_at
+        ticket.finished_at = now
+        ticket.save(update_fields=["state", "served_at", "finished_at"])
+        linked = _link_applications(ticket, application_ids or [], now)
+        CallEvent.objects.create(
+            ticket=ticket,
+            center_id=ticket.center_id,
+            kind=CallEvent.Kind.FINISH,
+            window=ticket.called_window,
+            actor=actor,
+            at=now,
+            data={"applications": linked},
+        )
+        audit_log(
+            actor=actor,
+            action="queueing.ticket.finish",
+            obj=ticket,
+            data={"number": ticket.number, "applications": linked},
+        )
+        window_number = ticket.called_window.number if ticket.called_window else None
+        _publish(ticket.center_id, {"type": "finish", "ticket": ticket.pk, "window": window_number})
+    return ticket
+
+
+def _link_applications(ticket: Ticket, application_ids: list[int], now: datetime) -> list[int]:
+    """Record which applications were handled for the ticket (same center only)."""
+    from tongban.applications.models import Application
+
+    if not application_ids:
+        return []
+    wanted = sorted(set(application_ids))
+    found = list(
+        Application.objects.filter(pk__in=wanted, center_id=ticket.center_id).values_list("pk", flat=True)
+    )
+    missing = sorted(set(wanted) - set(found))
+    if missing:
+        raise ValidationError(
+            "办件不存在或不属于本中心",
+            "Unknown application or not of this center",
+            code="queue.application_unknown",
+            details={"applications": missing},
+        )
+    already = set(TicketApplication.objects.filter(ticket=ticket).values_list("application_id", flat=True))
+    TicketApplication.objects.bulk_create(
+        [
+            TicketApplication(ticket=ticket, application_id=pk, linked_at=now)
+            for pk in found
+            if pk not in already
+        ]
+    )
+    return sorted(found)
+
+
+def ticket_link_application(
+    *, ticket_id: int, application_id: int, actor: User, now: datetime | None = None
+) -> None:
+    """The workbench links a case it just created to the ticket being served (idempotent)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ticket = _lock_ticket(ticket_id)
+        _check_ticket_actor(ticket, actor)
+        if ticket.state not in (*ACTIVE_STATES, Ticket.State.FINISHED):
+            raise TicketStateError()
+        linked = _link_applications(ticket, [application_id], now)
+        audit_log(
+            actor=actor, action="queueing.ticket.link_application", obj=ticket, data={"applications": linked}
+        )
+
+
+# --- live updates ----------------------------------------------------------------------------
+
+
+def _publish(center_id: int, message: dict[str, Any]) -> None:
+    transaction.on_commit(lambda: live.publish_center_event(center_id, message))
+
+
+def _publish_call(ticket: Ticket, window: Window, kind: str, now: datetime) -> None:
+    _publish(
+        ticket.center_id,
+        {
+            "type": kind,
+            "ticket": ticket.pk,
+            "number": ticket.number,
+            "window": window.number,
+            "at": now.isoformat(),
+            "text": announcement_text(ticket.number, window.number),
+        },
+    )
+
+
+def _dispatch_ahead_notice(center_id: int) -> None:
+    from tongban.queueing.tasks import notify_ahead
+
+    transaction.on_commit(lambda: notify_ahead.delay(center_id))

@@ -1,0 +1,389 @@
+"""Issuing tickets (取号) at the ticket machine, and the daily close of unserved tickets."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Avg, DurationField, ExpressionWrapper, F, Q
+from django.utils import timezone
+
+from tongban.catalog.models import Bundle, BundleItem, Center, Matter
+from tongban.core.audit import audit_log
+from tongban.queueing import live
+from tongban.queueing.errors import (
+    HallClosed,
+    InvalidTicketRequest,
+    NotElderly,
+    PriorityNotAllowed,
+    QueueNotFound,
+)
+from tongban.queueing.models import (
+    CallEvent,
+    DailyCounter,
+    PriorityReason,
+    Queue,
+    QueueSettings,
+    Ticket,
+    WindowSession,
+)
+from tongban.queueing.rules import age_on, config_cache, enabled_reasons, hall_status, settings_for
+
+
+@dataclass(frozen=True)
+class IssuedTicket:
+    ticket: Ticket
+    waiting_before: int
+    estimated_wait_minutes: int
+
+
+def format_number(prefix: str, seq: int) -> str:
+    return f"{prefix}{seq:03d}"
+
+
+_NEXT_SEQ_SQL = "UPDATE queueing_dailycounter SET last_seq = last_seq + 1 WHERE queue_id = %s AND day = %s RETURNING last_seq"
+
+
+def _next_seq(queue: Queue, day: date) -> int:
+    """Lock the day's counter row and take the next number (gapless: same transaction as the insert).
+    One round trip: ``UPDATE … RETURNING`` (PostgreSQL, SQLite ≥ 3.35)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_NEXT_SEQ_SQL, [queue.pk, day])
+        row = cursor.fetchone()
+        if row is not None:
+            return int(row[0])
+    try:
+        with transaction.atomic():
+            DailyCounter.objects.create(queue=queue, day=day, last_seq=1)
+        return 1
+    except IntegrityError:
+        # another transaction created the row first; its row lock now orders us after it
+        with connection.cursor() as cursor:
+            cursor.execute(_NEXT_SEQ_SQL, [queue.pk, day])
+            return int(cursor.fetchone()[0])
+
+
+_INSERT_FIELDS = (
+    "center",
+    "queue",
+    "day",
+    "state",
+    "priority_reason",
+    "matter",
+    "bundle",
+    "appointment",
+    "target_window",
+    "queued_at",
+    "issued_at",
+    "call_count",
+    "notify_phone",
+)
+
+
+_NUMBERED_INSERT_SQL = (
+    "WITH c AS (UPDATE queueing_dailycounter SET last_seq = last_seq + 1"
+    " WHERE queue_id = %s AND day = %s RETURNING last_seq)"
+    " INSERT INTO queueing_ticket ({columns}, seq, number)"
+    " SELECT {placeholders}, c.last_seq,"
+    " %s || CASE WHEN c.last_seq < 1000 THEN lpad(c.last_seq::text, 3, '0') ELSE c.last_seq::text END"
+    " FROM c RETURNING id, seq, number"
+)
+
+
+def _insert_numbered(ticket: Ticket) -> None:
+    """Give ``ticket`` the next number of its queue's day and insert it.
+
+    PostgreSQL: one statement — ``WITH c AS (UPDATE counter … RETURNING) INSERT … SELECT … FROM c`` — so
+    the counter's row lock (which orders every ticket of the queue) is held only until the COMMIT that
+    follows, not across another round trip. Elsewhere (SQLite: writers are serialised anyway) the
+    ORM does the same in two statements."""
+    if connection.vendor != "postgresql":
+        ticket.seq = _next_seq(ticket.queue, ticket.day)
+        ticket.number = format_number(ticket.queue.prefix, ticket.seq)
+        ticket.save(force_insert=True)
+        return
+    meta = Ticket._meta
+    fields = [meta.get_field(name) for name in _INSERT_FIELDS]
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)  # type: ignore[union-attr]
+    values = [f.get_db_prep_save(getattr(ticket, f.attname), connection) for f in fields]  # type: ignore[union-attr]
+    placeholders = ", ".join(["%s"] * len(values))
+    # column names come from the model's metadata; every value is a parameter
+    sql = _NUMBERED_INSERT_SQL.format(columns=columns, placeholders=placeholders)
+    params = [ticket.queue.pk, ticket.day, *values, ticket.queue.prefix]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        if row is None:  # first ticket of the day in this queue: create the counter, then go again
+            try:
+                with transaction.atomic():
+                    DailyCounter.objects.create(queue=ticket.queue, day=ticket.day, last_seq=0)
+            except IntegrityError:
+                pass  # created concurrently; its lock orders us
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    ticket.pk, ticket.seq, ticket.number = row[0], row[1], row[2]
+    ticket._state.adding = False
+    ticket._state.db = connection.alias
+
+
+def _queue_by_prefix(center: Center, prefix: str) -> Queue:
+    key = ("queue", center.pk, prefix.upper())
+    found = config_cache.get(
+        key, lambda: Queue.objects.filter(center=center, prefix=key[2], active=True).first()
+    )
+    if found is None:
+        raise QueueNotFound(f"队列 {prefix} 不存在或已停用", f"Queue {prefix} does not exist or is inactive")
+    return found
+
+
+def _default_queue(center: Center, kind: str = Queue.Kind.NORMAL) -> Queue | None:
+    return Queue.objects.filter(center=center, kind=kind, active=True).order_by("order", "prefix").first()
+
+
+def _queue_for_matter(center: Center, matter: Matter) -> Queue:
+    found = None
+    if matter.group_id:
+        found = (
+            Queue.objects.filter(
+                center=center, active=True, kind=Queue.Kind.NORMAL, matter_groups=matter.group_id
+            )
+            .order_by("order", "prefix")
+            .first()
+        )
+    found = found or _default_queue(center)
+    if found is None:
+        raise QueueNotFound()
+    return found
+
+
+def _resolve_priority(rules: QueueSettings, reason: str, id_number: str, today: date) -> str:
+    """The priority reason to record. Elderly is checked against the ID number; the other groups are
+    declared at the machine and verified at the window (documents)."""
+    if id_number and not reason:
+        # an ID card read at the machine gives the elderly priority without asking
+        if age_on(id_number, today) >= rules.elderly_age and PriorityReason.ELDERLY in enabled_reasons(rules):
+            return str(PriorityReason.ELDERLY)
+        return ""
+    if not reason:
+        return ""
+    if reason not in enabled_reasons(rules):
+        raise PriorityNotAllowed()
+    if reason == PriorityReason.ELDERLY:
+        if not id_number:
+            raise NotElderly("老年人优先需刷身份证或输入身份证号", "Elderly priority needs the ID number")
+        if age_on(id_number, today) < rules.elderly_age:
+            raise NotElderly(
+                f"老年人优先适用于{rules.elderly_age}周岁及以上",
+                f"Elderly priority applies from age {rules.elderly_age}",
+            )
+    return reason
+
+
+def ticket_issue(
+    *,
+    center: Center,
+    queue: str | None = None,
+    matter: str | None = None,
+    bundle: str | None = None,
+    appointment_code: str | None = None,
+    id_number: str = "",
+    priority_reason: str = "",
+    notify_phone: str = "",
+    now: datetime | None = None,
+) -> IssuedTicket:
+    """Issue the next number in a queue (chosen directly, by matter, by bundle, or by checking in an
+    appointment by code or ID number). Enforces opening hours and the priority rules."""
+    from tongban.queueing.services.appointments import claim_for_check_in
+
+    now = now or timezone.now()
+    chosen = [x for x in (queue, matter, bundle, appointment_code) if x]
+    if len(chosen) > 1 or (not chosen and not id_number):
+        raise InvalidTicketRequest()
+    status = hall_status(center, now)
+    if not status.open:
+        raise hall_closed_error(status.next_open)
+    rules = settings_for(center)
+    today = timezone.localdate(now)
+    id_number = "".join(id_number.split()).upper()
+
+    with transaction.atomic():
+        appointment = None
+        queued_at = now
+        matter_obj: Matter | None = None
+        bundle_obj: Bundle | None = None
+        if appointment_code or (id_number and not chosen):
+            appointment = claim_for_check_in(
+                center=center, code=appointment_code or "", id_number=id_number, now=now, rules=rules
+            )
+            target = appointment.slot.queue
+            reason = str(PriorityReason.APPOINTMENT)
+            matter_obj = appointment.matter
+            slot_start = timezone.make_aware(datetime.combine(appointment.slot.day, appointment.slot.start))
+            # served with priority inside its slot: an early arrival waits as a normal ticket until then
+            queued_at = max(now, slot_start)
+        else:
+            reason = _resolve_priority(rules, priority_reason, id_number, today)
+            if queue:
+                target = _queue_by_prefix(center, queue)
+            elif matter:
+                matter_obj = Matter.objects.filter(code=matter, active=True).first()
+                if matter_obj is None:
+                    raise QueueNotFound("事项不存在", "Unknown matter")
+                target = _queue_for_matter(center, matter_obj)
+            else:
+                bundle_obj = Bundle.objects.filter(code=bundle, active=True).first()
+                if bundle_obj is None:
+                    raise QueueNotFound("一件事不存在", "Unknown bundle")
+                item = (
+                    BundleItem.objects.filter(bundle=bundle_obj)
+                    .select_related("matter")
+                    .order_by("order")
+                    .first()
+                )
+                target = (
+                    _queue_for_matter(center, item.matter) if item else _default_queue(center) or _raise()
+                )
+            if reason and target.kind == Queue.Kind.NORMAL:
+                target = _default_queue(center, Queue.Kind.PRIORITY) or target
+        ticket = Ticket(
+            center=center,
+            queue=target,
+            day=today,
+            priority_reason=reason,
+            matter=matter_obj,
+            bundle=bundle_obj,
+            appointment=appointment,
+            queued_at=queued_at,
+            issued_at=now,
+            notify_phone=notify_phone,
+        )
+        _insert_numbered(ticket)
+        # Not in the audit chain: an anonymous machine's ticket has no actor and no personal data, and the
+        # ticket row with its gapless (queue, day, seq) is itself the record. Chaining it would put every
+        # ticket printed in the district behind the chain's one lock (docs/architecture.md, "Queue").
+        # Check-ins (personal data) are audited by ``claim_for_check_in``.
+        center_id = center.pk
+        transaction.on_commit(lambda: live.publish_center_event(center_id, {"type": "waiting"}))
+
+    ahead = tickets_ahead(ticket, rules=rules, now=now)
+    return IssuedTicket(ticket, ahead, estimate_wait_minutes(center, ahead, queue=target, now=now))
+
+
+def _raise() -> Queue:
+    raise QueueNotFound()
+
+
+def hall_closed_error(next_open: datetime | None) -> HallClosed:
+    if next_open is None:
+        return HallClosed()
+    local = timezone.localtime(next_open)
+    shown = local.strftime("%m月%d日 %H:%M")
+    return HallClosed(
+        f"服务中心当前不在开放时间，将于{shown}开放；24小时自助服务区可自助办理",
+        f"The center is closed; it opens at {local:%Y-%m-%d %H:%M}. The 24-hour self-service area is open.",
+        details={"opens_at": local.isoformat()},
+    )
+
+
+def tickets_ahead(ticket: Ticket, *, rules: QueueSettings | None = None, now: datetime | None = None) -> int:
+    """Waiting tickets the fair call order puts before ``ticket`` (center-wide: comprehensive windows
+    serve every queue)."""
+    now = now or timezone.now()
+    rules = rules or settings_for(ticket.center)
+    boost = now - timedelta(minutes=rules.max_wait_boost_minutes)
+    waiting = Ticket.objects.filter(
+        center_id=ticket.center_id, day=ticket.day, state=Ticket.State.WAITING
+    ).exclude(pk=ticket.pk)
+    priority_class = (Q(queued_at__lte=now) & ~Q(priority_reason="")) | Q(queued_at__lte=boost)
+    in_priority = (ticket.priority_reason and ticket.queued_at <= now) or ticket.queued_at <= boost
+    earlier = Q(queued_at__lt=ticket.queued_at) | Q(queued_at=ticket.queued_at, pk__lt=ticket.pk)
+    if in_priority:
+        return waiting.filter(priority_class & earlier).count()
+    return waiting.filter(priority_class | earlier).count()
+
+
+_estimate_cache: dict[int, tuple[float, float, int]] = {}
+_estimate_lock = threading.Lock()
+ESTIMATE_TTL = 30.0
+
+
+def estimate_wait_minutes(center: Center, ahead: int, *, queue: Queue, now: datetime | None = None) -> int:
+    """ahead × average service time of the last two hours ÷ windows open now (cached 30 s per center)."""
+    if ahead <= 0:
+        return 0
+    now = now or timezone.now()
+    key = center.pk
+    cached = _estimate_cache.get(key)
+    if cached is None or time.monotonic() - cached[0] > ESTIMATE_TTL:
+        since = now - timedelta(hours=2)
+        duration = ExpressionWrapper(F("finished_at") - F("served_at"), output_field=DurationField())
+        avg = (
+            Ticket.objects.filter(center=center, state=Ticket.State.FINISHED, finished_at__gte=since)
+            .exclude(served_at=None)
+            .aggregate(avg=Avg(duration))["avg"]
+        )
+        minutes = avg.total_seconds() / 60 if avg else float(queue.default_service_minutes)
+        windows = WindowSession.objects.filter(window__center=center, state=WindowSession.State.OPEN).count()
+        with _estimate_lock:
+            _estimate_cache[key] = (time.monotonic(), max(minutes, 1.0), max(windows, 1))
+        cached = _estimate_cache[key]
+    _, minutes, windows = cached
+    return math.ceil(ahead * minutes / windows)
+
+
+def tickets_close_day(*, before: date | None = None) -> int:
+    """Mark tickets of earlier days still waiting or called as abandoned (未办理离开). Idempotent."""
+    before = before or timezone.localdate()
+    now = timezone.now()
+    count = 0
+    stale = Ticket.objects.filter(
+        day__lt=before, state__in=[Ticket.State.WAITING, Ticket.State.CALLED, Ticket.State.SERVING]
+    ).values_list("pk", "center_id", "state")
+    for pk, center_id, state in stale.iterator():
+        with transaction.atomic():
+            changed = Ticket.objects.filter(pk=pk, state=state).update(state=Ticket.State.ABANDONED)
+            if changed:
+                CallEvent.objects.create(
+                    ticket_id=pk,
+                    center_id=center_id,
+                    kind=CallEvent.Kind.ABANDON,
+                    at=now,
+                    data={"was": state},
+                )
+                audit_log(action="queueing.ticket.abandon", object_type="queueing.ticket", object_id=pk)
+                count += 1
+    return count
+
+
+def ticket_set_notify_phone(*, ticket_id: int, phone: str, now: datetime | None = None) -> Ticket:
+    """ "SMS me when few are ahead", asked on the ticket machine right after taking the ticket (within
+    10 minutes of issue, while still waiting)."""
+    from tongban.core.errors import ValidationError
+
+    now = now or timezone.now()
+    phone = "".join(phone.split())
+    if not (len(phone) == 11 and phone.isdigit() and phone.startswith("1")):
+        raise ValidationError("请输入11位手机号", "Enter an 11-digit mobile number", code="queue.phone")
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
+        if (
+            ticket is None
+            or ticket.state != Ticket.State.WAITING
+            or now - ticket.issued_at > timedelta(minutes=10)
+        ):
+            raise InvalidTicketRequest(
+                "该号码已不能设置短信提醒", "SMS reminder can no longer be set for this ticket"
+            )
+        ticket.notify_phone = phone
+        ticket.notify_sent_at = None
+        ticket.save(update_fields=["notify_phone", "notify_sent_at"])
+        audit_log(action="queueing.ticket.notify_phone", obj=ticket, data={"number": ticket.number})
+        center_id = ticket.center_id
+        from tongban.queueing.tasks import notify_ahead
+
+        transaction.on_commit(lambda: notify_ahead.delay(center_id))
+    return ticket

@@ -1,0 +1,134 @@
+/* Call display (叫号屏): live over Server-Sent Events, 1 s polling as the fallback, and a queue of
+   zh-CN voice announcements that never talk over each other (a recall is announced again). */
+(function () {
+  var root = document.getElementById('display');
+  var api = root.getAttribute('data-api');
+  var eventsUrl = root.getAttribute('data-events');
+  var statusEl = document.getElementById('cd-status');
+  var log = document.getElementById('announce-log');
+  var VOICE_KEY = 'tb-display-voice';
+  var voiceOn = false;
+  try { voiceOn = localStorage.getItem(VOICE_KEY) === '1'; } catch (e) { voiceOn = false; }
+  var voiceBtn = document.getElementById('voice-on');
+  function showVoiceBtn() { voiceBtn.style.display = voiceOn ? 'none' : ''; }
+  showVoiceBtn();
+  voiceBtn.addEventListener('click', function () {
+    voiceOn = true;
+    try { localStorage.setItem(VOICE_KEY, '1'); } catch (e) { /* ignore */ }
+    showVoiceBtn();
+    if ('speechSynthesis' in window) {
+      var u = new SpeechSynthesisUtterance('语音播报已开启'); u.lang = 'zh-CN'; window.speechSynthesis.speak(u);
+    }
+  });
+
+  // --- announcements: strictly one after another ---------------------------------------
+  var pending = [];
+  var speaking = false;
+  function announce(text) {
+    pending.push(text);
+    if (!speaking) next();
+  }
+  function next() {
+    var text = pending.shift();
+    if (text === undefined) { speaking = false; return; }
+    speaking = true;
+    var li = document.createElement('li');
+    li.textContent = text;
+    log.appendChild(li);
+    while (log.children.length > 30) log.removeChild(log.firstChild);
+    var done = false;
+    function finish() { if (done) return; done = true; setTimeout(next, 600); }
+    if (voiceOn && 'speechSynthesis' in window) {
+      var u = new SpeechSynthesisUtterance(text + '，' + text);
+      u.lang = 'zh-CN';
+      u.rate = 0.9;
+      u.onend = finish;
+      u.onerror = finish;
+      window.speechSynthesis.speak(u);
+      setTimeout(finish, 12000); // a stuck engine must not block the queue forever
+    } else {
+      setTimeout(finish, 2500); // the same pacing without sound: the highlighted row stays readable
+    }
+  }
+
+  // --- rendering -------------------------------------------------------------------------
+  function esc(s) { return String(s).replace(/[&<>"]/g, function (c) { return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;'}[c]; }); }
+  var flash = {};
+  function render(data) {
+    var cur = document.getElementById('cd-current');
+    if (!data.current.length) {
+      cur.innerHTML = '<tr class="cd-empty"><td colspan="2">暂无呼叫</td></tr>';
+    } else {
+      cur.innerHTML = data.current.map(function (c) {
+        var cls = flash[c.ticket] ? ' class="cd-new"' : '';
+        return '<tr data-ticket="' + c.ticket + '"' + cls + '><td class="cd-num">' + esc(c.number) +
+          '</td><td class="cd-win">' + c.window + '号窗口</td></tr>';
+      }).join('');
+    }
+    flash = {};
+    document.getElementById('cd-recent').innerHTML = data.recent.map(function (c) {
+      return '<li>' + esc(c.number) + ' → ' + c.window + '号窗口</li>';
+    }).join('');
+    document.getElementById('cd-waiting').innerHTML = data.waiting.map(function (w) {
+      return '<li data-prefix="' + esc(w.prefix) + '"><span>' + esc(w.prefix) + ' ' + esc(w.name) + '</span><b>' + w.waiting + '</b></li>';
+    }).join('');
+  }
+  var inflight = false, again = false;
+  function refresh() {
+    if (inflight) { again = true; return; }
+    inflight = true;
+    fetch(api, {headers: {'Accept': 'application/json'}, cache: 'no-store'})
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(render)
+      .catch(function () { statusEl.textContent = '连接中断，正在重试…'; })
+      .finally(function () { inflight = false; if (again) { again = false; refresh(); } });
+  }
+
+  // --- live updates: SSE, or 1 s polling ---------------------------------------------------
+  var pollTimer = null;
+  function startPolling() {
+    if (pollTimer) return;
+    statusEl.textContent = '轮询模式';
+    var lastCall = null;
+    pollTimer = setInterval(function () {
+      fetch(api, {cache: 'no-store'}).then(function (r) { return r.json(); }).then(function (data) {
+        var top = data.recent[0];
+        var key = top ? top.ticket + ':' + top.at : null;
+        if (lastCall !== null && key && key !== lastCall) {
+          flash[top.ticket] = true;
+          announce('请 ' + top.number + ' 号到 ' + top.window + ' 号窗口');
+        }
+        lastCall = key;
+        render(data);
+      }).catch(function () { /* keep polling */ });
+    }, 1000);
+  }
+  if (!window.EventSource) {
+    startPolling();
+  } else {
+    var failures = 0;
+    var es = new EventSource(eventsUrl);
+    es.onopen = function () { failures = 0; statusEl.textContent = ''; refresh(); };
+    es.onmessage = function (ev) {
+      var msg;
+      try { msg = JSON.parse(ev.data); } catch (e) { return; }
+      if (msg.type === 'call' || msg.type === 'recall') {
+        flash[msg.ticket] = true;
+        announce(msg.text);
+      }
+      refresh();
+    };
+    es.onerror = function () {
+      failures += 1;
+      if (failures >= 5) { es.close(); startPolling(); }
+    };
+    setInterval(refresh, 15000); // safety net: the database is the truth
+  }
+  function tick() {
+    var d = new Date();
+    document.getElementById('cd-clock').textContent = d.toLocaleString('zh-CN', {hour12: false});
+  }
+  tick();
+  setInterval(tick, 1000);
+  window.tbDisplay = {announce: announce, refresh: refresh};
+})();

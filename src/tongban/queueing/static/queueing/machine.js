@@ -1,0 +1,51 @@
+/* Ticket machine: elderly mode (bigger, prompts read aloud), print, idle wipe back to the start. */
+(function () {
+  var body = document.body;
+  var KEY = 'tb-elderly';
+  function speak(text) {
+    if (!text || !('speechSynthesis' in window)) return;
+    var u = new SpeechSynthesisUtterance(text);
+    u.lang = 'zh-CN';
+    u.rate = 0.85;
+    window.speechSynthesis.cancel();
+    window.speechSynthesis.speak(u);
+  }
+  function readPrompts() {
+    var parts = [];
+    document.querySelectorAll('[data-speak]').forEach(function (el) { parts.push(el.textContent.trim()); });
+    var num = document.getElementById('ticket-number');
+    if (num) parts.push(num.getAttribute('data-speak-text'));
+    speak(parts.join('。'));
+  }
+  function setElderly(on) {
+    body.classList.toggle('elderly', on);
+    var btn = document.getElementById('elderly-toggle');
+    if (btn) btn.setAttribute('aria-pressed', on ? 'true' : 'false');
+    try { sessionStorage.setItem(KEY, on ? '1' : ''); } catch (e) { /* private mode */ }
+  }
+  var on = false;
+  try { on = sessionStorage.getItem(KEY) === '1'; } catch (e) { on = false; }
+  setElderly(on);
+  if (on) readPrompts();
+  var toggle = document.getElementById('elderly-toggle');
+  if (toggle) toggle.addEventListener('click', function () {
+    var next = !body.classList.contains('elderly');
+    setElderly(next);
+    if (next) readPrompts();
+  });
+  var printBtn = document.getElementById('print-btn');
+  if (printBtn) printBtn.addEventListener('click', function () { window.print(); });
+  // idle wipe: back to the start screen after 45 s without a touch (ticket page: 30 s)
+  var home = document.getElementById('start-over');
+  var limit = document.getElementById('ticket-number') ? 30000 : 45000;
+  var timer;
+  function reset() {
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      try { sessionStorage.removeItem(KEY); } catch (e) { /* ignore */ }
+      if (home && location.href !== home.href) location.href = home.href;
+    }, limit);
+  }
+  ['click', 'keydown', 'touchstart', 'input'].forEach(function (ev) { document.addEventListener(ev, reset, true); });
+  if (home && location.pathname + location.search !== home.getAttribute('href')) reset();
+})();

@@ -1,0 +1,86 @@
+"""Queue background jobs (Celery in production, the demo scheduler in ``make demo``). Idempotent."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+from tongban.core.periodic import Periodic
+
+
+@shared_task(name="queueing.notify_ahead")
+def notify_ahead(center_id: int) -> int:
+    """SMS residents who asked for it once ``sms_ahead`` or fewer tickets are before them."""
+    from tongban.catalog.models import Center
+    from tongban.notifications.services import sms_send
+    from tongban.queueing.models import Ticket
+    from tongban.queueing.rules import settings_for
+    from tongban.queueing.services.tickets import tickets_ahead
+
+    watching = list(
+        Ticket.objects.filter(
+            center_id=center_id, day=timezone.localdate(), state=Ticket.State.WAITING, notify_sent_at=None
+        ).exclude(notify_phone="")
+    )
+    if not watching:  # the usual case after a call: one query
+        return 0
+    center = Center.objects.get(pk=center_id)
+    rules = settings_for(center)
+    sent = 0
+    for ticket in watching:
+        ahead = tickets_ahead(ticket, rules=rules)
+        if ahead > rules.sms_ahead:
+            continue
+        with transaction.atomic():
+            if not Ticket.objects.filter(pk=ticket.pk, notify_sent_at=None).update(
+                notify_sent_at=timezone.now()
+            ):
+                continue
+            sms_send(
+                to_phone=ticket.notify_phone,
+                body=f"【通办】您的号码 {ticket.number} 前面还有 {ahead} 位，请回到{center.name}等候区留意叫号。",
+                purpose="queueing.ticket.ahead",
+            )
+            sent += 1
+    return sent
+
+
+@shared_task(name="queueing.close_day")
+def close_day() -> int:
+    from tongban.queueing.services import tickets_close_day
+
+    return tickets_close_day()
+
+
+@shared_task(name="queueing.appointment_no_shows")
+def appointment_no_shows() -> int:
+    from tongban.queueing.services import appointments_mark_no_shows
+
+    return appointments_mark_no_shows()
+
+
+@shared_task(name="queueing.appointment_reminders")
+def appointment_reminders() -> int:
+    from tongban.queueing.services import appointments_send_reminders
+
+    return appointments_send_reminders()
+
+
+@shared_task(name="queueing.ensure_slots")
+def ensure_slots() -> int:
+    from tongban.catalog.models import Center
+    from tongban.queueing.services import appointment_slots_ensure
+
+    return sum(
+        appointment_slots_ensure(center=c)
+        for c in Center.objects.filter(queues__kind="appointment").distinct()
+    )
+
+
+PERIODIC = [
+    Periodic("queueing.close_day", 600, close_day),
+    Periodic("queueing.appointment_no_shows", 300, appointment_no_shows),
+    Periodic("queueing.appointment_reminders", 900, appointment_reminders),
+    Periodic("queueing.ensure_slots", 3600, ensure_slots),
+]

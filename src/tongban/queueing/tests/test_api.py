@@ -1,0 +1,254 @@
+"""The API contracts kiosks and hall devices depend on."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+import pytest
+from freezegun import freeze_time
+from rest_framework.test import APIClient
+
+from tongban.accounts.tests.factories import ClerkFactory, ManagerFactory, ResidentFactory
+from tongban.catalog.tests.factories import CenterFactory
+from tongban.queueing.models import AppointmentSlot, Ticket
+from tongban.queueing.services import ticket_issue
+from tongban.queueing.tests.factories import QueueFactory, hall
+
+pytestmark = pytest.mark.django_db
+T0 = "2026-11-25 02:00:00"
+
+
+def staff_client(user):
+    c = APIClient()
+    c.force_authenticate(user)
+    return c
+
+
+@freeze_time(T0)
+def test_take_a_ticket_without_login(django_assert_num_queries):
+    center, _, _ = hall()
+    client = APIClient()
+    ticket_issue(center=center, queue="A")
+    # rules and queue come from the 30 s config cache (warmed by the first ticket); center by code (first
+    # look-up, then cached), counter (UPDATE … RETURNING), insert, position count, estimate (2, cached 30 s
+    # per center), plus SAVEPOINT/RELEASE of the service's atomic block under the test's transaction.
+    # PostgreSQL takes the number and inserts in one statement.
+    from django.db import connection
+
+    with django_assert_num_queries(7 if connection.vendor == "postgresql" else 8):
+        r = client.post(f"/api/v1/centers/{center.code}/tickets", {"queue": "A"}, format="json")
+    assert r.status_code == 201
+    body = r.json()
+    assert body == {
+        "id": Ticket.objects.get(number="A002").pk,
+        "number": "A002",
+        "queue": "A",
+        "queue_name": "综合受理",
+        "priority_reason": "",
+        "waiting_before": 1,
+        "estimated_wait_minutes": 8,
+        "issued_at": "2026-11-25T10:00:00+08:00",
+    }
+
+
+@freeze_time(T0)
+def test_take_a_ticket_errors_are_precise():
+    center, _, _ = hall()
+    client = APIClient()
+    r = client.post(f"/api/v1/centers/{center.code}/tickets", {"queue": "A", "matter": "M1"}, format="json")
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "queue.invalid_request")
+    r = client.post(
+        f"/api/v1/centers/{center.code}/tickets", {"priority_reason": "vip", "queue": "A"}, format="json"
+    )
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "invalid")
+    r = client.post("/api/v1/centers/NOPE/tickets", {"queue": "A"}, format="json")
+    assert (r.status_code, r.json()["error"]["code"]) == (404, "queue.center_not_found")
+    r = client.post(f"/api/v1/centers/{center.code}/tickets", {"appointment_code": "ZZZZZZ"}, format="json")
+    assert (r.status_code, r.json()["error"]["code"]) == (404, "appointment.not_found")
+    closed = CenterFactory(open_24h=False, opening_hours={"mon": [["09:00", "17:00"]]})
+    QueueFactory(center=closed)
+    r = client.post(f"/api/v1/centers/{closed.code}/tickets", {"queue": "A"}, format="json")
+    assert r.status_code == 409
+    assert r.json()["error"]["code"] == "queue.hall_closed"
+    assert r.json()["error"]["details"] == {"opens_at": "2026-11-30T09:00:00+08:00"}
+    assert Ticket.objects.count() == 0
+
+
+@freeze_time(T0)
+def test_call_next_then_recall_no_show_transfer_finish():
+    center, _, (w1, w2) = hall()
+    clerk = ClerkFactory(center=center)
+    client = staff_client(clerk)
+    r = client.post(f"/api/v1/windows/{w1.pk}/call-next")
+    assert (r.status_code, r.content) == (204, b"")
+    a1 = ticket_issue(center=center, queue="A").ticket
+    a2 = ticket_issue(center=center, queue="A").ticket
+    r = client.post(f"/api/v1/windows/{w1.pk}/call-next")
+    assert r.status_code == 200
+    assert r.json() == {
+        "ticket": {
+            "id": a1.pk,
+            "number": "A001",
+            "queue": "A",
+            "state": "called",
+            "priority_reason": "",
+            "window": 1,
+            "call_count": 1,
+            "matter": None,
+            "issued_at": "2026-11-25T10:00:00+08:00",
+            "called_at": "2026-11-25T10:00:00+08:00",
+            "served_at": None,
+            "finished_at": None,
+        },
+        "announcement": "请 A001 号到 1 号窗口",
+    }
+    r = client.post(f"/api/v1/windows/{w1.pk}/call-next")
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "queue.window_busy")
+    r = client.post(f"/api/v1/tickets/{a1.pk}/recall")
+    assert (r.status_code, r.json()["ticket"]["call_count"]) == (200, 2)
+    r = client.post(f"/api/v1/tickets/{a1.pk}/no-show")
+    assert (r.status_code, r.json()["ticket"]["state"]) == (200, "no_show")
+    r = client.post(f"/api/v1/tickets/{a1.pk}/recall")
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "queue.invalid_transition")
+    with freeze_time("2026-11-25 02:01:00"):  # the late arrival comes back a minute later
+        r = client.post(f"/api/v1/tickets/{a1.pk}/requeue")
+        assert (r.status_code, r.json()["ticket"]["state"]) == (200, "waiting")
+        r = client.post(f"/api/v1/windows/{w1.pk}/call-next")
+        assert r.json()["ticket"]["number"] == "A002"
+        r = client.post(f"/api/v1/tickets/{a2.pk}/transfer", {"window": 2}, format="json")
+        assert (r.status_code, r.json()["ticket"]["state"]) == (200, "waiting")
+        r = client.post(f"/api/v1/tickets/{a2.pk}/transfer", {}, format="json")
+        assert r.status_code == 400
+        r = client.post(f"/api/v1/windows/{w1.pk}/call-next")
+        assert r.json()["ticket"]["number"] == "A001"  # A002 now belongs to window 2
+        r = client.post(f"/api/v1/tickets/{a1.pk}/start")
+        assert r.json()["ticket"]["state"] == "serving"
+        r = client.post(f"/api/v1/tickets/{a1.pk}/finish", {"applications": []}, format="json")
+        assert (r.status_code, r.json()["ticket"]["state"]) == (200, "finished")
+
+
+@freeze_time(T0)
+def test_staff_endpoints_deny_outsiders():
+    center, _, (w1, _) = hall()
+    ticket_issue(center=center, queue="A")
+    r = APIClient().post(f"/api/v1/windows/{w1.pk}/call-next")
+    assert (r.status_code, r.json()["error"]["code"]) == (401, "not_authenticated")
+    r = staff_client(ResidentFactory()).post(f"/api/v1/windows/{w1.pk}/call-next")
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "forbidden")
+    r = staff_client(ClerkFactory(center=CenterFactory())).post(f"/api/v1/windows/{w1.pk}/call-next")
+    assert r.status_code == 403
+    owner = ClerkFactory(center=center)
+    t = staff_client(owner).post(f"/api/v1/windows/{w1.pk}/call-next").json()["ticket"]
+    r = staff_client(ClerkFactory(center=center)).post(f"/api/v1/tickets/{t['id']}/finish")
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "queue.window_not_staffed")
+    r = staff_client(ClerkFactory(center=center)).post(f"/api/v1/windows/{w1.pk}/call-next")
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "queue.window_staffed_by_other")
+    assert staff_client(owner).post("/api/v1/tickets/999999/recall").status_code == 404
+
+
+@freeze_time(T0)
+def test_pause_and_resume():
+    center, _, (w1, _) = hall()
+    clerk = ClerkFactory(center=center)
+    c = staff_client(clerk)
+    r = c.post(f"/api/v1/windows/{w1.pk}/pause", {"reason": "午休"}, format="json")
+    assert (r.status_code, r.json()["state"], r.json()["window"]) == (200, "paused", 1)
+    ticket_issue(center=center, queue="A")
+    r = c.post(f"/api/v1/windows/{w1.pk}/call-next")
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "queue.window_paused")
+    assert c.post(f"/api/v1/windows/{w1.pk}/resume").json()["state"] == "open"
+
+
+@freeze_time(T0)
+def test_display_is_public_and_query_bounded(django_assert_num_queries):
+    center, _, (w1, _) = hall()
+    clerk = ClerkFactory(center=center)
+    for _ in range(3):
+        ticket_issue(center=center, queue="A")
+    staff_client(clerk).post(f"/api/v1/windows/{w1.pk}/call-next")
+    client = APIClient()
+    with django_assert_num_queries(3):
+        r = client.get(f"/api/v1/centers/{center.code}/display")
+    body = r.json()
+    assert r.status_code == 200
+    assert body["current"] == [
+        {
+            "ticket": body["current"][0]["ticket"],
+            "number": "A001",
+            "window": 1,
+            "at": "2026-11-25T10:00:00+08:00",
+            "kind": "call",
+        }
+    ]
+    assert [(w["prefix"], w["waiting"]) for w in body["waiting"]] == [("A", 2), ("V", 0), ("Y", 0)]
+    assert body["center"] == {"code": center.code, "name": center.name}
+
+
+@freeze_time(T0)
+def test_stats_for_managers_only():
+    center, _, (w1, _) = hall()
+    clerk = ClerkFactory(center=center)
+    ticket_issue(center=center, queue="A")
+    t = staff_client(clerk).post(f"/api/v1/windows/{w1.pk}/call-next").json()["ticket"]
+    with freeze_time("2026-11-25 02:06:00"):
+        staff_client(clerk).post(f"/api/v1/tickets/{t['id']}/finish")
+    assert staff_client(clerk).get(f"/api/v1/centers/{center.code}/queue-stats").status_code == 403
+    assert (
+        staff_client(ManagerFactory(center=CenterFactory()))
+        .get(f"/api/v1/centers/{center.code}/queue-stats")
+        .status_code
+        == 403
+    )
+    r = staff_client(ManagerFactory(center=center)).get(f"/api/v1/centers/{center.code}/queue-stats")
+    body = r.json()
+    assert r.status_code == 200
+    assert (body["issued"], body["called"], body["finished"], body["avg_wait_minutes"]) == (1, 1, 1, 0.0)
+    assert body["windows"] == [{"window": 1, "served": 1, "avg_service_minutes": 6.0}]
+    assert (body["from"], body["to"]) == ("2026-11-25", "2026-11-25")
+    r = staff_client(ManagerFactory(center=center)).get(
+        f"/api/v1/centers/{center.code}/queue-stats", {"date_from": "2026-11-26", "date_to": "2026-11-25"}
+    )
+    assert r.status_code == 400
+
+
+@freeze_time(T0)
+def test_appointment_api_book_change_cancel():
+    center, q, _ = hall()
+    s1 = AppointmentSlot.objects.create(
+        center=center, queue=q["Y"], day=date(2026, 11, 26), start=time(9), end=time(9, 30), capacity=1
+    )
+    s2 = AppointmentSlot.objects.create(
+        center=center, queue=q["Y"], day=date(2026, 11, 26), start=time(10), end=time(10, 30), capacity=1
+    )
+    r = APIClient().get(f"/api/v1/centers/{center.code}/appointment-slots", {"date_from": "2026-11-26"})
+    assert [(x["start"], x["available"]) for x in r.json()] == [("09:00", 1), ("10:00", 1)]
+    me = ResidentFactory(id_number="310110199006150037", phone="13800000009")
+    c = staff_client(me)
+    r = c.post("/api/v1/appointments", {"slot": s1.pk}, format="json")
+    assert r.status_code == 201
+    body = r.json()
+    assert (body["state"], body["queue"], body["start"], body["phone"]) == (
+        "booked",
+        "Y",
+        "09:00",
+        "138****0009",
+    )
+    r = c.post("/api/v1/appointments", {"slot": s1.pk}, format="json")
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "appointment.already_booked")
+    r = c.post(f"/api/v1/appointments/{body['id']}/change", {"slot": s2.pk}, format="json")
+    assert (r.status_code, r.json()["start"]) == (200, "10:00")
+    assert [a["code"] for a in c.get("/api/v1/appointments").json()] == [body["code"]]
+    r = staff_client(ResidentFactory(id_number="310110195601010049")).post(
+        f"/api/v1/appointments/{body['id']}/cancel"
+    )
+    assert r.status_code == 403
+    r = c.post(f"/api/v1/appointments/{body['id']}/cancel")
+    assert (r.status_code, r.json()["state"]) == (200, "cancelled")
+    # staff book for a resident
+    clerk = ClerkFactory(center=center)
+    r = staff_client(clerk).post(
+        "/api/v1/appointments",
+        {"slot": s1.pk, "name": "王小明", "id_number": "310110195601010049", "phone": "13900000001"},
+        format="json",
+    )
+    assert (r.status_code, r.json()["phone"]) == (201, "139****0001")

@@ -1,0 +1,82 @@
+"""End to end in Chromium: a resident takes tickets at the machine, two window clerks call them, the hall
+display updates live and queues the voice announcements (zh-CN), a recall is announced again."""
+
+from __future__ import annotations
+
+import pytest
+
+from tongban.accounts.tests.factories import PASSWORD, ClerkFactory
+from tongban.queueing.models import Ticket
+from tongban.queueing.tests.factories import hall
+
+
+def login(context, base, username):
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(f"{base}/accounts/login/?next=/queue/window/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{base}/queue/window/")
+    page.wait_for_selector("#queue-panel")
+    return page
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_tickets_two_windows_and_the_speaking_display(browser_page, live_server, tmp_path):
+    base = live_server.url
+    center, _, (w1, w2) = hall()
+    ClerkFactory(username="clerk1", center=center, default_window=w1)
+    ClerkFactory(username="clerk2", center=center, default_window=w2)
+
+    display = browser_page
+    display.goto(f"{base}/queue/display/{center.code}/")
+    display.wait_for_selector("#cd-current")
+    display.wait_for_function("document.getElementById('cd-status').textContent === ''")
+
+    browser = display.context.browser
+    machine_ctx = browser.new_context(locale="zh-CN", viewport={"width": 1080, "height": 1920})
+    machine = machine_ctx.new_page()
+    machine.set_default_timeout(10_000)
+    machine.goto(f"{base}/queue/ticket-machine/")
+    machine.get_by_role("button", name="综合受理").click()
+    assert machine.locator("#ticket-number").inner_text() == "A001"
+    assert "前面还有 0 人" in machine.inner_text("body")
+    machine.screenshot(path=str(tmp_path / "ticket.png"))
+    machine.get_by_role("link", name="完成").click()
+    machine.get_by_role("button", name="综合受理").click()
+    assert machine.locator("#ticket-number").inner_text() == "A002"
+    # the display's waiting count follows without a reload
+    display.wait_for_function("document.querySelector('#cd-waiting [data-prefix=A] b').textContent === '2'")
+
+    clerk1 = login(browser.new_context(locale="zh-CN"), base, "clerk1")
+    clerk2 = login(browser.new_context(locale="zh-CN"), base, "clerk2")
+    clerk1.click("#btn-call")
+    clerk1.wait_for_function("document.getElementById('current-number').textContent === 'A001'")
+    clerk2.keyboard.press("F2")  # the hotkey
+    clerk2.wait_for_function("document.getElementById('current-number').textContent === 'A002'")
+
+    display.wait_for_function("document.querySelectorAll('#cd-current tr[data-ticket]').length === 2")
+    rows = display.locator("#cd-current tr").all_inner_texts()
+    assert sorted(r.replace("\t", " ") for r in rows) == ["A001 1号窗口", "A002 2号窗口"]
+    display.wait_for_function("document.querySelectorAll('#announce-log li').length === 2")
+    assert display.locator("#announce-log li").all_inner_texts() == [
+        "请 A001 号到 1 号窗口",
+        "请 A002 号到 2 号窗口",
+    ]
+
+    clerk1.get_by_role("button", name="重呼").click()
+    clerk1.wait_for_function("(document.getElementById('panel-notice') || {}).textContent === '已重呼'")
+    display.wait_for_function("document.querySelectorAll('#announce-log li').length === 3")
+    assert display.locator("#announce-log li").nth(2).inner_text() == "请 A001 号到 1 号窗口"
+    clerk1.get_by_role("button", name="办结").click()
+    clerk1.wait_for_function(
+        "(document.getElementById('panel-notice') || {}).textContent === '已办结，请邀请群众评价'"
+    )
+    display.wait_for_function("document.querySelectorAll('#cd-current tr[data-ticket]').length === 1")
+    display.screenshot(path=str(tmp_path / "display.png"))
+    assert Ticket.objects.get(number="A001").state == "finished"
+    assert Ticket.objects.get(number="A002").state == "called"
+    for ctx in (machine_ctx, clerk1.context, clerk2.context):
+        ctx.close()

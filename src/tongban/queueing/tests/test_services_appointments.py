@@ -1,0 +1,200 @@
+"""Appointments: capacity, change/cancel, check-in priority inside the slot, no-show policy, reminders."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+import pytest
+from freezegun import freeze_time
+
+from tongban.accounts.tests.factories import ClerkFactory, ManagerFactory, ResidentFactory
+from tongban.core.crypto import blind_index
+from tongban.core.errors import Forbidden
+from tongban.notifications.models import Message
+from tongban.queueing.errors import (
+    AlreadyBooked,
+    AppointmentNotFound,
+    AppointmentNotToday,
+    AppointmentStateError,
+    BookingSuspended,
+    SlotFull,
+    SlotPast,
+)
+from tongban.queueing.models import Appointment, AppointmentSlot, BookingSuspension, NoShowRecord
+from tongban.queueing.services import (
+    appointment_book,
+    appointment_cancel,
+    appointment_change,
+    appointment_slots_ensure,
+    appointment_slots_generate,
+    appointments_mark_no_shows,
+    appointments_send_reminders,
+    booking_suspension_lift,
+    ticket_call_next,
+    ticket_issue,
+)
+from tongban.queueing.tests.factories import hall
+
+pytestmark = pytest.mark.django_db
+IDS = ["310110199006150037", "310110195601010049", "310110200002290054"]
+
+
+def slot(queue, day=date(2026, 11, 26), start=time(9), end=time(9, 30), capacity=2):
+    return AppointmentSlot.objects.create(
+        center=queue.center, queue=queue, day=day, start=start, end=end, capacity=capacity
+    )
+
+
+def resident(i=0):
+    return ResidentFactory(id_number=IDS[i], phone=f"1380000000{i}")
+
+
+@freeze_time("2026-11-25 02:00:00")
+def test_slots_generate_and_ensure_are_idempotent():
+    center, q, _ = hall()
+    assert appointment_slots_generate(queue=q["Y"], day=date(2026, 11, 26), start=time(9), end=time(10)) == 2
+    assert appointment_slots_generate(queue=q["Y"], day=date(2026, 11, 26), start=time(9), end=time(10)) == 0
+    # Thu 26, Fri 27, Mon 30 (weekend skipped): 12 slots a day (5 morning + 7 afternoon)
+    created = appointment_slots_ensure(center=center, workdays=3)
+    assert created == 3 * 12 - 2
+    assert appointment_slots_ensure(center=center, workdays=3) == 0
+    days = sorted({str(d) for d in AppointmentSlot.objects.values_list("day", flat=True)})
+    assert days == ["2026-11-26", "2026-11-27", "2026-11-30"]
+
+
+@freeze_time("2026-11-25 02:00:00")
+def test_booking_takes_capacity_and_sends_the_code():
+    _, q, _ = hall()
+    s = slot(q["Y"], capacity=2)
+    r0, r1, r2 = resident(0), resident(1), resident(2)
+    a = appointment_book(slot=s, actor=r0, resident=r0)
+    assert (a.state, len(a.code), a.id_number, a.phone) == ("booked", 6, IDS[0], "13800000000")
+    appointment_book(slot=s, actor=r1, resident=r1)
+    with pytest.raises(SlotFull):
+        appointment_book(slot=s, actor=r2, resident=r2)
+    s.refresh_from_db()
+    assert s.booked == 2
+    msg = Message.objects.get(purpose="queueing.appointment.booked", to_hash=blind_index("13800000000"))
+    assert a.code in msg.body
+    with pytest.raises(AlreadyBooked):
+        appointment_book(slot=slot(q["Y"], start=time(10), end=time(10, 30)), actor=r0, resident=r0)
+
+
+@freeze_time("2026-11-25 02:00:00")
+def test_staff_book_for_a_resident_and_permissions():
+    center, q, _ = hall()
+    s = slot(q["Y"])
+    clerk = ClerkFactory(center=center)
+    a = appointment_book(slot=s, actor=clerk, name="王小明", id_number=IDS[0], phone="13900000000")
+    assert (a.resident, a.created_by, a.name) == (None, clerk, "王小明")
+    with pytest.raises(Forbidden):
+        appointment_book(slot=s, actor=ClerkFactory(center=hall()[0]), id_number=IDS[1], phone="13900000001")
+    other = resident(1)
+    with pytest.raises(Forbidden):
+        appointment_book(slot=s, actor=other, resident=resident(2))
+    with pytest.raises(Forbidden):
+        appointment_cancel(appointment_id=a.pk, actor=other)
+    with freeze_time("2026-11-26 02:00:00"), pytest.raises(SlotPast):
+        appointment_book(slot=s, actor=other, resident=other)
+
+
+@freeze_time("2026-11-25 02:00:00")
+def test_change_and_cancel_move_capacity():
+    _, q, _ = hall()
+    s1, s2 = slot(q["Y"], capacity=1), slot(q["Y"], start=time(10), end=time(10, 30), capacity=1)
+    r = resident()
+    a = appointment_book(slot=s1, actor=r, resident=r)
+    appointment_change(appointment_id=a.pk, new_slot=s2, actor=r)
+    s1.refresh_from_db()
+    s2.refresh_from_db()
+    assert (s1.booked, s2.booked) == (0, 1)
+    other = resident(1)
+    with pytest.raises(SlotFull):
+        appointment_book(slot=s2, actor=other, resident=other)
+    appointment_cancel(appointment_id=a.pk, actor=r)
+    s2.refresh_from_db()
+    assert (Appointment.objects.get(pk=a.pk).state, s2.booked) == ("cancelled", 0)
+    with pytest.raises(AppointmentStateError):
+        appointment_cancel(appointment_id=a.pk, actor=r)
+
+
+def test_check_in_gives_a_priority_y_ticket_inside_the_slot(clerk_at):
+    center, q, (w1, _) = hall(checkin_early_minutes=30, checkin_late_minutes=15)
+    s = slot(q["Y"], start=time(9), end=time(9, 30))
+    r = resident()
+    with freeze_time("2026-11-25 02:00:00"):
+        a = appointment_book(slot=s, actor=r, resident=r)
+    with freeze_time("2026-11-26 00:20:00"), pytest.raises(AppointmentNotToday):  # 08:20, too early
+        ticket_issue(center=center, appointment_code=a.code)
+    with freeze_time("2026-11-26 00:40:00"):  # 08:40: early, queued at 09:00
+        ticket_issue(center=center, queue="A")
+        issued = ticket_issue(center=center, appointment_code=a.code.lower())
+        t = issued.ticket
+        assert (t.number, t.priority_reason, t.appointment, t.queue) == ("Y001", "appointment", a, q["Y"])
+        assert t.queued_at.timestamp() == 1795654800
+        assert issued.waiting_before == 1  # an early arrival waits as a normal ticket until its slot
+        clerk = clerk_at(w1)
+        assert ticket_call_next(window=w1, clerk=clerk).number == "A001"
+    a.refresh_from_db()
+    assert (a.state, a.checked_in_at is not None) == ("checked_in", True)
+    with freeze_time("2026-11-26 00:45:00"), pytest.raises(AppointmentStateError):
+        ticket_issue(center=center, appointment_code=a.code)
+
+
+def test_check_in_by_id_number_and_priority_inside_the_slot(clerk_at):
+    center, q, (w1, _) = hall()
+    s = slot(q["Y"], start=time(9), end=time(9, 30))
+    r = resident()
+    with freeze_time("2026-11-25 02:00:00"):
+        appointment_book(slot=s, actor=r, resident=r)
+    with freeze_time("2026-11-26 01:05:00"):  # 09:05
+        ticket_issue(center=center, queue="A")
+        t = ticket_issue(center=center, id_number=IDS[0]).ticket
+        assert t.number == "Y001"
+        assert ticket_call_next(window=w1, clerk=clerk_at(w1)).number == "Y001"  # priority in its slot
+    with freeze_time("2026-11-26 01:06:00"), pytest.raises(AppointmentNotFound):
+        ticket_issue(center=center, id_number=IDS[1])
+
+
+def test_no_shows_suspend_booking_after_the_limit():
+    center, q, _ = hall(noshow_limit=2, noshow_window_days=30, suspend_days=30, checkin_late_minutes=15)
+    r = resident()
+    with freeze_time("2026-11-20 02:00:00"):
+        a1 = appointment_book(slot=slot(q["Y"], day=date(2026, 11, 23)), actor=r, resident=r)
+        a2 = appointment_book(slot=slot(q["Y"], day=date(2026, 11, 24)), actor=r, resident=r)
+    with freeze_time("2026-11-23 01:40:00"):  # 09:40: the 09:00-09:30 slot + 15 min grace not over yet
+        assert appointments_mark_no_shows() == 0
+    with freeze_time("2026-11-23 01:46:00"):
+        assert appointments_mark_no_shows() == 1
+        assert appointments_mark_no_shows() == 0
+    assert not BookingSuspension.objects.exists()
+    with freeze_time("2026-11-25 02:00:00"):
+        assert appointments_mark_no_shows() == 1
+    assert NoShowRecord.objects.count() == 2
+    assert {Appointment.objects.get(pk=a.pk).state for a in (a1, a2)} == {"no_show"}
+    suspension = BookingSuspension.objects.get()
+    assert (str(suspension.until), suspension.reason) == ("2026-12-25 02:00:00+00:00", "30天内爽约2次")
+    assert Message.objects.filter(purpose="queueing.booking.suspended").count() == 1
+    with freeze_time("2026-11-26 02:00:00"), pytest.raises(BookingSuspended) as exc:
+        appointment_book(slot=slot(q["Y"], day=date(2026, 11, 30)), actor=r, resident=r)
+    assert exc.value.details == {"until": "2026-12-25T10:00:00+08:00"}
+    manager = ManagerFactory(center=center)
+    with freeze_time("2026-11-26 02:00:00"):
+        booking_suspension_lift(suspension_id=suspension.pk, actor=manager)
+        assert (
+            appointment_book(slot=slot(q["Y"], day=date(2026, 12, 1)), actor=r, resident=r).state == "booked"
+        )
+
+
+def test_reminders_are_sent_once_the_day_before():
+    _, q, _ = hall()
+    r = resident()
+    with freeze_time("2026-11-20 02:00:00"):
+        a = appointment_book(slot=slot(q["Y"], day=date(2026, 11, 26)), actor=r, resident=r)
+    with freeze_time("2026-11-24 10:00:00"):
+        assert appointments_send_reminders() == 0
+    with freeze_time("2026-11-25 10:00:00"):
+        assert appointments_send_reminders() == 1
+        assert appointments_send_reminders() == 0
+    msg = Message.objects.get(purpose="queueing.appointment.reminder")
+    assert (msg.to, a.code in msg.body) == ("13800000000", True)

@@ -1,0 +1,305 @@
+"""Calling: fair order, window sessions, recall, no-show and re-queue, transfer, finish, live events."""
+
+from __future__ import annotations
+
+import pytest
+from freezegun import freeze_time
+
+from tongban.accounts.tests.factories import ClerkFactory, ManagerFactory, ResidentFactory
+from tongban.catalog.models import Window
+from tongban.catalog.tests.factories import WindowFactory
+from tongban.core.errors import Forbidden
+from tongban.core.models import AuditEntry
+from tongban.queueing import live
+from tongban.queueing.errors import (
+    ClerkAtOtherWindow,
+    RequeueExpired,
+    TicketStateError,
+    WindowBusy,
+    WindowNotStaffed,
+    WindowPaused,
+    WindowStaffedByOther,
+)
+from tongban.queueing.models import CallEvent, Ticket, WindowSession
+from tongban.queueing.selectors import display_snapshot, ticket_finished_recently, window_panel
+from tongban.queueing.services import (
+    ticket_call_next,
+    ticket_finish,
+    ticket_issue,
+    ticket_no_show,
+    ticket_recall,
+    ticket_requeue,
+    ticket_start,
+    ticket_transfer,
+    window_pause,
+    window_resume,
+    window_session_close,
+    window_session_open,
+)
+from tongban.queueing.tests.factories import QueueFactory, hall
+
+pytestmark = pytest.mark.django_db
+T0 = "2026-11-25 02:00:00"  # Wednesday 10:00 Shanghai
+
+
+def issue(center, n=1, **kw):
+    return [ticket_issue(center=center, **{"queue": "A", **kw}).ticket for _ in range(n)]
+
+
+def drain(window, clerk):
+    """Call and finish until nobody waits; the numbers in call order."""
+    called = []
+    while (t := ticket_call_next(window=window, clerk=clerk)) is not None:
+        called.append(t.number)
+        ticket_finish(ticket_id=t.pk, actor=clerk)
+    return called
+
+
+@freeze_time(T0)
+def test_call_next_is_fifo_and_records_everything(clerk_at):
+    center, _, (w1, _) = hall()
+    clerk = clerk_at(w1)
+    a1, a2 = issue(center, 2)
+    t = ticket_call_next(window=w1, clerk=clerk)
+    assert (t.pk, t.state, t.called_window, t.called_by, t.call_count) == (a1.pk, "called", w1, clerk, 1)
+    t.refresh_from_db()
+    assert t.state == Ticket.State.CALLED
+    session = WindowSession.objects.get(window=w1)
+    assert (session.clerk, session.state) == (clerk, "open")
+    assert list(CallEvent.objects.filter(ticket=t).values_list("kind", "window__number")) == [("call", 1)]
+    assert AuditEntry.objects.filter(action="queueing.ticket.call", object_id=str(t.pk)).count() == 1
+    with pytest.raises(WindowBusy) as exc:
+        ticket_call_next(window=w1, clerk=clerk)
+    assert exc.value.details == {"ticket": "A001"}
+    ticket_finish(ticket_id=t.pk, actor=clerk)
+    assert ticket_call_next(window=w1, clerk=clerk).pk == a2.pk
+    ticket_finish(ticket_id=a2.pk, actor=clerk)
+    assert ticket_call_next(window=w1, clerk=clerk) is None
+
+
+def test_fair_order_caps_priority_streak_and_boosts_long_waits(clerk_at):
+    center, _, (w1, _) = hall(max_priority_in_row=2, max_wait_boost_minutes=30)
+    clerk = clerk_at(w1)
+    with freeze_time(T0):
+        issue(center, 2)  # A001 A002
+        issue(center, 4, priority_reason="military")  # V001..V004
+    with freeze_time("2026-11-25 02:10:00"):
+        assert drain(w1, clerk) == ["V001", "V002", "A001", "V003", "V004", "A002"]
+
+
+def test_wait_boost_puts_a_long_waiting_normal_ticket_among_the_priority_ones(clerk_at):
+    center, _, (w1, _) = hall(max_priority_in_row=0, max_wait_boost_minutes=30)  # 0 = no streak cap
+    clerk = clerk_at(w1)
+    with freeze_time(T0):
+        issue(center, 1)  # A001 at 10:00
+    with freeze_time("2026-11-25 02:20:00"):
+        issue(center, 2, priority_reason="disabled")  # V001, V002 at 10:20
+    with freeze_time("2026-11-25 02:25:00"):
+        assert ticket_call_next(window=w1, clerk=clerk).number == "V001"  # A001 waited 25 min: no boost yet
+    with freeze_time("2026-11-25 02:31:00"):
+        ticket_finish(ticket_id=Ticket.objects.get(number="V001").pk, actor=clerk)
+        assert ticket_call_next(window=w1, clerk=clerk).number == "A001"  # 31 min: boosted, oldest first
+
+
+@freeze_time(T0)
+def test_specialised_window_takes_only_its_queues_and_comprehensive_takes_all(clerk_at):
+    center, q, (w1,) = hall(windows=1)
+    special = WindowFactory(center=center, number=9, kind=Window.Kind.SPECIALISED)
+    c = QueueFactory(center=center, prefix="C", name="居住证", order=4)
+    c.windows.add(special)
+    issue(center, 1)
+    issue(center, 1, queue="C")
+    clerk9 = clerk_at(special)
+    assert ticket_call_next(window=special, clerk=clerk9).number == "C001"
+    t = Ticket.objects.get(number="C001")
+    ticket_finish(ticket_id=t.pk, actor=clerk9)
+    assert ticket_call_next(window=special, clerk=clerk9) is None  # A001 is not for window 9
+    assert ticket_call_next(window=w1, clerk=clerk_at(w1)).number == "A001"
+
+
+@freeze_time(T0)
+def test_window_sessions_one_clerk_one_window(clerk_at):
+    center, _, (w1, w2) = hall()
+    c1, c2 = clerk_at(w1), clerk_at(w2)
+    window_session_open(window=w1, clerk=c1)
+    assert window_session_open(window=w1, clerk=c1).clerk == c1  # idempotent
+    with pytest.raises(WindowStaffedByOther):
+        window_session_open(window=w1, clerk=c2)
+    with pytest.raises(WindowStaffedByOther):
+        ticket_call_next(window=w1, clerk=c2)
+    with pytest.raises(ClerkAtOtherWindow):
+        window_session_open(window=w2, clerk=c1)
+    stranger = ClerkFactory(center=hall()[0])
+    with pytest.raises(Forbidden):
+        ticket_call_next(window=w2, clerk=stranger)
+    with pytest.raises(Forbidden):
+        ticket_call_next(window=w2, clerk=ResidentFactory())
+    window_session_close(window=w1, clerk=c1)
+    assert WindowSession.objects.get(window=w1).state == "closed"
+    window_session_open(window=w1, clerk=c2)  # free again
+
+
+@freeze_time(T0)
+def test_paused_window_does_not_call(clerk_at):
+    center, _, (w1, _) = hall()
+    clerk = clerk_at(w1)
+    issue(center, 1)
+    window_pause(window=w1, clerk=clerk, reason="午休")
+    with pytest.raises(WindowPaused):
+        ticket_call_next(window=w1, clerk=clerk)
+    assert Ticket.objects.get().state == "waiting"
+    window_resume(window=w1, clerk=clerk)
+    assert ticket_call_next(window=w1, clerk=clerk).number == "A001"
+    with pytest.raises(WindowBusy):
+        window_session_close(window=w1, clerk=clerk)
+
+
+@freeze_time(T0)
+def test_recall_start_finish_and_rating_invitation(clerk_at):
+    center, _, (w1, w2) = hall()
+    clerk = clerk_at(w1)
+    issue(center, 1)
+    t = ticket_call_next(window=w1, clerk=clerk)
+    assert ticket_recall(ticket_id=t.pk, actor=clerk).call_count == 2
+    with pytest.raises(WindowNotStaffed):
+        ticket_recall(ticket_id=t.pk, actor=clerk_at(w2))
+    with freeze_time("2026-11-25 02:02:00"):
+        ticket_start(ticket_id=t.pk, actor=clerk)
+    with pytest.raises(TicketStateError):
+        ticket_recall(ticket_id=t.pk, actor=clerk)
+    with freeze_time("2026-11-25 02:09:00"):
+        done = ticket_finish(ticket_id=t.pk, actor=clerk)
+    assert (done.state, done.finished_at.minute, done.served_at.minute) == ("finished", 9, 2)
+    assert list(CallEvent.objects.filter(ticket=t).order_by("id").values_list("kind", flat=True)) == [
+        "call",
+        "recall",
+        "start",
+        "finish",
+    ]
+    with freeze_time("2026-11-25 02:30:00"):
+        assert ticket_finished_recently(w1) == done
+        assert ticket_finished_recently(w2) is None
+    with freeze_time("2026-11-25 02:40:00"):
+        assert ticket_finished_recently(w1) is None  # more than 30 minutes ago
+    with pytest.raises(TicketStateError):
+        ticket_finish(ticket_id=t.pk, actor=clerk)
+
+
+def test_no_show_and_requeue_rule(clerk_at):
+    center, _, (w1, _) = hall(noshow_requeue_minutes=30, noshow_requeue_after=2)
+    clerk = clerk_at(w1)
+    for i in range(5):  # distinct issue times, as in a real hall
+        with freeze_time(f"2026-11-25 02:00:0{i}"):
+            issue(center, 1)
+    first = Ticket.objects.get(number="A001")
+    with freeze_time("2026-11-25 02:01:00"):
+        t = ticket_call_next(window=w1, clerk=clerk)
+        ticket_no_show(ticket_id=t.pk, actor=clerk)
+    assert Ticket.objects.get(pk=first.pk).state == "no_show"
+    with freeze_time("2026-11-25 02:10:00"):
+        ticket_requeue(ticket_id=first.pk, actor=clerk)
+        # back in line two places behind the head: A002, A003, then A001
+        assert drain(w1, clerk) == ["A002", "A003", "A001", "A004", "A005"]
+    with freeze_time("2026-11-25 02:11:00"):
+        late = issue(center, 1)[0]
+        t = ticket_call_next(window=w1, clerk=clerk)
+        assert t.pk == late.pk
+        ticket_no_show(ticket_id=t.pk, actor=clerk)
+    with freeze_time("2026-11-25 02:42:00"), pytest.raises(RequeueExpired):
+        ticket_requeue(ticket_id=late.pk, actor=clerk)
+
+
+@freeze_time(T0)
+def test_transfer_to_queue_or_window_keeps_number_and_place(clerk_at):
+    center, q, (w1, w2) = hall()
+    c1, c2 = clerk_at(w1), clerk_at(w2)
+    issue(center, 3)
+    t = ticket_call_next(window=w1, clerk=c1)
+    moved = ticket_transfer(ticket_id=t.pk, actor=c1, to_window=w2)
+    assert (moved.state, moved.number, moved.target_window, moved.called_window) == (
+        "waiting",
+        "A001",
+        w2,
+        None,
+    )
+    # window 1 does not get it back; window 2 gets it first (it keeps its place)
+    assert ticket_call_next(window=w1, clerk=c1).number == "A002"
+    assert ticket_call_next(window=w2, clerk=c2).number == "A001"
+    again = ticket_transfer(ticket_id=t.pk, actor=c2, to_queue=q["V"])
+    assert (again.queue, again.target_window) == (q["V"], None)
+    ev = CallEvent.objects.filter(ticket=t, kind="transfer").order_by("id")
+    assert [e.data for e in ev] == [
+        {"from_queue": "A", "from_window": 1, "to_window": 2},
+        {"from_queue": "A", "from_window": 2, "to_queue": "V", "to_window": None},
+    ]
+
+
+@freeze_time(T0)
+def test_manager_may_act_on_any_ticket_of_the_center(clerk_at):
+    center, _, (w1, _) = hall()
+    issue(center, 1)
+    t = ticket_call_next(window=w1, clerk=clerk_at(w1))
+    assert ticket_no_show(ticket_id=t.pk, actor=ManagerFactory(center=center)).state == "no_show"
+    with pytest.raises(Forbidden):
+        ticket_requeue(ticket_id=t.pk, actor=ManagerFactory(center=hall()[0]))
+
+
+@freeze_time(T0)
+def test_finish_rejects_unknown_applications(clerk_at):
+    from tongban.core.errors import ValidationError
+
+    center, _, (w1, _) = hall()
+    clerk = clerk_at(w1)
+    issue(center, 1)
+    t = ticket_call_next(window=w1, clerk=clerk)
+    with pytest.raises(ValidationError) as exc:
+        ticket_finish(ticket_id=t.pk, actor=clerk, application_ids=[987654])
+    assert exc.value.details == {"applications": [987654]}
+    assert Ticket.objects.get(pk=t.pk).state == "called"  # nothing half-written
+
+
+@freeze_time(T0)
+def test_calls_are_published_after_commit_for_the_display(clerk_at, django_capture_on_commit_callbacks):
+    center, _, (w1, _) = hall()
+    clerk = clerk_at(w1)
+    issue(center, 1)
+    sub = live.get_broker().subscribe(live.channel_for(center.pk))
+    try:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            t = ticket_call_next(window=w1, clerk=clerk)
+        assert sub.get(0.01) is None  # nothing before commit
+        for cb in callbacks:
+            cb()
+        msg = sub.get(1)
+        assert msg == {
+            "type": "call",
+            "ticket": t.pk,
+            "number": "A001",
+            "window": 1,
+            "at": "2026-11-25T02:00:00+00:00",
+            "text": "请 A001 号到 1 号窗口",
+        }
+        with django_capture_on_commit_callbacks(execute=True):
+            ticket_recall(ticket_id=t.pk, actor=clerk)
+        assert sub.get(1)["type"] == "recall"
+    finally:
+        sub.close()
+
+
+@freeze_time(T0)
+def test_display_snapshot_current_recent_and_waiting(clerk_at, django_assert_num_queries):
+    center, _, (w1, w2) = hall()
+    c1, c2 = clerk_at(w1), clerk_at(w2)
+    issue(center, 3)
+    issue(center, 1, priority_reason="pregnant")
+    t1 = ticket_call_next(window=w1, clerk=c1)  # V001
+    t2 = ticket_call_next(window=w2, clerk=c2)  # A001
+    ticket_recall(ticket_id=t1.pk, actor=c1)
+    ticket_finish(ticket_id=t2.pk, actor=c2)
+    with django_assert_num_queries(2):
+        snap = display_snapshot(center)
+    assert [(c["number"], c["window"], c["kind"]) for c in snap["current"]] == [("V001", 1, "recall")]
+    assert [(c["number"], c["window"]) for c in snap["recent"]] == [("V001", 1), ("A001", 2)]
+    assert [(w["prefix"], w["waiting"]) for w in snap["waiting"]] == [("A", 2), ("V", 0), ("Y", 0)]
+    panel = window_panel(w1)
+    assert (panel.current.pk, panel.session.clerk, panel.served_today) == (t1.pk, c1, 0)

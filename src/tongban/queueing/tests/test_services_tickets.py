@@ -1,0 +1,213 @@
+"""Issuing tickets: numbering, opening hours, queue choice, priority eligibility, position and estimate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from freezegun import freeze_time
+
+from tongban.catalog.tests.factories import BundleFactory, CenterFactory, MatterFactory
+from tongban.core.models import AuditEntry, CalendarDay
+from tongban.queueing.errors import (
+    HallClosed,
+    InvalidIdNumber,
+    InvalidTicketRequest,
+    NotElderly,
+    PriorityNotAllowed,
+    QueueNotFound,
+)
+from tongban.queueing.models import DailyCounter, Ticket
+from tongban.queueing.services import ticket_issue, tickets_close_day
+from tongban.queueing.tests.factories import QueueFactory, hall
+
+pytestmark = pytest.mark.django_db
+SH = ZoneInfo("Asia/Shanghai")
+ELDER = "310110195601010049"  # born 1956-01-01: 70 on 2026-11-25
+YOUNG = "310110199006150037"
+
+
+def at(*args: int) -> datetime:
+    return datetime(*args, tzinfo=SH)
+
+
+@freeze_time("2026-11-25 02:00:00")  # Wednesday 10:00 in Shanghai
+def test_numbers_are_per_queue_gapless_and_formatted():
+    center, q, _ = hall()
+    numbers = [ticket_issue(center=center, queue="A").ticket.number for _ in range(3)]
+    numbers.append(ticket_issue(center=center, queue="V").ticket.number)
+    numbers.append(ticket_issue(center=center, queue="a").ticket.number)
+    assert numbers == ["A001", "A002", "A003", "V001", "A004"]
+    assert DailyCounter.objects.get(queue=q["A"]).last_seq == 4
+    assert list(Ticket.objects.filter(queue=q["A"]).order_by("seq").values_list("seq", flat=True)) == [
+        1,
+        2,
+        3,
+        4,
+    ]
+
+
+def test_numbering_restarts_each_day_and_per_center():
+    center, _, _ = hall()
+    other, _, _ = hall()
+    with freeze_time("2026-11-25 02:00:00"):
+        assert ticket_issue(center=center, queue="A").ticket.number == "A001"
+        assert ticket_issue(center=center, queue="A").ticket.number == "A002"
+        assert ticket_issue(center=other, queue="A").ticket.number == "A001"
+    with freeze_time("2026-11-26 01:00:00"):
+        t = ticket_issue(center=center, queue="A").ticket
+    assert (t.number, str(t.day)) == ("A001", "2026-11-26")
+
+
+@freeze_time("2026-11-25 02:00:00")
+def test_a_failed_issue_consumes_no_number():
+    center, _, _ = hall()
+    ticket_issue(center=center, queue="A")
+    with pytest.raises(NotElderly):
+        ticket_issue(center=center, queue="A", priority_reason="elderly", id_number=YOUNG)
+    assert ticket_issue(center=center, queue="A").ticket.number == "A002"
+
+
+@freeze_time("2026-11-25 02:00:00")
+def test_issue_returns_position_and_estimate_and_stays_out_of_the_audit_chain():
+    center, _, _ = hall()
+    for _ in range(3):
+        ticket_issue(center=center, queue="A")
+    issued = ticket_issue(center=center, queue="A")
+    # nobody finished yet: the queue's default 8 minutes per person, one window (none open yet)
+    assert (issued.waiting_before, issued.estimated_wait_minutes) == (3, 24)
+    assert not AuditEntry.objects.filter(object_type="queueing.ticket").exists()
+
+
+def test_hall_closed_outside_opening_hours_says_when_it_opens():
+    center = CenterFactory(
+        open_24h=False, opening_hours={"mon": [["09:00", "17:00"]], "thu": [["09:00", "12:00"]]}
+    )
+    QueueFactory(center=center)
+    with freeze_time(at(2026, 11, 25, 20, 0)), pytest.raises(HallClosed) as exc:  # Wednesday evening
+        ticket_issue(center=center, queue="A")
+    assert exc.value.code == "queue.hall_closed"
+    assert exc.value.details == {"opens_at": "2026-11-26T09:00:00+08:00"}
+    assert Ticket.objects.count() == 0
+    with freeze_time(at(2026, 11, 26, 11, 59)):
+        assert ticket_issue(center=center, queue="A").ticket.number == "A001"
+
+
+def test_statutory_holiday_closes_and_makeup_day_opens_with_monday_hours():
+    center = CenterFactory(
+        open_24h=False, opening_hours={"mon": [["09:00", "17:00"]], "thu": [["09:00", "17:00"]]}
+    )
+    QueueFactory(center=center)
+    CalendarDay.objects.create(date="2026-11-26", kind=CalendarDay.Kind.HOLIDAY, name="测试假日")
+    CalendarDay.objects.create(date="2026-11-28", kind=CalendarDay.Kind.MAKEUP_WORKDAY, name="调休上班")
+    with freeze_time(at(2026, 11, 26, 10, 0)), pytest.raises(HallClosed) as exc:
+        ticket_issue(center=center, queue="A")
+    assert exc.value.details == {"opens_at": "2026-11-28T09:00:00+08:00"}  # Saturday make-up day
+    with freeze_time(at(2026, 11, 28, 10, 0)):
+        assert ticket_issue(center=center, queue="A").ticket.number == "A001"
+
+
+@freeze_time("2026-11-25 02:00:00")
+def test_exactly_one_selector_is_required():
+    center, _, _ = hall()
+    with pytest.raises(InvalidTicketRequest):
+        ticket_issue(center=center, queue="A", matter="X")
+    with pytest.raises(InvalidTicketRequest):
+        ticket_issue(center=center)
+    with pytest.raises(QueueNotFound):
+        ticket_issue(center=center, queue="Z")
+
+
+@freeze_time("2026-11-25 02:00:00")
+def test_matter_and_bundle_choose_the_queue_of_their_group():
+    center, q, _ = hall()
+    permit = MatterFactory(name="居住证办理")
+    other = MatterFactory()
+    c = QueueFactory(center=center, prefix="C", name="居住证", order=5)
+    c.matter_groups.add(permit.group)
+    assert ticket_issue(center=center, matter=permit.code).ticket.queue == c
+    assert ticket_issue(center=center, matter=other.code).ticket.queue == q["A"]  # fallback: first normal
+    bundle = BundleFactory(matters=[permit, other])
+    t = ticket_issue(center=center, bundle=bundle.code).ticket
+    assert (t.queue, t.bundle, t.number) == (c, bundle, "C002")
+    with pytest.raises(QueueNotFound):
+        ticket_issue(center=center, matter="NOPE")
+
+
+@freeze_time("2026-11-25 02:00:00")
+def test_priority_groups_go_to_the_priority_queue_and_elderly_is_checked_by_age():
+    center, q, _ = hall()
+    t = ticket_issue(center=center, queue="A", priority_reason="military").ticket
+    assert (t.queue, t.priority_reason, t.number) == (q["V"], "military", "V001")
+    elder = ticket_issue(center=center, queue="A", priority_reason="elderly", id_number=ELDER).ticket
+    assert elder.priority_reason == "elderly"
+    # an ID card read at the machine is enough
+    auto = ticket_issue(center=center, queue="A", id_number=ELDER).ticket
+    assert (auto.priority_reason, auto.queue) == ("elderly", q["V"])
+    young = ticket_issue(center=center, queue="A", id_number=YOUNG).ticket
+    assert (young.priority_reason, young.queue) == ("", q["A"])
+    with pytest.raises(NotElderly):
+        ticket_issue(center=center, queue="A", priority_reason="elderly", id_number=YOUNG)
+    with pytest.raises(NotElderly):
+        ticket_issue(center=center, queue="A", priority_reason="elderly")
+    with pytest.raises(InvalidIdNumber):
+        ticket_issue(center=center, queue="A", priority_reason="elderly", id_number="310110195601010040")
+
+
+@freeze_time("2026-11-25 02:00:00")
+def test_priority_reasons_are_configurable_per_center():
+    center, _, _ = hall(enabled_reasons=["military"], elderly_age=60)
+    with pytest.raises(PriorityNotAllowed):
+        ticket_issue(center=center, queue="A", priority_reason="pregnant")
+    assert (
+        ticket_issue(center=center, queue="A", priority_reason="military").ticket.priority_reason
+        == "military"
+    )
+    # elderly not enabled: an old person's ID card gives no priority
+    assert ticket_issue(center=center, queue="A", id_number=ELDER).ticket.priority_reason == ""
+
+
+@freeze_time("2026-11-25 02:00:00")
+def test_waiting_before_follows_the_fair_order():
+    center, _, _ = hall()
+    ticket_issue(center=center, queue="A")
+    ticket_issue(center=center, queue="A")
+    p = ticket_issue(center=center, queue="A", priority_reason="pregnant")
+    assert p.waiting_before == 0  # priority class: only earlier priority tickets are ahead
+    n = ticket_issue(center=center, queue="A")
+    assert n.waiting_before == 3
+
+
+def test_close_day_abandons_yesterdays_unserved_tickets():
+    center, _, _ = hall()
+    with freeze_time("2026-11-25 02:00:00"):
+        t = ticket_issue(center=center, queue="A").ticket
+    with freeze_time("2026-11-26 00:30:00"):
+        today = ticket_issue(center=center, queue="A").ticket
+        assert tickets_close_day() == 1
+        assert tickets_close_day() == 0
+    t.refresh_from_db()
+    today.refresh_from_db()
+    assert (t.state, today.state) == (Ticket.State.ABANDONED, Ticket.State.WAITING)
+    assert list(t.events.values_list("kind", flat=True)) == ["abandon"]
+
+
+@freeze_time("2026-11-25 02:00:00")
+def test_estimate_uses_recent_service_times_and_open_windows(clerk_at):
+    from tongban.queueing.services import ticket_call_next, ticket_finish, window_session_open
+    from tongban.queueing.services import tickets as tickets_mod
+
+    center, _, wins = hall()
+    clerks = [clerk_at(w) for w in wins]
+    for w, c in zip(wins, clerks, strict=True):
+        window_session_open(window=w, clerk=c)
+    first = ticket_issue(center=center, queue="A").ticket
+    with freeze_time("2026-11-25 02:01:00"):
+        ticket_call_next(window=wins[0], clerk=clerks[0])
+    with freeze_time("2026-11-25 02:05:00"):
+        ticket_finish(ticket_id=first.pk, actor=clerks[0])  # 4 minutes of service
+    tickets_mod._estimate_cache.clear()
+    for _ in range(4):
+        issued = ticket_issue(center=center, queue="A")
+    assert (issued.waiting_before, issued.estimated_wait_minutes) == (3, 6)  # ceil(3 × 4 / 2)

@@ -1,0 +1,203 @@
+"""Pages: ticket machine, window panel (htmx), display + SSE, appointments, statistics."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+import pytest
+from django.urls import reverse
+from freezegun import freeze_time
+
+from tongban.accounts.tests.factories import ClerkFactory, ManagerFactory, ResidentFactory
+from tongban.catalog.tests.factories import CenterFactory
+from tongban.queueing import live
+from tongban.queueing.models import Appointment, AppointmentSlot, Ticket, WindowSession
+from tongban.queueing.services import ticket_issue
+from tongban.queueing.tests.factories import QueueFactory, hall
+
+pytestmark = pytest.mark.django_db
+T0 = "2026-11-25 02:00:00"
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_landing_urls_resolve():
+    assert reverse("queueing:ticket-machine-home") == "/queue/ticket-machine/"
+    assert reverse("queueing:display-home") == "/queue/display/"
+    assert reverse("queueing:window-panel") == "/queue/window/panel/"
+    assert reverse("queueing:window") == "/queue/window/"
+    assert reverse("queueing:stats") == "/queue/stats/"
+
+
+@freeze_time(T0)
+def test_ticket_machine_home_goes_straight_to_the_only_center(client):
+    center, _, _ = hall()
+    r = client.get("/queue/ticket-machine/")
+    assert (r.status_code, r["Location"]) == (302, f"/queue/ticket-machine/{center.code}/")
+    hall()
+    r = client.get("/queue/ticket-machine/")
+    assert r.status_code == 200
+    assert center.name in r.content.decode()
+
+
+@freeze_time(T0)
+def test_take_a_ticket_on_the_machine_and_ask_for_sms(client):
+    center, _, _ = hall()
+    ticket_issue(center=center, queue="A")
+    page = client.get(f"/queue/ticket-machine/{center.code}/")
+    html = page.content.decode()
+    assert "综合受理" in html and "预约签到" in html and "优先通道" in html
+    r = client.post(f"/queue/ticket-machine/{center.code}/", {"queue": "A"})
+    t = Ticket.objects.get(number="A002")
+    assert r.status_code == 302
+    assert r["Location"] == f"/queue/ticket-machine/{center.code}/tickets/{t.pk}/?ahead=1&eta=8"
+    page = client.get(r["Location"])
+    html = page.content.decode()
+    assert "A002" in html and "前面还有 1 人" in html and "预计等候约 8 分钟" in html
+    r = client.post(r["Location"], {"phone": "12"})
+    assert r.status_code == 400 and "请输入11位手机号" in r.content.decode()
+    r = client.post(
+        f"/queue/ticket-machine/{center.code}/tickets/{t.pk}/?ahead=1&eta=8", {"phone": "13912345678"}
+    )
+    assert r.status_code == 302
+    t.refresh_from_db()
+    assert t.notify_phone == "13912345678"
+    assert "139****5678" in client.get(r["Location"]).content.decode()
+    # another browser cannot open somebody else's ticket page
+    from django.test import Client
+
+    other = Client().get(f"/queue/ticket-machine/{center.code}/tickets/{t.pk}/")
+    assert (other.status_code, other["Location"]) == (302, f"/queue/ticket-machine/{center.code}/")
+
+
+@freeze_time(T0)
+def test_machine_shows_errors_and_closed_hours(client):
+    center, _, _ = hall()
+    r = client.post(
+        f"/queue/ticket-machine/{center.code}/",
+        {"priority_reason": "elderly", "queue": "A", "step": "priority", "id_number": "310110199006150037"},
+    )
+    assert r.status_code == 400
+    assert "老年人优先适用于70周岁及以上" in r.content.decode()
+    closed = CenterFactory(open_24h=False, opening_hours={"mon": [["09:00", "17:00"]]})
+    QueueFactory(center=closed)
+    html = client.get(f"/queue/ticket-machine/{closed.code}/").content.decode()
+    assert "服务中心现在不在开放时间" in html and "11月30日 09:00" in html
+    r = client.post(f"/queue/ticket-machine/{closed.code}/", {"queue": "A"})
+    assert r.status_code == 409
+    assert Ticket.objects.count() == 0
+
+
+@freeze_time(T0)
+def test_machine_search_and_appointment_steps(client):
+    center, _, _ = hall()
+    from tongban.catalog.tests.factories import MatterFactory
+
+    MatterFactory(name="居住证签注")
+    html = client.get(f"/queue/ticket-machine/{center.code}/", {"q": "居住证"}).content.decode()
+    assert "居住证签注" in html
+    assert (
+        "输入短信中的预约码"
+        in client.get(f"/queue/ticket-machine/{center.code}/", {"step": "appointment"}).content.decode()
+    )
+
+
+@freeze_time(T0)
+def test_window_panel_flow_with_htmx(client):
+    center, _, (w1, _) = hall()
+    clerk = ClerkFactory(center=center, default_window=w1)
+    client.force_login(clerk)
+    assert client.get("/queue/window/").status_code == 200
+    html = client.get("/queue/window/panel/").content.decode()
+    assert "1号窗口" in html and "叫下一位" in html
+    r = client.post("/queue/window/panel/call/", **HX)
+    assert "当前无人等候" in r.content.decode()
+    ticket_issue(center=center, queue="A")
+    r = client.post("/queue/window/panel/call/", **HX)
+    html = r.content.decode()
+    t = Ticket.objects.get()
+    assert t.state == "called" and 'id="current-number">A001<' in html
+    r = client.post("/queue/window/panel/call/", **HX)
+    assert r.status_code == 200 and "当前号码尚未办结或过号" in r.content.decode()
+    client.post("/queue/window/panel/recall/", {"ticket": t.pk}, **HX)
+    r = client.post("/queue/window/panel/finish/", {"ticket": t.pk, "applications": [""]}, **HX)
+    assert "已办结，请邀请群众评价" in r.content.decode()
+    t.refresh_from_db()
+    assert (t.state, t.call_count) == ("finished", 2)
+    client.post("/queue/window/panel/pause/", **HX)
+    assert WindowSession.objects.get(window=w1).state == "paused"
+    r = client.post("/queue/window/panel/nonsense/", **HX)
+    assert r.status_code == 404
+    # without htmx: redirect with a message
+    r = client.post("/queue/window/panel/resume/")
+    assert (r.status_code, r["Location"]) == (302, "/queue/window/")
+
+
+@freeze_time(T0)
+def test_window_panel_lets_a_clerk_without_window_choose_one(client):
+    center, _, (w1, w2) = hall()
+    clerk = ClerkFactory(center=center)
+    client.force_login(clerk)
+    html = client.get("/queue/window/panel/").content.decode()
+    assert "选择值守窗口" in html
+    client.post("/queue/window/panel/open/", {"window": w2.pk}, **HX)
+    assert WindowSession.objects.get().window == w2
+    client.force_login(ResidentFactory())
+    assert client.get("/queue/window/panel/").status_code == 403
+
+
+@freeze_time(T0)
+def test_display_page_and_sse_stream(client):
+    center, _, _ = hall()
+    ticket_issue(center=center, queue="A")
+    html = client.get(f"/queue/display/{center.code}/").content.decode()
+    assert "请以下号码到窗口办理" in html and 'id="announce-log"' in html
+    r = client.get(f"/queue/display/{center.code}/events")
+    assert r["Content-Type"] == "text/event-stream"
+    stream = iter(r.streaming_content)
+    assert next(stream) == b"retry: 1000\n\n"
+    assert next(stream) == f'event: hello\ndata: {{"center": "{center.code}"}}\n\n'.encode()
+    # the subscription starts when the generator asks for the first message: publish from "another request"
+    import threading
+
+    threading.Timer(
+        0.2, lambda: live.publish_center_event(center.pk, {"type": "call", "text": "请 A001 号到 1 号窗口"})
+    ).start()
+    assert next(stream).decode() == 'data: {"type": "call", "text": "请 A001 号到 1 号窗口"}\n\n'
+    r.close()
+
+
+@freeze_time(T0)
+def test_stats_page_and_csv(client):
+    center, _, _ = hall()
+    ticket_issue(center=center, queue="A")
+    client.force_login(ClerkFactory(center=center))
+    assert client.get("/queue/stats/").status_code == 403
+    client.force_login(ManagerFactory(center=center))
+    html = client.get("/queue/stats/").content.decode()
+    assert "排队叫号统计" in html and 'id="stat-issued">1<' in html
+    r = client.get("/queue/stats/", {"format": "csv"})
+    assert r["Content-Type"] == "text/csv; charset=utf-8"
+    lines = r.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "队列,名称,取号,当前等候,平均等候(分),P90等候(分)"
+    assert lines[1] == "A,综合受理,1,1,,"
+
+
+@freeze_time(T0)
+def test_appointments_page_book_and_cancel(client):
+    center, q, _ = hall()
+    slot = AppointmentSlot.objects.create(
+        center=center, queue=q["Y"], day=date(2026, 11, 26), start=time(9), end=time(9, 30), capacity=3
+    )
+    me = ResidentFactory(id_number="310110199006150037", phone="13800000009")
+    client.force_login(me)
+    html = client.get("/queue/appointments/", {"center": center.code}).content.decode()
+    assert "09:00–09:30" in html and "余 3" in html
+    r = client.post(f"/queue/appointments/?center={center.code}", {"action": "book", "slot": slot.pk})
+    assert r.status_code == 302
+    a = Appointment.objects.get()
+    assert (a.resident, a.state) == (me, "booked")
+    html = client.get(r["Location"]).content.decode()
+    assert f"预约成功，预约码 {a.code}" in html
+    client.post(f"/queue/appointments/?center={center.code}", {"action": "cancel", "appointment": a.pk})
+    a.refresh_from_db()
+    assert a.state == "cancelled"

@@ -1,0 +1,467 @@
+"""Queue pages: ticket machine, call display (+ SSE), window panel, appointments, statistics. Thin."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseForbidden,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from tongban.accounts.models import Role, User
+from tongban.catalog.models import Bundle, Center, Matter, Window
+from tongban.core.crypto import mask_phone
+from tongban.core.errors import TongbanError
+from tongban.queueing import live, selectors, services
+from tongban.queueing.errors import WindowNotStaffed
+from tongban.queueing.models import Appointment, AppointmentSlot, PriorityReason, Queue, Ticket
+from tongban.queueing.rules import enabled_reasons, hall_status, settings_for
+
+STAFF = {Role.CLERK, Role.MANAGER, Role.ADMIN}
+STATS_ROLES = {Role.MANAGER, Role.ADMIN, Role.SUPERVISOR}
+SSE_SECONDS = 300
+
+
+def _center_or_404(code: str) -> Center:
+    center = selectors.center_by_code(code)
+    if center is None:
+        raise Http404
+    return center
+
+
+def _url_or_none(name: str) -> str | None:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return None
+
+
+def _centers_with_queues() -> list[Center]:
+    return list(Center.objects.filter(queues__active=True).distinct().order_by("code"))
+
+
+# --- ticket machine ------------------------------------------------------------------------
+
+
+@require_GET
+def ticket_machine_home(request: HttpRequest) -> HttpResponse:
+    centers = _centers_with_queues()
+    if len(centers) == 1:
+        return redirect("queueing:ticket-machine", center=centers[0].code)
+    return render(
+        request, "queueing/choose_center.html", {"centers": centers, "target": "queueing:ticket-machine"}
+    )
+
+
+def _machine_context(request: HttpRequest, center: Center) -> dict[str, Any]:
+    rules = settings_for(center)
+    status = hall_status(center)
+    waiting = {w["prefix"]: w["waiting"] for w in selectors.waiting_counts(center)}
+    queues = [
+        (q, waiting.get(q.prefix, 0))
+        for q in selectors.queues_for_center(center)
+        if q.kind == Queue.Kind.NORMAL
+    ]
+    reasons = [r for r in PriorityReason if r.value in enabled_reasons(rules) and r.value != "appointment"]
+    return {
+        "center": center,
+        "status": status,
+        "queues": queues,
+        "reasons": reasons,
+        "kiosk_url": _url_or_none("selfservice:kiosk-home"),
+        "cabinet_url": _url_or_none("cabinet:home"),
+        "paper": request.GET.get("paper", request.COOKIES.get("tb_paper", "80")),
+        "elderly_age": rules.elderly_age,
+    }
+
+
+def ticket_machine(request: HttpRequest, center: str) -> HttpResponse:
+    c = _center_or_404(center)
+    ctx = _machine_context(request, c)
+    q = request.GET.get("q", "").strip()
+    step = request.GET.get("step", "")
+    if q:
+        ctx["q"] = q
+        ctx["matters"] = list(Matter.objects.filter(active=True, name__icontains=q).order_by("code")[:12])
+        ctx["bundles"] = list(Bundle.objects.filter(active=True, name__icontains=q).order_by("code")[:6])
+        step = "search"
+    ctx["step"] = step
+    if request.method == "POST":
+        form = request.POST
+        try:
+            issued = services.ticket_issue(
+                center=c,
+                queue=form.get("queue") or None,
+                matter=form.get("matter") or None,
+                bundle=form.get("bundle") or None,
+                appointment_code=form.get("appointment_code") or None,
+                id_number=form.get("id_number", ""),
+                priority_reason=form.get("priority_reason", ""),
+            )
+        except TongbanError as exc:
+            ctx["error"] = exc
+            ctx["step"] = form.get("step", "")
+            return render(request, "queueing/ticket_machine.html", ctx, status=exc.status_code)
+        request.session["tb_last_ticket"] = issued.ticket.pk
+        url = reverse("queueing:ticket-issued", kwargs={"center": c.code, "ticket": issued.ticket.pk})
+        return redirect(f"{url}?ahead={issued.waiting_before}&eta={issued.estimated_wait_minutes}")
+    return render(request, "queueing/ticket_machine.html", ctx)
+
+
+def ticket_issued(request: HttpRequest, center: str, ticket: int) -> HttpResponse:
+    c = _center_or_404(center)
+    t = get_object_or_404(Ticket.objects.select_related("queue", "matter", "bundle"), pk=ticket, center=c)
+    if request.session.get("tb_last_ticket") != t.pk:
+        # the ticket page is for the machine that issued it, not a way to browse other people's tickets
+        return redirect("queueing:ticket-machine", center=c.code)
+    ctx = _machine_context(request, c)
+    ahead = services.tickets_ahead(t)
+    ctx.update(
+        {
+            "ticket": t,
+            "ahead": ahead,
+            "eta": request.GET.get("eta", ""),
+            "notify": bool(t.notify_phone),
+            "notify_masked": mask_phone(t.notify_phone),
+            "sms_ahead": settings_for(c).sms_ahead,
+        }
+    )
+    if request.method == "POST":
+        try:
+            services.ticket_set_notify_phone(ticket_id=t.pk, phone=request.POST.get("phone", ""))
+        except TongbanError as exc:
+            ctx["error"] = exc
+            return render(request, "queueing/ticket_issued.html", ctx, status=exc.status_code)
+        return redirect(request.get_full_path())
+    return render(request, "queueing/ticket_issued.html", ctx)
+
+
+# --- call display --------------------------------------------------------------------------
+
+
+@require_GET
+def display_home(request: HttpRequest) -> HttpResponse:
+    centers = _centers_with_queues()
+    if len(centers) == 1:
+        return redirect("queueing:display", center=centers[0].code)
+    return render(request, "queueing/choose_center.html", {"centers": centers, "target": "queueing:display"})
+
+
+@require_GET
+def display(request: HttpRequest, center: str) -> HttpResponse:
+    c = _center_or_404(center)
+    snapshot = selectors.display_snapshot(c)
+    return render(
+        request,
+        "queueing/display.html",
+        {
+            "center": c,
+            "snapshot": snapshot,
+            "snapshot_data": json.loads(json.dumps(_display_json(snapshot), cls=DjangoJSONEncoder)),
+            "api_url": reverse("queue-display", kwargs={"center": c.code}),
+            "events_url": reverse("queueing:display-events", kwargs={"center": c.code}),
+        },
+    )
+
+
+def _display_json(snapshot: dict[str, Any]) -> dict[str, Any]:
+    from tongban.queueing.api.serializers import DisplayOut
+
+    return dict(DisplayOut(snapshot).data)
+
+
+@require_GET
+def display_events(request: HttpRequest, center: str) -> StreamingHttpResponse:
+    """Server-Sent Events: one message per call/recall/state change, a comment every 15 s to keep the
+    connection alive; the stream ends after 5 minutes and the browser reconnects (EventSource retry)."""
+    c = _center_or_404(center)
+
+    def stream() -> Any:
+        yield "retry: 1000\n\n"
+        yield f"event: hello\ndata: {json.dumps({'center': c.code})}\n\n"
+        for message in live.listen(c.pk, timeout=SSE_SECONDS):
+            if message is None:
+                yield ": keep-alive\n\n"
+            else:
+                yield f"data: {json.dumps(message, ensure_ascii=False)}\n\n"
+
+    response = StreamingHttpResponse(stream(), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+# --- window panel --------------------------------------------------------------------------
+
+
+def _staff_only(request: HttpRequest) -> User | None:
+    user = request.user
+    if not isinstance(user, User) or user.role not in STAFF:
+        return None
+    return user
+
+
+def _panel_response(
+    request: HttpRequest, user: User, *, error: TongbanError | None = None, notice: str = ""
+) -> HttpResponse:
+    window = selectors.window_for_clerk(user)
+    ctx: dict[str, Any] = {"error": error, "notice": notice, "user_obj": user}
+    if window is None:
+        ctx["windows"] = list(
+            Window.objects.filter(
+                active=True, **({} if user.role == Role.ADMIN else {"center_id": user.center_id})
+            )
+            .select_related("center")
+            .order_by("center__code", "number")
+        )
+        ctx["panel"] = None
+    else:
+        ctx["panel"] = selectors.window_panel(window)
+    status = error.status_code if error is not None else 200
+    # htmx swaps only 2xx by default: errors are shown inside the panel with a 200
+    if request.headers.get("HX-Request"):
+        status = 200
+    return render(request, "queueing/_window_panel.html", ctx, status=status)
+
+
+@login_required
+def window_page(request: HttpRequest) -> HttpResponse:
+    user = _staff_only(request)
+    if user is None:
+        return HttpResponseForbidden("仅限窗口工作人员 / staff only")
+    return render(request, "queueing/window.html", {"panel_url": reverse("queueing:window-panel")})
+
+
+@login_required
+@require_GET
+def window_panel(request: HttpRequest) -> HttpResponse:
+    user = _staff_only(request)
+    if user is None:
+        return HttpResponseForbidden("仅限窗口工作人员 / staff only")
+    return _panel_response(request, user)
+
+
+PANEL_NOTICES = {
+    "open": "已开始值守",
+    "call": "",
+    "recall": "已重呼",
+    "start": "开始办理",
+    "no_show": "已过号",
+    "requeue": "已重新排队",
+    "transfer": "已转移",
+    "finish": "已办结，请邀请群众评价",
+    "pause": "已暂停服务",
+    "resume": "已恢复服务",
+    "close": "已结束值守",
+}
+
+
+@login_required
+@require_POST
+def window_panel_action(request: HttpRequest, action: str) -> HttpResponse:
+    user = _staff_only(request)
+    if user is None:
+        return HttpResponseForbidden("仅限窗口工作人员 / staff only")
+    if action not in PANEL_NOTICES:
+        raise Http404
+    notice = PANEL_NOTICES[action]
+    form = request.POST
+    try:
+        ticket_id = int(form.get("ticket") or 0)
+        window = selectors.window_for_clerk(user)
+        if action == "open":
+            win = get_object_or_404(Window.objects.select_related("center"), pk=int(form.get("window") or 0))
+            services.window_session_open(window=win, clerk=user)
+        elif window is None:
+            raise WindowNotStaffed()
+        elif action == "call":
+            called = services.ticket_call_next(window=window, clerk=user)
+            notice = "" if called else "当前无人等候"
+        elif action == "recall":
+            services.ticket_recall(ticket_id=ticket_id, actor=user)
+        elif action == "start":
+            services.ticket_start(ticket_id=ticket_id, actor=user)
+        elif action == "no_show":
+            services.ticket_no_show(ticket_id=ticket_id, actor=user)
+        elif action == "requeue":
+            services.ticket_requeue(ticket_id=ticket_id, actor=user)
+        elif action == "transfer":
+            to_queue = Queue.objects.filter(center_id=window.center_id, prefix=form.get("queue", "")).first()
+            to_window = Window.objects.filter(
+                center_id=window.center_id, number=int(form.get("window") or 0)
+            ).first()
+            services.ticket_transfer(ticket_id=ticket_id, actor=user, to_queue=to_queue, to_window=to_window)
+        elif action == "finish":
+            ids = [int(x) for x in form.getlist("applications") if x.isdigit()]
+            services.ticket_finish(ticket_id=ticket_id, actor=user, application_ids=ids)
+        elif action == "pause":
+            services.window_pause(window=window, clerk=user, reason=form.get("reason", ""))
+        elif action == "resume":
+            services.window_resume(window=window, clerk=user)
+        elif action == "close":
+            services.window_session_close(window=window, clerk=user)
+    except TongbanError as exc:
+        if not request.headers.get("HX-Request"):
+            messages.error(request, exc.message)
+            return redirect("queueing:window")
+        return _panel_response(request, user, error=exc)
+    if not request.headers.get("HX-Request"):
+        if notice:
+            messages.success(request, notice)
+        return redirect("queueing:window")
+    return _panel_response(request, user, notice=notice)
+
+
+# --- appointments --------------------------------------------------------------------------
+
+
+@login_required
+def appointments(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    is_staff = user.role in STAFF
+    centers = (
+        _centers_with_queues()
+        if (user.role == Role.ADMIN or not is_staff)
+        else [user.center]
+        if user.center
+        else []
+    )
+    code = request.GET.get("center") or (centers[0].code if centers else "")
+    center = selectors.center_by_code(code) if code else None
+    ctx: dict[str, Any] = {"is_staff": is_staff, "centers": centers, "center": center}
+    if request.method == "POST":
+        action = request.POST.get("action", "book")
+        try:
+            if action == "book":
+                slot = get_object_or_404(
+                    AppointmentSlot.objects.select_related("center", "queue"), pk=int(request.POST["slot"])
+                )
+                appt = services.appointment_book(
+                    slot=slot,
+                    actor=user,
+                    resident=None if is_staff else user,
+                    name=request.POST.get("name", "") if is_staff else "",
+                    id_number=request.POST.get("id_number", "") if is_staff else "",
+                    phone=request.POST.get("phone", ""),
+                )
+                messages.success(request, f"预约成功，预约码 {appt.code}（已短信发送）")
+            elif action == "cancel":
+                services.appointment_cancel(appointment_id=int(request.POST["appointment"]), actor=user)
+                messages.success(request, "已取消预约")
+            elif action == "change":
+                slot = get_object_or_404(
+                    AppointmentSlot.objects.select_related("center"), pk=int(request.POST["slot"])
+                )
+                services.appointment_change(
+                    appointment_id=int(request.POST["appointment"]), new_slot=slot, actor=user
+                )
+                messages.success(request, "已改约")
+        except TongbanError as exc:
+            messages.error(request, exc.message)
+        except (KeyError, ValueError):
+            messages.error(request, "请选择预约时段")
+        return redirect(f"{reverse('queueing:appointments')}?center={code}")
+    if center is not None:
+        slots = list(selectors.slots_available(center, days=14))
+        now = timezone.localtime()
+        by_day: dict[date, list[AppointmentSlot]] = {}
+        for slot in slots:
+            slot.available = max(0, slot.capacity - slot.booked)  # type: ignore[attr-defined]
+            if timezone.make_aware(datetime.combine(slot.day, slot.end)) > now:
+                by_day.setdefault(slot.day, []).append(slot)
+        ctx["days"] = sorted(by_day.items())
+    if is_staff:
+        base = Appointment.objects.select_related("slot__queue", "slot__center")
+        if user.role != Role.ADMIN:
+            base = base.filter(slot__center=user.center)
+        ctx["mine"] = list(
+            base.filter(slot__day__gte=timezone.localdate()).order_by("slot__day", "slot__start")[:50]
+        )
+    else:
+        ctx["mine"] = list(selectors.appointments_of(user).order_by("-slot__day", "-slot__start")[:20])
+    return render(request, "queueing/appointments.html", ctx)
+
+
+# --- statistics ----------------------------------------------------------------------------
+
+
+@login_required
+def stats(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not isinstance(user, User) or user.role not in STATS_ROLES:
+        return HttpResponseForbidden("仅限中心负责人 / managers only")
+    if user.role == Role.MANAGER:
+        center = user.center
+    else:
+        all_centers = _centers_with_queues()
+        center = selectors.center_by_code(request.GET.get("center", "")) or (
+            all_centers[0] if all_centers else None
+        )
+    if center is None:
+        raise Http404
+    today = timezone.localdate()
+    try:
+        day_to = date.fromisoformat(request.GET.get("to", "")) if request.GET.get("to") else today
+        day_from = date.fromisoformat(request.GET.get("from", "")) if request.GET.get("from") else day_to
+    except ValueError:
+        day_from = day_to = today
+    if day_from > day_to or day_to - day_from > timedelta(days=366):
+        day_from = day_to
+    data = selectors.queue_stats(center, day_from=day_from, day_to=day_to)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="queue-{center.code}-{day_from}-{day_to}.csv"'
+        )
+        response.write("\ufeff")
+        writer = csv.writer(response)
+        writer.writerow(["队列", "名称", "取号", "当前等候", "平均等候(分)", "P90等候(分)"])
+        for q in data["queues"]:
+            writer.writerow(
+                [
+                    q["prefix"],
+                    q["name"],
+                    q["issued"],
+                    q["waiting"],
+                    q["avg_wait_minutes"],
+                    q["p90_wait_minutes"],
+                ]
+            )
+        writer.writerow([])
+        writer.writerow(["窗口", "办结", "平均办理(分)"])
+        for w in data["windows"]:
+            writer.writerow([w["window"], w["served"], w["avg_service_minutes"]])
+        return response
+    chart = {
+        "queues": [q["prefix"] + " " + q["name"] for q in data["queues"]],
+        "avg": [q["avg_wait_minutes"] or 0 for q in data["queues"]],
+        "p90": [q["p90_wait_minutes"] or 0 for q in data["queues"]],
+        "waiting": [q["waiting"] for q in data["queues"]],
+    }
+    return render(
+        request,
+        "queueing/stats.html",
+        {
+            "center": center,
+            "data": data,
+            "chart": chart,
+            "day_from": day_from,
+            "day_to": day_to,
+            "centers": _centers_with_queues() if user.role != Role.MANAGER else [],
+        },
+    )
