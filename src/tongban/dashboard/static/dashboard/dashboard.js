@@ -35,7 +35,7 @@
   make("chart-levels", {
     tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)" },
     color: ["#198754", "#20c997", "#adb5bd", "#fd7e14", "#dc3545"],
-    series: [{ type: "pie", radius: "65%", data: data.levels, label: { formatter: "{b}\n{c}" } }]
+    series: [{ type: "pie", radius: "55%", center: ["50%", "55%"], data: data.levels, label: { formatter: "{b} {c}", fontSize: 11 } }]
   });
   var states = [["open", "待回访"], ["contacted", "待核实"], ["verified", "待整改"], ["resolved", "待反馈"], ["closed", "已办结"], ["cancelled", "已撤销"]];
   make("chart-orders", {
