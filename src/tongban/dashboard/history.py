@@ -228,7 +228,11 @@ def _ratings_for(
     center: Center, applications: list[Any], tickets: list[Any], rng: random.Random, today: date
 ) -> tuple[int, int]:
     rated_tickets = [t for t in tickets if t.called_window_id and rng.random() < 0.45]
-    rated_cases = [a for a in applications if a.channel != "window" and a.decided_at and rng.random() < 0.3]
+    # every delivered online / cabinet case was invited (一事一评), so the live invitation sweep
+    # leaves history alone; about 30 % of those invited rated
+    invited_cases = [
+        a for a in applications if a.delivered_at and (a.channel != "window" or a.delivery == "cabinet")
+    ]
     events = [
         ServiceEvent(
             kind=EventKind.TICKET,
@@ -247,7 +251,7 @@ def _ratings_for(
         ServiceEvent(
             kind=EventKind.APPLICATION,
             ref=a.number,
-            channel=ServiceChannel.ONLINE,
+            channel=ServiceChannel.ONLINE if a.channel != "window" else ServiceChannel.CABINET,
             center=center,
             clerk_id=a.handler_id,
             matter_id=a.matter_id,
@@ -256,16 +260,21 @@ def _ratings_for(
             served_at=a.delivered_at or a.decided_at,
             rater_id=a.applicant_id,
         )
-        for a in rated_cases
+        for a in invited_cases
     ]
     events = ServiceEvent.objects.bulk_create(events, batch_size=2000)
+    now = timezone.now()
     ratings = []
     for e in events:
+        if e.kind == EventKind.APPLICATION and rng.random() >= 0.3:
+            continue
         level = rng.choices([lv for lv, _w in LEVEL_WEIGHTS], [w for _lv, w in LEVEL_WEIGHTS])[0]
         bad = level <= BAD_LEVEL_MAX
         rated_at = e.served_at + timedelta(
             minutes=rng.randint(1, 20) if e.kind == EventKind.TICKET else rng.randint(60, 3000)
         )
+        if rated_at > now:
+            continue  # not rated yet: history ends now
         ratings.append(
             Rating(
                 number=f"PJH{e.pk:010d}",

@@ -281,3 +281,30 @@ def test_months_come_from_the_monthly_rollup_and_ends_from_days(world):
         ]
         == 3
     )
+
+
+def test_history_generator_fills_sources_and_leaves_the_invitation_sweep_nothing():
+    from tongban.dashboard.history import generate_history, history_exists
+    from tongban.ratings.services import rating_invitations_sweep
+
+    center = CenterFactory(code="YP-HIST", open_24h=False)
+    WindowFactory(center=center, number=1)
+    MatterFactory(name="历史事项")
+    ClerkFactory(center=center)
+    Queue.objects.create(center=center, prefix="A", name="综合", kind="normal")
+    assert not history_exists(center)
+    with freeze_time(at(20, 0, date(2026, 11, 26))):
+        counts = generate_history(
+            center=center, date_from=date(2026, 11, 23), date_to=date(2026, 11, 25), per_day=20, seed=1
+        )
+        assert history_exists(center)
+        assert counts["applications"] == Application.objects.filter(center=center).count() > 0
+        assert counts["tickets"] == Ticket.objects.filter(center=center).count() > 0
+        assert counts["ratings"] == Rating.objects.filter(center=center).count() > 0
+        assert rating_invitations_sweep() == 0
+        written = services.rollup_rebuild_range(date_from=date(2026, 11, 23), date_to=date(2026, 11, 26))
+    assert written > 0
+    scope = selectors.Scope(center_ids=[center.pk], center=center, district=False)
+    summary = selectors.period_summary(scope=scope, date_from=date(2026, 11, 23), date_to=date(2026, 11, 26))
+    assert summary["applications"] == counts["applications"]
+    assert summary["ratings"] == counts["ratings"]
