@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tongban.conf.settings")
 os.environ.setdefault("TONGBAN_DEBUG", "0")  # DEBUG records every SQL string: not what production pays
+os.environ.setdefault("TONGBAN_DEMO", "1")  # dev keys; the data is synthetic
 
 import django  # noqa: E402
 
