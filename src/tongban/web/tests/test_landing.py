@@ -64,3 +64,12 @@ def test_landing_is_complete_in_english(client):
     html = client.get("/").content.decode()
     assert "get it done at any window" in html
     assert "Smart file cabinet" in html
+
+
+@pytest.mark.django_db
+def test_a_request_in_english_does_not_leave_english_active(client):
+    from django.utils import translation
+
+    client.cookies["django_language"] = "en"
+    client.get("/")
+    assert translation.get_language() == "zh-hans"
