@@ -308,3 +308,21 @@ def test_history_generator_fills_sources_and_leaves_the_invitation_sweep_nothing
     summary = selectors.period_summary(scope=scope, date_from=date(2026, 11, 23), date_to=date(2026, 11, 26))
     assert summary["applications"] == counts["applications"]
     assert summary["ratings"] == counts["ratings"]
+
+
+def test_summary_of_any_breakdown_equals_the_period_summary(world):
+    services.rollup_rebuild_day(day=DAY)
+    scope = selectors.Scope(center_ids=None, center=None, district=True)
+    expected = selectors.period_summary(scope=scope, date_from=DAY, date_to=DAY)
+    for by in ("matter", "department", "channel", "center", "day", "month"):
+        rows = selectors.period_breakdown(scope=scope, date_from=DAY, date_to=DAY, by=by)
+        assert selectors.summary_of(rows) == expected, by
+
+
+def test_a_period_reaching_today_reads_the_month_to_date_row(world, django_assert_num_queries):
+    services.rollup_rebuild_day(day=DAY)
+    scope = selectors.Scope(center_ids=[world["center"].pk], center=world["center"], district=False)
+    with freeze_time(at(18, 0, DAY)):
+        with django_assert_num_queries(1):  # the monthly table only, no daily tail
+            s = selectors.period_summary(scope=scope, date_from=date(2026, 11, 1), date_to=DAY)
+        assert s["applications"] == 4
