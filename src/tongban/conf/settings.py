@@ -262,6 +262,16 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# applications: one OpenAPI name per choice set it shares between fields
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),  # type: ignore[dict-item]
+    "ApplicationStatusEnum": "tongban.applications.models.Status",
+    "ApplicationMaterialStateEnum": "tongban.applications.models.ApplicationMaterial.State",
+    "MaterialFormEnum": "tongban.applications.models.FORM_CHOICES",
+    "DeliveryMethodEnum": "tongban.applications.models.DeliveryMethod",
+    "SuspensionKindEnum": "tongban.applications.models.Suspension.Kind",
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

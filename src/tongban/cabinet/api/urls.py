@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from tongban.cabinet.api import views
+
+urlpatterns = [
+    path("cabinets", views.CabinetListView.as_view(), name="cabinet-list"),
+    path("cabinets/<str:cabinet>/deposits", views.DepositCreateView.as_view(), name="cabinet-deposits"),
+    path("cabinets/<str:cabinet>/pickup", views.PickupView.as_view(), name="cabinet-pickup"),
+]

@@ -1,0 +1,41 @@
+"""Cabinet business errors (stable codes, Chinese first)."""
+
+from __future__ import annotations
+
+from tongban.core.errors import Conflict, Forbidden, RateLimited, Unavailable, ValidationError
+
+
+class WrongCode(Forbidden):
+    code = "cabinet.wrong_code"
+    message = "取件码不正确或已失效，请核对短信后重新输入"
+    message_en = "Wrong or expired code; check the SMS and try again"
+
+
+class KeypadLocked(RateLimited):
+    code = "cabinet.locked"
+    message = "输入错误次数过多，键盘已暂时锁定，请稍后再试"
+    message_en = "Too many wrong codes; the keypad is locked for a while"
+
+
+class CabinetOffline(Unavailable):
+    code = "cabinet.offline"
+    message = "文件柜暂时离线，请稍后再试或联系工作人员"
+    message_en = "The cabinet is offline; try again later or ask staff"
+
+
+class CompartmentFaulty(Unavailable):
+    code = "cabinet.compartment_faulty"
+    message = "该格口暂时故障，请联系工作人员取件"
+    message_en = "This compartment is out of order; please ask staff"
+
+
+class CabinetFull(Conflict):
+    code = "cabinet.full"
+    message = "没有合适的空闲格口"
+    message_en = "No free compartment of a suitable size"
+
+
+class PhoneRequired(ValidationError):
+    code = "cabinet.phone_required"
+    message = "请填写接收取件码的手机号"
+    message_en = "A mobile number to receive the code is required"

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.db import OperationalError
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02) -> Any:
+    """Poll ``check`` until it returns something truthy (the broker and the consumer are asynchronous)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = check()
+        except OperationalError:  # SQLite's shared in-memory test database: a writer holds the table
+            value = None
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {check}")
+        time.sleep(interval)

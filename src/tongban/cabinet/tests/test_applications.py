@@ -1,0 +1,141 @@
+"""The cabinet delivers cases (办件) and takes supplements in, through the applications services."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rest_framework.test import APIClient
+
+from tongban.applications import services as app_services
+from tongban.applications.models import Application, Status
+from tongban.applications.tests.factories import clerk_at, draft, resident
+from tongban.cabinet import services
+from tongban.cabinet.models import Alert, Item
+from tongban.cabinet.tests.conftest import sms_code
+from tongban.core.errors import Conflict, InvalidTransition
+from tongban.notifications.models import Message
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def app_clerk(cabinet):
+    return clerk_at(cabinet.center)
+
+
+def ready_case(clerk, phone="13800000009") -> Application:
+    app = draft(clerk=clerk, applicant=resident(phone=phone))
+    app_services.application_accept(application=app, actor=clerk)
+    app_services.application_decide(application=app, actor=clerk, outcome="approved")
+    app_services.application_mark_ready_for_delivery(application=app, actor=clerk, method="cabinet")
+    app.refresh_from_db()
+    assert app.status == Status.READY_FOR_DELIVERY
+    return app
+
+
+def test_deposit_by_case_number_then_proxy_pickup_delivers_the_case(cabinet, app_clerk, device):
+    app = ready_case(app_clerk)
+    api = APIClient()
+    api.force_authenticate(app_clerk)
+    response = api.post(f"/api/v1/cabinets/{cabinet.code}/deposits", {"application": app.number, "size": "S"})
+    assert response.status_code == 201, response.json()
+    item = Item.objects.get(application=app)
+    assert item.phone == "13800000009" and app.number in item.label
+    device.obey(item)
+    code = sms_code("13800000009")
+    assert app.number in Message.objects.get(purpose="cabinet.pickup_code").body
+    app.refresh_from_db()
+    assert app.status == Status.READY_FOR_DELIVERY  # in the cabinet, not yet delivered
+
+    pickup = APIClient().post(f"/api/v1/cabinets/{cabinet.code}/pickup", {"code": code, "proxy": True})
+    assert pickup.json() == {"compartment": 1}
+    device.obey(item)
+    app.refresh_from_db()
+    assert app.status == Status.DELIVERED
+    assert (app.delivered_via, app.delivered_by_proxy) == (f"cabinet:{cabinet.code}/01", True)
+    item.refresh_from_db()
+    assert item.state == Item.State.DONE
+
+
+def test_only_ready_cases_and_only_once(cabinet, app_clerk):
+    not_ready = draft(clerk=app_clerk)
+    with pytest.raises(InvalidTransition) as exc:
+        services.deposit_create(cabinet=cabinet, actor=app_clerk, size="S", application=not_ready)
+    assert exc.value.code == "cabinet.application_not_ready"
+    app = ready_case(app_clerk)
+    services.deposit_create(cabinet=cabinet, actor=app_clerk, size="S", application=app)
+    with pytest.raises(Conflict) as exc:
+        services.deposit_create(cabinet=cabinet, actor=app_clerk, size="S", application=app)
+    assert exc.value.code == "cabinet.already_deposited"
+
+
+def test_case_handed_over_elsewhere_meanwhile_still_completes_the_item(cabinet, app_clerk, device):
+    app = ready_case(app_clerk)
+    item = services.deposit_create(cabinet=cabinet, actor=app_clerk, size="S", application=app)
+    device.obey(item)
+    code = sms_code()
+    app_services.application_mark_delivered(application=app, actor=app_clerk, via="window")
+    result = services.code_enter(cabinet=cabinet, code=code, source="10.0.0.1")
+    device.open(result.compartment, result.request_id)
+    assert device.close(result.compartment) == "picked_up"
+    item.refresh_from_db()
+    assert item.state == Item.State.DONE
+    assert Alert.objects.filter(cabinet=cabinet, message__contains="办件未能标记为已送达").count() == 1
+
+
+def test_dropoff_for_a_supplement_marks_it_received_when_the_clerk_collects(cabinet, app_clerk, device):
+    app = draft(clerk=app_clerk, applicant=resident(phone="13800000008"), received=False)
+    app_services.application_request_supplement(application=app, actor=app_clerk, items=[])
+    app.refresh_from_db()
+    assert app.status == Status.SUPPLEMENT_REQUESTED
+    item = services.dropoff_create(cabinet=cabinet, actor=app_clerk, size="M", application=app)
+    code = sms_code("13800000008", purpose="cabinet.dropoff_code")
+    result = services.code_enter(cabinet=cabinet, code=code, source="10.0.0.1")
+    device.open(result.compartment, result.request_id)
+    device.close(result.compartment)
+    app.refresh_from_db()
+    assert app.status == Status.SUPPLEMENT_REQUESTED  # the resident's part is done; the clerk signs for it
+    services.dropoff_collect(item=item, actor=app_clerk)
+    device.obey(item)
+    app.refresh_from_db()
+    assert app.status == Status.SUBMITTED
+    assert set(app.materials.values_list("state", flat=True)) == {"received"}
+
+
+def test_the_seed_story_in_the_demo(client):
+    """make demo: the clerk deposits the residence permit, the SMS outbox has the code, the cabinet
+    page opens the right door, the door closes, the case shows delivered."""
+    from tongban.accounts.tests.factories import PASSWORD
+    from tongban.applications import demo as applications_demo
+    from tongban.applications.tests.factories import demo_world
+    from tongban.cabinet import demo as cabinet_demo
+    from tongban.cabinet.models import Cabinet
+    from tongban.cabinet.tests.conftest import Device
+
+    world = demo_world()
+    applications_demo.load(io.StringIO())
+    cabinet_demo.load(io.StringIO())
+    cabinet_demo.load(io.StringIO())  # idempotent
+    cabinet = Cabinet.objects.get(code=cabinet_demo.CABINET_CODE)
+    assert cabinet.compartments.count() == 12
+    Cabinet.objects.filter(pk=cabinet.pk).update(online=True)  # the simulator's status message
+    device = Device(cabinet)
+    permit = Application.objects.get(matter=world["permit"])
+    clerk = world["clerk"]
+    clerk.set_password(PASSWORD)
+    clerk.save()
+    client.login(username=clerk.username, password=PASSWORD)
+    page = client.post(
+        f"/cabinet/{cabinet.code}/staff/deposit", {"application": permit.number, "size": "S"}, follow=True
+    ).content.decode()
+    assert "已预留 1 号格口" in page
+    item = Item.objects.get(application=permit)
+    device.obey(item)
+    code = sms_code(permit.applicant.phone)
+    client.logout()
+    html = client.post(f"/cabinet/{cabinet.code}/code", {"code": code}).content.decode()
+    assert 'class="door-number text-primary">1<' in html
+    device.obey(item)
+    permit.refresh_from_db()
+    assert permit.status == Status.DELIVERED
