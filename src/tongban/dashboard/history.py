@@ -97,6 +97,8 @@ def generate_history(
     notice_model: Any = apps.get_model("applications", "SupplementNotice")
     ticket_model: Any = _model("queueing", "Ticket")
     queue_model: Any = _model("queueing", "Queue")
+    item_model: Any = _model("cabinet", "Item")
+    cabinet_model: Any = _model("cabinet", "Cabinet")
     rng = random.Random(f"{seed}:{center.code}")
     matters = list(
         Matter.objects.filter(active=True, current_version__isnull=False).select_related("current_version")
@@ -110,8 +112,10 @@ def generate_history(
     )
     residents = _residents(60)
     queue = queue_model.objects.filter(center=center, kind="normal").first() if queue_model else None
+    cabinet = cabinet_model.objects.filter(center=center).first() if cabinet_model else None
+    compartments = list(cabinet.compartments.all()) if cabinet is not None else []
     today = timezone.localdate()
-    counts = {"applications": 0, "tickets": 0, "ratings": 0, "work_orders": 0, "supplements": 0}
+    counts = {"applications": 0, "tickets": 0, "ratings": 0, "work_orders": 0, "supplements": 0, "pickups": 0}
     days = [date_from + timedelta(days=i) for i in range((date_to - date_from).days + 1)]
     marker = history_marker(center)
     for index, day in enumerate(days):
@@ -208,6 +212,8 @@ def generate_history(
                 batch_size=2000,
             )
             counts["supplements"] += len(supplements)
+            if compartments:
+                counts["pickups"] += _pickups_for(item_model, cabinet, compartments, created_apps, rng)
             if with_ratings:
                 r, w = _ratings_for(center, created_apps, created_tickets, rng, today)
                 counts["ratings"] += r
@@ -222,6 +228,41 @@ def _model(app_label: str, name: str) -> Any:
         return apps.get_model(app_label, name)
     except LookupError:
         return None
+
+
+def _pickups_for(
+    item_model: Any, cabinet: Any, compartments: list[Any], applications: list[Any], rng: random.Random
+) -> int:
+    """Cabinet pickups of the cases delivered to the cabinet, a third of them at night (the seed's story)."""
+    now = timezone.now()
+    tz = timezone.get_current_timezone()
+    items = []
+    for a in applications:
+        if a.delivery != "cabinet" or a.decided_at is None:
+            continue
+        stored = a.decided_at + timedelta(hours=rng.randint(1, 5))
+        hour = rng.choice([20, 21, 22, 23, 0, 6, 7]) if rng.random() < 0.35 else rng.randint(8, 19)
+        day = timezone.localdate(stored) + timedelta(days=rng.randint(0, 2))
+        picked = datetime.combine(day, time(hour, rng.randint(0, 59)), tzinfo=tz)
+        if picked <= stored or picked > now:
+            continue
+        compartment = rng.choice(compartments)
+        items.append(
+            item_model(
+                kind="pickup",
+                state="done",
+                cabinet=cabinet,
+                compartment=compartment,
+                size=compartment.size,
+                label=a.matter.name,
+                application=a,
+                unload_reason="pickup",
+                stored_at=stored,
+                code_used_at=picked,
+                finished_at=picked,
+            )
+        )
+    return len(item_model.objects.bulk_create(items, batch_size=2000))
 
 
 def _ratings_for(
