@@ -42,6 +42,17 @@ COMMENTS_BAD = ["等候时间太长", "材料要求前后说法不一", "窗口�
 LEVEL_WEIGHTS = [(5, 62), (4, 24), (3, 9), (2, 3), (1, 2)]
 
 
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+_GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英建华玉兰萍红新民国庆志强海燕文华建国淑珍春梅晓东俊杰雪梅"
+
+
+def _history_name(i: int) -> str:
+    """A plausible, deterministic Chinese name for generated history residents (no real person)."""
+    surname = _SURNAMES[(i * 7) % len(_SURNAMES)]
+    given = _GIVEN[(i * 13) % len(_GIVEN)] + ("" if i % 3 == 0 else _GIVEN[(i * 5 + 1) % len(_GIVEN)])
+    return surname + given
+
+
 def history_marker(center: Center) -> str:
     return f"{center.code}-H"
 
@@ -62,7 +73,7 @@ def _residents(n: int) -> list[User]:
         new.append(
             User(
                 username=f"hist-resident-{i:04d}",
-                display_name=f"历史居民{i:04d}",
+                display_name=_history_name(i),
                 role=Role.RESIDENT,
                 password=unusable,
                 phone=phone,
