@@ -11,6 +11,7 @@ from typing import cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -108,15 +109,18 @@ def _case(request: HttpRequest, number: str) -> Application:
 @staff_only(*CENTER_STAFF)
 def workbench(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    cases = list(
+    open_cases = (
         applications_list(user=user)
         .filter(
             status__in=[s.value for s in Status if s not in (Status.CLOSED, Status.WITHDRAWN, Status.REFUSED)]
         )
-        .filter(handler=user)[:50]
+        .filter(handler=user)
         if user.role == Role.CLERK
-        else applications_list(user=user).exclude(status__in=[Status.CLOSED, Status.WITHDRAWN])[:50]
+        else applications_list(user=user).exclude(status__in=[Status.CLOSED, Status.WITHDRAWN])
     )
+    # Cases still at intake (no clock yet: waiting for acceptance or a supplement) first, then the
+    # nearest deadline: the clerk always sees what needs them now at the top.
+    cases = list(open_cases.order_by(F("due_date").asc(nulls_first=True), "-created_at", "-id")[:50])
     rows = [(app, application_deadline_ex(application=app, ongoing_days=0)) for app in cases]
     return render(
         request,
