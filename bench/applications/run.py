@@ -9,7 +9,7 @@ Scenarios (each at 1 and 16 clients):
   search-clerk    GET  …?q=<receipt-number prefix> / …?q=<applicant surname+name prefix>
   list-reviewer   GET  /api/v1/applications?limit=20 as a department reviewer (department-scoped)
   search-reviewer GET  …?q=… as the reviewer
-  intake          POST /api/v1/applications (materials ticked) + POST …/accept = one accepted application
+  intake          POST /api/v1/applications with the materials ticked and "accept": true = one accepted application
 Prints one Markdown table row per scenario and client count.
 """
 
@@ -42,8 +42,8 @@ def scenario_requests(name: str, rng: random.Random, seq: int) -> list[tuple[str
         if rng.random() < 0.5:
             day = f"2026{rng.randint(1, 10):02d}{rng.randint(1, 28):02d}"
             return [("GET", f"/api/v1/applications?limit=20&q=BENCH-C01-{day}", None)]
-        surname = rng.choice("张王李赵陈刘杨黄")
-        name = quote(f"{surname}居民{rng.randint(1, 199)}")
+        g = rng.randint(1, 200_000)  # a resident's full name (generator: surname by g % 8)
+        name = quote(f"{'张王李赵陈刘杨黄'[g % 8]}居民{g}")
         return [("GET", f"/api/v1/applications?limit=20&q={name}", None)]
     if name == "intake":
         return [
@@ -55,9 +55,9 @@ def scenario_requests(name: str, rng: random.Random, seq: int) -> list[tuple[str
                     "applicant": {"id_number": valid_id(seq), "name": f"基准申请人{seq}"},
                     "channel": "window",
                     "materials": [{"material_type_id": -1}],  # filled in by the worker
+                    "accept": True,
                 },
             ),
-            ("POST", "/api/v1/applications/{number}/accept", {}),
         ]
     raise ValueError(name)
 

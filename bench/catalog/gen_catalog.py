@@ -30,12 +30,20 @@ def generate(n: int, seed: int = 2026) -> dict:
         base["name"] = f"{base['name']}（第{i}号）"
         picked = rng.sample(types, k=rng.randint(1, 6))
         base["guide"]["materials"] = [
-            {"material_type": code, "form": rng.choice(["original", "copy", "both"]), "rongque": rng.random() < 0.1}
+            {
+                "material_type": code,
+                "form": rng.choice(["original", "copy", "both"]),
+                "rongque": rng.random() < 0.1,
+            }
             for code in picked
         ]
         matters.append(base)
     bundles = [
-        {"code": f"BD-GEN-{j:04d}", "name": f"组合一件事{j}", "matters": [m["code"] for m in rng.sample(matters, 3)]}
+        {
+            "code": f"BD-GEN-{j:04d}",
+            "name": f"组合一件事{j}",
+            "matters": [m["code"] for m in rng.sample(matters, 3)],
+        }
         for j in range(max(1, n // 100))
     ]
     return {

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tongban.conf.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -31,7 +31,18 @@ from tongban.catalog.models import Matter  # noqa: E402
 from tongban.catalog.selectors import bundle_get, bundle_materials, matter_search  # noqa: E402
 from tongban.catalog.transfer import catalog_export, catalog_import, catalog_validate  # noqa: E402
 
-QUERIES = ["病历本", "生孩子", "居住证", "低保", "宝宝 医保", "退休", "残疾证", "失业金", "火星移民", "YB-NEWBORN-00011"]
+QUERIES = [
+    "病历本",
+    "生孩子",
+    "居住证",
+    "低保",
+    "宝宝 医保",
+    "退休",
+    "残疾证",
+    "失业金",
+    "火星移民",
+    "YB-NEWBORN-00011",
+]
 
 
 def timed(fn):

@@ -6,8 +6,10 @@ Phases, each bounded in time (``--seconds``):
   1. floor      — 200 clients POST /bench/floor (bare DRF + one INSERT) back to back;
   2. saturation — 200 clients back to back: 180 ticket machines POST .../tickets, 20 windows
                   POST .../call-next then .../finish (Bearer tokens);
-  3. paced      — the same 200 clients with think time so the hall offers ``--rate`` operations/s
-                  in total; latency percentiles at a load a district's busiest hall never reaches.
+  3. paced      — the same 200 clients with think time (exponential) so they offer ``--rate``
+                  operations/s in total (default: half the saturation throughput just measured):
+                  latency percentiles below saturation. (Under saturation a closed loop of 200
+                  clients only measures queueing: latency ≈ clients ÷ throughput.)
 Throughput is reported as operations/s and as a ratio to the floor of the same run.
 """
 
@@ -40,7 +42,10 @@ def setup(windows: int) -> list[tuple[int, str]]:
     import django
 
     django.setup()
+    from django.core.management import call_command
     from django.db import connection
+
+    call_command("migrate", verbosity=0)
 
     from tongban.accounts.authentication import hash_token
     from tongban.accounts.models import ApiToken, Role, User
@@ -58,7 +63,12 @@ def setup(windows: int) -> list[tuple[int, str]]:
     Queue.objects.get_or_create(
         center=center, prefix="V", defaults={"name": "优先", "kind": "priority", "order": 2}
     )
-    WindowSession.objects.filter(window__center=center).update(state="closed")
+    from django.utils import timezone
+
+    # a previous run's sessions and tickets: end them (bench data only)
+    WindowSession.objects.filter(window__center=center).exclude(state="closed").update(
+        state="closed", closed_at=timezone.now()
+    )
     Ticket.objects.filter(center=center, state__in=["waiting", "called", "serving"]).update(state="abandoned")
     out = []
     for n in range(1, windows + 1):
@@ -189,7 +199,12 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=200)
     ap.add_argument("--windows", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=20)
-    ap.add_argument("--rate", type=float, default=300, help="offered ops/s in the paced phase")
+    ap.add_argument(
+        "--rate",
+        type=float,
+        default=0,
+        help="offered ops/s in the paced phase (0 = half the saturation throughput)",
+    )
     ap.add_argument("--port", type=int, default=8195)
     ap.add_argument("--workers", type=int, default=3)
     ap.add_argument("--threads", type=int, default=8)
@@ -246,9 +261,10 @@ def main() -> None:
         sat["ratio_to_floor"] = round(sat["ops_per_s"] / floor["ops_per_s"], 3)
         results.append(sat)
         # think time so 200 clients offer ~rate ops/s (a window does 2 ops per ticket)
-        think = args.clients / args.rate
+        rate = args.rate or max(1.0, round(sat["ops_per_s"] / 2))
+        think = args.clients / rate
         lat, err = run_phase(args.port, args.seconds, kiosks, windows, think=think)
-        paced = summary(f"paced@{args.rate:g}/s", lat, err, args.seconds)
+        paced = summary(f"paced@{rate:g}/s", lat, err, args.seconds)
         paced["ratio_to_floor"] = round(paced["ops_per_s"] / floor["ops_per_s"], 3)
         results.append(paced)
     finally:

@@ -7,6 +7,7 @@ required factor is given, a staff member is only *pending* in the session
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -30,7 +31,7 @@ from tongban.accounts.forms import CodeForm, EnterpriseForm, OtpForm, OtpSetupFo
 from tongban.accounts.http import client_ip
 from tongban.accounts.models import SmsCode, User
 from tongban.accounts.permissions import is_staff_role, two_factor_satisfied
-from tongban.core.crypto import mask_phone
+from tongban.core.crypto import decrypt_str, encrypt_str, mask_phone
 from tongban.core.errors import RateLimited, TongbanError
 
 PENDING_KEY = "tb_pending"
@@ -38,6 +39,24 @@ PENDING_SECONDS = 300
 SMS_KEY = "tb_sms_login"
 REG_KEY = "tb_enterprise_registration"
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+RESIDENT_AREAS = ("/portal/", "/kiosk/")
+
+
+def _session_put(request: HttpRequest, key: str, data: dict[str, Any]) -> None:
+    """Keep sign-in state (it holds a phone number) encrypted: session rows are not personal-data storage."""
+    request.session[key] = encrypt_str(json.dumps(data, ensure_ascii=False))
+
+
+def _session_get(request: HttpRequest, key: str) -> dict[str, Any]:
+    raw = request.session.get(key)
+    if not raw:
+        return {}
+    try:
+        data = json.loads(decrypt_str(raw))
+    except (ValueError, TypeError):
+        request.session.pop(key, None)
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _safe_next(request: HttpRequest, default: str = "/") -> str:
@@ -111,6 +130,9 @@ def staff_login(request: HttpRequest) -> HttpResponse:
             return redirect(next_url)
         step = "accounts:login-otp" if services.user_has_totp(user) else "accounts:otp-setup"
         return redirect(_with_next(step, next_url))
+    if request.method == "GET" and next_url.startswith(RESIDENT_AREAS):
+        # settings.LOGIN_URL is this page; a resident sent here by @login_required goes to the SMS sign-in.
+        return redirect(_with_next("accounts:resident-login", next_url))
     form = StaffLoginForm(request.POST or None)
     context: dict[str, Any] = {
         "form": form,
@@ -240,7 +262,7 @@ def resident_login(request: HttpRequest) -> HttpResponse:
     if request.GET.get("restart"):
         request.session.pop(SMS_KEY, None)
         return redirect(_with_next("accounts:resident-login", next_url))
-    state = request.session.get(SMS_KEY) or {}
+    state = _session_get(request, SMS_KEY)
     as_enterprise = bool(state.get("enterprise")) if state else request.GET.get("as") == "enterprise"
     context: dict[str, Any] = {
         "next": next_url,
@@ -274,11 +296,15 @@ def resident_login(request: HttpRequest) -> HttpResponse:
             sent = services.sms_code_request(phone=phone, ip=ip)
         except TongbanError as exc:
             return _error_response(request, "accounts/resident_login.html", context, exc)
-        request.session[SMS_KEY] = {
-            "phone": sent.phone,
-            "enterprise": as_enterprise,
-            "resend_at": int(time.time()) + sent.resend_after,
-        }
+        _session_put(
+            request,
+            SMS_KEY,
+            {
+                "phone": sent.phone,
+                "enterprise": as_enterprise,
+                "resend_at": int(time.time()) + sent.resend_after,
+            },
+        )
         return redirect(_with_next("accounts:resident-login", next_url))
 
     if action == "verify" and state.get("phone"):
@@ -307,7 +333,7 @@ def enterprise_register(request: HttpRequest) -> HttpResponse:
     if request.GET.get("restart"):
         request.session.pop(REG_KEY, None)
         return redirect(_with_next("accounts:enterprise-register", next_url))
-    draft = request.session.get(REG_KEY) or {}
+    draft = _session_get(request, REG_KEY)
     context: dict[str, Any] = {
         "next": next_url,
         "step": "code" if draft else "details",
@@ -336,13 +362,17 @@ def enterprise_register(request: HttpRequest) -> HttpResponse:
             sent = services.sms_code_request(phone=checked.phone, purpose=SmsCode.Purpose.REGISTER, ip=ip)
         except TongbanError as exc:
             return _error_response(request, "accounts/enterprise_register.html", context, exc)
-        request.session[REG_KEY] = {
-            "name": checked.name,
-            "credit_code": checked.credit_code,
-            "phone": checked.phone,
-            "contact_name": checked.contact_name,
-            "resend_at": int(time.time()) + sent.resend_after,
-        }
+        _session_put(
+            request,
+            REG_KEY,
+            {
+                "name": checked.name,
+                "credit_code": checked.credit_code,
+                "phone": checked.phone,
+                "contact_name": checked.contact_name,
+                "resend_at": int(time.time()) + sent.resend_after,
+            },
+        )
         return redirect(_with_next("accounts:enterprise-register", next_url))
     if action == "verify" and draft:
         code_form = CodeForm(request.POST)

@@ -87,6 +87,31 @@ def load(stdout: Any) -> None:
         return
     assert center and clerk and manager and li_mei and zhang
 
+    # Every department that reviews the bundle in parallel needs someone to answer in the demo: the
+    # accounts demo has the 医保 reviewer; add one per other review department (reviewer-<dept code>).
+    if bundle is not None:
+        from django.conf import settings
+
+        from tongban.accounts.services import user_create_staff
+        from tongban.catalog.models import Department
+
+        depts = Department.objects.filter(reviewed_matters__bundles=bundle).distinct().order_by("code")
+        for dept in depts:
+            if User.objects.filter(role=Role.REVIEWER, department=dept).exists():
+                continue
+            username = f"reviewer-{dept.code.lower()}"
+            if not User.objects.filter(username=username).exists():
+                user_create_staff(
+                    actor=None,
+                    username=username,
+                    role=Role.REVIEWER,
+                    display_name=f"{dept.short_name or dept.name}审核员",
+                    password=settings.DEMO_PASSWORD,
+                    center=center,
+                    department=dept,
+                )
+                stdout.write(f"  {username:10} 部门审核人员 {dept.name}")
+
     # 1. 出生一件事: a draft at window 1 with every material but the birth certificate.
     if bundle is not None and _existing("newborn") is None:
         parts = services.application_create(

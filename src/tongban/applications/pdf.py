@@ -141,8 +141,18 @@ class _Doc:
         self.y -= 7 * mm
 
     def footer(self, text: str) -> None:
+        """One line, or two when it does not fit (split at the double spaces between parts)."""
         self.canvas.setFont(self.font, 8.5)
-        self.canvas.drawString(self.left, 14 * mm, text)
+        width = self.right - self.left
+        if pdfmetrics.stringWidth(text, self.font, 8.5) <= width or "  " not in text:
+            self.canvas.drawString(self.left, 14 * mm, text)
+            return
+        parts = text.split("  ")
+        first, rest = parts[0], parts[1:]
+        while rest and pdfmetrics.stringWidth(first + "  " + rest[0], self.font, 8.5) <= width:
+            first += "  " + rest.pop(0)
+        self.canvas.drawString(self.left, 17.5 * mm, first)
+        self.canvas.drawString(self.left, 13.5 * mm, "  ".join(rest))
 
     def bytes(self) -> bytes:
         self.canvas.showPage()

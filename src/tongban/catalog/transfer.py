@@ -17,7 +17,8 @@ The document shape (also what :func:`catalog_export` writes)::
 
 Every section is optional; records are upserted by their natural key and records
 absent from the file are left alone. A matter whose guide differs from its current
-version gets a new version through :func:`~tongban.catalog.services.guide_publish`;
+version gets a new version (all of them at once through
+:func:`~tongban.catalog.services.guides_publish_bulk`, one audit entry listing them);
 an identical guide publishes nothing, so importing the same file twice changes nothing.
 
 Validation runs over the whole file first and reports every problem by record and

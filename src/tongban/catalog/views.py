@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from tongban.core.errors import NotFound
 
 from . import selectors
-from .models import Bundle, GuideVersion, Matter, MatterGroup
+from .models import Bundle, Center, GuideVersion, Matter, MatterGroup
 
 MAX_QUERY = 100
 
@@ -68,6 +68,7 @@ def matter_detail(request: HttpRequest, code: str) -> HttpResponse:
         "bundles": list(Bundle.objects.filter(items__matter=matter, active=True).order_by("code")),
         "review_departments": list(matter.review_departments.all()),
         "delivery": [str(GuideVersion.Delivery(d).label) for d in guide.delivery_options],
+        "centers": list(Center.objects.order_by("code")),
     }
     return render(request, "catalog/matter_detail.html", context)
 

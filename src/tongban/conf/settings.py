@@ -196,6 +196,15 @@ PASSWORD_HASHERS = (
 )
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "tongban-demo")
 
+# --- ratings (好差评) and rectification ------------------------------------
+RATINGS_CONTACT_WORKDAYS = env_int("TONGBAN_RATINGS_CONTACT_WORKDAYS", 1)  # call the rater back within
+RATINGS_CLOSE_WORKDAYS = env_int("TONGBAN_RATINGS_CLOSE_WORKDAYS", 5)  # report back / close within
+RATINGS_PAD_MINUTES = env_int("TONGBAN_RATINGS_PAD_MINUTES", 30)  # a served ticket stays rateable this long
+RATINGS_LINK_MAX_AGE_DAYS = env_int("TONGBAN_RATINGS_LINK_MAX_AGE_DAYS", 15)  # SMS rating links expire
+RATINGS_RATE_LIMIT = env_int("TONGBAN_RATINGS_RATE_LIMIT", 20)  # rating attempts per client per window
+RATINGS_RATE_WINDOW_SECONDS = env_int("TONGBAN_RATINGS_RATE_WINDOW_SECONDS", 600)
+RATINGS_LINK_BASE_URL = env_str("TONGBAN_PUBLIC_BASE_URL", "http://localhost:8000")
+
 # --- outside world plugins ------------------------------------------------
 SMS_BACKEND = env_str("TONGBAN_SMS_BACKEND", "outbox")  # outbox = dev backend with an outbox page
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -251,6 +260,16 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# applications: one OpenAPI name per choice set it shares between fields
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),  # type: ignore[dict-item]
+    "ApplicationStatusEnum": "tongban.applications.models.Status",
+    "ApplicationMaterialStateEnum": "tongban.applications.models.ApplicationMaterial.State",
+    "MaterialFormEnum": "tongban.applications.models.FORM_CHOICES",
+    "DeliveryMethodEnum": "tongban.applications.models.DeliveryMethod",
+    "SuspensionKindEnum": "tongban.applications.models.Suspension.Kind",
 }
 
 LOGGING = {

@@ -1,5 +1,20 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def ensure_audit_head(using: str = "default", **kwargs: Any) -> None:
+    """Keep the audit chain's tip row present after ``migrate`` and ``flush``.
+
+    Infrastructure, like Django's own post-migrate permission creation: without the row every
+    first append after a flush (transactional tests) would take a slower path with other query
+    counts.
+    """
+    from tongban.core.models import AuditHead
+
+    AuditHead.objects.using(using).get_or_create(id=1)
 
 
 class CoreConfig(AppConfig):
@@ -10,3 +25,5 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from tongban.core import checks  # noqa: F401 - registers the system checks
+
+        post_migrate.connect(ensure_audit_head, sender=self, dispatch_uid="tongban.core.ensure_audit_head")

@@ -1,11 +1,15 @@
-"""Core periodic jobs: record the audit chain's tip off-database (tamper evidence)."""
+"""Core periodic jobs: record the audit chain's tip off-database, and verify the chain daily."""
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
-from tongban.core.audit import audit_anchor
+from tongban.core.audit import audit_anchor, audit_verify_report
 from tongban.core.periodic import Periodic
+
+logger = logging.getLogger("tongban.audit")
 
 
 @shared_task(name="core.audit_anchor")
@@ -14,4 +18,19 @@ def audit_anchor_task() -> str:
     return f"{seq}:{digest}"
 
 
-PERIODIC = [Periodic("core.audit_anchor", 600, audit_anchor_task)]
+@shared_task(name="core.audit_verify")
+def audit_verify_task() -> str:
+    """Walk the whole chain; an ERROR log line (for alerting) names every problem."""
+    report = audit_verify_report()
+    if report.ok:
+        logger.info("audit chain intact: %s entries, tip #%s", report.entries, report.last_seq)
+        return "ok"
+    for problem in report.problems:
+        logger.error("audit chain BROKEN at #%s: %s", problem.seq, problem.problem)
+    return f"broken: {len(report.problems)} problem(s)"
+
+
+PERIODIC = [
+    Periodic("core.audit_anchor", 600, audit_anchor_task),
+    Periodic("core.audit_verify", 24 * 3600, audit_verify_task),
+]

@@ -44,6 +44,7 @@ def _center() -> Any:
 def load(stdout: Any) -> None:
     from tongban.accounts.models import User
     from tongban.catalog.models import MatterGroup
+    from tongban.core.crypto import blind_index
     from tongban.queueing.models import Appointment, AppointmentSlot, Queue, QueueSettings, Ticket
     from tongban.queueing.services import appointment_book, appointment_slots_ensure, ticket_issue
 
@@ -73,9 +74,14 @@ def load(stdout: Any) -> None:
     existing = Appointment.objects.filter(slot=slot, state=Appointment.State.BOOKED).first()
     code = existing.code if existing is not None else ""
     if existing is None and staff is not None:
-        code = appointment_book(
-            slot=slot, actor=staff, name="李美华", id_number="310110198001010022", phone="13800000002"
-        ).code
+        # booked at the window for the demo resident 李梅 (138****0002) when the accounts demo made her
+        resident = User.objects.filter(phone_hash=blind_index("13800000002"), role="resident").first()
+        if resident is not None:
+            code = appointment_book(slot=slot, actor=staff, resident=resident).code
+        else:
+            code = appointment_book(
+                slot=slot, actor=staff, name="李梅", id_number="310110198001010022", phone="13800000002"
+            ).code
 
     today = timezone.localdate()
     if not Ticket.objects.filter(center=center, day=today).exists():

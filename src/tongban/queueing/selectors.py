@@ -53,9 +53,13 @@ def display_snapshot(center: Center, *, recent: int = 8, now: datetime | None = 
     Three queries, whatever the hall's size."""
     now = now or timezone.now()
     day = timezone.localdate(now)
+    day_start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
     events = list(
         CallEvent.objects.filter(
-            center=center, kind__in=[CallEvent.Kind.CALL, CallEvent.Kind.RECALL], at__date=day
+            center=center,
+            kind__in=[CallEvent.Kind.CALL, CallEvent.Kind.RECALL],
+            at__gte=day_start,
+            at__lt=day_start + timedelta(days=1),
         )
         .select_related("ticket", "window")
         .order_by("-at", "-id")[:40]
@@ -123,9 +127,18 @@ def window_panel(window: Window, *, now: datetime | None = None) -> PanelState:
     session = WindowSession.objects.filter(window=window).exclude(state=WindowSession.State.CLOSED).first()
     current = (
         Ticket.objects.filter(called_window=window, state__in=[Ticket.State.CALLED, Ticket.State.SERVING])
-        .select_related("queue", "matter", "bundle")
+        .select_related("queue", "matter", "bundle", "appointment")
         .first()
     )
+    extras: dict[str, Any] = {}
+    if current is not None and current.appointment is not None:
+        from tongban.core.crypto import mask_id_number, mask_name
+
+        extras["appointment"] = {
+            "code": current.appointment.code,
+            "name": mask_name(current.appointment.name),
+            "id_number": mask_id_number(current.appointment.id_number),
+        }
     cutoff = now - timedelta(minutes=60)
     no_shows = list(
         Ticket.objects.filter(
@@ -144,6 +157,7 @@ def window_panel(window: Window, *, now: datetime | None = None) -> PanelState:
         ),
         queues=queues_for_center(window.center),
         served_today=served,
+        extras=extras,
     )
 
 

@@ -109,3 +109,12 @@ def test_demo_hint_links_the_outbox_only_in_demo(client, settings):
     assert "/notifications/outbox/" in client.get(URL).content.decode()
     settings.DEMO = False
     assert "/notifications/outbox/" not in client.get(URL).content.decode()
+
+
+def test_the_phone_waiting_in_the_session_is_encrypted(client):
+    from django.contrib.sessions.models import Session
+
+    client.post(URL, {"action": "send", "phone": "13800000001"})
+    stored = Session.objects.get(session_key=client.session.session_key).session_data
+    assert "13800000001" not in repr(client.session.load()) and "13800000001" not in stored
+    assert "138****0001" in client.get(URL).content.decode()

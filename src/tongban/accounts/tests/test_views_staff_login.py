@@ -198,3 +198,9 @@ def test_logout_ends_the_session(client, two_factor_off):
     client.force_login(ClerkFactory())
     client.post("/accounts/logout/")
     assert not signed_in(client)
+
+
+def test_residents_sent_to_the_staff_page_land_on_the_sms_sign_in(client):
+    response = client.get(LOGIN + "?next=/portal/cases/")
+    assert response["Location"] == "/accounts/resident/login/?next=%2Fportal%2Fcases%2F"
+    assert client.get(LOGIN + "?next=/queue/").status_code == 200

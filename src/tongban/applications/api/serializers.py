@@ -220,6 +220,10 @@ class CreateIn(serializers.Serializer):
     delivery_address = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
     materials = MaterialTickIn(many=True, required=False, default=list)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    accept = serializers.BooleanField(
+        default=False,
+        help_text="Staff: accept (受理) at once, all or nothing — 400 if a material is missing.",
+    )
 
 
 class VersionIn(serializers.Serializer):

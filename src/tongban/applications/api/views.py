@@ -11,12 +11,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tongban.accounts.errors import TwoFactorRequired
 from tongban.accounts.models import Role, User
+from tongban.accounts.permissions import two_factor_satisfied
 from tongban.applications import services
 from tongban.applications.api import serializers as s
 from tongban.applications.errors import ApplicationForbidden, ApplicationNotFound, InvalidInput, UnknownMatter
@@ -32,6 +34,23 @@ from tongban.applications.selectors import (
 from tongban.catalog.models import Bundle, Center, Matter
 from tongban.core.audit import audit_log
 from tongban.core.errors import RateLimited
+
+
+class SignedInSecondFactor(BasePermission):
+    """Signed in; staff also with the second factor when ``STAFF_2FA_REQUIRED`` (tokens count as verified)."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        if not two_factor_satisfied(user, request.auth):
+            raise TwoFactorRequired()
+        return True
+
+
+class _Base(APIView):
+    permission_classes = [SignedInSecondFactor]
+
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input (error.code e.g. application.material_missing)"),
@@ -73,7 +92,7 @@ def detail_response(app: Application, status: int = 200) -> Response:
     return Response(s.ApplicationDetailOut(fresh).data, status=status)
 
 
-class ApplicationListCreateView(APIView):
+class ApplicationListCreateView(_Base):
     @extend_schema(
         tags=TAG,
         summary="List applications in your scope",
@@ -136,7 +155,8 @@ class ApplicationListCreateView(APIView):
             center = Center.objects.filter(code=v["center_code"]).first() if v["center_code"] else user.center
         if center is None:
             raise InvalidInput("受理中心不存在", "Unknown center", details={"center_code": v["center_code"]})
-        apps = services.application_create(
+        create = services.application_create_and_accept if v["accept"] else services.application_create
+        apps = create(
             actor=user,
             applicant=applicant,
             center=center,
@@ -152,7 +172,7 @@ class ApplicationListCreateView(APIView):
         return Response(s.ApplicationDetailOut(fresh, many=True).data, status=201)
 
 
-class ApplicationDetailView(APIView):
+class ApplicationDetailView(_Base):
     @extend_schema(
         tags=TAG,
         summary="One application with checklist, history and reviews",
@@ -162,7 +182,7 @@ class ApplicationDetailView(APIView):
         return detail_response(get_application(request, number))
 
 
-class _ActionView(APIView):
+class _ActionView(_Base):
     """POST /applications/<number>/<action>: validate ``input``, call ``act``, answer with the case."""
 
     input: ClassVar[type[serializers.Serializer]] = s.VersionIn
@@ -352,7 +372,7 @@ class ExtensionRequestView(_ActionView):
         )
 
 
-class ExtensionDecisionView(APIView):
+class ExtensionDecisionView(_Base):
     @extend_schema(
         tags=TAG,
         summary="Approve or reject an extension (manager)",
@@ -372,7 +392,7 @@ class ExtensionDecisionView(APIView):
         return detail_response(app)
 
 
-class AttachmentUploadView(APIView):
+class AttachmentUploadView(_Base):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(
@@ -398,7 +418,7 @@ class AttachmentUploadView(APIView):
         return Response(s.AttachmentOut(att).data, status=201)
 
 
-class DocumentView(APIView):
+class DocumentView(_Base):
     @extend_schema(
         tags=TAG,
         summary="A document as PDF: receipt, supplement (one-time notice), refusal, result",
@@ -419,7 +439,7 @@ class DocumentView(APIView):
         return response
 
 
-class ReviewInboxView(APIView):
+class ReviewInboxView(_Base):
     @extend_schema(
         tags=["reviews"],
         summary="Your department's review requests (open first, by due date)",
@@ -434,7 +454,7 @@ class ReviewInboxView(APIView):
         return Response(s.ReviewOut(rows[:200], many=True).data)
 
 
-class ReviewOpinionView(APIView):
+class ReviewOpinionView(_Base):
     @extend_schema(
         tags=["reviews"],
         summary="Give your department's opinion (agree / agree with conditions / disagree)",

@@ -260,3 +260,55 @@ def test_bundle_intake_by_api(clerk):
         (m1.code, r.json()[0]["number"][:-2]),
         (m2.code, r.json()[0]["number"][:-2]),
     ]
+
+
+def test_create_and_accept_in_one_step_is_all_or_nothing(clerk):
+    matter = MatterFactory(guide__materials=2)
+    types = list(matter.current_version.materials.values_list("material_type_id", flat=True))
+    c = client_for(clerk)
+    payload = {
+        "matter_code": matter.code,
+        "applicant": {"id_number": valid_id(), "name": "李梅"},
+        "channel": "window",
+        "accept": True,
+        "materials": [{"material_type_id": types[0]}],
+    }
+    r = c.post("/api/v1/applications", payload, format="json")
+    assert r.status_code == 400 and r.json()["error"]["code"] == "application.material_missing"
+    assert Application.objects.count() == 0
+    payload["materials"] = [{"material_type_id": t} for t in types]
+    r = c.post("/api/v1/applications", payload, format="json")
+    assert r.status_code == 201 and r.json()[0]["status"] == "accepted"
+
+
+def test_one_step_intake_query_budget(clerk, django_assert_max_num_queries):
+    """Pinned so it only goes down: see bench/README.md (applications) for why it matters."""
+    matter = MatterFactory(guide__materials=2)
+    types = list(matter.current_version.materials.values_list("material_type_id", flat=True))
+    payload = {
+        "matter_code": matter.code,
+        "applicant": {"id_number": valid_id(), "name": "李梅"},
+        "channel": "window",
+        "accept": True,
+        "materials": [{"material_type_id": t} for t in types],
+    }
+    c = client_for(clerk)
+    c.post("/api/v1/applications", payload, format="json")  # registers the applicant
+    with django_assert_max_num_queries(41) as captured:
+        r = c.post("/api/v1/applications", payload, format="json")
+    assert r.status_code == 201
+    # three audit entries: applicant look-up (a sensitive read), create, accept
+    assert sum(q["sql"].startswith('INSERT INTO "core_auditentry"') for q in captured.captured_queries) == 3
+
+
+def test_staff_without_second_factor_is_stopped_when_required(clerk, settings):
+    settings.STAFF_2FA_REQUIRED = True
+    app = draft(clerk=clerk)
+    c = APIClient()
+    c.force_login(clerk)  # password only: no OTP device verified in this session
+    r = c.post(url(app.number, "accept"), {}, format="json")
+    assert r.status_code in (401, 403)
+    app.refresh_from_db()
+    assert app.status == Status.DRAFT
+    page = c.get(f"/cases/{app.number}/")
+    assert page.status_code == 302 and "/accounts/" in page["Location"]

@@ -100,3 +100,17 @@ def test_two_clerks_issue_the_one_time_notice_at_once():
 def test_database_vendor_is_reported():
     # Documents which backend this run used (the suite runs on SQLite and on PostgreSQL).
     assert connection.vendor in ("sqlite", "postgresql")
+
+
+def test_two_windows_register_the_same_new_person_at_once():
+    from tongban.applications.tests.factories import valid_id
+
+    center = CenterFactory()
+    a, b = clerk_at(center), clerk_at(center)
+    number = valid_id("31011019800101555")
+    results = race(
+        lambda: s.applicant_find_or_register(actor=a, id_number=number, name="王芳"),
+        lambda: s.applicant_find_or_register(actor=b, id_number=number, name="王芳"),
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert results[0].pk == results[1].pk

@@ -270,3 +270,31 @@ def test_concurrent_appends_give_a_gapless_valid_chain():
     assert list(AuditEntry.objects.order_by("seq").values_list("seq", flat=True)) == list(range(1, total + 1))
     assert AuditEntry.objects.values("object_id").distinct().count() == total
     assert audit_verify() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tip_row_survives_a_flush_so_appends_keep_their_query_count(django_assert_num_queries):
+    call_command("flush", interactive=False, verbosity=0)
+    assert AuditHead.objects.filter(id=1, last_seq=0, last_hash=GENESIS).exists()
+    with transaction.atomic(), django_assert_num_queries(5):
+        audit_log(action="test.after.flush")
+    assert audit_verify() == []
+
+
+def test_periodic_jobs(caplog):
+    from tongban.core.tasks import PERIODIC, audit_anchor_task, audit_verify_task
+
+    assert [(p.name, p.seconds) for p in PERIODIC] == [
+        ("core.audit_anchor", 600),
+        ("core.audit_verify", 86400),
+    ]
+    entries = five_entries()
+    assert audit_anchor_task() == f"5:{entries[-1].hash}"
+    assert audit_verify_task() == "ok"
+    with as_database_owner():
+        AuditEntry.objects.filter(seq=2).update(action="test.hidden")
+    with caplog.at_level("ERROR", logger="tongban.audit"):
+        assert audit_verify_task() == "broken: 1 problem(s)"
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
+        "audit chain BROKEN at #2: content changed after it was written"
+    ]

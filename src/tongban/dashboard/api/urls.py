@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from tongban.dashboard.api import views
+
+urlpatterns = [
+    path("stats/summary", views.StatsSummaryView.as_view(), name="stats-summary"),
+]

@@ -135,8 +135,8 @@ def _staffing_session(window: Window, clerk: User, *, open_if_needed: bool) -> W
     if session is None:
         if not open_if_needed:
             raise WindowNotStaffed()
-        window_session_open(window=window, clerk=clerk)
-        return WindowSession.objects.select_for_update().get(window=window, clerk=clerk, closed_at=None)
+        opened = window_session_open(window=window, clerk=clerk)
+        return WindowSession.objects.select_for_update().get(pk=opened.pk)
     if session.clerk_id != clerk.pk:
         raise WindowStaffedByOther()
     return session

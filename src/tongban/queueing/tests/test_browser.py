@@ -16,7 +16,7 @@ def login(context, base, username):
     page.goto(f"{base}/accounts/login/?next=/queue/window/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    page.click("main form button[type=submit]")
     page.wait_for_url(f"{base}/queue/window/")
     page.wait_for_selector("#queue-panel")
     return page

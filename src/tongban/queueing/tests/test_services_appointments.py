@@ -21,6 +21,7 @@ from tongban.queueing.errors import (
     SlotPast,
 )
 from tongban.queueing.models import Appointment, AppointmentSlot, BookingSuspension, NoShowRecord
+from tongban.queueing.selectors import window_panel
 from tongban.queueing.services import (
     appointment_book,
     appointment_cancel,
@@ -46,7 +47,7 @@ def slot(queue, day=date(2026, 11, 26), start=time(9), end=time(9, 30), capacity
 
 
 def resident(i=0):
-    return ResidentFactory(id_number=IDS[i], phone=f"1380000000{i}")
+    return ResidentFactory(id_number=IDS[i], phone=f"1380000000{i}", display_name="王小明")
 
 
 @freeze_time("2026-11-25 02:00:00")
@@ -152,6 +153,8 @@ def test_check_in_by_id_number_and_priority_inside_the_slot(clerk_at):
         t = ticket_issue(center=center, id_number=IDS[0]).ticket
         assert t.number == "Y001"
         assert ticket_call_next(window=w1, clerk=clerk_at(w1)).number == "Y001"  # priority in its slot
+        extras = window_panel(w1).extras["appointment"]
+        assert (extras["id_number"], extras["name"]) == ("310110********0037", "王*明")
     with freeze_time("2026-11-26 01:06:00"), pytest.raises(AppointmentNotFound):
         ticket_issue(center=center, id_number=IDS[1])
 

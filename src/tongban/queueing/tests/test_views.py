@@ -201,3 +201,21 @@ def test_appointments_page_book_and_cancel(client):
     client.post(f"/queue/appointments/?center={center.code}", {"action": "cancel", "appointment": a.pk})
     a.refresh_from_db()
     assert a.state == "cancelled"
+
+
+@freeze_time(T0)
+def test_admin_pages_render_and_tickets_are_read_only(admin_client):
+    center, _, _ = hall()
+    t = ticket_issue(center=center, queue="A").ticket
+    for url in (
+        "/admin/queueing/queue/",
+        "/admin/queueing/queuesettings/",
+        "/admin/queueing/appointmentslot/",
+        "/admin/queueing/ticket/",
+        "/admin/queueing/appointment/",
+        "/admin/queueing/callevent/",
+        "/admin/queueing/bookingsuspension/",
+        f"/admin/queueing/ticket/{t.pk}/change/",
+    ):
+        assert admin_client.get(url).status_code == 200, url
+    assert admin_client.get("/admin/queueing/ticket/add/").status_code == 403

@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from tongban.selfservice.api import views
+
+urlpatterns = [
+    path("guide/search", views.GuideSearchApi.as_view(), name="guide-search"),
+]

@@ -8,10 +8,10 @@ from tongban.applications.plugins.idcard.base import IdCard, IdCardReader
 
 DEFAULT_CARD = {
     "name": "李梅",
-    "id_number": "310110199203150028",
+    "id_number": "310110199305120049",
     "sex": "女",
     "ethnicity": "汉",
-    "address": "上海市杨浦区长白新村街道",
+    "address": "上海市杨浦区长白新村街道",  # the accounts demo resident 李梅 (13800000002)
 }
 
 

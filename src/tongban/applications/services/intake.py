@@ -1,0 +1,497 @@
+"""Intake: register the applicant, open the draft, tick materials, one-time notice, accept or refuse."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from tongban.accounts.models import Role, User
+from tongban.applications import notify
+from tongban.applications.errors import (
+    ApplicationForbidden,
+    ApplicationInvalidTransition,
+    InvalidInput,
+    MaterialMissing,
+    SupplementAlreadyIssued,
+    UnknownMatter,
+)
+from tongban.applications.models import (
+    Application,
+    ApplicationMaterial,
+    BundleCase,
+    Channel,
+    DeliveryMethod,
+    Review,
+    Status,
+    StatusChange,
+    SupplementNotice,
+)
+from tongban.applications.services._core import (
+    CENTER_STAFF,
+    MaterialTick,
+    SupplementItem,
+    _apply_ticks,
+    _check_access,
+    _check_applicant,
+    _check_state,
+    _lock,
+    _next_number,
+    _recompute_due,
+    _require_roles,
+    _transition,
+)
+from tongban.catalog.models import Bundle, Center, Matter
+from tongban.core.audit import audit_log
+from tongban.core.calendar import add_workdays
+from tongban.core.crypto import blind_index
+
+# --- intake ----------------------------------------------------------------
+
+
+def applicant_find_or_register(*, actor: User, id_number: str, name: str, phone: str = "") -> User:
+    """Find a resident by ID number (blind index) or register one at the window."""
+    from tongban.applications.identity import validate_id_number
+
+    _require_roles(actor, CENTER_STAFF)
+    number = validate_id_number(id_number)
+    name = name.strip()
+    with transaction.atomic():
+        user = User.objects.filter(id_number_hash=blind_index(number)).first()
+        if user is None:
+            if not name:
+                raise InvalidInput("请填写申请人姓名", "Enter the applicant's name")
+            user = User(
+                username=f"r-{blind_index(number)[:16]}",
+                role=Role.RESIDENT,
+                display_name=name,
+                id_number=number,
+                id_number_hash=blind_index(number),
+                phone=phone,
+                phone_hash=blind_index(phone) if phone else "",
+            )
+            user.set_unusable_password()
+            try:
+                with transaction.atomic():  # savepoint: a second window registering the same person
+                    user.save()
+            except IntegrityError:
+                user = User.objects.get(username=user.username)
+                audit_log(actor=actor, action="applications.applicant.lookup", obj=user, data={})
+                return user
+            audit_log(actor=actor, action="applications.applicant.register", obj=user, data={})
+        else:
+            audit_log(actor=actor, action="applications.applicant.lookup", obj=user, data={})
+    return user
+
+
+def application_create(
+    *,
+    actor: User,
+    applicant: User,
+    center: Center,
+    channel: str,
+    matter: Matter | None = None,
+    bundle: Bundle | None = None,
+    delivery: str = DeliveryMethod.WINDOW,
+    delivery_address: str = "",
+    materials: Sequence[MaterialTick] = (),
+    note: str = "",
+) -> list[Application]:
+    """Open a draft: one application for a matter, or one per matter of a bundle (linked by a BundleCase).
+
+    Returns the applications created (one element for a single matter). The
+    checklist is copied from each matter's current guide version; ``materials``
+    ticks rows by material type, so a material shared by a bundle's matters is
+    received once.
+    """
+    if (matter is None) == (bundle is None):
+        raise InvalidInput("请选择一个事项或一件事", "Choose exactly one matter or one bundle")
+    if channel not in Channel.values:
+        raise InvalidInput(details={"channel": channel})
+    if delivery not in DeliveryMethod.values:
+        raise InvalidInput(details={"delivery": delivery})
+    if delivery == DeliveryMethod.POST and not delivery_address.strip():
+        raise InvalidInput("邮寄送达须填写地址", "Postal delivery needs an address")
+    _check_applicant(applicant)
+    if actor.role in (Role.RESIDENT, Role.ENTERPRISE):
+        if actor.pk != applicant.pk:
+            raise ApplicationForbidden()
+        if channel == Channel.WINDOW:
+            raise InvalidInput(details={"channel": channel})
+    else:
+        _require_roles(actor, CENTER_STAFF)
+        if actor.role != Role.ADMIN and actor.center_id != center.pk:
+            raise ApplicationForbidden()
+
+    if bundle is not None:
+        if not bundle.active:
+            raise UnknownMatter()
+        matters = [item.matter for item in bundle.items.select_related("matter__current_version")]
+    else:
+        assert matter is not None
+        matters = [matter]
+    for m in matters:
+        if not m.active or m.current_version_id is None:
+            raise UnknownMatter(details={"matter": m.code})
+
+    id_number = applicant.id_number or ""
+    with transaction.atomic():
+        number = _next_number(center)
+        bundle_case = None
+        if bundle is not None:
+            bundle_case = BundleCase.objects.create(
+                number=number, bundle=bundle, applicant=applicant, center=center
+            )
+        created: list[Application] = []
+        for i, m in enumerate(matters, start=1):
+            guide = m.current_version
+            assert guide is not None
+            app = Application.objects.create(
+                number=f"{number}-{i}" if bundle_case else number,
+                bundle_case=bundle_case,
+                applicant=applicant,
+                applicant_name=str(applicant)[:100],
+                applicant_id_last4=id_number[-4:] if id_number else applicant.credit_code[-4:],
+                center=center,
+                matter=m,
+                guide=guide,
+                department_id=m.department_id,
+                channel=channel,
+                delivery=delivery,
+                delivery_address=delivery_address,
+                created_by=actor,
+                handler=actor if actor.role in CENTER_STAFF else None,
+                window=actor.default_window if actor.role == Role.CLERK else None,
+                note=note,
+            )
+            rows = [
+                ApplicationMaterial(
+                    application=app,
+                    guide_material=mat,
+                    material_type_id=mat.material_type_id,
+                    name=mat.name,
+                    form=mat.form,
+                    count=mat.count,
+                    required=mat.required,
+                    rongque=mat.rongque,
+                    order=mat.order,
+                )
+                for mat in guide.materials.all()
+            ]
+            _apply_ticks(rows, materials)
+            ApplicationMaterial.objects.bulk_create(rows)
+            StatusChange.objects.create(
+                application=app,
+                from_status="",
+                to_status=Status.DRAFT,
+                action="create",
+                actor=actor,
+                actor_repr=actor.username,
+                at=timezone.now(),
+            )
+            audit_log(
+                actor=actor,
+                action="applications.application.create",
+                obj=app,
+                data={"number": app.number, "matter": m.code, "channel": channel},
+            )
+            created.append(app)
+    return created
+
+
+def application_create_and_accept(**create: Any) -> list[Application]:
+    """Intake and 受理 in one step, all or nothing (everything was brought): the usual window case.
+    Takes :func:`application_create`'s arguments; a missing material leaves no draft behind."""
+    with transaction.atomic():
+        apps = application_create(**create)
+        if apps[0].bundle_case is not None:
+            return bundle_case_accept(bundle_case=apps[0].bundle_case, actor=create["actor"])
+        return [application_accept(application=apps[0], actor=create["actor"])]
+
+
+def application_tick_materials(
+    *,
+    application: Application,
+    actor: User,
+    ticks: Sequence[MaterialTick],
+    expected_version: int | None = None,
+) -> list[ApplicationMaterial]:
+    """Record what was received. In a bundle case the tick applies to every open part sharing the material."""
+    _require_roles(actor, CENTER_STAFF)
+    with transaction.atomic():
+        app = _lock(application, expected_version=expected_version)
+        _check_access(actor, app, action="intake")
+        _check_state(app, [Status.DRAFT, Status.SUBMITTED, Status.SUPPLEMENT_REQUESTED])
+        targets = [app]
+        if app.bundle_case_id:
+            targets = list(
+                Application.objects.select_for_update()
+                .filter(
+                    bundle_case_id=app.bundle_case_id,
+                    status__in=[Status.DRAFT, Status.SUBMITTED, Status.SUPPLEMENT_REQUESTED],
+                )
+                .order_by("pk")
+            )
+        rows = list(ApplicationMaterial.objects.filter(application__in=targets))
+        changed = _apply_ticks(rows, ticks)
+        ApplicationMaterial.objects.bulk_update(
+            changed, ["state", "received_form", "received_count", "problem", "received_at"]
+        )
+        Application.objects.filter(pk__in=[t.pk for t in targets]).update(version=F("version") + 1)
+        audit_log(
+            actor=actor,
+            action="applications.application.tick_materials",
+            obj=app,
+            data={"number": app.number, "ticks": [[t.material_type_id, t.state] for t in ticks]},
+        )
+    return changed
+
+
+def application_submit(*, application: Application, actor: User) -> Application:
+    """An online/kiosk draft is handed in by its applicant (or a clerk on their behalf)."""
+    with transaction.atomic():
+        app = _lock(application)
+        _check_access(actor, app, action="submit")
+        _check_state(app, [Status.DRAFT])
+        app.submitted_at = timezone.now()
+        _transition(app, to=Status.SUBMITTED, actor=actor, action="submit", fields=["submitted_at"])
+    return app
+
+
+def _missing_required(
+    app: Application, rows: Iterable[ApplicationMaterial] | None = None
+) -> list[ApplicationMaterial]:
+    return [
+        row
+        for row in (app.materials.all() if rows is None else rows)
+        if row.required
+        and row.state != ApplicationMaterial.State.RECEIVED
+        and not (row.rongque and row.state == ApplicationMaterial.State.DEFERRED)
+        and row.state != ApplicationMaterial.State.NOT_APPLICABLE
+    ]
+
+
+def application_accept(
+    *, application: Application, actor: User, expected_version: int | None = None, note: str = ""
+) -> Application:
+    """受理: every required material received (or 容缺 deferred); the clock starts today.
+
+    Starts the parallel review when the matter names review departments.
+    """
+    _require_roles(actor, CENTER_STAFF)
+    with transaction.atomic():
+        app = _lock(application, expected_version=expected_version)
+        _check_access(actor, app, action="intake")
+        _check_state(app, [Status.DRAFT, Status.SUBMITTED])
+        missing = _missing_required(app)
+        if missing:
+            names = "、".join(row.name for row in missing)
+            raise MaterialMissing(
+                f"缺少必需材料：{names}",
+                f"Required material missing: {names}",
+                details={"materials": [{"id": r.pk, "name": r.name, "state": r.state} for r in missing]},
+            )
+        now = timezone.now()
+        today = timezone.localdate(now)
+        app.accepted_at = now
+        app.promised_days = app.guide.promised_days
+        app.handler = actor if actor.role == Role.CLERK else (app.handler or actor)
+        _recompute_due(app, today=today)
+        departments = list(app.matter.review_departments.all())
+        if departments:
+            Review.objects.bulk_create(
+                [
+                    Review(
+                        application=app,
+                        department=d,
+                        requested_at=now,
+                        due_date=add_workdays(today, d.review_days),
+                        case_created_at=app.created_at,
+                    )
+                    for d in departments
+                ]
+            )
+        fields = ["accepted_at", "promised_days", "handler", "due_date", "due_provisional"]
+        _transition(app, to=Status.ACCEPTED, actor=actor, action="accept", reason=note, fields=fields)
+        if departments:
+            _transition(
+                app,
+                to=Status.UNDER_REVIEW,
+                actor=actor,
+                action="start_review",
+                data={"departments": [d.code for d in departments]},
+            )
+        notify.accepted(app)
+    return app
+
+
+def application_request_supplement(
+    *,
+    application: Application,
+    actor: User,
+    items: Sequence[SupplementItem],
+    note: str = "",
+    expected_version: int | None = None,
+) -> SupplementNotice:
+    """一次性告知: one notice listing every missing or defective item; it can be issued only once.
+
+    Required checklist rows not yet received are always included, so nothing is
+    told piecemeal. The clock does not start.
+    """
+    _require_roles(actor, CENTER_STAFF)
+    with transaction.atomic():
+        app = _lock(application, expected_version=expected_version)
+        _check_access(actor, app, action="intake")
+        if SupplementNotice.objects.filter(application=app).exists():
+            raise SupplementAlreadyIssued()
+        _check_state(app, [Status.DRAFT, Status.SUBMITTED])
+        rows = {row.pk: row for row in app.materials.all()}
+        lines: list[dict[str, Any]] = []
+        flagged: set[int] = set()
+        for item in items:
+            if not item.problem.strip():
+                raise InvalidInput("请写明每项材料的问题", "Say what is wrong with each item")
+            if item.material_id is not None:
+                row = rows.get(item.material_id)
+                if row is None:
+                    raise InvalidInput(details={"material_id": item.material_id})
+                flagged.add(row.pk)
+                row.state = (
+                    ApplicationMaterial.State.MISSING
+                    if row.state in ("pending", "missing")
+                    else ApplicationMaterial.State.DEFECTIVE
+                )
+                row.problem = item.problem[:300]
+                lines.append({"material_id": row.pk, "name": row.name, "problem": item.problem})
+            else:
+                if not item.name.strip():
+                    raise InvalidInput("请写明材料名称", "Name the material")
+                lines.append({"material_id": None, "name": item.name, "problem": item.problem})
+        for row in _missing_required(app, rows.values()):
+            if row.pk not in flagged:
+                row.state = ApplicationMaterial.State.MISSING
+                row.problem = row.problem or "未提交"
+                flagged.add(row.pk)
+                lines.append({"material_id": row.pk, "name": row.name, "problem": row.problem})
+        if not lines:
+            raise InvalidInput("没有需要补正的材料", "Nothing to supplement")
+        ApplicationMaterial.objects.bulk_update([rows[pk] for pk in flagged], ["state", "problem"])
+        notice = SupplementNotice.objects.create(
+            application=app, items=lines, note=note, issued_by=actor, issued_at=timezone.now()
+        )
+        _transition(
+            app,
+            to=Status.SUPPLEMENT_REQUESTED,
+            actor=actor,
+            action="request_supplement",
+            reason=note,
+            data={"items": [line["name"] for line in lines]},
+        )
+        notify.supplement(app, notice)
+    return notice
+
+
+def application_supplement_received(
+    *, application: Application, actor: User, expected_version: int | None = None
+) -> Application:
+    """The applicant brought everything on the notice: the rows are received, the case is submitted again."""
+    _require_roles(actor, CENTER_STAFF)
+    with transaction.atomic():
+        app = _lock(application, expected_version=expected_version)
+        _check_access(actor, app, action="intake")
+        _check_state(app, [Status.SUPPLEMENT_REQUESTED])
+        notice = SupplementNotice.objects.select_for_update().get(application=app)
+        ids = [line["material_id"] for line in notice.items if line.get("material_id")]
+        now = timezone.now()
+        rows = list(ApplicationMaterial.objects.filter(application=app, pk__in=ids))
+        for row in rows:
+            row.state = ApplicationMaterial.State.RECEIVED
+            row.received_form = row.form
+            row.received_count = row.count
+            row.received_at = now
+            row.problem = ""  # what was wrong stays on the notice; the checklist shows it fixed
+        ApplicationMaterial.objects.bulk_update(
+            rows, ["state", "received_form", "received_count", "received_at", "problem"]
+        )
+        notice.received_at = now
+        notice.received_by = actor
+        notice.save(update_fields=["received_at", "received_by"])
+        app.submitted_at = app.submitted_at or now
+        _transition(
+            app, to=Status.SUBMITTED, actor=actor, action="supplement_received", fields=["submitted_at"]
+        )
+    return app
+
+
+def application_refuse(
+    *,
+    application: Application,
+    actor: User,
+    reason: str,
+    legal_basis: str,
+    expected_version: int | None = None,
+) -> Application:
+    """不予受理, with the reason and the legal basis (both printed on the refusal notice)."""
+    _require_roles(actor, CENTER_STAFF)
+    if not reason.strip() or not legal_basis.strip():
+        raise InvalidInput("请填写不予受理的理由和依据", "Give the reason and the legal basis")
+    with transaction.atomic():
+        app = _lock(application, expected_version=expected_version)
+        _check_access(actor, app, action="intake")
+        _check_state(app, [Status.DRAFT, Status.SUBMITTED, Status.SUPPLEMENT_REQUESTED])
+        app.refusal_reason = reason
+        app.refusal_basis = legal_basis
+        app.closed_at = timezone.now()
+        _transition(
+            app,
+            to=Status.REFUSED,
+            actor=actor,
+            action="refuse",
+            reason=reason,
+            fields=["refusal_reason", "refusal_basis", "closed_at"],
+        )
+        notify.refused(app)
+    return app
+
+
+# --- bundle cases: one intake, every part at once ------------------------------------------
+
+
+def _bundle_parts(bundle_case: BundleCase, states: Sequence[str]) -> list[Application]:
+    return list(
+        Application.objects.filter(bundle_case=bundle_case, status__in=list(states)).order_by("number")
+    )
+
+
+def bundle_case_accept(*, bundle_case: BundleCase, actor: User) -> list[Application]:
+    """Accept every open part of a bundle case, all or nothing (one missing material anywhere → none)."""
+    with transaction.atomic():
+        parts = _bundle_parts(bundle_case, [Status.DRAFT, Status.SUBMITTED])
+        if not parts:
+            raise ApplicationInvalidTransition()
+        return [application_accept(application=p, actor=actor) for p in parts]
+
+
+def bundle_case_request_supplement(
+    *, bundle_case: BundleCase, actor: User, note: str = ""
+) -> list[SupplementNotice]:
+    """One-time notice for each part that lacks something (shared materials appear on each part's notice)."""
+    with transaction.atomic():
+        parts = _bundle_parts(bundle_case, [Status.DRAFT, Status.SUBMITTED])
+        lacking = [p for p in parts if _missing_required(p)]
+        if not lacking:
+            raise InvalidInput("没有需要补正的材料", "Nothing to supplement")
+        return [
+            application_request_supplement(application=p, actor=actor, items=[], note=note) for p in lacking
+        ]
+
+
+def bundle_case_supplement_received(*, bundle_case: BundleCase, actor: User) -> list[Application]:
+    with transaction.atomic():
+        parts = _bundle_parts(bundle_case, [Status.SUPPLEMENT_REQUESTED])
+        if not parts:
+            raise ApplicationInvalidTransition()
+        return [application_supplement_received(application=p, actor=actor) for p in parts]

@@ -1,0 +1,63 @@
+/* Operations dashboard charts (Apache ECharts, served locally). Data comes from the page's JSON script. */
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("charts-data").textContent);
+  var font = { fontFamily: getComputedStyle(document.body).fontFamily };
+  var charts = [];
+  function make(id, option) {
+    var el = document.getElementById(id);
+    if (!el || typeof echarts === "undefined") return;
+    var chart = echarts.init(el, null, { renderer: "canvas" });
+    option.textStyle = font;
+    option.toolbox = { feature: { saveAsImage: { title: "保存图片" } }, right: 0, top: 0 };
+    chart.setOption(option);
+    charts.push(chart);
+  }
+  var tooltip = { trigger: "axis" };
+  make("chart-daily", {
+    tooltip: tooltip, legend: { data: ["受理", "办结", "取号"], top: 0 }, grid: { left: 40, right: 20, top: 30, bottom: 30 },
+    xAxis: { type: "category", data: data.days }, yAxis: { type: "value" },
+    series: [
+      { name: "受理", type: "bar", data: data.received, itemStyle: { color: "#0d6efd" } },
+      { name: "办结", type: "bar", data: data.decided, itemStyle: { color: "#198754" } },
+      { name: "取号", type: "line", smooth: true, data: data.tickets, itemStyle: { color: "#fd7e14" } }
+    ]
+  });
+  make("chart-channels", {
+    tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)" },
+    series: [{ type: "pie", radius: ["40%", "70%"], data: data.channels, label: { formatter: "{b}\n{d}%" } }]
+  });
+  make("chart-matters", {
+    tooltip: tooltip, grid: { left: 10, right: 30, top: 10, bottom: 10, containLabel: true },
+    xAxis: { type: "value" }, yAxis: { type: "category", inverse: true, data: data.matters, axisLabel: { width: 180, overflow: "truncate" } },
+    series: [{ type: "bar", data: data.matters_count, itemStyle: { color: "#6f42c1" }, label: { show: true, position: "right" } }]
+  });
+  make("chart-levels", {
+    tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)" },
+    color: ["#198754", "#20c997", "#adb5bd", "#fd7e14", "#dc3545"],
+    series: [{ type: "pie", radius: "55%", center: ["50%", "55%"], data: data.levels, label: { formatter: "{b} {c}", fontSize: 11 } }]
+  });
+  var states = [["open", "待回访"], ["contacted", "待核实"], ["verified", "待整改"], ["resolved", "待反馈"], ["closed", "已办结"], ["cancelled", "已撤销"]];
+  make("chart-orders", {
+    tooltip: tooltip, grid: { left: 10, right: 30, top: 10, bottom: 10, containLabel: true },
+    xAxis: { type: "value", minInterval: 1 }, yAxis: { type: "category", inverse: true, data: states.map(function (s) { return s[1]; }) },
+    series: [{ type: "bar", data: states.map(function (s) { return data.work_orders[s[0]] || 0; }), itemStyle: { color: "#dc3545" }, label: { show: true, position: "right" } }]
+  });
+  make("chart-sat", {
+    tooltip: tooltip, legend: { data: ["满意率%", "平均等候(分钟)"], top: 0 }, grid: { left: 40, right: 40, top: 30, bottom: 30 },
+    xAxis: { type: "category", data: data.days },
+    yAxis: [{ type: "value", min: 0, max: 100 }, { type: "value" }],
+    series: [
+      { name: "满意率%", type: "line", data: data.satisfaction, connectNulls: true, itemStyle: { color: "#198754" } },
+      { name: "平均等候(分钟)", type: "line", yAxisIndex: 1, data: data.avg_wait, connectNulls: true, itemStyle: { color: "#fd7e14" } }
+    ]
+  });
+  if (data.hours) {
+    make("chart-hours", {
+      tooltip: tooltip, grid: { left: 40, right: 20, top: 10, bottom: 30 },
+      xAxis: { type: "category", data: data.hours.map(function (_v, h) { return h + "时"; }) }, yAxis: { type: "value", minInterval: 1 },
+      series: [{ type: "bar", data: data.hours.map(function (v, h) { return { value: v, itemStyle: { color: (h >= 20 || h < 8) ? "#212529" : "#0dcaf0" } }; }) }]
+    });
+  }
+  window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
+})();

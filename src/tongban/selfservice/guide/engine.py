@@ -1,0 +1,66 @@
+"""百事通 answers: catalog hits best first, plus a referral when the question is outside the center."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tongban.selfservice.guide.base import Hit
+from tongban.selfservice.guide.corpus import get_index
+from tongban.selfservice.guide.referrals import Referral, default_referral, match_referral
+
+# A hit must explain this share of the question's informative words to be shown at all...
+MIN_COVERAGE = 0.25
+# ...and this much when the question clearly names another agency's business (护照, 公积金…).
+MIN_COVERAGE_WITH_REFERRAL = 0.6
+# Below this share the answer is logged as low-confidence for the catalog team.
+CONFIDENT_COVERAGE = 0.5
+# Hits scoring under this share of the best hit are noise.
+RELATIVE_SCORE_FLOOR = 0.3
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    results: list[Hit]
+    referral: Referral | None
+    referral_matched: tuple[str, ...]  # the question's words that chose the referral; () for the fallback
+    confident: bool
+
+    @property
+    def unanswered(self) -> bool:
+        return not self.results and not self.referral_matched
+
+
+def answer(question: str, *, limit: int = 5) -> Answer:
+    index = get_index()
+    query = index.analyzer.parse(question)
+    if not query.text:
+        return Answer(question="", results=[], referral=None, referral_matched=(), confident=True)
+    hits = index.backend.search(query, limit=max(limit * 3, 15))
+    matched = match_referral(query.text)
+    if matched and not matched[0].priority and hits and hits[0].coverage >= CONFIDENT_COVERAGE:
+        # the catalog itself speaks of what the referral keyword names: the center handles it
+        vocabulary: set[str] = getattr(index.backend, "vocabulary", set())
+        if all(part in vocabulary for k in matched[1] for part in k.split("+")):
+            matched = None
+    floor = MIN_COVERAGE_WITH_REFERRAL if matched else MIN_COVERAGE
+    kept = [h for h in hits if h.coverage >= floor]
+    if kept:
+        top = kept[0].score
+        kept = [h for h in kept if h.score >= RELATIVE_SCORE_FLOOR * top]
+    # the most complete explanation first among near-equal scores: coverage breaks BM25 ties
+    kept.sort(key=lambda h: (-(h.score * (0.5 + h.coverage)), h.code))
+    kept = kept[:limit]
+    referral: Referral | None = None
+    if matched:
+        referral = matched[0]
+    elif not kept:
+        referral = default_referral()
+    confident = bool(matched) or bool(kept and kept[0].coverage >= CONFIDENT_COVERAGE)
+    return Answer(
+        question=query.text,
+        results=kept,
+        referral=referral,
+        referral_matched=matched[1] if matched else (),
+        confident=confident,
+    )
