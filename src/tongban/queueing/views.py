@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from tongban.accounts.models import Role, User
 from tongban.catalog.models import Bundle, Center, Matter, Window
 from tongban.core.crypto import mask_phone
-from tongban.core.errors import TongbanError
+from tongban.core.errors import TongbanError, ValidationError
 from tongban.queueing import live, selectors, services
 from tongban.queueing.errors import WindowNotStaffed
 from tongban.queueing.models import Appointment, AppointmentSlot, PriorityReason, Queue, Ticket
@@ -314,6 +314,8 @@ def window_panel_action(request: HttpRequest, action: str) -> HttpResponse:
             services.window_resume(window=window, clerk=user)
         elif action == "close":
             services.window_session_close(window=window, clerk=user)
+    except ValueError:
+        return _panel_response(request, user, error=ValidationError("输入有误", "Invalid input"))
     except TongbanError as exc:
         if not request.headers.get("HX-Request"):
             messages.error(request, exc.message)

@@ -25,6 +25,10 @@ class ChosenLanguageMiddleware:
         language = chosen if chosen in self.supported else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
-        response = self.get_response(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            # Don't leak this request's language into whatever the thread runs next.
+            translation.deactivate()
         response.headers.setdefault("Content-Language", language)
         return response

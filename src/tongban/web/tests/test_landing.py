@@ -63,4 +63,14 @@ def test_landing_is_complete_in_english(client):
     client.cookies["django_language"] = "en"
     html = client.get("/").content.decode()
     assert "get it done at any window" in html
-    assert "Smart file cabinet" in html
+    assert "Smart cabinet" in html or "Smart file cabinet" in html
+    assert "智能文件柜" not in html
+
+
+@pytest.mark.django_db
+def test_a_request_in_english_does_not_leave_english_active(client):
+    from django.utils import translation
+
+    client.cookies["django_language"] = "en"
+    client.get("/")
+    assert translation.get_language() == "zh-hans"
