@@ -117,7 +117,7 @@ class Ticket(models.Model):
         WAITING = "waiting", _("等候中")
         CALLED = "called", _("已叫号")
         SERVING = "serving", _("办理中")
-        FINISHED = "finished", _("已办结")
+        FINISHED = "finished", pgettext_lazy("queue", "已办结")
         NO_SHOW = "no_show", _("过号")
         ABANDONED = "abandoned", _("未办理离开")
 
@@ -150,7 +150,7 @@ class Ticket(models.Model):
     issued_at = models.DateTimeField(_("取号时间"))
     called_at = models.DateTimeField(_("叫号时间"), null=True, blank=True)
     served_at = models.DateTimeField(_("开始办理时间"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(pgettext_lazy("queue", "办结时间"), null=True, blank=True)
     called_window = models.ForeignKey(
         "catalog.Window",
         on_delete=models.PROTECT,
@@ -272,7 +272,7 @@ class CallEvent(models.Model):
         NO_SHOW = "no_show", _("过号")
         REQUEUE = "requeue", _("过号重排")
         TRANSFER = "transfer", _("转移")
-        FINISH = "finish", _("办结")
+        FINISH = "finish", pgettext_lazy("queue", "办结")
         ABANDON = "abandon", _("未办理离开")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
