@@ -209,6 +209,9 @@ class Application(models.Model):
             models.Index(fields=["department", "status", "-created_at"], name="app_dept_status_created"),
             models.Index(fields=["applicant", "-created_at"], name="app_applicant_created"),
             models.Index(fields=["status", "due_date"], name="app_status_due"),
+            # the dashboard's rollup refresh reads the cases received / decided in a time window
+            models.Index(fields=["submitted_at"], name="app_submitted_at"),
+            models.Index(fields=["decided_at"], name="app_decided_at"),
             models.Index(fields=["center", "-created_at"], name="app_center_created"),
             models.Index(fields=["department", "-created_at"], name="app_dept_created"),
             # prefix search (LIKE 'x%') on PostgreSQL whatever the collation; plain b-trees elsewhere

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, wraps
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import qrcode
 import qrcode.constants
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
@@ -28,6 +29,9 @@ from tongban.applications.models import Application, ApplicationMaterial, Status
 from tongban.applications.selectors import application_deadline
 from tongban.core.crypto import mask_id_number
 from tongban.core.errors import Unavailable
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 FONT_NAME = "TongbanCJK"
 VENDORED_FONT = Path(__file__).resolve().parent / "fonts" / "wqy-microhei.ttc"
@@ -160,6 +164,18 @@ class _Doc:
         return self.buffer.getvalue()
 
 
+def _official(render: Callable[P, R]) -> Callable[P, R]:
+    """Official documents are Chinese whatever language the page is in: the choice labels
+    (送达方式, 材料状态, 意见 …) come from gettext, so render under the site's default language."""
+
+    @wraps(render)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with translation.override(settings.LANGUAGE_CODE):
+            return render(*args, **kwargs)
+
+    return wrapper
+
+
 def _date(value: object) -> str:
     if value is None:
         return "—"
@@ -183,6 +199,7 @@ def _footer_text(app: Application) -> str:
     return f"{app.center.name}  地址：{app.center.address}  咨询电话：{phone}  投诉电话：{app.guide.complaint_phone}"
 
 
+@_official
 def render_receipt_pdf(application: Application, *, progress_url: str = "") -> bytes:
     """受理回执: what was accepted, the materials received, the due date, a QR code for the progress lookup."""
     app = application
@@ -221,6 +238,7 @@ def _form_label(form: str) -> str:
     )
 
 
+@_official
 def render_supplement_notice_pdf(application: Application) -> bytes:
     """一次性告知书: every missing or defective item at once."""
     app = application
@@ -250,6 +268,7 @@ def render_supplement_notice_pdf(application: Application) -> bytes:
     return doc.bytes()
 
 
+@_official
 def render_refusal_notice_pdf(application: Application) -> bytes:
     """不予受理通知书: the reason, the legal basis and the right to appeal."""
     app = application
@@ -273,6 +292,7 @@ def render_refusal_notice_pdf(application: Application) -> bytes:
     return doc.bytes()
 
 
+@_official
 def render_result_notice_pdf(application: Application) -> bytes:
     """办理结果告知书 (approved or denied, with reasons and the department opinions)."""
     app = application

@@ -7,6 +7,7 @@ from datetime import date
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from tongban.accounts.models import Role, User
 from tongban.applications.errors import ApplicationNotFound
@@ -397,7 +398,7 @@ def intake_search(*, q: str, limit: int = 15) -> list[IntakeOption]:
         )
         bq |= Q(name__icontains=t) | Q(keywords__icontains=t) | Q(synonyms__icontains=t) | Q(code__iexact=t)
     bundles = [
-        IntakeOption("b", b.code, b.name, "一件事")
+        IntakeOption("b", b.code, b.name, gettext("一件事"))
         for b in Bundle.objects.filter(bq, active=True).order_by("code")[:limit]
     ]
     matters = [

@@ -11,10 +11,12 @@ from typing import cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from tongban.accounts.models import Role, User
@@ -49,13 +51,38 @@ from tongban.core.errors import TongbanError
 
 CENTER_STAFF = (Role.CLERK, Role.MANAGER, Role.ADMIN)
 # history rows that do not change the state say what happened
-HISTORY_LABELS = {"reviews_complete": "部门意见已全部反馈", "extend": "延期已批准"}
+HISTORY_LABELS = {
+    "reviews_complete": gettext_lazy("部门意见已全部反馈"),
+    "extend": gettext_lazy("延期已批准"),
+}
+# what the case page says after each button
+DONE_MESSAGES = {
+    "tick": gettext_lazy("材料已保存"),
+    "accept": gettext_lazy("已受理，可打印受理回执"),
+    "supplement": gettext_lazy("已出具一次性告知书"),
+    "supplement_received": gettext_lazy("补正材料已收齐"),
+    "refuse": gettext_lazy("已作不予受理"),
+    "decide": gettext_lazy("已办结"),
+    "ready": gettext_lazy("已标记待领取/待送达"),
+    "deliver": gettext_lazy("已送达"),
+    "suspend": gettext_lazy("已中止计时"),
+    "resume": gettext_lazy("已恢复计时"),
+    "extend": gettext_lazy("延期申请已提交，待负责人审批"),
+    "extension_approve": gettext_lazy("已批准延期"),
+    "extension_reject": gettext_lazy("已驳回延期申请"),
+    "withdraw": gettext_lazy("已撤回"),
+}
 View = Callable[..., HttpResponse]
 
 
 def staff_only(*roles: str) -> Callable[[View], View]:
     """Staff pages: the accounts decorator (sign-in, role, second factor when required)."""
     return cast(Callable[[View], View], staff_required(roles=roles))
+
+
+def _error_text(err: TongbanError) -> str:
+    """The service's own message in the page's language (services carry Chinese and English)."""
+    return err.message_en if (get_language() or "").startswith("en") else err.message
 
 
 def _user(request: HttpRequest) -> User:
@@ -82,15 +109,18 @@ def _case(request: HttpRequest, number: str) -> Application:
 @staff_only(*CENTER_STAFF)
 def workbench(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    cases = list(
+    open_cases = (
         applications_list(user=user)
         .filter(
             status__in=[s.value for s in Status if s not in (Status.CLOSED, Status.WITHDRAWN, Status.REFUSED)]
         )
-        .filter(handler=user)[:50]
+        .filter(handler=user)
         if user.role == Role.CLERK
-        else applications_list(user=user).exclude(status__in=[Status.CLOSED, Status.WITHDRAWN])[:50]
+        else applications_list(user=user).exclude(status__in=[Status.CLOSED, Status.WITHDRAWN])
     )
+    # Cases still at intake (no clock yet: waiting for acceptance or a supplement) first, then the
+    # nearest deadline: the clerk always sees what needs them now at the top.
+    cases = list(open_cases.order_by(F("due_date").asc(nulls_first=True), "-created_at", "-id")[:50])
     rows = [(app, application_deadline_ex(application=app, ongoing_days=0)) for app in cases]
     return render(
         request,
@@ -113,7 +143,7 @@ def idcard_read(request: HttpRequest) -> HttpResponse:
     try:
         card = get_reader().read(window_id=user.default_window_id)
     except TongbanError as err:
-        return render(request, "applications/_applicant_fields.html", {"error": err.message})
+        return render(request, "applications/_applicant_fields.html", {"error": _error_text(err)})
     audit_log(
         actor=user, action="applications.idcard.read", data={"id_masked": mask_id_number(card.id_number)}
     )
@@ -139,7 +169,7 @@ def intake(request: HttpRequest) -> HttpResponse:
         elif target.startswith("b:"):
             bundle = Bundle.objects.filter(code=target[2:]).first()
         if matter is None and bundle is None:
-            messages.error(request, "请选择要办理的事项或一件事")
+            messages.error(request, gettext("请选择要办理的事项或一件事"))
             return redirect("applications:workbench")
         if user.center is None:
             raise PermissionDenied
@@ -154,7 +184,7 @@ def intake(request: HttpRequest) -> HttpResponse:
             delivery_address=post.get("delivery_address", ""),
         )
     except TongbanError as err:
-        messages.error(request, err.message)
+        messages.error(request, _error_text(err))
         return redirect("applications:workbench")
     return redirect("applications:detail", number=apps[0].number)
 
@@ -231,22 +261,6 @@ def act(request: HttpRequest, number: str) -> HttpResponse:
     post = request.POST
     action = post.get("action", "")
     version = int(post["version"]) if post.get("version", "").isdigit() else None
-    done = {
-        "tick": "材料已保存",
-        "accept": "已受理，可打印受理回执",
-        "supplement": "已出具一次性告知书",
-        "supplement_received": "补正材料已收齐",
-        "refuse": "已作不予受理",
-        "decide": "已办结",
-        "ready": "已标记待领取/待送达",
-        "deliver": "已送达",
-        "suspend": "已中止计时",
-        "resume": "已恢复计时",
-        "extend": "延期申请已提交，待负责人审批",
-        "extension_approve": "已批准延期",
-        "extension_reject": "已驳回延期申请",
-        "withdraw": "已撤回",
-    }
     try:
         if action in ("tick", "accept", "supplement"):
             ticks = _ticks_from_post(request, app)
@@ -315,12 +329,12 @@ def act(request: HttpRequest, number: str) -> HttpResponse:
         elif action == "withdraw":
             services.application_withdraw(application=app, actor=user, reason=post.get("reason", ""))
         elif action != "tick":
-            messages.error(request, "未知操作")
+            messages.error(request, gettext("未知操作"))
             return redirect("applications:detail", number=number)
     except TongbanError as err:
-        messages.error(request, err.message)
+        messages.error(request, _error_text(err))
         return redirect("applications:detail", number=number)
-    messages.success(request, done[action])
+    messages.success(request, str(DONE_MESSAGES[action]))
     return redirect("applications:detail", number=number)
 
 
@@ -340,7 +354,7 @@ def document(request: HttpRequest, number: str, kind: str) -> HttpResponse:
             else renderer(app)
         )
     except TongbanError as err:
-        messages.error(request, err.message)
+        messages.error(request, _error_text(err))
         return redirect("applications:detail", number=number)
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{app.number}-{kind}.pdf"'
@@ -384,9 +398,11 @@ def review_opinion(request: HttpRequest, pk: int) -> HttpResponse:
             attachments=request.FILES.getlist("attachments"),
         )
     except TongbanError as err:
-        messages.error(request, err.message)
+        messages.error(request, _error_text(err))
     else:
-        messages.success(request, f"已提交对 {review.application.number} 的意见")
+        messages.success(
+            request, gettext("已提交对 %(number)s 的意见") % {"number": review.application.number}
+        )
     return redirect("applications:review-inbox")
 
 
@@ -432,12 +448,12 @@ def progress(request: HttpRequest) -> HttpResponse:
         key = f"applications:progress:{request.META.get('REMOTE_ADDR', '')}"
         cache.add(key, 0, 60)
         if cache.incr(key) > 20:
-            error = "查询过于频繁，请稍后再试"
+            error = gettext("查询过于频繁，请稍后再试")
         else:
             try:
                 result = application_progress(number=number, id_last4=last4)
             except TongbanError as err:
-                error = err.message
+                error = _error_text(err)
     return render(
         request,
         "applications/progress.html",

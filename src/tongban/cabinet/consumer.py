@@ -14,7 +14,7 @@ from tongban.cabinet.services import device_message_handle
 from tongban.cabinet.transport import Transport, create_transport
 
 logger = logging.getLogger(__name__)
-RETRIES = 8
+RETRIES = 30
 
 
 class EventConsumer:
@@ -42,7 +42,7 @@ class EventConsumer:
                     logger.exception("cabinet consumer: gave up on a message on %s", topic)
                     return
                 logger.warning("cabinet consumer: retrying a message on %s (%s)", topic, exc)
-                time.sleep(0.05 * attempt)
+                time.sleep(min(0.05 * attempt, 0.5))
             except Exception:
                 logger.exception("cabinet consumer: failed to apply a message on %s", topic)
                 return

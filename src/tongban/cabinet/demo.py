@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from django.db import close_old_connections
+from django.db import connection
 
 from tongban.cabinet.models import Cabinet
 from tongban.cabinet.services import cabinet_ensure
@@ -49,16 +49,18 @@ def load(stdout: Any) -> None:
 def _consumer(stop: threading.Event) -> None:
     from tongban.cabinet.consumer import EventConsumer
 
-    EventConsumer().run(stop)
+    # The embedded broker delivers on a shared thread: do not leave a connection open on it.
+    EventConsumer(close_connections=True).run(stop)
 
 
 def _simulator(stop: threading.Event) -> None:
     from tongban.cabinet.simulator import CabinetSimulator
 
     stop.wait(0.5)  # let the consumer subscribe first, so the "online" status is seen
-    close_old_connections()
-    cabinets = list(Cabinet.objects.prefetch_related("compartments"))
-    close_old_connections()
+    try:
+        cabinets = list(Cabinet.objects.prefetch_related("compartments"))
+    finally:
+        connection.close()  # this thread needs the database once; do not hold a connection
     simulators = [
         CabinetSimulator(
             cabinet_code=c.code,

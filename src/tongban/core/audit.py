@@ -88,7 +88,7 @@ def audit_log(
     ``action`` is ``"app.entity.verb"``. ``data`` must not hold plaintext ID
     numbers or phones (mask them): the log is read by auditors, not by the
     people whose data it is. Costs 3 queries (lock tip, insert, move tip) plus
-    a savepoint pair inside an outer transaction.
+    no savepoint: it joins the caller's transaction.
     """
     if obj is not None:
         object_type = object_type or f"{obj._meta.app_label}.{obj._meta.model_name}"
@@ -107,7 +107,10 @@ def audit_log(
     values = {k: v[: _FIELD_LIMITS[k]] for k, v in values.items()}
     # JSON round-trip so what we hash is exactly what the database gives back.
     clean_data = json.loads(json.dumps(data or {}, ensure_ascii=False, default=str))
-    with transaction.atomic():
+    # savepoint=False: inside a service's transaction the entry is part of it; a
+    # failure here must abort the whole change anyway, so a savepoint buys nothing
+    # and costs two round trips under the chain's lock.
+    with transaction.atomic(savepoint=False):
         head = AuditHead.objects.select_for_update().filter(id=1).first()
         if head is None:
             AuditHead.objects.get_or_create(id=1)

@@ -42,6 +42,17 @@ COMMENTS_BAD = ["等候时间太长", "材料要求前后说法不一", "窗口�
 LEVEL_WEIGHTS = [(5, 62), (4, 24), (3, 9), (2, 3), (1, 2)]
 
 
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+_GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英建华玉兰萍红新民国庆志强海燕文华建国淑珍春梅晓东俊杰雪梅"
+
+
+def _history_name(i: int) -> str:
+    """A plausible, deterministic Chinese name for generated history residents (no real person)."""
+    surname = _SURNAMES[(i * 7) % len(_SURNAMES)]
+    given = _GIVEN[(i * 13) % len(_GIVEN)] + ("" if i % 3 == 0 else _GIVEN[(i * 5 + 1) % len(_GIVEN)])
+    return surname + given
+
+
 def history_marker(center: Center) -> str:
     return f"{center.code}-H"
 
@@ -62,7 +73,7 @@ def _residents(n: int) -> list[User]:
         new.append(
             User(
                 username=f"hist-resident-{i:04d}",
-                display_name=f"历史居民{i:04d}",
+                display_name=_history_name(i),
                 role=Role.RESIDENT,
                 password=unusable,
                 phone=phone,
@@ -97,6 +108,8 @@ def generate_history(
     notice_model: Any = apps.get_model("applications", "SupplementNotice")
     ticket_model: Any = _model("queueing", "Ticket")
     queue_model: Any = _model("queueing", "Queue")
+    item_model: Any = _model("cabinet", "Item")
+    cabinet_model: Any = _model("cabinet", "Cabinet")
     rng = random.Random(f"{seed}:{center.code}")
     matters = list(
         Matter.objects.filter(active=True, current_version__isnull=False).select_related("current_version")
@@ -110,8 +123,10 @@ def generate_history(
     )
     residents = _residents(60)
     queue = queue_model.objects.filter(center=center, kind="normal").first() if queue_model else None
+    cabinet = cabinet_model.objects.filter(center=center).first() if cabinet_model else None
+    compartments = list(cabinet.compartments.all()) if cabinet is not None else []
     today = timezone.localdate()
-    counts = {"applications": 0, "tickets": 0, "ratings": 0, "work_orders": 0, "supplements": 0}
+    counts = {"applications": 0, "tickets": 0, "ratings": 0, "work_orders": 0, "supplements": 0, "pickups": 0}
     days = [date_from + timedelta(days=i) for i in range((date_to - date_from).days + 1)]
     marker = history_marker(center)
     for index, day in enumerate(days):
@@ -208,6 +223,8 @@ def generate_history(
                 batch_size=2000,
             )
             counts["supplements"] += len(supplements)
+            if compartments:
+                counts["pickups"] += _pickups_for(item_model, cabinet, compartments, created_apps, rng)
             if with_ratings:
                 r, w = _ratings_for(center, created_apps, created_tickets, rng, today)
                 counts["ratings"] += r
@@ -222,6 +239,41 @@ def _model(app_label: str, name: str) -> Any:
         return apps.get_model(app_label, name)
     except LookupError:
         return None
+
+
+def _pickups_for(
+    item_model: Any, cabinet: Any, compartments: list[Any], applications: list[Any], rng: random.Random
+) -> int:
+    """Cabinet pickups of the cases delivered to the cabinet, a third of them at night (the seed's story)."""
+    now = timezone.now()
+    tz = timezone.get_current_timezone()
+    items = []
+    for a in applications:
+        if a.delivery != "cabinet" or a.decided_at is None:
+            continue
+        stored = a.decided_at + timedelta(hours=rng.randint(1, 5))
+        hour = rng.choice([20, 21, 22, 23, 0, 6, 7]) if rng.random() < 0.35 else rng.randint(8, 19)
+        day = timezone.localdate(stored) + timedelta(days=rng.randint(0, 2))
+        picked = datetime.combine(day, time(hour, rng.randint(0, 59)), tzinfo=tz)
+        if picked <= stored or picked > now:
+            continue
+        compartment = rng.choice(compartments)
+        items.append(
+            item_model(
+                kind="pickup",
+                state="done",
+                cabinet=cabinet,
+                compartment=compartment,
+                size=compartment.size,
+                label=a.matter.name,
+                application=a,
+                unload_reason="pickup",
+                stored_at=stored,
+                code_used_at=picked,
+                finished_at=picked,
+            )
+        )
+    return len(item_model.objects.bulk_create(items, batch_size=2000))
 
 
 def _ratings_for(

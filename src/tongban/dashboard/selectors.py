@@ -90,9 +90,11 @@ def _next_month(d: date) -> date:
 def _parts(scope: Scope, date_from: date, date_to: date) -> list[tuple[str, Any]]:
     """The period as querysets: whole months from MonthlyRollup, the ragged ends from DailyRollup."""
     first_full = date_from if date_from.day == 1 else _next_month(date_from)
+    month_end = _next_month(date_to) - timedelta(days=1)
+    # rollups hold no future days, so a period reaching today covers its month-to-date row whole
     end_full = (
-        date_to
-        if _next_month(date_to) - timedelta(days=1) == date_to
+        month_end
+        if date_to == month_end or date_to >= timezone.localdate()
         else _month_start(date_to) - timedelta(days=1)
     )
     parts: list[tuple[str, Any]] = []
@@ -184,8 +186,18 @@ def period_breakdown(*, scope: Scope, date_from: date, date_to: date, by: str) -
     for key in sorted(merged, key=lambda k: tuple("" if v is None else v for v in k)):
         derived = _derive(merged[key])
         derived["key"] = keys[key]
+        derived["totals"] = merged[key]
         result.append(derived)
     return result
+
+
+def summary_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The period summary from any breakdown of the same period (its groups partition the rows)."""
+    totals = dict.fromkeys([*COUNTERS, "_online"], 0)
+    for row in rows:
+        for key, value in row["totals"].items():
+            totals[key] += value
+    return _derive(totals)
 
 
 def live_today(*, scope: Scope) -> dict[str, Any] | None:

@@ -96,11 +96,15 @@ def home(request: HttpRequest) -> HttpResponse:
     export = request.GET.get("export")
     if export in {"csv", "xlsx"}:
         return _export(export, by, table, date_from, date_to)
-    summary = selectors.period_summary(scope=scope, date_from=date_from, date_to=date_to)
+    summary = selectors.summary_of(rows)  # no extra query: the breakdown covers the whole period
     # a trend of up to three months by day, longer periods by month (12 points for a year, not 365)
     trend_by = "day" if (date_to - date_from).days <= 92 else "month"
     daily = selectors.period_breakdown(scope=scope, date_from=date_from, date_to=date_to, by=trend_by)
-    channels = selectors.period_breakdown(scope=scope, date_from=date_from, date_to=date_to, by="channel")
+    channels = (
+        rows
+        if by == "channel"
+        else selectors.period_breakdown(scope=scope, date_from=date_from, date_to=date_to, by="channel")
+    )
     matters = (
         rows
         if by == "matter"

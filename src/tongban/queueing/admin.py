@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from tongban.core.errors import TongbanError
 from tongban.queueing.models import (
@@ -75,7 +76,7 @@ class BookingSuspensionAdmin(ReadOnlyAdmin):
     list_display = ["center", "since", "until", "reason", "lifted_at"]
     actions = ["lift"]
 
-    @admin.action(description="解除暂停预约")
+    @admin.action(description=_("解除暂停预约"))
     def lift(self, request: HttpRequest, queryset: Any) -> None:
         from tongban.queueing.services import booking_suspension_lift
 

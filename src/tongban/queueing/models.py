@@ -15,13 +15,14 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tongban.core.crypto import EncryptedTextField
 
 
 class PriorityReason(models.TextChoices):
     NONE = "", _("无")
-    APPOINTMENT = "appointment", _("预约")
+    APPOINTMENT = "appointment", pgettext_lazy("queue", "预约")
     MILITARY = "military", _("军人依法优先")
     ELDERLY = "elderly", _("老年人")
     DISABLED = "disabled", _("残疾人")
@@ -61,14 +62,14 @@ class QueueSettings(models.Model):
         verbose_name_plural = _("排队规则")
 
     def __str__(self) -> str:
-        return f"{self.center} 排队规则"
+        return str(_("%(center)s 排队规则") % {"center": self.center})
 
 
 class Queue(models.Model):
     class Kind(models.TextChoices):
         NORMAL = "normal", _("普通")
         PRIORITY = "priority", _("优先")
-        APPOINTMENT = "appointment", _("预约")
+        APPOINTMENT = "appointment", pgettext_lazy("queue", "预约")
 
     center = models.ForeignKey(
         "catalog.Center", on_delete=models.CASCADE, related_name="queues", verbose_name=_("中心")
@@ -116,7 +117,7 @@ class Ticket(models.Model):
         WAITING = "waiting", _("等候中")
         CALLED = "called", _("已叫号")
         SERVING = "serving", _("办理中")
-        FINISHED = "finished", _("已办结")
+        FINISHED = "finished", pgettext_lazy("queue", "已办结")
         NO_SHOW = "no_show", _("过号")
         ABANDONED = "abandoned", _("未办理离开")
 
@@ -149,7 +150,7 @@ class Ticket(models.Model):
     issued_at = models.DateTimeField(_("取号时间"))
     called_at = models.DateTimeField(_("叫号时间"), null=True, blank=True)
     served_at = models.DateTimeField(_("开始办理时间"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(pgettext_lazy("queue", "办结时间"), null=True, blank=True)
     called_window = models.ForeignKey(
         "catalog.Window",
         on_delete=models.PROTECT,
@@ -227,7 +228,10 @@ class WindowSession(models.Model):
         CLOSED = "closed", _("已结束")
 
     window = models.ForeignKey(
-        "catalog.Window", on_delete=models.PROTECT, related_name="sessions", verbose_name=_("窗口")
+        "catalog.Window",
+        on_delete=models.PROTECT,
+        related_name="sessions",
+        verbose_name=pgettext_lazy("hall", "窗口"),
     )
     clerk = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="window_sessions"
@@ -268,7 +272,7 @@ class CallEvent(models.Model):
         NO_SHOW = "no_show", _("过号")
         REQUEUE = "requeue", _("过号重排")
         TRANSFER = "transfer", _("转移")
-        FINISH = "finish", _("办结")
+        FINISH = "finish", pgettext_lazy("queue", "办结")
         ABANDON = "abandon", _("未办理离开")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
@@ -354,7 +358,7 @@ class Appointment(models.Model):
     reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = _("预约")
+        verbose_name = pgettext_lazy("queue", "预约")
         verbose_name_plural = _("预约")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["state", "slot"], name="appointment_state_slot")]

@@ -20,12 +20,14 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy, pgettext, pgettext_lazy
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tongban.accounts.models import Role, User
 from tongban.catalog.models import Bundle, Center, Matter, Window
 from tongban.core.crypto import mask_phone
-from tongban.core.errors import TongbanError
+from tongban.core.errors import TongbanError, ValidationError
 from tongban.queueing import live, selectors, services
 from tongban.queueing.errors import WindowNotStaffed
 from tongban.queueing.models import Appointment, AppointmentSlot, PriorityReason, Queue, Ticket
@@ -48,6 +50,11 @@ def _url_or_none(name: str) -> str | None:
         return reverse(name)
     except NoReverseMatch:
         return None
+
+
+def _error_text(exc: TongbanError) -> str:
+    """The error message in the person's language (Chinese ``message`` unless English is chosen)."""
+    return exc.message_en if (get_language() or "").startswith("en") else exc.message
 
 
 def _centers_with_queues() -> list[Center]:
@@ -255,18 +262,18 @@ def window_panel(request: HttpRequest) -> HttpResponse:
     return _panel_response(request, user)
 
 
-PANEL_NOTICES = {
-    "open": "已开始值守",
+PANEL_NOTICES: dict[str, Any] = {
+    "open": gettext_lazy("已开始值守"),
     "call": "",
-    "recall": "已重呼",
-    "start": "开始办理",
-    "no_show": "已过号",
-    "requeue": "已重新排队",
-    "transfer": "已转移",
-    "finish": "已办结，请邀请群众评价",
-    "pause": "已暂停服务",
-    "resume": "已恢复服务",
-    "close": "已结束值守",
+    "recall": gettext_lazy("已重呼"),
+    "start": pgettext_lazy("notice", "开始办理"),
+    "no_show": gettext_lazy("已过号"),
+    "requeue": gettext_lazy("已重新排队"),
+    "transfer": gettext_lazy("已转移"),
+    "finish": gettext_lazy("已办结，请邀请群众评价"),
+    "pause": gettext_lazy("已暂停服务"),
+    "resume": gettext_lazy("已恢复服务"),
+    "close": gettext_lazy("已结束值守"),
 }
 
 
@@ -278,7 +285,7 @@ def window_panel_action(request: HttpRequest, action: str) -> HttpResponse:
         return HttpResponseForbidden("仅限窗口工作人员 / staff only")
     if action not in PANEL_NOTICES:
         raise Http404
-    notice = PANEL_NOTICES[action]
+    notice = str(PANEL_NOTICES[action])
     form = request.POST
     try:
         ticket_id = int(form.get("ticket") or 0)
@@ -290,7 +297,7 @@ def window_panel_action(request: HttpRequest, action: str) -> HttpResponse:
             raise WindowNotStaffed()
         elif action == "call":
             called = services.ticket_call_next(window=window, clerk=user)
-            notice = "" if called else "当前无人等候"
+            notice = "" if called else _("当前无人等候")
         elif action == "recall":
             services.ticket_recall(ticket_id=ticket_id, actor=user)
         elif action == "start":
@@ -314,9 +321,11 @@ def window_panel_action(request: HttpRequest, action: str) -> HttpResponse:
             services.window_resume(window=window, clerk=user)
         elif action == "close":
             services.window_session_close(window=window, clerk=user)
+    except ValueError:
+        return _panel_response(request, user, error=ValidationError("输入有误", "Invalid input"))
     except TongbanError as exc:
         if not request.headers.get("HX-Request"):
-            messages.error(request, exc.message)
+            messages.error(request, _error_text(exc))
             return redirect("queueing:window")
         return _panel_response(request, user, error=exc)
     if not request.headers.get("HX-Request"):
@@ -359,10 +368,10 @@ def appointments(request: HttpRequest) -> HttpResponse:
                     id_number=request.POST.get("id_number", "") if is_staff else "",
                     phone=request.POST.get("phone", ""),
                 )
-                messages.success(request, f"预约成功，预约码 {appt.code}（已短信发送）")
+                messages.success(request, _("预约成功，预约码 %(code)s（已短信发送）") % {"code": appt.code})
             elif action == "cancel":
                 services.appointment_cancel(appointment_id=int(request.POST["appointment"]), actor=user)
-                messages.success(request, "已取消预约")
+                messages.success(request, _("已取消预约"))
             elif action == "change":
                 slot = get_object_or_404(
                     AppointmentSlot.objects.select_related("center"), pk=int(request.POST["slot"])
@@ -370,11 +379,11 @@ def appointments(request: HttpRequest) -> HttpResponse:
                 services.appointment_change(
                     appointment_id=int(request.POST["appointment"]), new_slot=slot, actor=user
                 )
-                messages.success(request, "已改约")
+                messages.success(request, _("已改约"))
         except TongbanError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, _error_text(exc))
         except (KeyError, ValueError):
-            messages.error(request, "请选择预约时段")
+            messages.error(request, _("请选择预约时段"))
         return redirect(f"{reverse('queueing:appointments')}?center={code}")
     if center is not None:
         slots = list(selectors.slots_available(center, days=14))
@@ -430,7 +439,16 @@ def stats(request: HttpRequest) -> HttpResponse:
         )
         response.write("\ufeff")
         writer = csv.writer(response)
-        writer.writerow(["队列", "名称", "取号", "当前等候", "平均等候(分)", "P90等候(分)"])
+        writer.writerow(
+            [
+                _("队列"),
+                _("名称"),
+                pgettext("count", "取号"),
+                _("当前等候"),
+                _("平均等候(分)"),
+                _("P90等候(分)"),
+            ]
+        )
         for q in data["queues"]:
             writer.writerow(
                 [
@@ -443,7 +461,7 @@ def stats(request: HttpRequest) -> HttpResponse:
                 ]
             )
         writer.writerow([])
-        writer.writerow(["窗口", "办结", "平均办理(分)"])
+        writer.writerow([pgettext("hall", "窗口"), pgettext("count", "办结"), _("平均办理(分)")])
         for w in data["windows"]:
             writer.writerow([w["window"], w["served"], w["avg_service_minutes"]])
         return response

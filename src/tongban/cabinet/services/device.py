@@ -68,7 +68,7 @@ def _set_online(cabinet: Cabinet, online: bool) -> None:
     if online:
         resolve_alerts(cabinet=cabinet, kinds=[Alert.Kind.OFFLINE])
         cabinet_id = cabinet.pk
-        transaction.on_commit(lambda: outbox_dispatch(cabinet_id=cabinet_id))
+        transaction.on_commit(lambda: outbox_dispatch(cabinet_id=cabinet_id), robust=True)
     else:
         raise_alert(
             cabinet=cabinet, kind=Alert.Kind.OFFLINE, message="文件柜离线：开门指令将排队，暂停居民取件"

@@ -40,7 +40,9 @@ def command_queue(
         expires_at=timezone.now() + timedelta(seconds=ttl_seconds),
     )
     if cabinet.online:
-        transaction.on_commit(lambda: _publish(command, cabinet.code, compartment.number))
+        # robust: the commit stands whatever happens here; a command left queued is re-sent by the
+        # watchdog and the device ignores a repeat (same request id).
+        transaction.on_commit(lambda: _publish(command, cabinet.code, compartment.number), robust=True)
     return command
 
 

@@ -10,7 +10,7 @@ from tongban.cabinet.consumer import EventConsumer
 from tongban.cabinet.models import Cabinet, Compartment, DeviceCommand, DeviceEvent, Item
 from tongban.cabinet.simulator import CabinetSimulator
 from tongban.cabinet.tests.conftest import sms_code
-from tongban.cabinet.tests.helpers import wait_for
+from tongban.cabinet.tests.helpers import db, wait_for
 from tongban.cabinet.transport import create_transport, reset_publisher
 from tongban.notifications.models import Message
 
@@ -36,44 +36,62 @@ def sim(broker, cabinet):
         cabinet_code=cabinet.code, compartments=numbers, close_after=0.3, heartbeat_every=60
     )
     simulator.start()
-    wait_for(lambda: Cabinet.objects.filter(pk=cabinet.pk, firmware="tongban-sim/1.0").exists())
+    # The consumer's SUBSCRIBE may reach the broker after the simulator's first heartbeat (which is
+    # not retained): heartbeat until one has been applied.
+    wait_for(
+        lambda: (
+            simulator.heartbeat()
+            and Cabinet.objects.filter(pk=cabinet.pk, firmware="tongban-sim/1.0").exists()
+        ),
+        interval=0.3,
+    )
     yield simulator
     simulator.stop()
 
 
 def test_deposit_and_pickup_through_the_broker(cabinet, clerk, sim):
-    item = services.deposit_create(
-        cabinet=cabinet, actor=clerk, size="S", label="居住证", phone="13912345678"
+    item = db(
+        lambda: services.deposit_create(
+            cabinet=cabinet, actor=clerk, size="S", label="居住证", phone="13912345678"
+        )
     )
     wait_for(lambda: Item.objects.get(pk=item.pk).state == Item.State.STORED)
-    code = sms_code("13912345678")
-    command = DeviceCommand.objects.get(item=item, purpose="deposit")
+    code = db(lambda: sms_code("13912345678"))
+    command = db(lambda: DeviceCommand.objects.get(item=item, purpose="deposit"))
     assert command.state == "done" and command.sent_at is not None
     assert sim.commands[0]["request_id"] == str(command.request_id)
 
-    result = services.code_enter(cabinet=cabinet, code=code, source="10.1.1.1")
+    result = db(lambda: services.code_enter(cabinet=cabinet, code=code, source="10.1.1.1"))
     wait_for(lambda: Item.objects.get(pk=item.pk).state == Item.State.DONE)
-    assert Compartment.objects.get(cabinet=cabinet, number=result.compartment).state == "free"
-    assert Message.objects.filter(purpose="cabinet.picked_up").count() == 1
+    assert db(lambda: Compartment.objects.get(cabinet=cabinet, number=result.compartment).state == "free")
+    assert db(lambda: Message.objects.filter(purpose="cabinet.picked_up").count() == 1)
 
 
 def test_offline_cabinet_gets_its_queued_command_when_back(cabinet, clerk, sim):
     sim.go_offline()  # no clean disconnect: the broker publishes the will
     wait_for(lambda: not Cabinet.objects.get(pk=cabinet.pk).online)
-    item = services.deposit_create(cabinet=cabinet, actor=clerk, size="M", label="x", phone="13912345678")
-    command = DeviceCommand.objects.get(item=item)
+    item = db(
+        lambda: services.deposit_create(
+            cabinet=cabinet, actor=clerk, size="M", label="x", phone="13912345678"
+        )
+    )
+    command = db(lambda: DeviceCommand.objects.get(item=item))
     assert command.state == "queued"
-    assert not Message.objects.filter(purpose="cabinet.pickup_code").exists()
+    assert db(lambda: not Message.objects.filter(purpose="cabinet.pickup_code").exists())
     sim.come_online()
     wait_for(lambda: Item.objects.get(pk=item.pk).state == Item.State.STORED)
-    assert DeviceCommand.objects.get(pk=command.pk).state == "done"
-    assert Message.objects.filter(purpose="cabinet.pickup_code").count() == 1
+    assert db(lambda: DeviceCommand.objects.get(pk=command.pk).state == "done")
+    assert db(lambda: Message.objects.filter(purpose="cabinet.pickup_code").count() == 1)
 
 
 def test_duplicate_command_and_replayed_event_change_nothing(cabinet, clerk, sim):
-    item = services.deposit_create(cabinet=cabinet, actor=clerk, size="S", label="x", phone="13912345678")
+    item = db(
+        lambda: services.deposit_create(
+            cabinet=cabinet, actor=clerk, size="S", label="x", phone="13912345678"
+        )
+    )
     wait_for(lambda: Item.objects.get(pk=item.pk).state == Item.State.STORED)
-    command = DeviceCommand.objects.get(item=item)
+    command = db(lambda: DeviceCommand.objects.get(item=item))
     # the server sends the same command again (e.g. a retry after a lost ack): the door does not reopen
     publisher = create_transport(client_id="test-dup")
     publisher.publish(
@@ -83,33 +101,43 @@ def test_duplicate_command_and_replayed_event_change_nothing(cabinet, clerk, sim
         ),
     )
     wait_for(lambda: any(e.get("result") == "duplicate" for e in sim.sent))
-    # the device replays its last door event
+    # the device replays its door events, then sends a heartbeat; once that heartbeat is applied,
+    # the replays (sent before it, same connection, QoS 1 in order) have been seen and ignored
     door_events = [e for e in sim.sent if e["type"] == "door"]
-    before = DeviceEvent.objects.count()
+    assert len(door_events) == 2
     for body in door_events:
         sim.replay(body)
-    sim.heartbeat()
-    wait_for(lambda: DeviceEvent.objects.count() == before + 1)  # only the heartbeat is new
+    beat = sim.heartbeat()
+    wait_for(lambda: DeviceEvent.objects.filter(cabinet=cabinet, event_id=beat["id"]).exists())
+    assert db(lambda: DeviceEvent.objects.filter(cabinet=cabinet, type="door").count() == 2)
     publisher.stop()
-    assert Message.objects.filter(purpose="cabinet.pickup_code").count() == 1
+    assert db(lambda: Message.objects.filter(purpose="cabinet.pickup_code").count() == 1)
     assert sum(1 for e in sim.sent if e["type"] == "door" and e["state"] == "opened") == 1
-    assert Item.objects.get(pk=item.pk).state == Item.State.STORED
+    assert db(lambda: Item.objects.get(pk=item.pk).state == Item.State.STORED)
 
 
 def test_jammed_door_moves_the_deposit(cabinet, clerk, sim):
     sim.jammed = {1}
-    item = services.deposit_create(cabinet=cabinet, actor=clerk, size="S", label="x", phone="13912345678")
+    item = db(
+        lambda: services.deposit_create(
+            cabinet=cabinet, actor=clerk, size="S", label="x", phone="13912345678"
+        )
+    )
     wait_for(lambda: Item.objects.get(pk=item.pk).state == Item.State.STORED)
-    item.refresh_from_db()
+    db(item.refresh_from_db)
     assert item.compartment.number == 2
-    assert Compartment.objects.get(cabinet=cabinet, number=1).state == "faulty"
+    assert db(lambda: Compartment.objects.get(cabinet=cabinet, number=1).state == "faulty")
 
 
 def test_broker_down_keeps_commands_queued(cabinet, clerk, settings):
     """The web process cannot reach any broker: the command waits in the outbox, nothing is lost."""
     settings.MQTT_URL = "mqtt://127.0.0.1:1"  # nothing listens there
     reset_publisher()
-    item = services.deposit_create(cabinet=cabinet, actor=clerk, size="S", label="x", phone="13912345678")
-    command = DeviceCommand.objects.get(item=item)
+    item = db(
+        lambda: services.deposit_create(
+            cabinet=cabinet, actor=clerk, size="S", label="x", phone="13912345678"
+        )
+    )
+    command = db(lambda: DeviceCommand.objects.get(item=item))
     assert command.state == "queued" and command.attempts == 1 and "broker" in command.error
     reset_publisher()

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from tongban.accounts.tests.factories import AdminFactory, ClerkFactory, ManagerFactory, ResidentFactory
 from tongban.applications.models import Application, SupplementNotice
+from tongban.cabinet.models import Cabinet, Compartment, Item
 from tongban.catalog.tests.factories import CenterFactory, MatterFactory, WindowFactory
 from tongban.dashboard import selectors, services
 from tongban.dashboard.models import DailyRollup
@@ -292,19 +293,43 @@ def test_history_generator_fills_sources_and_leaves_the_invitation_sweep_nothing
     MatterFactory(name="历史事项")
     ClerkFactory(center=center)
     Queue.objects.create(center=center, prefix="A", name="综合", kind="normal")
+    cabinet = Cabinet.objects.create(code="CAB-H", center=center, name="文件柜", place="24小时自助服务区")
+    Compartment.objects.create(cabinet=cabinet, number=1, size="M")
     assert not history_exists(center)
     with freeze_time(at(20, 0, date(2026, 11, 26))):
         counts = generate_history(
-            center=center, date_from=date(2026, 11, 23), date_to=date(2026, 11, 25), per_day=20, seed=1
+            center=center, date_from=date(2026, 11, 16), date_to=date(2026, 11, 25), per_day=20, seed=1
         )
         assert history_exists(center)
         assert counts["applications"] == Application.objects.filter(center=center).count() > 0
         assert counts["tickets"] == Ticket.objects.filter(center=center).count() > 0
         assert counts["ratings"] == Rating.objects.filter(center=center).count() > 0
+        assert counts["pickups"] == Item.objects.filter(cabinet=cabinet, state="done").count() > 0
         assert rating_invitations_sweep() == 0
-        written = services.rollup_rebuild_range(date_from=date(2026, 11, 23), date_to=date(2026, 11, 26))
+        written = services.rollup_rebuild_range(date_from=date(2026, 11, 16), date_to=date(2026, 11, 26))
     assert written > 0
     scope = selectors.Scope(center_ids=[center.pk], center=center, district=False)
-    summary = selectors.period_summary(scope=scope, date_from=date(2026, 11, 23), date_to=date(2026, 11, 26))
+    summary = selectors.period_summary(scope=scope, date_from=date(2026, 11, 16), date_to=date(2026, 11, 26))
     assert summary["applications"] == counts["applications"]
     assert summary["ratings"] == counts["ratings"]
+    assert summary["cabinet_pickups"] == counts["pickups"]
+    night = Item.objects.filter(cabinet=cabinet).exclude(finished_at__hour__range=(8, 19)).count()
+    assert summary["cabinet_pickups_night"] == night
+
+
+def test_summary_of_any_breakdown_equals_the_period_summary(world):
+    services.rollup_rebuild_day(day=DAY)
+    scope = selectors.Scope(center_ids=None, center=None, district=True)
+    expected = selectors.period_summary(scope=scope, date_from=DAY, date_to=DAY)
+    for by in ("matter", "department", "channel", "center", "day", "month"):
+        rows = selectors.period_breakdown(scope=scope, date_from=DAY, date_to=DAY, by=by)
+        assert selectors.summary_of(rows) == expected, by
+
+
+def test_a_period_reaching_today_reads_the_month_to_date_row(world, django_assert_num_queries):
+    services.rollup_rebuild_day(day=DAY)
+    scope = selectors.Scope(center_ids=[world["center"].pk], center=world["center"], district=False)
+    with freeze_time(at(18, 0, DAY)):
+        with django_assert_num_queries(1):  # the monthly table only, no daily tail
+            s = selectors.period_summary(scope=scope, date_from=date(2026, 11, 1), date_to=DAY)
+        assert s["applications"] == 4

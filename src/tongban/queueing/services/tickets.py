@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Avg, DurationField, ExpressionWrapper, F, Q
+from django.db.models import Avg, DurationField, ExpressionWrapper, F, Max, Q
 from django.utils import timezone
 
 from tongban.catalog.models import Bundle, BundleItem, Center, Matter
@@ -48,6 +48,13 @@ def format_number(prefix: str, seq: int) -> str:
 _NEXT_SEQ_SQL = "UPDATE queueing_dailycounter SET last_seq = last_seq + 1 WHERE queue_id = %s AND day = %s RETURNING last_seq"
 
 
+def _highest_seq(queue: Queue, day: date) -> int:
+    """Where a day's counter starts: 0, or the highest number already present if tickets were imported
+    without a counter (e.g. generated history), so numbers still never repeat."""
+    found = Ticket.objects.filter(queue=queue, day=day).aggregate(top=Max("seq"))["top"]
+    return int(found or 0)
+
+
 def _next_seq(queue: Queue, day: date) -> int:
     """Lock the day's counter row and take the next number (gapless: same transaction as the insert).
     One round trip: ``UPDATE … RETURNING`` (PostgreSQL, SQLite ≥ 3.35)."""
@@ -56,10 +63,11 @@ def _next_seq(queue: Queue, day: date) -> int:
         row = cursor.fetchone()
         if row is not None:
             return int(row[0])
+    start = _highest_seq(queue, day)
     try:
         with transaction.atomic():
-            DailyCounter.objects.create(queue=queue, day=day, last_seq=1)
-        return 1
+            DailyCounter.objects.create(queue=queue, day=day, last_seq=start + 1)
+        return start + 1
     except IntegrityError:
         # another transaction created the row first; its row lock now orders us after it
         with connection.cursor() as cursor:
@@ -120,7 +128,9 @@ def _insert_numbered(ticket: Ticket) -> None:
         if row is None:  # first ticket of the day in this queue: create the counter, then go again
             try:
                 with transaction.atomic():
-                    DailyCounter.objects.create(queue=ticket.queue, day=ticket.day, last_seq=0)
+                    DailyCounter.objects.create(
+                        queue=ticket.queue, day=ticket.day, last_seq=_highest_seq(ticket.queue, ticket.day)
+                    )
             except IntegrityError:
                 pass  # created concurrently; its lock orders us
             cursor.execute(sql, params)

@@ -211,3 +211,19 @@ def test_estimate_uses_recent_service_times_and_open_windows(clerk_at):
     for _ in range(4):
         issued = ticket_issue(center=center, queue="A")
     assert (issued.waiting_before, issued.estimated_wait_minutes) == (3, 6)  # ceil(3 × 4 / 2)
+
+
+@freeze_time("2026-11-25 02:00:00")
+def test_numbering_continues_after_tickets_imported_without_a_counter():
+    center, q, _ = hall()
+    Ticket.objects.create(
+        center=center,
+        queue=q["A"],
+        day="2026-11-25",
+        seq=7,
+        number="A007",
+        queued_at=at(2026, 11, 25, 9),
+        issued_at=at(2026, 11, 25, 9),
+    )
+    assert ticket_issue(center=center, queue="A").ticket.number == "A008"
+    assert ticket_issue(center=center, queue="A").ticket.number == "A009"

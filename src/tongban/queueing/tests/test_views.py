@@ -127,6 +127,8 @@ def test_window_panel_flow_with_htmx(client):
     assert WindowSession.objects.get(window=w1).state == "paused"
     r = client.post("/queue/window/panel/nonsense/", **HX)
     assert r.status_code == 404
+    r = client.post("/queue/window/panel/recall/", {"ticket": "x"}, **HX)
+    assert (r.status_code, "输入有误" in r.content.decode()) == (200, True)
     # without htmx: redirect with a message
     r = client.post("/queue/window/panel/resume/")
     assert (r.status_code, r["Location"]) == (302, "/queue/window/")

@@ -328,3 +328,38 @@ def test_pad_poll_is_cheap(client, django_assert_num_queries):
     # window, finished tickets at the window, their known events, the event to rate
     with django_assert_num_queries(4):
         assert client.get(url).status_code == 200
+
+
+def test_appeal_pages_manager_files_reviewer_annuls(client):
+    order = _bad()
+    manager = ManagerFactory(center=order.center)
+    client.force_login(manager)
+    url = reverse("ratings:work-order", args=[order.pk])
+    assert client.post(url, {"action": "appeal", "reason": "评价人按错了键，现场确认"}).status_code == 302
+    reviewer = ReviewerFactory()
+    client.force_login(reviewer)
+    page = client.get(reverse("ratings:appeals")).content.decode()
+    assert "评价人按错了键" in page and order.rating.number in page
+    appeal = order.rating.appeals.get()
+    response = client.post(
+        reverse("ratings:appeals"), {"appeal": appeal.pk, "uphold": "1", "reason": "核实属误评"}
+    )
+    assert response.status_code == 302
+    order.rating.refresh_from_db()
+    order.refresh_from_db()
+    assert order.rating.state == Rating.State.ANNULLED and order.state == WorkOrder.State.CANCELLED
+    # the annulled rating is still listed for oversight, struck through
+    client.force_login(manager)
+    listing = client.get(reverse("ratings:index")).content.decode()
+    assert order.rating.number in listing and "核实属误评" in listing
+
+
+def test_phone_reveal_on_the_work_order_page_is_audited(client):
+    from tongban.core.models import AuditEntry
+
+    order = _bad()
+    manager = ManagerFactory(center=order.center)
+    client.force_login(manager)
+    page = client.post(reverse("ratings:work-order", args=[order.pk]), {"action": "reveal"}).content.decode()
+    assert "13800000001" in page
+    assert AuditEntry.objects.filter(action="ratings.rater_phone.reveal", actor_id=manager.pk).count() == 1

@@ -35,7 +35,8 @@
   make("chart-levels", {
     tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)" },
     color: ["#198754", "#20c997", "#adb5bd", "#fd7e14", "#dc3545"],
-    series: [{ type: "pie", radius: "55%", center: ["50%", "55%"], data: data.levels, label: { formatter: "{b} {c}", fontSize: 11 } }]
+    legend: { bottom: 0, itemWidth: 10, itemHeight: 10, textStyle: { fontSize: 11 } },
+    series: [{ type: "pie", radius: "60%", center: ["50%", "42%"], data: data.levels, label: { position: "inside", formatter: "{d}%", fontSize: 11 } }]
   });
   var states = [["open", "待回访"], ["contacted", "待核实"], ["verified", "待整改"], ["resolved", "待反馈"], ["closed", "已办结"], ["cancelled", "已撤销"]];
   make("chart-orders", {

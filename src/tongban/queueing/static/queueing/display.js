@@ -5,6 +5,14 @@
   var api = root.getAttribute('data-api');
   var eventsUrl = root.getAttribute('data-events');
   var statusEl = document.getElementById('cd-status');
+  // on-screen labels come translated from the page; the spoken announcements stay zh-CN
+  var L = {
+    window: root.getAttribute('data-l-window') || '{n}号窗口',
+    empty: root.getAttribute('data-l-empty') || '暂无呼叫',
+    offline: root.getAttribute('data-l-offline') || '连接中断，正在重试…',
+    polling: root.getAttribute('data-l-polling') || '轮询模式'
+  };
+  function winLabel(n) { return esc(L.window.replace('{n}', n)); }
   var log = document.getElementById('announce-log');
   var VOICE_KEY = 'tb-display-voice';
   var voiceOn = false;
@@ -57,17 +65,17 @@
   function render(data) {
     var cur = document.getElementById('cd-current');
     if (!data.current.length) {
-      cur.innerHTML = '<tr class="cd-empty"><td colspan="2">暂无呼叫</td></tr>';
+      cur.innerHTML = '<tr class="cd-empty"><td colspan="2">' + esc(L.empty) + '</td></tr>';
     } else {
       cur.innerHTML = data.current.map(function (c) {
         var cls = flash[c.ticket] ? ' class="cd-new"' : '';
         return '<tr data-ticket="' + c.ticket + '"' + cls + '><td class="cd-num">' + esc(c.number) +
-          '</td><td class="cd-win">' + c.window + '号窗口</td></tr>';
+          '</td><td class="cd-win">' + winLabel(c.window) + '</td></tr>';
       }).join('');
     }
     flash = {};
     document.getElementById('cd-recent').innerHTML = data.recent.map(function (c) {
-      return '<li>' + esc(c.number) + ' → ' + c.window + '号窗口</li>';
+      return '<li>' + esc(c.number) + ' → ' + winLabel(c.window) + '</li>';
     }).join('');
     document.getElementById('cd-waiting').innerHTML = data.waiting.map(function (w) {
       return '<li data-prefix="' + esc(w.prefix) + '"><span>' + esc(w.prefix) + ' ' + esc(w.name) + '</span><b>' + w.waiting + '</b></li>';
@@ -80,7 +88,7 @@
     fetch(api, {headers: {'Accept': 'application/json'}, cache: 'no-store'})
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(render)
-      .catch(function () { statusEl.textContent = '连接中断，正在重试…'; })
+      .catch(function () { statusEl.textContent = L.offline; })
       .finally(function () { inflight = false; if (again) { again = false; refresh(); } });
   }
 
@@ -88,7 +96,7 @@
   var pollTimer = null;
   function startPolling() {
     if (pollTimer) return;
-    statusEl.textContent = '轮询模式';
+    statusEl.textContent = L.polling;
     var lastCall = null;
     pollTimer = setInterval(function () {
       fetch(api, {cache: 'no-store'}).then(function (r) { return r.json(); }).then(function (data) {
@@ -126,7 +134,7 @@
   }
   function tick() {
     var d = new Date();
-    document.getElementById('cd-clock').textContent = d.toLocaleString('zh-CN', {hour12: false});
+    document.getElementById('cd-clock').textContent = d.toLocaleString(document.documentElement.lang || 'zh-CN', {hour12: false});
   }
   tick();
   setInterval(tick, 1000);

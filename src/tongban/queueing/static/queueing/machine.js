@@ -5,7 +5,8 @@
   function speak(text) {
     if (!text || !('speechSynthesis' in window)) return;
     var u = new SpeechSynthesisUtterance(text);
-    u.lang = 'zh-CN';
+    // read the prompts in the language they are shown in
+    u.lang = document.documentElement.lang === 'en' ? 'en-US' : 'zh-CN';
     u.rate = 0.85;
     window.speechSynthesis.cancel();
     window.speechSynthesis.speak(u);

@@ -1,0 +1,151 @@
+"""The hall screens in English (django_language=en cookie); Chinese stays the default and the spoken
+call text stays zh-CN."""
+
+from __future__ import annotations
+
+import pytest
+from freezegun import freeze_time
+
+from tongban.accounts.tests.factories import ClerkFactory
+from tongban.catalog.tests.factories import CenterFactory
+from tongban.queueing.services import ticket_issue
+from tongban.queueing.tests.factories import QueueFactory, hall
+
+pytestmark = pytest.mark.django_db
+T0 = "2026-11-25 02:00:00"
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def en_client(client):
+    client.cookies["django_language"] = "en"
+    return client
+
+
+def _assert_labels(html: str, english: list[str], chinese: list[str]) -> None:
+    missing = [s for s in english if s not in html]
+    leftover = [s for s in chinese if s in html]
+    assert (missing, leftover) == ([], [])
+
+
+@freeze_time(T0)
+def test_ticket_machine_in_english(en_client):
+    center, _, _ = hall()
+    ticket_issue(center=center, queue="A")
+    html = en_client.get(f"/queue/ticket-machine/{center.code}/").content.decode()
+    assert '<html lang="en">' in html
+    _assert_labels(
+        html,
+        [
+            "<title>Ticket machine",
+            "Take a ticket</h1>",
+            "Large print",
+            "Start over",
+            "Choose your service to take a ticket.",
+            "A tickets",
+            '<span class="waiting-count">1</span> waiting',
+            "Appointment check-in",
+            "Priority service",
+            "Search, e.g. residence permit",
+        ],
+        [
+            "取号",
+            "长辈模式",
+            "重新开始",
+            "请选择要办理的业务",
+            "字头",
+            "等候",
+            "预约签到",
+            "优先通道",
+            "搜事项",
+        ],
+    )
+    # the priority step: reasons (model choices) and the error shown to the person are English too
+    r = en_client.post(
+        f"/queue/ticket-machine/{center.code}/",
+        {"priority_reason": "elderly", "queue": "A", "step": "priority", "id_number": "310110199006150037"},
+    )
+    html = r.content.decode()
+    assert r.status_code == 400
+    _assert_labels(
+        html,
+        ["Elderly priority applies from age 70", "Military (priority by law)", "Pregnant woman", "Back"],
+        ["老年人优先适用于", "军人依法优先", "孕妇", "返回"],
+    )
+
+
+@freeze_time(T0)
+def test_ticket_slip_and_closed_hall_in_english(en_client):
+    center, _, _ = hall()
+    ticket_issue(center=center, queue="A")
+    r = en_client.post(f"/queue/ticket-machine/{center.code}/", {"queue": "A"})
+    html = en_client.get(r["Location"]).content.decode()
+    _assert_labels(
+        html,
+        ["A002", "1 person ahead of you", "Estimated wait: about 8 minutes", "Print ticket", "Text me"],
+        ["前面还有", "预计等候", "打印小票", "短信提醒我"],
+    )
+    closed = CenterFactory(open_24h=False, opening_hours={"mon": [["09:00", "17:00"]]})
+    QueueFactory(center=closed)
+    html = en_client.get(f"/queue/ticket-machine/{closed.code}/").content.decode()
+    _assert_labels(
+        html,
+        ["The service center is closed now.", "It opens on 30 November 09:00.", "Available 24 hours a day:"],
+        ["不在开放时间", "11月30日", "24小时可用"],
+    )
+
+
+@freeze_time(T0)
+def test_window_page_and_panel_in_english(en_client):
+    center, _, (w1, _) = hall()
+    en_client.force_login(ClerkFactory(center=center, default_window=w1))
+    html = en_client.get("/queue/window/").content.decode()
+    _assert_labels(
+        html,
+        ["<title>Window calling", "Loading…", "Shortcuts: F2 call next · F3 recall"],
+        ["窗口叫号", "加载中", "快捷键"],
+    )
+    r = en_client.post("/queue/window/panel/call/", **HX)
+    _assert_labels(
+        r.content.decode(),
+        ["Window 1", "Nobody is waiting", "Call next", "No ticket in service", "Served today: 0", "Pause"],
+        ["号窗口", "当前无人等候", "叫下一位", "当前无办理中的号码", "今日办结", "暂停"],
+    )
+    ticket_issue(center=center, queue="A")
+    en_client.post("/queue/window/panel/call/", **HX)
+    r = en_client.post("/queue/window/panel/call/", **HX)
+    _assert_labels(
+        r.content.decode(),
+        [
+            "Recall <kbd>F3</kbd>",
+            "No-show <kbd>F6</kbd>",
+            "Finish <kbd>F9</kbd>",
+            "Called 1×",
+            "Issued 10:00",
+        ],
+        ["重呼", "过号", "办结", "已呼", "当前号码尚未办结"],
+    )
+
+
+@freeze_time(T0)
+def test_display_labels_translate_but_the_voice_stays_chinese(en_client):
+    center, _, (w1, _) = hall()
+    clerk = ClerkFactory(center=center, default_window=w1)
+    ticket_issue(center=center, queue="A")
+    en_client.force_login(clerk)
+    en_client.post("/queue/window/panel/open/", {"window": w1.pk}, **HX)
+    r = en_client.post(f"/api/v1/windows/{w1.pk}/call-next")
+    assert r.json()["announcement"] == "请 A001 号到 1 号窗口"
+    html = en_client.get(f"/queue/display/{center.code}/").content.decode()
+    _assert_labels(
+        html,
+        ['data-l-window="Window {n}"', '<td class="cd-win">Window 1</td>', "Now calling", "People waiting"],
+        ["号窗口", "正在呼叫", "等候人数", "点击开启语音播报"],
+    )
+
+
+@freeze_time(T0)
+def test_chinese_is_still_the_default(client):
+    center, _, _ = hall()
+    html = client.get(f"/queue/ticket-machine/{center.code}/").content.decode()
+    assert "取号</h1>" in html and "长辈模式" in html and "Take a ticket" not in html
