@@ -29,6 +29,9 @@ class Message(models.Model):
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
 
+    # Not stored: the body with its one-time code blanked, for log lines (set by sms_send).
+    redacted_body: str = ""
+
     class Meta:
         verbose_name = _("消息")
         verbose_name_plural = _("消息")

@@ -142,6 +142,7 @@ def sms_code_request(
                 to_phone=phone,
                 body=f"【通办】您的{what}验证码是 {code}，{minutes}分钟内有效。工作人员不会向您索要验证码，请勿告诉他人。",
                 purpose=f"accounts.sms_code.{purpose}",
+                secret=code,
             )
             audit_log(
                 action="accounts.sms_code.send",

@@ -91,6 +91,7 @@ def _send_pickup_code(item: Item, cabinet: Cabinet, code: str) -> None:
             f"取件时间{cabinet.hours}，请于{expiry}前凭码取件。取件码仅限本人使用，请勿转告他人。"
         ),
         purpose="cabinet.pickup_code",
+        secret=code,
     )
 
 
@@ -263,6 +264,7 @@ def dropoff_create(
                 f"将{label}放入打开的柜门并关好。开放时间{cabinet.hours}。"
             ),
             purpose="cabinet.dropoff_code",
+            secret=code,
         )
         audit_log(
             actor=actor,
@@ -339,6 +341,7 @@ def item_reissue_code(*, item: Item, actor: Any) -> Item:
                 to_phone=item.phone,
                 body=f"【通办】您的新投递码为{code}（原投递码已失效），请到{_where(cabinet)}投递材料。",
                 purpose="cabinet.dropoff_code",
+                secret=code,
             )
         audit_log(
             actor=actor, action="cabinet.item.reissue_code", obj=item, data={"to": mask_phone(item.phone)}

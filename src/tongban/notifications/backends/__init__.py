@@ -1,4 +1,11 @@
-"""SMS backends (plugin registry). Each module exposes ``send(message) -> None`` raising on failure."""
+"""SMS backends (plugin registry).
+
+Each backend module exposes ``name``, ``stores_secrets`` and
+``send(message, *, body) -> None`` (raising on failure). ``body`` is the full
+text to deliver; ``message.body`` is what we keep, which has any one-time code
+blanked out unless the backend is the dev outbox (``stores_secrets = True``),
+whose page is how a person running the demo reads their code.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +19,9 @@ from tongban.notifications.models import Message
 
 class SmsBackend(Protocol):
     name: str
+    stores_secrets: bool
 
-    def send(self, message: Message) -> None: ...
+    def send(self, message: Message, *, body: str) -> None: ...
 
 
 REGISTRY: dict[str, str] = {
