@@ -10,6 +10,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tongban.accounts.models import STAFF_ROLES
@@ -17,7 +19,7 @@ from tongban.accounts.permissions import staff_required
 from tongban.cabinet import selectors, services
 from tongban.cabinet.api.views import client_source
 from tongban.cabinet.errors import KeypadLocked
-from tongban.cabinet.models import Compartment, Item, RemoteOpen
+from tongban.cabinet.models import Compartment, Item, RemoteOpen, Size
 from tongban.cabinet.services.hooks import application_find
 from tongban.cabinet.services.items import keypad_locked_for
 from tongban.cabinet.transport import get_publisher
@@ -28,7 +30,12 @@ def _cabinet(code: str) -> Any:
     try:
         return selectors.cabinet_get(code=code)
     except NotFound as exc:
-        raise Http404(exc.message) from exc
+        raise Http404(error_text(exc)) from exc
+
+
+def error_text(err: TongbanError) -> str:
+    """The service's own message in the page's language (errors carry Chinese and English)."""
+    return err.message_en if (get_language() or "").startswith("en") else err.message
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -63,10 +70,10 @@ def screen_code(request: HttpRequest, code: str) -> HttpResponse:
             result=result, door=selectors.door_status(cabinet=cabinet, request_id=result.request_id)
         )
     except KeypadLocked as exc:
-        context.update(error=exc, locked=exc.retry_after)
+        context.update(error=exc, error_text=error_text(exc), locked=exc.retry_after)
         status = 429
     except TongbanError as exc:
-        context.update(error=exc)
+        context.update(error=exc, error_text=error_text(exc))
         status = exc.status_code
     response = render(request, "cabinet/_screen_result.html", context, status=status)
     if status == 429:
@@ -105,7 +112,7 @@ def staff(request: HttpRequest, code: str) -> HttpResponse:
         "broker_ok": publisher.connected(),
         "transport": publisher.name,
         "mqtt_url": settings.MQTT_URL,
-        "sizes": [("S", "小格"), ("M", "中格"), ("L", "大格")],
+        "sizes": Size.choices,
     }
     template = "cabinet/_staff_body.html" if request.htmx else "cabinet/staff.html"  # type: ignore[attr-defined]
     return render(request, template, context)
@@ -116,7 +123,7 @@ def _act(request: HttpRequest, code: str, action: Callable[[Any], str]) -> HttpR
     try:
         messages.success(request, action(cabinet))
     except TongbanError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, error_text(exc))
     return redirect("cabinet:staff", code=cabinet.code)
 
 
@@ -145,8 +152,19 @@ def staff_deposit(request: HttpRequest, code: str) -> HttpResponse:
             label=request.POST.get("label", ""),
             phone=request.POST.get("phone", ""),
         )
-        tail = "柜门已发出开门指令" if cabinet.online else "文件柜离线，开门指令已排队，恢复在线后执行"
-        return f"已预留 {item.compartment.number} 号格口（{item.compartment.get_size_display()}），{tail}。放入后关好柜门，系统自动发送取件码。"
+        values = {"n": item.compartment.number, "size": item.compartment.get_size_display()}
+        if cabinet.online:
+            return (
+                _("已预留 %(n)s 号格口（%(size)s），柜门已发出开门指令。放入后关好柜门，系统自动发送取件码。")
+                % values
+            )
+        return (
+            _(
+                "已预留 %(n)s 号格口（%(size)s），文件柜离线，开门指令已排队，恢复在线后执行。"
+                "放入后关好柜门，系统自动发送取件码。"
+            )
+            % values
+        )
 
     return _act(request, code, act)
 
@@ -165,7 +183,7 @@ def staff_dropoff(request: HttpRequest, code: str) -> HttpResponse:
             label=request.POST.get("label", ""),
             phone=request.POST.get("phone", ""),
         )
-        return f"已为投递预留 {item.compartment.number} 号格口，投递码已短信发送给居民。"
+        return _("已为投递预留 %(n)s 号格口，投递码已短信发送给居民。") % {"n": item.compartment.number}
 
     return _act(request, code, act)
 
@@ -178,11 +196,11 @@ ITEM_ACTIONS: dict[str, Callable[..., Any]] = {
     "reissue": lambda item, user: services.item_reissue_code(item=item, actor=user),
 }
 ITEM_DONE = {
-    "recall": "回收指令已发出：取出材料并关好柜门。原取件码已失效。",
-    "collect": "开门指令已发出：取出投递材料并关好柜门。",
-    "reopen": "已重新发出开门指令。",
-    "cancel": "已取消并释放格口。",
-    "reissue": "新取件码已短信发送，原取件码已失效。",
+    "recall": gettext_lazy("回收指令已发出：取出材料并关好柜门。原取件码已失效。"),
+    "collect": gettext_lazy("开门指令已发出：取出投递材料并关好柜门。"),
+    "reopen": gettext_lazy("已重新发出开门指令。"),
+    "cancel": gettext_lazy("已取消并释放格口。"),
+    "reissue": gettext_lazy("新取件码已短信发送，原取件码已失效。"),
 }
 
 
@@ -194,7 +212,7 @@ def staff_item(request: HttpRequest, code: str, reference: str, action: str) -> 
 
     def act(cabinet: Any) -> str:
         ITEM_ACTIONS[action](_item(cabinet, reference), request.user)
-        return ITEM_DONE[action]
+        return str(ITEM_DONE[action])
 
     return _act(request, code, act)
 
@@ -212,10 +230,12 @@ def staff_compartment(request: HttpRequest, code: str, number: int) -> HttpRespo
             services.remote_open_request(
                 compartment=compartment, reason=request.POST.get("reason", ""), actor=request.user
             )
-            return f"{number}号格口远程开门申请已提交，须另一名工作人员审批。"
+            return _("%(n)s号格口远程开门申请已提交，须另一名工作人员审批。") % {"n": number}
         state = request.POST.get("state", "")
         services.compartment_set_state(compartment=compartment, state=state, actor=request.user)
-        return f"{number}号格口已{'停用' if state == Compartment.State.DISABLED else '恢复使用'}。"
+        if state == Compartment.State.DISABLED:
+            return _("%(n)s号格口已停用。") % {"n": number}
+        return _("%(n)s号格口已恢复使用。") % {"n": number}
 
     return _act(request, code, act)
 
@@ -233,6 +253,6 @@ def staff_remote_decide(request: HttpRequest, code: str, pk: int) -> HttpRespons
             raise NotFound()
         approve = request.POST.get("decision") == "approve"
         services.remote_open_decide(request=remote, actor=request.user, approve=approve)
-        return "已批准，开门指令已发出。" if approve else "已驳回。"
+        return _("已批准，开门指令已发出。") if approve else _("已驳回。")
 
     return _act(request, code, act)
