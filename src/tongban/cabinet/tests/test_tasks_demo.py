@@ -60,3 +60,8 @@ def test_demo_services_bring_the_cabinet_online():
         stop.set()
         for thread in threads:
             thread.join(15)
+        # deliveries queued before the consumer unsubscribed (the simulator's goodbye) still write to
+        # the database on the broker's thread: let them finish before the test database is flushed
+        from tongban.cabinet.transport.embedded import BROKER
+
+        BROKER.drain()

@@ -14,7 +14,9 @@ from tongban.notifications.tests import fake_gateway
 def test_outbox_keeps_the_code_for_its_page_but_the_console_line_blanks_it(caplog):
     caplog.set_level(logging.INFO, logger="tongban.sms.outbox")
     with transaction.atomic():
-        sms_send(to_phone="13800000001", body="您的验证码是 493817，5分钟内有效。", purpose="t", secret="493817")
+        sms_send(
+            to_phone="13800000001", body="您的验证码是 493817，5分钟内有效。", purpose="t", secret="493817"
+        )
     message = Message.objects.get()
     assert message.body == "您的验证码是 493817，5分钟内有效。"  # the dev outbox page shows it
     assert message.state == Message.State.SENT
