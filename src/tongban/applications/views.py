@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from tongban.accounts.http import client_ip
 from tongban.accounts.models import Role, User
 from tongban.accounts.permissions import staff_required
 from tongban.applications import services
@@ -37,13 +38,13 @@ from tongban.applications.pdf import RENDERERS, render_receipt_pdf
 from tongban.applications.plugins.idcard import get_reader
 from tongban.applications.selectors import (
     application_deadline_ex,
-    application_progress,
     applications_board,
     applications_list,
     applications_visible_to,
     intake_search,
     review_inbox,
 )
+from tongban.applications.services.progress import application_progress_lookup
 from tongban.catalog.models import Bundle, Matter
 from tongban.core.audit import audit_log
 from tongban.core.crypto import mask_id_number
@@ -443,17 +444,12 @@ def progress(request: HttpRequest) -> HttpResponse:
     last4 = request.GET.get("id_last4", "").strip()
     result = error = None
     if number and last4:
-        from django.core.cache import cache
-
-        key = f"applications:progress:{request.META.get('REMOTE_ADDR', '')}"
-        cache.add(key, 0, 60)
-        if cache.incr(key) > 20:
-            error = gettext("查询过于频繁，请稍后再试")
-        else:
-            try:
-                result = application_progress(number=number, id_last4=last4)
-            except TongbanError as err:
-                error = _error_text(err)
+        try:
+            result = application_progress_lookup(
+                number=number, id_last4=last4, client_key=client_ip(request) or "unknown"
+            )
+        except TongbanError as err:
+            error = _error_text(err)
     return render(
         request,
         "applications/progress.html",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from django.core.cache import cache
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -17,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tongban.accounts.errors import TwoFactorRequired
+from tongban.accounts.http import client_ip
 from tongban.accounts.models import Role, User
 from tongban.accounts.permissions import two_factor_satisfied
 from tongban.applications import services
@@ -26,14 +26,13 @@ from tongban.applications.links import progress_url
 from tongban.applications.models import Application, ApplicationMaterial, Extension, Review, StatusChange
 from tongban.applications.pdf import RENDERERS, render_receipt_pdf
 from tongban.applications.selectors import (
-    application_progress,
     applications_page,
     applications_visible_to,
     review_inbox,
 )
+from tongban.applications.services.progress import application_progress_lookup
 from tongban.catalog.models import Bundle, Center, Matter
 from tongban.core.audit import audit_log
-from tongban.core.errors import RateLimited
 
 
 class SignedInSecondFactor(BasePermission):
@@ -477,7 +476,6 @@ class ReviewOpinionView(_Base):
 class ProgressView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
-    RATE = 20  # look-ups per minute and address
 
     @extend_schema(
         tags=TAG,
@@ -493,12 +491,9 @@ class ProgressView(APIView):
         },
     )
     def get(self, request: Request) -> Response:
-        ip = request.META.get("REMOTE_ADDR", "")
-        key = f"applications:progress:{ip}"
-        cache.add(key, 0, 60)
-        if cache.incr(key) > self.RATE:
-            raise RateLimited(retry_after=60)
-        p = application_progress(
-            number=request.query_params.get("number", ""), id_last4=request.query_params.get("id_last4", "")
+        p = application_progress_lookup(
+            number=request.query_params.get("number", ""),
+            id_last4=request.query_params.get("id_last4", ""),
+            client_key=client_ip(request) or "unknown",
         )
         return Response(s.ProgressOut(p.__dict__).data)
