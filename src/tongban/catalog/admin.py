@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from tongban.accounts.http import client_ip
 from tongban.core.audit import audit_log
 from tongban.core.errors import ValidationError
 
@@ -63,7 +64,7 @@ class AuditedAdmin(admin.ModelAdmin):
             action=f"catalog.{obj._meta.model_name}.{verb}",
             obj=obj,
             data=data or {},
-            ip=request.META.get("REMOTE_ADDR"),
+            ip=client_ip(request),
         )
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
