@@ -51,3 +51,15 @@ def browser_page(live_server, settings):
         finally:
             context.close()
             browser.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _import_every_url_module_before_any_clock_is_frozen():
+    """Import the whole URLconf (views, DRF) once, outside freezegun.
+
+    Modules that capture ``time.time`` at import (DRF's throttling) would otherwise keep
+    freezegun's stand-in if the first request of the run happened inside ``freeze_time``.
+    """
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - the import is the point
