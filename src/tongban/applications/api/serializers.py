@@ -20,7 +20,7 @@ from tongban.applications.models import (
     StatusChange,
     Suspension,
 )
-from tongban.applications.selectors import application_deadline_ex
+from tongban.applications.selectors import application_deadline_ex, deadline_of
 from tongban.core.crypto import mask_id_number
 
 # --- output ------------------------------------------------------------------------
@@ -72,6 +72,43 @@ class ApplicationListOut(serializers.Serializer):
     def get_deadline(self, obj: Application) -> dict[str, Any]:
         # lists never query per row: an ongoing suspension is shown with the stored due date
         return deadline_dict(obj, ongoing_days=0)
+
+
+_DATETIME = serializers.DateTimeField()
+
+
+def list_row(row: dict[str, Any]) -> dict[str, Any]:
+    """One :class:`ApplicationListOut` item from a row of ``selectors.LIST_COLUMNS``: the same JSON
+    (a test compares them), without a serializer instance per row — the list's hot path."""
+    d = deadline_of(
+        status=row["status"],
+        accepted_at=row["accepted_at"],
+        promised_days=row["promised_days"],
+        extension_days=row["extension_days"],
+        suspended_days=row["suspended_days"],
+    )
+    return {
+        "number": row["number"],
+        "status": row["status"],
+        "status_label": str(Status(row["status"]).label),
+        "matter_code": row["matter__code"],
+        "matter_name": row["matter__name"],
+        "center_code": row["center__code"],
+        "department_code": row["department__code"],
+        "applicant_name": row["applicant_name"],
+        "applicant_id_last4": row["applicant_id_last4"],
+        "channel": row["channel"],
+        "bundle_case": row["number"].rsplit("-", 1)[0] if row["bundle_case_id"] else None,
+        "created_at": _DATETIME.to_representation(row["created_at"]),
+        "accepted_at": _DATETIME.to_representation(row["accepted_at"]) if row["accepted_at"] else None,
+        "deadline": {
+            "due_date": d.due_date.isoformat() if d.due_date else None,
+            "colour": d.colour.value,
+            "provisional": d.provisional,
+            "elapsed_workdays": d.elapsed,
+            "allowed_workdays": d.allowed,
+        },
+    }
 
 
 class MaterialOut(serializers.ModelSerializer):

@@ -26,7 +26,7 @@ from tongban.applications.links import progress_url
 from tongban.applications.models import Application, ApplicationMaterial, Extension, Review, StatusChange
 from tongban.applications.pdf import RENDERERS, render_receipt_pdf
 from tongban.applications.selectors import (
-    applications_page,
+    applications_page_rows,
     applications_visible_to,
     review_inbox,
 )
@@ -110,7 +110,7 @@ class ApplicationListCreateView(_Base):
             offset = max(int(request.query_params.get("offset", 0)), 0)
         except ValueError as exc:
             raise InvalidInput(details={"limit/offset": "integer"}) from exc
-        rows = applications_page(
+        rows = applications_page_rows(
             user=_user(request),
             status=request.query_params.get("status") or None,
             q=request.query_params.get("q") or None,
@@ -118,7 +118,7 @@ class ApplicationListCreateView(_Base):
             limit=limit,
             offset=offset,
         )
-        return Response(s.ApplicationListOut(rows, many=True).data)
+        return Response([s.list_row(r) for r in rows])
 
     @extend_schema(
         tags=TAG,

@@ -235,6 +235,34 @@ def test_list_query_count_is_flat(clerk, django_assert_num_queries):
     assert len(r.json()) == 8
 
 
+def test_list_rows_are_exactly_what_the_documented_serializer_gives(clerk):
+    """The list's hot path builds plain dicts; the OpenAPI file documents ApplicationListOut.
+    Both must give the same JSON for every kind of row (draft, accepted with a deadline, bundle part)."""
+    import json
+
+    from rest_framework.renderers import JSONRenderer
+
+    from tongban.applications.api import serializers as ser
+    from tongban.applications.selectors import applications_page, applications_page_rows
+
+    matter = MatterFactory(guide__materials=1, guide__promised_days=3)
+    draft(clerk=clerk, matter=matter)
+    s.application_accept(application=draft(clerk=clerk, matter=matter), actor=clerk)
+    bundle = BundleFactory(matters=[MatterFactory(), MatterFactory()])
+    s.application_create(
+        actor=clerk, applicant=resident(), center=clerk.center, channel="window", bundle=bundle
+    )
+    models = applications_page(user=clerk, limit=50)
+    rows = applications_page_rows(user=clerk, limit=50)
+    assert len(rows) == len(models) == 4
+    render = JSONRenderer().render
+    expected = json.loads(render(ser.ApplicationListOut(models, many=True).data))
+    assert json.loads(render([ser.list_row(r) for r in rows])) == expected
+    assert {row["status"] for row in expected} == {"draft", "accepted"}
+    assert any(row["deadline"]["due_date"] for row in expected)
+    assert any(row["bundle_case"] for row in expected)
+
+
 def test_detail_query_count_is_pinned(clerk, django_assert_num_queries):
     app = s.application_accept(application=draft(clerk=clerk), actor=clerk)
     c = client_for(clerk)
