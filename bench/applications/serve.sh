@@ -11,5 +11,5 @@ export TONGBAN_FIELD_KEYS="${TONGBAN_FIELD_KEYS:-YmVuY2gtb25seS1rZXktMDEyMzQ1Njc
 export TONGBAN_FIELD_HASH_KEY="${TONGBAN_FIELD_HASH_KEY:-bench-only-hash-key}"
 export TONGBAN_LOG_LEVEL=WARNING TONGBAN_DEBUG=0 TONGBAN_DEMO=0 TONGBAN_TESTING=0
 exec .venv/bin/gunicorn tongban.conf.wsgi:application --bind "127.0.0.1:${1:-8194}" \
-    --workers "${WORKERS:-4}" --worker-class sync --keep-alive 30 --log-level warning \
+    --workers "${WORKERS:-4}" --worker-class "${WORKER_CLASS:-sync}" --threads "${THREADS:-1}" --keep-alive 30 --log-level warning \
     >/tmp/tb-applications-bench-server.log 2>&1

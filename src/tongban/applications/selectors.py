@@ -206,7 +206,9 @@ def _page(
         ids = [pk for pk, _ in sorted(keys, key=lambda k: (k[1], k[0]), reverse=True)[offset:n]]
         rows = {key(r): r for r in fetch(Application.objects.filter(pk__in=ids))}
         return [rows[pk] for pk in ids if pk in rows]
-    return list(fetch(applications_list(user=user, status=status, q=q, colour=colour)[offset : offset + limit]))
+    return list(
+        fetch(applications_list(user=user, status=status, q=q, colour=colour)[offset : offset + limit])
+    )
 
 
 def applications_page(
