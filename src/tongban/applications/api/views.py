@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -74,6 +75,9 @@ def get_application(request: Request, number: str) -> Application:
     return app
 
 
+DETAIL_RELATIONS = {"materials", "history", "reviews", "suspensions", "extensions"}
+
+
 def detail_queryset() -> Any:
     return Application.objects.select_related(
         "matter", "center", "department", "guide", "applicant", "supplement_notice"
@@ -133,42 +137,56 @@ class ApplicationListCreateView(_Base):
         user = _user(request)
         matter = bundle = None
         if v["matter_code"]:
-            matter = Matter.objects.select_related("current_version").filter(code=v["matter_code"]).first()
+            matter = (
+                Matter.objects.select_related("current_version", "department")
+                .filter(code=v["matter_code"])
+                .first()
+            )
             if matter is None:
                 raise UnknownMatter(details={"matter_code": v["matter_code"]})
         if v["bundle_code"]:
             bundle = Bundle.objects.filter(code=v["bundle_code"]).first()
             if bundle is None:
                 raise UnknownMatter(details={"bundle_code": v["bundle_code"]})
-        if user.role in (Role.RESIDENT, Role.ENTERPRISE):
-            applicant = user
-            center = Center.objects.filter(code=v["center_code"]).first()
-        else:
+        if user.role not in (Role.RESIDENT, Role.ENTERPRISE):
             if "applicant" not in v:
                 raise InvalidInput(
                     "请提供申请人", "The applicant is required", details={"applicant": "required"}
                 )
             if user.role not in (Role.CLERK, Role.MANAGER, Role.ADMIN):
                 raise ApplicationForbidden()
-            applicant = services.applicant_find_or_register(actor=user, **v["applicant"])
-            center = Center.objects.filter(code=v["center_code"]).first() if v["center_code"] else user.center
-        if center is None:
-            raise InvalidInput("受理中心不存在", "Unknown center", details={"center_code": v["center_code"]})
-        create = services.application_create_and_accept if v["accept"] else services.application_create
-        apps = create(
-            actor=user,
-            applicant=applicant,
-            center=center,
-            channel=v["channel"],
-            matter=matter,
-            bundle=bundle,
-            delivery=v["delivery"],
-            delivery_address=v["delivery_address"],
-            materials=[services.MaterialTick(**t) for t in v["materials"]],
-            note=v["note"],
-        )
-        fresh = list(detail_queryset().filter(pk__in=[a.pk for a in apps]).order_by("number"))
-        return Response(s.ApplicationDetailOut(fresh, many=True).data, status=201)
+        with transaction.atomic():  # registering the applicant and opening the case: all or nothing
+            if user.role in (Role.RESIDENT, Role.ENTERPRISE):
+                applicant = user
+                center = Center.objects.filter(code=v["center_code"]).first()
+            else:
+                applicant = services.applicant_find_or_register(actor=user, **v["applicant"])
+                center = (
+                    Center.objects.filter(code=v["center_code"]).first() if v["center_code"] else user.center
+                )
+            if center is None:
+                raise InvalidInput(
+                    "受理中心不存在", "Unknown center", details={"center_code": v["center_code"]}
+                )
+            create = services.application_create_and_accept if v["accept"] else services.application_create
+            apps = create(
+                actor=user,
+                applicant=applicant,
+                center=center,
+                channel=v["channel"],
+                matter=matter,
+                bundle=bundle,
+                delivery=v["delivery"],
+                delivery_address=v["delivery_address"],
+                materials=[services.MaterialTick(**t) for t in v["materials"]],
+                note=v["note"],
+            )
+        # New cases come back with their relations filled in from what was just written, so the
+        # answer needs no re-read (a test compares it with GET /applications/<number>); a bundle's
+        # parts, re-locked for acceptance, are read once more with the detail prefetches.
+        if not all(getattr(a, "_prefetched_objects_cache", {}).keys() >= DETAIL_RELATIONS for a in apps):
+            apps = list(detail_queryset().filter(pk__in=[a.pk for a in apps]).order_by("number"))
+        return Response(s.ApplicationDetailOut(apps, many=True).data, status=201)
 
 
 class ApplicationDetailView(_Base):

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from django.db import connection
+from django.db.models import Model
 from django.utils import timezone
 
 from tongban.accounts.models import Role, User
@@ -119,7 +120,7 @@ def _transition(
     app.status = to
     app.version = app.version + 1
     app.save(update_fields=["status", "version", "updated_at", *fields])
-    StatusChange.objects.create(
+    change = StatusChange.objects.create(
         application=app,
         from_status=old,
         to_status=to,
@@ -130,12 +131,30 @@ def _transition(
         reason=reason,
         data=data or {},
     )
+    _cache_append(app, "history", change)
     audit_log(
         actor=actor,
         action=f"applications.application.{action}",
         obj=app,
         data={"number": app.number, "from": old, "to": to, **(data or {})},
     )
+
+
+def _cache_related(obj: Model, name: str, items: Iterable[Model]) -> None:
+    """Fill ``obj``'s prefetch cache for its reverse relation ``name`` with ``items`` — rows this
+    service has just written, in the relation's order — exactly as ``prefetch_related`` would, so
+    the rest of the request (acceptance, the API answer) reads them without querying again."""
+    qs = getattr(obj, name).all()
+    qs._result_cache = list(items)
+    qs._prefetch_done = True
+    obj.__dict__.setdefault("_prefetched_objects_cache", {})[name] = qs
+
+
+def _cache_append(obj: Model, name: str, item: Model) -> None:
+    """Keep a relation cached by :func:`_cache_related` true after writing one more row to it."""
+    cached = getattr(obj, "_prefetched_objects_cache", {}).get(name)
+    if cached is not None:
+        cached._result_cache.append(item)
 
 
 def _next_number(center: Center) -> str:

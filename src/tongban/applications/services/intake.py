@@ -35,6 +35,7 @@ from tongban.applications.services._core import (
     MaterialTick,
     SupplementItem,
     _apply_ticks,
+    _cache_related,
     _check_access,
     _check_applicant,
     _check_state,
@@ -129,7 +130,10 @@ def application_create(
     if bundle is not None:
         if not bundle.active:
             raise UnknownMatter()
-        matters = [item.matter for item in bundle.items.select_related("matter__current_version")]
+        matters = [
+            item.matter
+            for item in bundle.items.select_related("matter__current_version", "matter__department")
+        ]
     else:
         assert matter is not None
         matters = [matter]
@@ -158,7 +162,7 @@ def application_create(
                 center=center,
                 matter=m,
                 guide=guide,
-                department_id=m.department_id,
+                department=m.department,
                 channel=channel,
                 delivery=delivery,
                 delivery_address=delivery_address,
@@ -183,7 +187,7 @@ def application_create(
             ]
             _apply_ticks(rows, materials)
             ApplicationMaterial.objects.bulk_create(rows)
-            StatusChange.objects.create(
+            change = StatusChange.objects.create(
                 application=app,
                 from_status="",
                 to_status=Status.DRAFT,
@@ -192,6 +196,14 @@ def application_create(
                 actor_repr=actor.username,
                 at=timezone.now(),
             )
+            # A new case's relations are exactly what was just written: later steps of this
+            # request (acceptance, the API answer) read them from memory.
+            rows.sort(key=lambda r: (r.order, r.pk))
+            _cache_related(app, "materials", rows)
+            _cache_related(app, "history", [change])
+            for name in ("reviews", "suspensions", "extensions"):
+                _cache_related(app, name, [])
+            Application.supplement_notice.related.set_cached_value(app, None)
             audit_log(
                 actor=actor,
                 action="applications.application.create",
@@ -205,11 +217,16 @@ def application_create(
 def application_create_and_accept(**create: Any) -> list[Application]:
     """Intake and 受理 in one step, all or nothing (everything was brought): the usual window case.
     Takes :func:`application_create`'s arguments; a missing material leaves no draft behind."""
+    actor = create["actor"]
+    _require_roles(actor, CENTER_STAFF)
     with transaction.atomic():
         apps = application_create(**create)
         if apps[0].bundle_case is not None:
-            return bundle_case_accept(bundle_case=apps[0].bundle_case, actor=create["actor"])
-        return [application_accept(application=apps[0], actor=create["actor"])]
+            return bundle_case_accept(bundle_case=apps[0].bundle_case, actor=actor)
+        # Created a moment ago in this transaction by this actor (whose center application_create
+        # checked): no one else can see the row, so there is nothing to lock or re-read.
+        _accept(apps[0], actor=actor)
+        return apps
 
 
 def application_tick_materials(
@@ -286,46 +303,53 @@ def application_accept(
         app = _lock(application, expected_version=expected_version)
         _check_access(actor, app, action="intake")
         _check_state(app, [Status.DRAFT, Status.SUBMITTED])
-        missing = _missing_required(app)
-        if missing:
-            names = "、".join(row.name for row in missing)
-            raise MaterialMissing(
-                f"缺少必需材料：{names}",
-                f"Required material missing: {names}",
-                details={"materials": [{"id": r.pk, "name": r.name, "state": r.state} for r in missing]},
-            )
-        now = timezone.now()
-        today = timezone.localdate(now)
-        app.accepted_at = now
-        app.promised_days = app.guide.promised_days
-        app.handler = actor if actor.role == Role.CLERK else (app.handler or actor)
-        _recompute_due(app, today=today)
-        departments = list(app.matter.review_departments.all())
-        if departments:
-            Review.objects.bulk_create(
-                [
-                    Review(
-                        application=app,
-                        department=d,
-                        requested_at=now,
-                        due_date=add_workdays(today, d.review_days),
-                        case_created_at=app.created_at,
-                    )
-                    for d in departments
-                ]
-            )
-        fields = ["accepted_at", "promised_days", "handler", "due_date", "due_provisional"]
-        _transition(app, to=Status.ACCEPTED, actor=actor, action="accept", reason=note, fields=fields)
-        if departments:
-            _transition(
-                app,
-                to=Status.UNDER_REVIEW,
-                actor=actor,
-                action="start_review",
-                data={"departments": [d.code for d in departments]},
-            )
-        notify.accepted(app)
+        _accept(app, actor=actor, note=note)
     return app
+
+
+def _accept(app: Application, *, actor: User, note: str = "") -> None:
+    """The acceptance itself, on a case the caller holds (locked, or created in this transaction)."""
+    missing = _missing_required(app)
+    if missing:
+        names = "、".join(row.name for row in missing)
+        raise MaterialMissing(
+            f"缺少必需材料：{names}",
+            f"Required material missing: {names}",
+            details={"materials": [{"id": r.pk, "name": r.name, "state": r.state} for r in missing]},
+        )
+    now = timezone.now()
+    today = timezone.localdate(now)
+    app.accepted_at = now
+    app.promised_days = app.guide.promised_days
+    app.handler = actor if actor.role == Role.CLERK else (app.handler or actor)
+    _recompute_due(app, today=today)
+    departments = list(app.matter.review_departments.all())
+    if departments:
+        reviews = Review.objects.bulk_create(
+            [
+                Review(
+                    application=app,
+                    department=d,
+                    requested_at=now,
+                    due_date=add_workdays(today, d.review_days),
+                    case_created_at=app.created_at,
+                )
+                for d in departments
+            ]
+        )
+        reviews.sort(key=lambda r: r.department.code)
+        _cache_related(app, "reviews", reviews)
+    fields = ["accepted_at", "promised_days", "handler", "due_date", "due_provisional"]
+    _transition(app, to=Status.ACCEPTED, actor=actor, action="accept", reason=note, fields=fields)
+    if departments:
+        _transition(
+            app,
+            to=Status.UNDER_REVIEW,
+            actor=actor,
+            action="start_review",
+            data={"departments": [d.code for d in departments]},
+        )
+    notify.accepted(app)
 
 
 def application_request_supplement(

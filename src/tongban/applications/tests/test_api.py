@@ -322,11 +322,64 @@ def test_one_step_intake_query_budget(clerk, django_assert_max_num_queries):
     }
     c = client_for(clerk)
     c.post("/api/v1/applications", payload, format="json")  # registers the applicant
-    with django_assert_max_num_queries(41) as captured:
+    with django_assert_max_num_queries(27) as captured:
         r = c.post("/api/v1/applications", payload, format="json")
     assert r.status_code == 201
     # three audit entries: applicant look-up (a sensitive read), create, accept
     assert sum(q["sql"].startswith('INSERT INTO "core_auditentry"') for q in captured.captured_queries) == 3
+
+
+@pytest.mark.parametrize("accept", [False, True])
+def test_intake_answer_equals_the_case_read_back(clerk, accept):
+    """Intake answers from what it just wrote instead of re-reading the case: the answer must be
+    exactly what GET /applications/<number> then shows — materials, history, parallel reviews."""
+    matter = MatterFactory(guide__materials=2, guide__promised_days=4)
+    matter.review_departments.set([DepartmentFactory(code="ZZ-B"), DepartmentFactory(code="ZZ-A")])
+    types = list(matter.current_version.materials.values_list("material_type_id", flat=True))
+    c = client_for(clerk)
+    r = c.post(
+        "/api/v1/applications",
+        {
+            "matter_code": matter.code,
+            "applicant": {"id_number": valid_id(), "name": "李梅"},
+            "channel": "window",
+            "accept": accept,
+            "materials": [{"material_type_id": t} for t in (types if accept else types[:1])],
+        },
+        format="json",
+    )
+    assert r.status_code == 201, r.content
+    (answer,) = r.json()
+    assert answer == c.get(url(answer["number"])).json()
+    if accept:
+        assert answer["status"] == "under_review"
+        assert [h["to_status"] for h in answer["history"]] == ["draft", "accepted", "under_review"]
+        assert [rv["department_code"] for rv in answer["reviews"]] == ["ZZ-A", "ZZ-B"]
+    else:
+        assert [m["state"] for m in answer["materials"]].count("received") == 1
+
+
+def test_bundle_intake_answer_equals_the_parts_read_back(clerk):
+    m1, m2 = MatterFactory(guide__materials=1), MatterFactory(guide__materials=1)
+    bundle = BundleFactory(matters=[m1, m2])
+    types = {
+        t for m in (m1, m2) for t in m.current_version.materials.values_list("material_type_id", flat=True)
+    }
+    c = client_for(clerk)
+    for accept in (False, True):
+        r = c.post(
+            "/api/v1/applications",
+            {
+                "bundle_code": bundle.code,
+                "applicant": {"id_number": valid_id(), "name": "李梅"},
+                "channel": "window",
+                "accept": accept,
+                "materials": [{"material_type_id": t} for t in types],
+            },
+            format="json",
+        )
+        assert r.status_code == 201, r.content
+        assert r.json() == [c.get(url(part["number"])).json() for part in r.json()]
 
 
 def test_staff_without_second_factor_is_stopped_when_required(clerk, settings):
