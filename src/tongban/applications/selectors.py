@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -193,19 +194,22 @@ def _page(
     limit: int,
     offset: int,
     fetch: Callable[[QuerySet[Application]], Iterable[Any]],
-    key: Callable[[Any], int],
 ) -> list[Any]:
     if user.role == Role.REVIEWER and user.department_id and not (status or q or colour):
+        # The newest n of the department's own cases and the newest n routed to it for review,
+        # each an ordered index scan, merged by the outer ORDER BY: one statement.
         n = offset + limit
-        own = Application.objects.filter(department_id=user.department_id).order_by("-created_at", "-id")
-        routed = Review.objects.filter(
-            department_id=user.department_id, case_created_at__isnull=False
-        ).order_by("-case_created_at", "-application_id")
-        keys = {(pk, at) for pk, at in own.values_list("id", "created_at")[:n]}
-        keys |= {(pk, at) for pk, at in routed.values_list("application_id", "case_created_at")[:n] if at}
-        ids = [pk for pk, _ in sorted(keys, key=lambda k: (k[1], k[0]), reverse=True)[offset:n]]
-        rows = {key(r): r for r in fetch(Application.objects.filter(pk__in=ids))}
-        return [rows[pk] for pk in ids if pk in rows]
+        apps, reviews = Application._meta.db_table, Review._meta.db_table
+        newest = RawSQL(  # noqa: S611 - only table names are interpolated; values are parameters
+            f"SELECT id FROM (SELECT id FROM {apps} WHERE department_id = %s"  # noqa: S608 - our tables
+            " ORDER BY created_at DESC, id DESC LIMIT %s) own"
+            f" UNION ALL SELECT application_id FROM (SELECT application_id FROM {reviews}"
+            " WHERE department_id = %s AND case_created_at IS NOT NULL"
+            " ORDER BY case_created_at DESC, application_id DESC LIMIT %s) routed",
+            [user.department_id, n, user.department_id, n],
+        )
+        qs = Application.objects.filter(pk__in=newest).order_by("-created_at", "-id")
+        return list(fetch(qs[offset:n]))
     return list(
         fetch(applications_list(user=user, status=status, q=q, colour=colour)[offset : offset + limit])
     )
@@ -231,7 +235,6 @@ def applications_page(
         limit=limit,
         offset=offset,
         fetch=lambda qs: qs.select_related("matter", "center", "department"),
-        key=lambda a: a.pk,
     )
 
 
@@ -254,7 +257,6 @@ def applications_page_rows(
         limit=limit,
         offset=offset,
         fetch=lambda qs: qs.values(*LIST_COLUMNS),
-        key=lambda r: r["id"],
     )
 
 
