@@ -185,6 +185,10 @@ if not FIELD_ENCRYPTION_KEYS or not FIELD_HASH_KEY:
 
         raise ImproperlyConfigured("TONGBAN_FIELD_KEYS and TONGBAN_FIELD_HASH_KEY must be set in production.")
 
+# Audit log: entries are sealed into the hash chain every few seconds (core.audit_seal); an
+# entry still pending after this long means the sealer is not running (audit_verify, /healthz).
+AUDIT_SEAL_STALE_SECONDS = env_int("TONGBAN_AUDIT_SEAL_STALE_SECONDS", 300)
+
 STAFF_2FA_REQUIRED = env_bool("TONGBAN_STAFF_2FA", not (DEMO or TESTING))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("TONGBAN_SECURE_COOKIES", not (DEMO or DEBUG or TESTING))

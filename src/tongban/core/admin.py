@@ -254,7 +254,8 @@ class CalendarDayAdmin(admin.ModelAdmin):
 class AuditEntryAdmin(admin.ModelAdmin):
     """Read-only for everyone, superusers included: the log is evidence."""
 
-    list_display = ("seq", "at", "actor_repr", "action", "object_type", "object_id", "ip")
+    # seq: insertion id (newest first); chain_seq: position in the hash chain, empty until sealed
+    list_display = ("seq", "chain_seq", "at", "actor_repr", "action", "object_type", "object_id", "ip")
     # no list_filter: DISTINCT over millions of rows on every page view
     search_fields = ("action", "object_type", "object_id", "actor_repr")
     date_hierarchy = "at"

@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 def ensure_audit_head(using: str = "default", **kwargs: Any) -> None:
     """Keep the audit chain's tip row present after ``migrate`` and ``flush``.
 
-    Infrastructure, like Django's own post-migrate permission creation: without the row every
-    first append after a flush (transactional tests) would take a slower path with other query
+    Infrastructure, like Django's own post-migrate permission creation: without the row the
+    first seal after a flush (transactional tests) would take a slower path with other query
     counts.
     """
     from tongban.core.models import AuditHead

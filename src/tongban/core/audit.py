@@ -1,24 +1,33 @@
-"""Append-only, hash-chained audit log.
+"""Append-only, hash-chained audit log, written pending and sealed later.
 
 Every state change and every read of sensitive data calls :func:`audit_log`
-inside the same transaction as the change. Entries get a gapless sequence
-number and ``hash = sha256(prev_hash + canonical_json(entry))``; changing,
-inserting or deleting any entry breaks the chain, which :func:`audit_verify`
-(``manage.py audit_verify``) reports.
+inside the same transaction as the change. That is one plain INSERT — no lock,
+no read of the chain tip — so audited writes across the platform commit in
+parallel, and a rolled-back transaction leaves no trace. The entry is
+*pending*: ``seq`` is only its insertion id (assigned by the database; gaps
+from rollbacks are normal), and ``chain_seq``, ``prev_hash`` and ``hash`` are
+NULL.
 
-Concurrency: appending locks the single ``AuditHead`` row (``SELECT … FOR
-UPDATE``) until the caller's transaction ends, so entries are numbered in
-commit order with no gaps, and a rolled-back transaction leaves no trace.
-Call ``audit_log`` as the **last** write of a service: the head lock is then
-held only for the commit, and every service takes locks in the same order
-(domain rows first, audit head last), so they cannot deadlock on it.
+:func:`audit_seal` (the ``core.audit_seal`` job, every 5 s) is the one writer
+of the chain: it locks the single ``AuditHead`` row, takes the committed
+pending entries in insertion order and gives each the next gapless chain
+position ``chain_seq`` and ``hash = sha256(prev_hash + canonical_json(entry))``
+(the payload's ``"seq"`` is the chain position), then moves the tip. An entry
+whose transaction commits late simply gets a later position. Changing,
+inserting or deleting any *sealed* entry breaks the chain, which
+:func:`audit_verify` (``manage.py audit_verify``; it seals first) reports;
+a pending entry is protected by the trigger below but not yet by the chain,
+for at most one seal interval. Entries left pending longer than
+``settings.AUDIT_SEAL_STALE_SECONDS`` are reported too: the sealer has stopped.
 
 Tamper evidence against someone who can rewrite the whole table: the tip
-(``seq``, ``hash``) is written to the ``tongban.audit.anchor`` log every few
-minutes (:func:`audit_anchor`; ship that log off the machine) and
-``audit_verify --anchor SEQ:HASH`` checks the chain still contains it.
-On PostgreSQL a trigger also refuses UPDATE and DELETE on the table
-(migration 0003); only a database owner who disables it can tamper.
+(chain position, hash) is written to the ``tongban.audit.anchor`` log every few
+minutes (:func:`audit_anchor`, which seals first; ship that log off the
+machine) and ``audit_verify --anchor SEQ:HASH`` checks the chain still
+contains it. On PostgreSQL a trigger refuses DELETE and every UPDATE except
+the sealing step itself (a pending row gets its position, link and hash once,
+every other column unchanged) — migrations 0003 and 0004; only a database
+owner who disables it can tamper.
 """
 
 from __future__ import annotations
@@ -28,23 +37,27 @@ import ipaddress
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from tongban.core.models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
 anchor_logger = logging.getLogger("tongban.audit.anchor")
+logger = logging.getLogger("tongban.audit")
 
 _FIELD_LIMITS = {"actor_repr": 150, "action": 80, "object_type": 80, "object_id": 80}
 
 
 def _canonical(entry: AuditEntry) -> str:
     payload = {
-        "seq": entry.seq,
+        "seq": entry.chain_seq,  # the chain position: for entries chained before 0004 it equals the id
         "at": entry.at.isoformat(),
         "actor_id": entry.actor_id,
         "actor_repr": entry.actor_repr,
@@ -83,12 +96,13 @@ def audit_log(
     data: dict[str, Any] | None = None,
     ip: str | None = None,
 ) -> AuditEntry:
-    """Append one entry; joins the caller's transaction (atomic with the change it records).
+    """Write one pending entry; joins the caller's transaction (atomic with the change it records).
 
     ``action`` is ``"app.entity.verb"``. ``data`` must not hold plaintext ID
     numbers or phones (mask them): the log is read by auditors, not by the
-    people whose data it is. Costs 3 queries (lock tip, insert, move tip) plus
-    no savepoint: it joins the caller's transaction.
+    people whose data it is. Costs exactly one INSERT: no lock, no read of the
+    chain tip, no savepoint — so it may be called anywhere in a service. The
+    returned entry has no chain position or hash yet (:func:`audit_seal`).
     """
     if obj is not None:
         object_type = object_type or f"{obj._meta.app_label}.{obj._meta.model_name}"
@@ -105,34 +119,102 @@ def audit_log(
     if not action or len(action) > _FIELD_LIMITS["action"]:
         raise ValueError(f"audit action must be 1..80 characters: {action!r}")
     values = {k: v[: _FIELD_LIMITS[k]] for k, v in values.items()}
-    # JSON round-trip so what we hash is exactly what the database gives back.
+    # JSON round-trip: dates, decimals and the like become the strings the database will hold.
     clean_data = json.loads(json.dumps(data or {}, ensure_ascii=False, default=str))
-    # savepoint=False: inside a service's transaction the entry is part of it; a
-    # failure here must abort the whole change anyway, so a savepoint buys nothing
-    # and costs two round trips under the chain's lock.
-    with transaction.atomic(savepoint=False):
-        head = AuditHead.objects.select_for_update().filter(id=1).first()
-        if head is None:
-            AuditHead.objects.get_or_create(id=1)
-            head = AuditHead.objects.select_for_update().get(id=1)
-        entry = AuditEntry(
-            seq=head.last_seq + 1,
-            at=timezone.now(),
-            actor_id=actor_id,
-            data=clean_data,
-            ip=_normalise_ip(ip),
-            prev_hash=head.last_hash,
-            **values,
-        )
-        entry.hash = entry_digest(head.last_hash, entry)
-        entry.save(force_insert=True)
-        AuditHead.objects.filter(id=1).update(last_seq=entry.seq, last_hash=entry.hash)
+    entry = AuditEntry(
+        at=timezone.now(),
+        actor_id=actor_id,
+        data=clean_data,
+        ip=_normalise_ip(ip),
+        **values,
+    )
+    entry.save(force_insert=True)
     return entry
+
+
+SEAL_BATCH_SIZE = 1000
+
+
+def _lock_head() -> AuditHead:
+    head = AuditHead.objects.select_for_update().filter(id=1).first()
+    if head is None:  # only after someone deleted the row: migrate and flush create it
+        AuditHead.objects.get_or_create(id=1)
+        head = AuditHead.objects.select_for_update().get(id=1)
+    return head
+
+
+def audit_seal(*, batch_size: int = SEAL_BATCH_SIZE) -> int:
+    """Chain every committed pending entry, in insertion order; return how many were sealed.
+
+    Each batch is one transaction holding the ``AuditHead`` lock, so only one
+    sealer works at a time and positions are gapless: entries get
+    ``chain_seq = tip + 1, + 2, …``, ``prev_hash`` and ``hash``, then the tip
+    moves. An entry that commits after a later-inserted one was sealed just
+    gets the next position. Idempotent and safe to run concurrently or
+    inside a caller's transaction; with nothing pending it costs one
+    lock-free read.
+    """
+    table = connection.ops.quote_name(AuditEntry._meta.db_table)
+    seal_sql = (
+        f"UPDATE {table} SET chain_seq = %s, prev_hash = %s, hash = %s"  # noqa: S608 - our own table name
+        " WHERE seq = %s AND chain_seq IS NULL"
+    )
+    pending = AuditEntry.objects.filter(chain_seq__isnull=True)
+    sealed = 0
+    while pending.exists():
+        with transaction.atomic():
+            head = _lock_head()
+            batch = list(pending.order_by("seq")[:batch_size])
+            if not batch:  # another sealer took them while we waited for the lock
+                break
+            position, digest = head.last_seq, head.last_hash
+            rows = []
+            for entry in batch:
+                position += 1
+                entry.chain_seq, entry.prev_hash = position, digest
+                digest = entry.hash = entry_digest(digest, entry)
+                rows.append((entry.chain_seq, entry.prev_hash, entry.hash, entry.seq))
+            with connection.cursor() as cursor:
+                cursor.executemany(seal_sql, rows)
+                if cursor.rowcount != len(rows):  # cannot happen under the head lock; never half-seal
+                    raise DatabaseError(f"audit seal: {cursor.rowcount} of {len(rows)} entries updated")
+            AuditHead.objects.filter(id=1).update(last_seq=position, last_hash=digest)
+        sealed += len(batch)
+        if len(batch) < batch_size:
+            break
+    return sealed
+
+
+@dataclass(frozen=True)
+class AuditPending:
+    """Entries written but not yet sealed; ``stalled`` of them waited longer than the stale limit."""
+
+    pending: int
+    stalled: int
+    oldest_stalled_at: datetime | None
+
+    @property
+    def since(self) -> str:
+        return (
+            timezone.localtime(self.oldest_stalled_at).isoformat(timespec="seconds")
+            if self.oldest_stalled_at
+            else ""
+        )
+
+
+def audit_pending() -> AuditPending:
+    """One query: how many entries await sealing and how many have waited too long (sealer down)."""
+    stale_before = timezone.now() - timedelta(seconds=settings.AUDIT_SEAL_STALE_SECONDS)
+    stale = Q(at__lt=stale_before)
+    row = AuditEntry.objects.filter(chain_seq__isnull=True).aggregate(
+        pending=Count("seq"), stalled=Count("seq", filter=stale), oldest=Min("at", filter=stale)
+    )
+    return AuditPending(pending=row["pending"], stalled=row["stalled"], oldest_stalled_at=row["oldest"])
 
 
 @dataclass(frozen=True)
 class AuditProblem:
-    seq: int
+    seq: int  # chain position (0: not about one entry)
     problem: str
     problem_zh: str
 
@@ -142,60 +224,78 @@ class AuditProblem:
 
 @dataclass(frozen=True)
 class AuditReport:
-    entries: int
-    last_seq: int
+    entries: int  # sealed entries walked
+    last_seq: int  # chain position of the last one
     last_hash: str
     problems: list[AuditProblem]
+    pending: int = 0  # entries not sealed yet when the walk ended
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def audit_verify_report(*, batch_size: int = 5000, anchors: dict[int, str] | None = None) -> AuditReport:
+def audit_verify_report(
+    *, batch_size: int = 5000, anchors: dict[int, str] | None = None, seal: bool = True
+) -> AuditReport:
     """Walk the whole chain; report every edited, inserted or missing entry and a tip that does not match.
 
-    ``anchors`` maps sequence numbers to hashes recorded earlier outside the
-    database (the anchor log); each must still be in the chain.
+    Seals pending entries first unless ``seal=False``. ``anchors`` maps chain
+    positions to hashes recorded earlier outside the database (the anchor log);
+    each must still be in the chain. Entries pending for longer than
+    ``settings.AUDIT_SEAL_STALE_SECONDS`` are a problem too: the sealer is not running.
     """
     problems: list[AuditProblem] = []
+    if seal:
+        try:
+            audit_seal()
+        except DatabaseError as exc:
+            logger.exception("audit sealing failed")
+            problems.append(AuditProblem(0, f"sealing failed: {exc}", f"封存失败：{exc}"))
     anchors = dict(anchors or {})
+    # The tip first, and only the chain up to it: a sealer running meanwhile commits new entries
+    # and the tip together, so what it adds is checked by the next run, not mistaken for tampering.
+    head = AuditHead.objects.filter(id=1).first()
+    chain = AuditEntry.objects.filter(chain_seq__isnull=False)
+    if head is not None:
+        chain = chain.filter(chain_seq__lte=head.last_seq)
     prev_hash = GENESIS
     expected_seq = 1
     count = 0
-    for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=batch_size):
+    for entry in chain.order_by("chain_seq").iterator(chunk_size=batch_size):
         count += 1
-        if entry.seq != expected_seq:  # seq is the ordered primary key: only gaps are possible
+        position = entry.chain_seq
+        assert position is not None  # filtered above; narrows the type
+        if position != expected_seq:  # chain_seq is unique and ordered: only gaps are possible
             problems.append(
                 AuditProblem(
                     expected_seq,
-                    f"entries {expected_seq}..{entry.seq - 1} missing",
-                    f"第{expected_seq}–{entry.seq - 1}条记录缺失",
+                    f"entries {expected_seq}..{position - 1} missing",
+                    f"第{expected_seq}–{position - 1}条记录缺失",
                 )
             )
         if entry.prev_hash != prev_hash:
             problems.append(
                 AuditProblem(
-                    entry.seq, "prev_hash does not match the previous entry", "与前一条记录的链接不符"
+                    position, "prev_hash does not match the previous entry", "与前一条记录的链接不符"
                 )
             )
-        if entry_digest(entry.prev_hash, entry) != entry.hash:
+        if entry_digest(entry.prev_hash or "", entry) != entry.hash:
             problems.append(
-                AuditProblem(entry.seq, "content changed after it was written", "记录内容在写入后被修改")
+                AuditProblem(position, "content changed after it was written", "记录内容在写入后被修改")
             )
-        expected_anchor = anchors.pop(entry.seq, None)
+        expected_anchor = anchors.pop(position, None)
         if expected_anchor is not None and expected_anchor != entry.hash:
             problems.append(
-                AuditProblem(entry.seq, "hash differs from the recorded anchor", "哈希与外部锚点记录不符")
+                AuditProblem(position, "hash differs from the recorded anchor", "哈希与外部锚点记录不符")
             )
-        prev_hash = entry.hash
-        expected_seq = entry.seq + 1
+        prev_hash = entry.hash or ""
+        expected_seq = position + 1
     problems.extend(
         AuditProblem(seq, "anchored entry no longer exists", "外部锚点对应的记录已不存在")
         for seq in sorted(anchors)
     )
     last_seq = expected_seq - 1
-    head = AuditHead.objects.filter(id=1).first()
     if head is not None and (head.last_seq != last_seq or head.last_hash != prev_hash):
         problems.append(
             AuditProblem(
@@ -207,16 +307,46 @@ def audit_verify_report(*, batch_size: int = 5000, anchors: dict[int, str] | Non
         )
     elif head is None and count:
         problems.append(AuditProblem(0, "chain tip row is missing", "链尾记录头缺失"))
-    return AuditReport(entries=count, last_seq=last_seq, last_hash=prev_hash, problems=problems)
+    if head is not None:
+        # Sealed entries past the tip as it is *now* were not written by the sealer: forged.
+        head_now = AuditHead.objects.filter(id=1).first()
+        tip_now = head_now.last_seq if head_now is not None else head.last_seq
+        beyond = AuditEntry.objects.filter(chain_seq__gt=tip_now).aggregate(
+            n=Count("seq"), first=Min("chain_seq")
+        )
+        if beyond["n"]:
+            problems.append(
+                AuditProblem(
+                    beyond["first"],
+                    f"{beyond['n']} entries beyond the chain tip #{tip_now}",
+                    f"{beyond['n']}条记录位于链尾（第{tip_now}条）之后",
+                )
+            )
+    waiting = audit_pending()
+    if waiting.stalled:
+        problems.append(
+            AuditProblem(
+                0,
+                f"sealing has stalled: {waiting.stalled} entries pending since {waiting.since}",
+                f"封存已停滞：{waiting.stalled}条记录自{waiting.since}起待封存",
+            )
+        )
+    return AuditReport(
+        entries=count, last_seq=last_seq, last_hash=prev_hash, problems=problems, pending=waiting.pending
+    )
 
 
-def audit_verify(*, batch_size: int = 5000, anchors: dict[int, str] | None = None) -> list[AuditProblem]:
+def audit_verify(
+    *, batch_size: int = 5000, anchors: dict[int, str] | None = None, seal: bool = True
+) -> list[AuditProblem]:
     """The problems found by :func:`audit_verify_report` (empty list = chain intact)."""
-    return audit_verify_report(batch_size=batch_size, anchors=anchors).problems
+    return audit_verify_report(batch_size=batch_size, anchors=anchors, seal=seal).problems
 
 
-def audit_anchor() -> tuple[int, str]:
-    """Write the current tip to the ``tongban.audit.anchor`` log (ship it off the machine) and return it."""
+def audit_anchor(*, seal: bool = True) -> tuple[int, str]:
+    """Seal, then write the tip to the ``tongban.audit.anchor`` log (ship it off the machine) and return it."""
+    if seal:
+        audit_seal()
     head = AuditHead.objects.filter(id=1).first()
     seq, digest = (head.last_seq, head.last_hash) if head else (0, GENESIS)
     anchor_logger.info("audit anchor seq=%s hash=%s", seq, digest)

@@ -68,10 +68,10 @@ class CalendarDay(models.Model):
 
 
 class AuditHead(models.Model):
-    """Single row holding the tip of the audit hash chain; locked to append (gapless sequence)."""
+    """Single row holding the tip of the audit hash chain; only the sealer locks and moves it."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    last_seq = models.BigIntegerField(default=0)
+    last_seq = models.BigIntegerField(default=0)  # chain position (AuditEntry.chain_seq) of the tip
     last_hash = models.CharField(max_length=64, default="0" * 64)
 
     def __str__(self) -> str:
@@ -79,9 +79,15 @@ class AuditHead(models.Model):
 
 
 class AuditEntry(models.Model):
-    """Append-only, hash-chained audit record. ``manage.py audit_verify`` detects edits and deletions."""
+    """Append-only, hash-chained audit record. ``manage.py audit_verify`` detects edits and deletions.
 
-    seq = models.BigIntegerField(_("序号"), primary_key=True)
+    Written *pending* (``chain_seq``, ``prev_hash``, ``hash`` NULL) in the caller's
+    transaction; :func:`tongban.core.audit.audit_seal` later gives it its chain position and
+    hash. ``seq`` is only the insertion id (gaps from rollbacks are normal).
+    """
+
+    seq = models.BigAutoField(_("序号"), primary_key=True)
+    chain_seq = models.BigIntegerField(_("链序号"), null=True, blank=True, unique=True, editable=False)
     at = models.DateTimeField(_("时间"), db_index=True)
     actor_id = models.BigIntegerField(_("操作人ID"), null=True, blank=True, db_index=True)
     actor_repr = models.CharField(_("操作人"), max_length=150, blank=True)
@@ -90,14 +96,21 @@ class AuditEntry(models.Model):
     object_id = models.CharField(_("对象ID"), max_length=80, blank=True, db_index=True)
     data = models.JSONField(_("内容"), default=dict, blank=True)
     ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    prev_hash = models.CharField(max_length=64, null=True, blank=True)
+    hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     class Meta:
         verbose_name = _("审计日志")
         verbose_name_plural = _("审计日志")
         ordering = ["-seq"]
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            # The few entries awaiting the sealer, in insertion order (tiny: sealed rows leave it).
+            models.Index(
+                fields=["seq"], condition=models.Q(chain_seq__isnull=True), name="core_audit_pending"
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+        position = f"#{self.chain_seq}" if self.chain_seq is not None else f"待封存 pending id={self.seq}"
+        return f"{position} {self.action} {self.object_type}:{self.object_id}"

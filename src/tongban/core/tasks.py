@@ -1,4 +1,4 @@
-"""Core periodic jobs: record the audit chain's tip off-database, and verify the chain daily."""
+"""Core periodic jobs: seal pending audit entries into the chain, record its tip off-database, verify it daily."""
 
 from __future__ import annotations
 
@@ -6,10 +6,16 @@ import logging
 
 from celery import shared_task
 
-from tongban.core.audit import audit_anchor, audit_verify_report
+from tongban.core.audit import audit_anchor, audit_seal, audit_verify_report
 from tongban.core.periodic import Periodic
 
 logger = logging.getLogger("tongban.audit")
+
+
+@shared_task(name="core.audit_seal")
+def audit_seal_task() -> int:
+    """Give pending audit entries their chain position and hash (the only writer of the chain)."""
+    return audit_seal()
 
 
 @shared_task(name="core.audit_anchor")
@@ -31,6 +37,8 @@ def audit_verify_task() -> str:
 
 
 PERIODIC = [
+    # Every 5 s: a pending entry is outside the chain's tamper evidence for about this long.
+    Periodic("core.audit_seal", 5, audit_seal_task),
     Periodic("core.audit_anchor", 600, audit_anchor_task),
     Periodic("core.audit_verify", 24 * 3600, audit_verify_task),
 ]

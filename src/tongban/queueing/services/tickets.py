@@ -273,8 +273,7 @@ def ticket_issue(
         )
         _insert_numbered(ticket)
         # Not in the audit chain: an anonymous machine's ticket has no actor and no personal data, and the
-        # ticket row with its gapless (queue, day, seq) is itself the record. Chaining it would put every
-        # ticket printed in the district behind the chain's one lock (docs/architecture.md, "Queue").
+        # ticket row with its gapless (queue, day, seq) is itself the record (docs/architecture.md, "Queue").
         # Check-ins (personal data) are audited by ``claim_for_check_in``.
         center_id = center.pk
         transaction.on_commit(lambda: live.publish_center_event(center_id, {"type": "waiting"}))

@@ -1,6 +1,9 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from freezegun import freeze_time
+
+from tongban.core.audit import audit_log, audit_seal
 
 
 @pytest.mark.django_db
@@ -30,6 +33,25 @@ def test_healthz_reports_database(client):
     body = response.json()
     assert body["status"] == "ok"
     assert body["database"] == "ok"
+
+
+@pytest.mark.django_db
+def test_healthz_reports_pending_and_stalled_audit_entries(client, settings):
+    settings.AUDIT_SEAL_STALE_SECONDS = 300
+    with freeze_time("2026-10-01 08:00:00"):
+        audit_log(action="test.old")
+    with freeze_time("2026-10-01 08:09:00"):
+        audit_log(action="test.recent")
+        body = client.get("/healthz").json()
+    assert (body["status"], body["audit_sealing"], body["audit_pending"], body["audit_stalled"]) == (
+        "ok",
+        "stalled",
+        2,
+        1,
+    )
+    audit_seal()
+    body = client.get("/healthz").json()
+    assert (body["audit_sealing"], body["audit_pending"], body["audit_stalled"]) == ("ok", 0, 0)
 
 
 @pytest.mark.django_db
