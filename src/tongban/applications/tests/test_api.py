@@ -322,7 +322,7 @@ def test_one_step_intake_query_budget(clerk, django_assert_max_num_queries):
     }
     c = client_for(clerk)
     c.post("/api/v1/applications", payload, format="json")  # registers the applicant
-    with django_assert_max_num_queries(27) as captured:
+    with django_assert_max_num_queries(21) as captured:
         r = c.post("/api/v1/applications", payload, format="json")
     assert r.status_code == 201
     # three audit entries: applicant look-up (a sensitive read), create, accept
