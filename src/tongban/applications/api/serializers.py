@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.utils import timezone
@@ -226,6 +227,24 @@ class ApplicationDetailOut(ApplicationListOut):
             "issued_at": notice.issued_at,
             "received_at": notice.received_at,
         }
+
+
+@functools.cache
+def _detail_serializer() -> ApplicationDetailOut:
+    """One ApplicationDetailOut, its fields built and bound once, reused for every case answer.
+    Building a serializer's ~55 fields (model introspection, deep copies) cost more than rendering
+    the case; ``to_representation`` itself keeps no state, so one instance serves all threads."""
+    serializer = ApplicationDetailOut()
+    for field in serializer.fields.values():  # build nested serializers' fields now, not racily later
+        child = getattr(field, "child", field)
+        if isinstance(child, serializers.Serializer):
+            assert child.fields
+    return serializer
+
+
+def detail_data(app: Application) -> dict[str, Any]:
+    """The case as :class:`ApplicationDetailOut` renders it (what GET /applications/<number> answers)."""
+    return _detail_serializer().to_representation(app)
 
 
 # --- input -------------------------------------------------------------------------

@@ -92,7 +92,7 @@ def detail_queryset() -> Any:
 
 def detail_response(app: Application, status: int = 200) -> Response:
     fresh = detail_queryset().get(pk=app.pk)
-    return Response(s.ApplicationDetailOut(fresh).data, status=status)
+    return Response(s.detail_data(fresh), status=status)
 
 
 class ApplicationListCreateView(_Base):
@@ -186,7 +186,7 @@ class ApplicationListCreateView(_Base):
         # parts, re-locked for acceptance, are read once more with the detail prefetches.
         if not all(getattr(a, "_prefetched_objects_cache", {}).keys() >= DETAIL_RELATIONS for a in apps):
             apps = list(detail_queryset().filter(pk__in=[a.pk for a in apps]).order_by("number"))
-        return Response(s.ApplicationDetailOut(apps, many=True).data, status=201)
+        return Response([s.detail_data(a) for a in apps], status=201)
 
 
 class ApplicationDetailView(_Base):

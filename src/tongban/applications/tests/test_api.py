@@ -263,6 +263,44 @@ def test_list_rows_are_exactly_what_the_documented_serializer_gives(clerk):
     assert any(row["bundle_case"] for row in expected)
 
 
+def test_shared_detail_serializer_renders_each_case_like_a_fresh_one(clerk):
+    """Case answers reuse one ApplicationDetailOut (building its fields cost more than the case).
+    For a case with everything - one-time notice, parallel reviews (one answered), a suspension,
+    an extension - and for a plain draft rendered right after it, the output must equal a fresh
+    serializer's: no state carried from one case to the next."""
+    import json
+
+    from rest_framework.renderers import JSONRenderer
+
+    from tongban.applications.api import serializers as ser
+    from tongban.applications.api.views import detail_queryset
+
+    d1, d2 = DepartmentFactory(), DepartmentFactory()
+    matter = MatterFactory(guide__materials=2)
+    matter.review_departments.set([d1, d2])
+    rich = draft(clerk=clerk, matter=matter)
+    s.application_request_supplement(
+        application=rich, actor=clerk, items=[s.SupplementItem(problem="复印件不清晰", name="户口簿")]
+    )
+    s.application_supplement_received(application=rich, actor=clerk)
+    s.application_accept(application=rich, actor=clerk)
+    review = rich.reviews.get(department=d1)
+    s.review_give_opinion(
+        review=review, actor=ReviewerFactory(department=d1, center=clerk.center), opinion="agree", text="同意"
+    )
+    s.application_suspend(application=rich, actor=clerk, kind="expert", reason="专家评审")
+    s.application_resume(application=rich, actor=clerk)
+    s.application_request_extension(application=rich, actor=clerk, days=5, reason="需现场核查")
+    plain = draft(clerk=clerk)
+    render = JSONRenderer().render
+    for app in detail_queryset().filter(pk__in=[rich.pk, plain.pk]).order_by("pk"):
+        expected = json.loads(render(ser.ApplicationDetailOut(app).data))
+        assert json.loads(render(ser.detail_data(app))) == expected
+    rich_out = ser.detail_data(detail_queryset().get(pk=rich.pk))
+    assert rich_out["supplement_notice"] and rich_out["suspensions"] and rich_out["extensions"]
+    assert sorted(r["opinion"] for r in rich_out["reviews"]) == ["", "agree"]
+
+
 def test_detail_query_count_is_pinned(clerk, django_assert_num_queries):
     app = s.application_accept(application=draft(clerk=clerk), actor=clerk)
     c = client_for(clerk)
