@@ -38,6 +38,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -86,6 +87,43 @@ def _normalise_ip(ip: str | None) -> str | None:
     return str(value) if value else None
 
 
+def audit_entry(
+    *,
+    actor: Any = None,
+    action: str,
+    obj: Any = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    data: dict[str, Any] | None = None,
+    ip: str | None = None,
+) -> AuditEntry:
+    """The entry :func:`audit_log` would write, not yet saved (for :func:`audit_log_many`)."""
+    if obj is not None:
+        object_type = object_type or f"{obj._meta.app_label}.{obj._meta.model_name}"
+        if object_id in ("", None):
+            object_id = str(obj.pk)
+    actor_id = getattr(actor, "pk", None) if actor is not None else None
+    actor_repr = (getattr(actor, "username", "") or str(actor)) if actor is not None else "system"
+    values = {
+        "actor_repr": actor_repr,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+    }
+    if not action or len(action) > _FIELD_LIMITS["action"]:
+        raise ValueError(f"audit action must be 1..80 characters: {action!r}")
+    values = {k: v[: _FIELD_LIMITS[k]] for k, v in values.items()}
+    # JSON round-trip: dates, decimals and the like become the strings the database will hold.
+    clean_data = json.loads(json.dumps(data or {}, ensure_ascii=False, default=str))
+    return AuditEntry(
+        at=timezone.now(),
+        actor_id=actor_id,
+        data=clean_data,
+        ip=_normalise_ip(ip),
+        **values,
+    )
+
+
 def audit_log(
     *,
     actor: Any = None,
@@ -104,32 +142,17 @@ def audit_log(
     chain tip, no savepoint — so it may be called anywhere in a service. The
     returned entry has no chain position or hash yet (:func:`audit_seal`).
     """
-    if obj is not None:
-        object_type = object_type or f"{obj._meta.app_label}.{obj._meta.model_name}"
-        if object_id in ("", None):
-            object_id = str(obj.pk)
-    actor_id = getattr(actor, "pk", None) if actor is not None else None
-    actor_repr = (getattr(actor, "username", "") or str(actor)) if actor is not None else "system"
-    values = {
-        "actor_repr": actor_repr,
-        "action": action,
-        "object_type": object_type,
-        "object_id": str(object_id),
-    }
-    if not action or len(action) > _FIELD_LIMITS["action"]:
-        raise ValueError(f"audit action must be 1..80 characters: {action!r}")
-    values = {k: v[: _FIELD_LIMITS[k]] for k, v in values.items()}
-    # JSON round-trip: dates, decimals and the like become the strings the database will hold.
-    clean_data = json.loads(json.dumps(data or {}, ensure_ascii=False, default=str))
-    entry = AuditEntry(
-        at=timezone.now(),
-        actor_id=actor_id,
-        data=clean_data,
-        ip=_normalise_ip(ip),
-        **values,
+    entry = audit_entry(
+        actor=actor, action=action, obj=obj, object_type=object_type, object_id=object_id, data=data, ip=ip
     )
     entry.save(force_insert=True)
     return entry
+
+
+def audit_log_many(entries: Sequence[AuditEntry]) -> list[AuditEntry]:
+    """Write several entries built with :func:`audit_entry` in one INSERT, in the given order
+    (insertion order is the order they are sealed in)."""
+    return AuditEntry.objects.bulk_create(list(entries)) if entries else []
 
 
 SEAL_BATCH_SIZE = 1000

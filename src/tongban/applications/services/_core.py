@@ -26,8 +26,9 @@ from tongban.applications.models import (
 )
 from tongban.applications.selectors import can_act_on
 from tongban.catalog.models import Center
-from tongban.core.audit import audit_log
+from tongban.core.audit import audit_entry
 from tongban.core.calendar import add_workdays_ex
+from tongban.core.models import AuditEntry
 
 CENTER_STAFF = frozenset({Role.CLERK, Role.MANAGER, Role.ADMIN})
 MAX_EXTENSION_DAYS = 30
@@ -120,9 +121,27 @@ def _transition(
     app.status = to
     app.version = app.version + 1
     app.save(update_fields=["status", "version", "updated_at", *fields])
-    change = StatusChange.objects.create(
+    change, entry = _records(app, frm=old, to=to, actor=actor, action=action, reason=reason, data=data)
+    change.save(force_insert=True)
+    _cache_append(app, "history", change)
+    entry.save(force_insert=True)
+
+
+def _records(
+    app: Application,
+    *,
+    frm: str,
+    to: str,
+    actor: User | None,
+    action: str,
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+) -> tuple[StatusChange, AuditEntry]:
+    """The history row and audit entry of one step of a saved case, unsaved: what
+    :func:`_transition` writes, and what a service writing a new case in one go writes in bulk."""
+    change = StatusChange(
         application=app,
-        from_status=old,
+        from_status=frm,
         to_status=to,
         action=action,
         actor=actor,
@@ -131,13 +150,13 @@ def _transition(
         reason=reason,
         data=data or {},
     )
-    _cache_append(app, "history", change)
-    audit_log(
+    entry = audit_entry(
         actor=actor,
         action=f"applications.application.{action}",
         obj=app,
-        data={"number": app.number, "from": old, "to": to, **(data or {})},
+        data={"number": app.number, "from": frm, "to": to, **(data or {})},
     )
+    return change, entry
 
 
 def _cache_related(obj: Model, name: str, items: Iterable[Model]) -> None:

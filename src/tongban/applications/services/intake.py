@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -42,13 +43,15 @@ from tongban.applications.services._core import (
     _lock,
     _next_number,
     _recompute_due,
+    _records,
     _require_roles,
     _transition,
 )
-from tongban.catalog.models import Bundle, Center, Matter
-from tongban.core.audit import audit_log
+from tongban.catalog.models import Bundle, Center, Department, Matter
+from tongban.core.audit import audit_entry, audit_log, audit_log_many
 from tongban.core.calendar import add_workdays
 from tongban.core.crypto import blind_index
+from tongban.core.models import AuditEntry
 
 # --- intake ----------------------------------------------------------------
 
@@ -108,6 +111,58 @@ def application_create(
     ticks rows by material type, so a material shared by a bundle's matters is
     received once.
     """
+    matters = _matters_to_open(
+        actor=actor,
+        applicant=applicant,
+        center=center,
+        channel=channel,
+        matter=matter,
+        bundle=bundle,
+        delivery=delivery,
+        delivery_address=delivery_address,
+    )
+    with transaction.atomic():
+        cases = [
+            _new_case(
+                m,
+                actor=actor,
+                applicant=applicant,
+                center=center,
+                channel=channel,
+                delivery=delivery,
+                delivery_address=delivery_address,
+                note=note,
+                materials=materials,
+            )
+            for m in matters
+        ]
+        number = _next_number(center)  # locks the center's day counter until commit: taken late
+        bundle_case = None
+        if bundle is not None:
+            bundle_case = BundleCase.objects.create(
+                number=number, bundle=bundle, applicant=applicant, center=center
+            )
+        for i, (app, rows) in enumerate(cases, start=1):
+            app.number = f"{number}-{i}" if bundle_case else number
+            app.bundle_case = bundle_case
+            app.save(force_insert=True)
+            change, entry = _created_records(app, actor=actor)
+            _write_new_case(app, rows, history=[change], audit=[entry])
+    return [app for app, _ in cases]
+
+
+def _matters_to_open(
+    *,
+    actor: User,
+    applicant: User,
+    center: Center,
+    channel: str,
+    matter: Matter | None,
+    bundle: Bundle | None,
+    delivery: str,
+    delivery_address: str,
+) -> list[Matter]:
+    """Check an intake's arguments and the actor's right to open it; the matters to open a case for."""
     if (matter is None) == (bundle is None):
         raise InvalidInput("请选择一个事项或一件事", "Choose exactly one matter or one bundle")
     if channel not in Channel.values:
@@ -140,93 +195,178 @@ def application_create(
     for m in matters:
         if not m.active or m.current_version_id is None:
             raise UnknownMatter(details={"matter": m.code})
+    return matters
 
+
+def _new_case(
+    m: Matter,
+    *,
+    actor: User,
+    applicant: User,
+    center: Center,
+    channel: str,
+    delivery: str,
+    delivery_address: str,
+    note: str,
+    materials: Sequence[MaterialTick],
+) -> tuple[Application, list[ApplicationMaterial]]:
+    """A draft for matter ``m`` and its checklist (copied from the current guide version, ticked),
+    in memory: no number yet, nothing saved."""
+    guide = m.current_version
+    assert guide is not None
     id_number = applicant.id_number or ""
-    with transaction.atomic():
-        number = _next_number(center)
-        bundle_case = None
-        if bundle is not None:
-            bundle_case = BundleCase.objects.create(
-                number=number, bundle=bundle, applicant=applicant, center=center
-            )
-        created: list[Application] = []
-        for i, m in enumerate(matters, start=1):
-            guide = m.current_version
-            assert guide is not None
-            app = Application.objects.create(
-                number=f"{number}-{i}" if bundle_case else number,
-                bundle_case=bundle_case,
-                applicant=applicant,
-                applicant_name=str(applicant)[:100],
-                applicant_id_last4=id_number[-4:] if id_number else applicant.credit_code[-4:],
-                center=center,
-                matter=m,
-                guide=guide,
-                department=m.department,
-                channel=channel,
-                delivery=delivery,
-                delivery_address=delivery_address,
-                created_by=actor,
-                handler=actor if actor.role in CENTER_STAFF else None,
-                window=actor.default_window if actor.role == Role.CLERK else None,
-                note=note,
-            )
-            rows = [
-                ApplicationMaterial(
-                    application=app,
-                    guide_material=mat,
-                    material_type_id=mat.material_type_id,
-                    name=mat.name,
-                    form=mat.form,
-                    count=mat.count,
-                    required=mat.required,
-                    rongque=mat.rongque,
-                    order=mat.order,
-                )
-                for mat in guide.materials.all()
-            ]
-            _apply_ticks(rows, materials)
-            ApplicationMaterial.objects.bulk_create(rows)
-            change = StatusChange.objects.create(
-                application=app,
-                from_status="",
-                to_status=Status.DRAFT,
-                action="create",
-                actor=actor,
-                actor_repr=actor.username,
-                at=timezone.now(),
-            )
-            # A new case's relations are exactly what was just written: later steps of this
-            # request (acceptance, the API answer) read them from memory.
-            rows.sort(key=lambda r: (r.order, r.pk))
-            _cache_related(app, "materials", rows)
-            _cache_related(app, "history", [change])
-            for name in ("reviews", "suspensions", "extensions"):
-                _cache_related(app, name, [])
-            Application.supplement_notice.related.set_cached_value(app, None)
-            audit_log(
-                actor=actor,
-                action="applications.application.create",
-                obj=app,
-                data={"number": app.number, "matter": m.code, "channel": channel},
-            )
-            created.append(app)
-    return created
+    app = Application(
+        applicant=applicant,
+        applicant_name=str(applicant)[:100],
+        applicant_id_last4=id_number[-4:] if id_number else applicant.credit_code[-4:],
+        center=center,
+        matter=m,
+        guide=guide,
+        department=m.department,
+        channel=channel,
+        delivery=delivery,
+        delivery_address=delivery_address,
+        created_by=actor,
+        handler=actor if actor.role in CENTER_STAFF else None,
+        window=actor.default_window if actor.role == Role.CLERK else None,
+        note=note,
+    )
+    rows = [
+        ApplicationMaterial(
+            application=app,
+            guide_material=mat,
+            material_type_id=mat.material_type_id,
+            name=mat.name,
+            form=mat.form,
+            count=mat.count,
+            required=mat.required,
+            rongque=mat.rongque,
+            order=mat.order,
+        )
+        for mat in guide.materials.all()
+    ]
+    _apply_ticks(rows, materials)
+    return app, rows
+
+
+def _created_records(app: Application, *, actor: User) -> tuple[StatusChange, AuditEntry]:
+    change = StatusChange(
+        application=app,
+        from_status="",
+        to_status=Status.DRAFT,
+        action="create",
+        actor=actor,
+        actor_repr=actor.username,
+        at=timezone.now(),
+    )
+    entry = audit_entry(
+        actor=actor,
+        action="applications.application.create",
+        obj=app,
+        data={"number": app.number, "matter": app.matter.code, "channel": app.channel},
+    )
+    return change, entry
+
+
+def _write_new_case(
+    app: Application,
+    rows: list[ApplicationMaterial],
+    *,
+    history: Sequence[StatusChange],
+    audit: Sequence[AuditEntry],
+    reviews: Sequence[Review] = (),
+) -> None:
+    """Write a just-inserted case's checklist, reviews, history and audit entries (one INSERT each)
+    and keep them as the case's relations in memory: later steps of this request (acceptance,
+    the API answer) read them from there."""
+    ApplicationMaterial.objects.bulk_create(rows)
+    created_reviews = Review.objects.bulk_create(reviews) if reviews else []
+    changes = StatusChange.objects.bulk_create(history)
+    audit_log_many(audit)
+    rows.sort(key=lambda r: (r.order, r.pk))
+    _cache_related(app, "materials", rows)
+    _cache_related(app, "history", changes)
+    created_reviews.sort(key=lambda r: r.department.code)
+    _cache_related(app, "reviews", created_reviews)
+    for name in ("suspensions", "extensions"):
+        _cache_related(app, name, [])
+    Application.supplement_notice.related.set_cached_value(app, None)
 
 
 def application_create_and_accept(**create: Any) -> list[Application]:
     """Intake and 受理 in one step, all or nothing (everything was brought): the usual window case.
-    Takes :func:`application_create`'s arguments; a missing material leaves no draft behind."""
+    Takes :func:`application_create`'s arguments; a missing material leaves no draft behind.
+
+    A single matter's case is built and checked in memory and written once, already accepted,
+    with its whole history (create, accept[, start_review]) - the same rows the two steps write,
+    in a third of the statements and with the center's number counter locked only at the end."""
     actor = create["actor"]
     _require_roles(actor, CENTER_STAFF)
     with transaction.atomic():
-        apps = application_create(**create)
-        if apps[0].bundle_case is not None:
+        if create.get("bundle") is not None:
+            apps = application_create(**create)
+            assert apps[0].bundle_case is not None
             return bundle_case_accept(bundle_case=apps[0].bundle_case, actor=actor)
-        # Created a moment ago in this transaction by this actor (whose center application_create
-        # checked): no one else can see the row, so there is nothing to lock or re-read.
-        _accept(apps[0], actor=actor)
-        return apps
+        return [_create_accepted(**create)]
+
+
+def _create_accepted(
+    *,
+    actor: User,
+    applicant: User,
+    center: Center,
+    channel: str,
+    matter: Matter | None = None,
+    bundle: Bundle | None = None,
+    delivery: str = DeliveryMethod.WINDOW,
+    delivery_address: str = "",
+    materials: Sequence[MaterialTick] = (),
+    note: str = "",
+) -> Application:
+    (m,) = _matters_to_open(
+        actor=actor,
+        applicant=applicant,
+        center=center,
+        channel=channel,
+        matter=matter,
+        bundle=bundle,
+        delivery=delivery,
+        delivery_address=delivery_address,
+    )
+    app, rows = _new_case(
+        m,
+        actor=actor,
+        applicant=applicant,
+        center=center,
+        channel=channel,
+        delivery=delivery,
+        delivery_address=delivery_address,
+        note=note,
+        materials=materials,
+    )
+    _raise_if_missing(_missing_required(app, rows))
+    now = timezone.now()
+    departments = _set_acceptance(app, actor=actor, now=now)
+    steps: list[tuple[str, str, str, dict[str, Any] | None]] = [
+        (Status.DRAFT, Status.ACCEPTED, "accept", None)
+    ]
+    if departments:
+        steps.append((Status.ACCEPTED, Status.UNDER_REVIEW, "start_review", _review_data(departments)))
+    app.status = steps[-1][1]
+    app.version += len(steps)
+    app.number = _next_number(center)  # locks the center's day counter until commit: taken last
+    app.save(force_insert=True)
+    created = _created_records(app, actor=actor)
+    records = [_records(app, frm=f, to=t, actor=actor, action=a, data=d) for f, t, a, d in steps]
+    _write_new_case(
+        app,
+        rows,
+        history=[created[0], *(r[0] for r in records)],
+        audit=[created[1], *(r[1] for r in records)],
+        reviews=_new_reviews(app, departments, now),
+    )
+    notify.accepted(app)
+    return app
 
 
 def application_tick_materials(
@@ -308,8 +448,24 @@ def application_accept(
 
 
 def _accept(app: Application, *, actor: User, note: str = "") -> None:
-    """The acceptance itself, on a case the caller holds (locked, or created in this transaction)."""
-    missing = _missing_required(app)
+    """The acceptance itself, on a case the caller holds locked."""
+    _raise_if_missing(_missing_required(app))
+    now = timezone.now()
+    departments = _set_acceptance(app, actor=actor, now=now)
+    if departments:
+        reviews = Review.objects.bulk_create(_new_reviews(app, departments, now))
+        reviews.sort(key=lambda r: r.department.code)
+        _cache_related(app, "reviews", reviews)
+    fields = ["accepted_at", "promised_days", "handler", "due_date", "due_provisional"]
+    _transition(app, to=Status.ACCEPTED, actor=actor, action="accept", reason=note, fields=fields)
+    if departments:
+        _transition(
+            app, to=Status.UNDER_REVIEW, actor=actor, action="start_review", data=_review_data(departments)
+        )
+    notify.accepted(app)
+
+
+def _raise_if_missing(missing: Sequence[ApplicationMaterial]) -> None:
     if missing:
         names = "、".join(row.name for row in missing)
         raise MaterialMissing(
@@ -317,39 +473,34 @@ def _accept(app: Application, *, actor: User, note: str = "") -> None:
             f"Required material missing: {names}",
             details={"materials": [{"id": r.pk, "name": r.name, "state": r.state} for r in missing]},
         )
-    now = timezone.now()
-    today = timezone.localdate(now)
+
+
+def _set_acceptance(app: Application, *, actor: User, now: datetime) -> list[Department]:
+    """受理's fields on ``app`` in memory (the clock starts today); the departments whose parallel
+    review the matter asks for."""
     app.accepted_at = now
     app.promised_days = app.guide.promised_days
     app.handler = actor if actor.role == Role.CLERK else (app.handler or actor)
-    _recompute_due(app, today=today)
-    departments = list(app.matter.review_departments.all())
-    if departments:
-        reviews = Review.objects.bulk_create(
-            [
-                Review(
-                    application=app,
-                    department=d,
-                    requested_at=now,
-                    due_date=add_workdays(today, d.review_days),
-                    case_created_at=app.created_at,
-                )
-                for d in departments
-            ]
+    _recompute_due(app, today=timezone.localdate(now))
+    return list(app.matter.review_departments.all())
+
+
+def _new_reviews(app: Application, departments: Sequence[Department], now: datetime) -> list[Review]:
+    today = timezone.localdate(now)
+    return [
+        Review(
+            application=app,
+            department=d,
+            requested_at=now,
+            due_date=add_workdays(today, d.review_days),
+            case_created_at=app.created_at,
         )
-        reviews.sort(key=lambda r: r.department.code)
-        _cache_related(app, "reviews", reviews)
-    fields = ["accepted_at", "promised_days", "handler", "due_date", "due_provisional"]
-    _transition(app, to=Status.ACCEPTED, actor=actor, action="accept", reason=note, fields=fields)
-    if departments:
-        _transition(
-            app,
-            to=Status.UNDER_REVIEW,
-            actor=actor,
-            action="start_review",
-            data={"departments": [d.code for d in departments]},
-        )
-    notify.accepted(app)
+        for d in departments
+    ]
+
+
+def _review_data(departments: Sequence[Department]) -> dict[str, Any]:
+    return {"departments": [d.code for d in departments]}
 
 
 def application_request_supplement(

@@ -91,6 +91,19 @@ def test_append_is_one_insert_without_lock_or_tip(django_assert_num_queries):
     assert AuditEntry.objects.count() == 2
 
 
+def test_several_entries_are_one_insert_sealed_in_the_order_given(django_assert_num_queries):
+    from tongban.core.audit import audit_entry, audit_log_many
+
+    entries = [audit_entry(action=f"test.step.{n}", data={"n": n}) for n in ("one", "two", "three")]
+    with transaction.atomic(), django_assert_num_queries(1):
+        audit_log_many(entries)
+    assert audit_log_many([]) == []
+    audit_seal()
+    chained = AuditEntry.objects.order_by("chain_seq").values_list("action", "data")
+    assert list(chained) == [(f"test.step.{n}", {"n": n}) for n in ("one", "two", "three")]
+    assert audit_verify() == []
+
+
 def test_pending_entries_have_no_position_or_hash_and_leave_the_tip_alone():
     entries = five_entries(seal=False)
     assert [(e.chain_seq, e.prev_hash, e.hash) for e in entries] == [(None, None, None)] * 5
