@@ -85,6 +85,21 @@ def catalog() -> None:
             matter.review_departments.set([depts[(i + 1) % DEPTS], depts[(i + 2) % DEPTS]])
 
 
+def district_clerks() -> list[str]:
+    """A window clerk at each of the district's centers, with an API token each: the intake bench
+    spreads its clients over the district (each center numbers its own cases, one at a time)."""
+    tokens = []
+    for center in Center.objects.filter(code__startswith="BENCH-C").order_by("code"):
+        clerk, _ = User.objects.update_or_create(
+            username=f"bench-clerk-{center.code[-2:]}",
+            defaults={"role": Role.CLERK, "center": center, "is_staff": True, "display_name": "基准窗口"},
+        )
+        token = secrets.token_urlsafe(32)
+        ApiToken.objects.create(user=clerk, key_hash=hash_token(token))
+        tokens.append(token)
+    return tokens
+
+
 def users() -> tuple[str, str]:
     c1 = Center.objects.get(code="BENCH-C01")
     d1 = Department.objects.get(code="BENCH-D01")
@@ -222,6 +237,7 @@ def main() -> None:
     with transaction.atomic():
         catalog()
         clerk_token, reviewer_token = users()
+        district_tokens = district_clerks()
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM applications_application WHERE number LIKE '%%-B%%'")
         have = cur.fetchone()[0]
@@ -239,6 +255,7 @@ def main() -> None:
     print(f"done in {time.perf_counter() - t0:.0f}s")
     print(f"CLERK_TOKEN={clerk_token}")
     print(f"REVIEWER_TOKEN={reviewer_token}")
+    print(f"DISTRICT_CLERK_TOKENS={','.join(district_tokens)}")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,10 @@ Scenarios (each at 1 and 16 clients = wrk connections, closed loop, no think tim
   search-clerk    GET  …?q=<receipt-day prefix> / …?q=<a resident's full name>
   list-reviewer   GET  /api/v1/applications?limit=20 as a department reviewer (department-scoped)
   search-reviewer GET  …?q=… as the reviewer
-  intake          POST /api/v1/applications with the materials ticked and "accept": true = one accepted application
+  intake          POST /api/v1/applications with the materials ticked and "accept": true = one accepted application,
+                  all by one center's clerk (the center's daily case numbers are gapless, so its intakes
+                  commit one at a time: this row measures that ceiling)
+  intake-district the same, requests taken in turn by a clerk of each of the district's 15 centers
 The scripts are bench/wrk/*.lua. A C driver matters on a 2-core box: the earlier Python driver (threads
 in 2 processes) took a large share of the CPU it was measuring, and its GIL added to every latency.
 Prints one Markdown table row per scenario and client count, then the ratios to the floor.
@@ -34,6 +37,7 @@ SCRIPTS = {
     "list-reviewer": "app_list.lua",
     "search-reviewer": "app_search.lua",
     "intake": "app_intake.lua",
+    "intake-district": "app_intake.lua",
 }
 
 
@@ -74,10 +78,12 @@ def main() -> None:
     parser.add_argument("--base", default="http://127.0.0.1:8194")
     parser.add_argument("--clerk-token", required=True)
     parser.add_argument("--reviewer-token", required=True)
+    parser.add_argument("--district-clerk-tokens", default="", help="generate.py's DISTRICT_CLERK_TOKENS")
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--material-types", default="", help="comma-separated MaterialType ids of BENCH-M001")
     parser.add_argument(
-        "--scenarios", default="floor,list-clerk,search-clerk,list-reviewer,search-reviewer,intake"
+        "--scenarios",
+        default="floor,list-clerk,search-clerk,list-reviewer,search-reviewer,intake,intake-district",
     )
     parser.add_argument("--clients", default="1,16")
     parser.add_argument("--out", default="", help="also write the rows as JSON here")
@@ -90,6 +96,10 @@ def main() -> None:
     for scenario in args.scenarios.split(","):
         token = args.reviewer_token if "reviewer" in scenario else args.clerk_token
         env = {"TOKEN": token, "MATERIAL_TYPES": args.material_types}
+        if scenario == "intake-district":
+            if not args.district_clerk_tokens:
+                sys.exit("intake-district needs --district-clerk-tokens")
+            env["TOKENS"] = args.district_clerk_tokens
         for clients in [int(c) for c in args.clients.split(",")]:
             r = run(args.base, scenario, clients, args.seconds, env)
             rows.append(r)
