@@ -471,7 +471,12 @@ def _raise_if_missing(missing: Sequence[ApplicationMaterial]) -> None:
         raise MaterialMissing(
             f"缺少必需材料：{names}",
             f"Required material missing: {names}",
-            details={"materials": [{"id": r.pk, "name": r.name, "state": r.state} for r in missing]},
+            details={
+                "materials": [
+                    {"id": r.pk, "material_type_id": r.material_type_id, "name": r.name, "state": r.state}
+                    for r in missing
+                ]
+            },
         )
 
 
