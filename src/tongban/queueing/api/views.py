@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -35,6 +36,13 @@ def _center(code: str) -> Center:
     if center is None:
         raise NotFound("服务中心不存在", "Unknown center", code="queue.center_not_found")
     return center
+
+
+def _window(pk: int) -> Window:
+    window = selectors.window_by_pk(pk)
+    if window is None:
+        raise Http404
+    return window
 
 
 def _user(request: Request) -> User:
@@ -104,7 +112,7 @@ class CallNextView(APIView):
         summary="叫下一位 / call the next ticket",
     )
     def post(self, request: Request, window: int) -> Response:
-        win = get_object_or_404(Window.objects.select_related("center"), pk=window)
+        win = _window(window)
         ticket = services.ticket_call_next(window=win, clerk=_user(request))
         if ticket is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
@@ -231,7 +239,7 @@ class WindowPauseView(APIView):
     def post(self, request: Request, window: int) -> Response:
         data = s.PauseIn(data=request.data)
         data.is_valid(raise_exception=True)
-        win = get_object_or_404(Window.objects.select_related("center"), pk=window)
+        win = _window(window)
         session = services.window_pause(
             window=win, clerk=_user(request), reason=data.validated_data.get("reason", "")
         )  # type: ignore[arg-type]
@@ -248,7 +256,7 @@ class WindowResumeView(APIView):
         responses={200: s.WindowStateOut, **ERRORS},
     )
     def post(self, request: Request, window: int) -> Response:
-        win = get_object_or_404(Window.objects.select_related("center"), pk=window)
+        win = _window(window)
         session = services.window_resume(window=win, clerk=_user(request))
         return Response(s.WindowStateOut(session).data)
 

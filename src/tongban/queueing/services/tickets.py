@@ -151,18 +151,28 @@ def _queue_by_prefix(center: Center, prefix: str) -> Queue:
 
 
 def _default_queue(center: Center, kind: str = Queue.Kind.NORMAL) -> Queue | None:
-    return Queue.objects.filter(center=center, kind=kind, active=True).order_by("order", "prefix").first()
+    """The first active queue of ``kind`` (cached like the rules: every priority ticket asks)."""
+    return config_cache.get(
+        ("default-queue", center.pk, str(kind)),
+        lambda: (
+            Queue.objects.filter(center=center, kind=kind, active=True).order_by("order", "prefix").first()
+        ),
+    )
 
 
 def _queue_for_matter(center: Center, matter: Matter) -> Queue:
     found = None
     if matter.group_id:
-        found = (
-            Queue.objects.filter(
-                center=center, active=True, kind=Queue.Kind.NORMAL, matter_groups=matter.group_id
-            )
-            .order_by("order", "prefix")
-            .first()
+        group_id = matter.group_id
+        found = config_cache.get(
+            ("group-queue", center.pk, group_id),
+            lambda: (
+                Queue.objects.filter(
+                    center=center, active=True, kind=Queue.Kind.NORMAL, matter_groups=group_id
+                )
+                .order_by("order", "prefix")
+                .first()
+            ),
         )
     found = found or _default_queue(center)
     if found is None:
