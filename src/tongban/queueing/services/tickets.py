@@ -33,6 +33,7 @@ from tongban.queueing.models import (
     WindowSession,
 )
 from tongban.queueing.rules import age_on, config_cache, enabled_reasons, hall_status, settings_for
+from tongban.queueing.services import _sql
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def _numbered_insert() -> tuple[str, list[Any]]:
     """The statement and its fields for this model (column names from its metadata), built once."""
     global _numbered
     if _numbered is None:
-        fields = [Ticket._meta.get_field(name) for name in _INSERT_FIELDS]
+        fields = [_sql.field(Ticket, name) for name in _INSERT_FIELDS]
         columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
         placeholders = ", ".join(["%s"] * len(fields))
         _numbered = (_NUMBERED_INSERT_SQL.format(columns=columns, placeholders=placeholders), fields)
