@@ -32,6 +32,26 @@ def center_by_code(code: str) -> Center | None:
     )
 
 
+def window_by_pk(pk: int) -> Window | None:
+    """A window with its center, cached per process like the center (the staff API resolves the window on
+    every call); a window that does not exist is not cached."""
+    from tongban.queueing.rules import config_cache
+
+    return config_cache.get(
+        ("window", pk),
+        lambda: Window.objects.select_related("center").filter(pk=pk).first(),
+        cache_none=False,
+    )
+
+
+def queue_by_pk(pk: int) -> Queue | None:
+    """A queue by id, cached per process like the rest of the configuration (a called or finished ticket
+    shows its queue's prefix)."""
+    from tongban.queueing.rules import config_cache
+
+    return config_cache.get(("queue-pk", pk), lambda: Queue.objects.filter(pk=pk).first(), cache_none=False)
+
+
 def queues_for_center(center: Center) -> list[Queue]:
     return list(Queue.objects.filter(center=center, active=True).order_by("order", "prefix"))
 

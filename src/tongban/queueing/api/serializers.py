@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+from typing import Any
+
 from rest_framework import serializers
 
 from tongban.queueing.models import PriorityReason
@@ -25,6 +29,94 @@ class TicketIssueIn(serializers.Serializer):
     notify_phone = serializers.RegexField(
         r"^1\d{10}$", required=False, help_text="前面还剩 3 人时短信提醒（按中心设置）"
     )
+
+
+# --- fast paths of the hot endpoints ----------------------------------------------------------
+# The ticket machine, call-next and finish run thousands of times an hour. A DRF serializer instance
+# deep-copies its fields on every request, which costs more CPU than the rest of the request; these
+# functions give exactly what the serializers above give (test_api_fast.py checks it), and the
+# serializers stay the documented schema and the fallback for every unusual input and every error.
+
+_DATETIME = serializers.DateTimeField()
+_ISSUE_LIMITS = {
+    "queue": 2,
+    "matter": 60,
+    "bundle": 60,
+    "appointment_code": 8,
+    "id_number": 18,
+}
+_ISSUE_REASONS = frozenset(r for r in REASONS if r != "appointment")
+_PHONE = re.compile(r"1[0-9]{10}")
+
+
+def _plain(value: Any, limit: int) -> bool:
+    """A string every CharField accepts unchanged: non-blank, no surrounding space, printable ASCII."""
+    return (
+        type(value) is str
+        and 0 < len(value) <= limit
+        and value.isascii()
+        and value.isprintable()
+        and value == value.strip()
+    )
+
+
+def ticket_issue_in(data: Any) -> dict[str, str] | None:
+    """``TicketIssueIn(data=data).validated_data`` for a JSON object of plain short strings; ``None``
+    when the serializer has to decide (anything else, including every invalid input)."""
+    if type(data) is not dict:
+        return None
+    out: dict[str, str] = {}
+    for key, limit in _ISSUE_LIMITS.items():
+        if key in data:
+            if not _plain(data[key], limit):
+                return None
+            out[key] = data[key]
+    if "priority_reason" in data:
+        if type(data["priority_reason"]) is not str or data["priority_reason"] not in _ISSUE_REASONS:
+            return None
+        out["priority_reason"] = data["priority_reason"]
+    if "notify_phone" in data:
+        if type(data["notify_phone"]) is not str or not _PHONE.fullmatch(data["notify_phone"]):
+            return None
+        out["notify_phone"] = data["notify_phone"]
+    return out
+
+
+def finish_in(data: Any) -> list[int] | None:
+    """``FinishIn(data=data).validated_data["applications"]`` for a JSON object whose ``applications`` is
+    absent or a list of positive integers; ``None`` when the serializer has to decide."""
+    if type(data) is not dict:
+        return None
+    ids = data.get("applications", [])
+    if type(ids) is not list or not all(type(x) is int and x >= 1 for x in ids):
+        return None
+    return list(ids)
+
+
+def datetime_out(value: datetime | None) -> str | None:
+    """A timestamp as every ``DateTimeField`` of this API renders it (ISO 8601, the center's zone)."""
+    return None if value is None else _DATETIME.to_representation(value)
+
+
+def ticket_out(ticket: Any) -> dict[str, Any]:
+    """``TicketOut(ticket).data`` as a plain dict (reads ``queue``, ``called_window`` and ``matter``, like
+    the serializer: the caller makes sure they are loaded)."""
+    window = ticket.called_window
+    matter = ticket.matter
+    return {
+        "id": ticket.pk,
+        "number": ticket.number,
+        "queue": ticket.queue.prefix,
+        "state": str(ticket.state),
+        "priority_reason": ticket.priority_reason,
+        "window": None if window is None else window.number,
+        "call_count": ticket.call_count,
+        "matter": None if matter is None else matter.code,
+        "issued_at": datetime_out(ticket.issued_at),
+        "called_at": datetime_out(ticket.called_at),
+        "served_at": datetime_out(ticket.served_at),
+        "finished_at": datetime_out(ticket.finished_at),
+    }
 
 
 class TicketIssueOut(serializers.Serializer):

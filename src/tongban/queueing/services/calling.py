@@ -6,6 +6,12 @@ same moment each lock a different row and none waits for another's choice; the
 state change is additionally guarded (``UPDATE … WHERE state = 'waiting'``). On SQLite
 the settings open every transaction with ``BEGIN IMMEDIATE``: writers run one at a
 time, which is the serial equivalent of the same guarantee.
+
+Cost: calling and finishing run all day at every window, so their statements are written
+out in SQL (see ``_sql``): the window's session is locked and checked for a ticket in hand
+in one statement, the ticket is picked, claimed and its call event appended in one, and
+every ticket action locks the ticket together with "does this clerk staff its window", then
+writes the ticket and its event in one (PostgreSQL; two on SQLite).
 """
 
 from __future__ import annotations
@@ -14,7 +20,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from tongban.accounts.models import Role, User
@@ -33,6 +38,8 @@ from tongban.queueing.errors import (
 )
 from tongban.queueing.models import CallEvent, Queue, Ticket, TicketApplication, WindowSession
 from tongban.queueing.rules import config_cache, settings_for
+from tongban.queueing.selectors import queue_by_pk, window_by_pk
+from tongban.queueing.services import _sql
 
 STAFF_AT_WINDOW = {Role.CLERK, Role.MANAGER, Role.ADMIN}
 SUPERVISING = {Role.MANAGER, Role.ADMIN}
@@ -155,12 +162,139 @@ def _queue_ids_for(window: Window) -> list[int]:
     return config_cache.get(("window-queues", window.pk, window.kind), load)
 
 
-def _lock_first(qs: Any) -> Ticket | None:
-    if connection.features.has_select_for_update_skip_locked:
-        qs = qs.select_for_update(skip_locked=True, of=("self",))
-    # SQLite: BEGIN IMMEDIATE already serialises this transaction against every other writer.
-    found: Ticket | None = qs.first()
-    return found
+_SESSION_FOR_CALL_SQL = (
+    "SELECT s.id, s.clerk_id, s.state, s.priority_streak,"
+    " (SELECT t.number FROM queueing_ticket t WHERE t.called_window_id = %s AND t.state IN ('called', 'serving')"
+    " ORDER BY t.day DESC, t.queued_at, t.id LIMIT 1)"
+    " FROM queueing_windowsession s WHERE s.window_id = %s AND s.state <> 'closed'"
+    " ORDER BY s.opened_at DESC LIMIT 1"
+)
+
+
+def _session_for_call(window: Window, clerk: User) -> tuple[int, str, int, str | None]:
+    """Lock the clerk's session at ``window`` (opening one if the window is free) and read the number of
+    the ticket the window still has in hand, in one statement: (session id, state, priority streak,
+    number or None)."""
+    _check_center_staff(clerk, window)
+    sql = _SESSION_FOR_CALL_SQL
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE OF s"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [window.pk, window.pk])
+        row = cursor.fetchone()
+        if row is None:
+            window_session_open(window=window, clerk=clerk)
+            cursor.execute(sql, [window.pk, window.pk])
+            row = cursor.fetchone()
+    session_id, clerk_id, state, streak, current = row
+    if clerk_id != clerk.pk:
+        raise WindowStaffedByOther()
+    return session_id, state, streak, current
+
+
+_CLAIM_SQL = (
+    "UPDATE queueing_ticket SET state = 'called', called_at = %s, called_window_id = %s, called_by_id = %s,"
+    " call_count = 1, served_at = NULL"
+    " WHERE id = (SELECT id FROM queueing_ticket"
+    " WHERE center_id = %s AND day = %s AND state = 'waiting' AND queue_id IN ({queues})"
+    " AND (target_window_id IS NULL OR target_window_id = %s)"
+    # the fair order (rules.py): the priority class first, oldest first; after max_priority_in_row
+    # priority calls in a row, the oldest normal ticket first
+    " ORDER BY {normal_first}"
+    " CASE WHEN (queued_at <= %s AND priority_reason <> '') OR queued_at <= %s THEN 0 ELSE 1 END, queued_at, id"
+    " LIMIT 1{lock})"
+    " AND state = 'waiting'"
+)
+_EVENT_SQL = (
+    "INSERT INTO queueing_callevent (ticket_id, center_id, kind, window_id, actor_id, at, data)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s)"
+)
+# Does anyone wait for an SMS "few are ahead"? Only then is the notice task worth dispatching.
+_WATCHED_SQL = (
+    "EXISTS (SELECT 1 FROM queueing_ticket w WHERE w.center_id = %s AND w.day = %s AND w.state = 'waiting'"
+    " AND w.notify_sent_at IS NULL AND w.notify_phone <> '')"
+)
+
+
+# PostgreSQL: claim, append the call event, and read the matter's code and the SMS flag, in one statement.
+_CLAIM_WITH_EVENT_SQL = (
+    "WITH t AS ({claim} RETURNING {columns}),"
+    " e AS (INSERT INTO queueing_callevent (ticket_id, center_id, kind, window_id, actor_id, at, data)"
+    " SELECT t.id, t.center_id, 'call', %s, %s, %s, %s FROM t)"
+    " SELECT {t_columns}, (SELECT code FROM catalog_matter WHERE id = t.matter_id), {watched} FROM t"
+)
+
+
+def _claim_next(
+    window: Window, clerk: User, queue_ids: list[int], *, normal_first: bool, boost: datetime, now: datetime
+) -> tuple[Ticket, bool] | None:
+    """Call the first ticket of the fair order for ``window`` and append its call event; the ticket and
+    whether anyone in the hall waits for an SMS. PostgreSQL: one statement (lock the ticket with SKIP
+    LOCKED, flip it, insert the event); SQLite: the same in three."""
+    pg = connection.vendor == "postgresql"
+    claim = _CLAIM_SQL.format(
+        queues=", ".join(["%s"] * len(queue_ids)),
+        normal_first="priority_reason <> ''," if normal_first else "",
+        lock=" FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else "",
+    )
+    at = _sql.prep(Ticket, "called_at", now)
+    day = _sql.prep(Ticket, "day", timezone.localdate(now))
+    claim_params = [
+        at,
+        window.pk,
+        clerk.pk,
+        window.center_id,
+        day,
+        *queue_ids,
+        window.pk,
+        at,
+        _sql.prep(Ticket, "queued_at", boost),
+    ]
+    event_params = [window.pk, clerk.pk, _sql.prep(CallEvent, "at", now), _sql.prep(CallEvent, "data", {})]
+    with connection.cursor() as cursor:
+        if pg:
+            sql = _CLAIM_WITH_EVENT_SQL.format(
+                claim=claim,
+                columns=_sql.columns(Ticket),
+                t_columns=_sql.columns(Ticket, "t"),
+                watched=_WATCHED_SQL,
+            )
+            cursor.execute(sql, [*claim_params, *event_params, window.center_id, day])
+            row = cursor.fetchone()
+            if row is None:
+                return None
+            *values, matter_code, watched = row
+        else:
+            cursor.execute(f"{claim} RETURNING {_sql.columns(Ticket)}", claim_params)
+            values = cursor.fetchone()
+            if values is None:
+                return None
+            cursor.execute(
+                _EVENT_SQL, [values[0], window.center_id, CallEvent.Kind.CALL.value, *event_params]
+            )
+            cursor.execute(f"SELECT {_WATCHED_SQL}", [window.center_id, day])
+            watched, matter_code = cursor.fetchone()[0], None
+    ticket = _sql.from_row(Ticket, values)
+    ticket.called_window = window
+    ticket.called_by = clerk
+    _attach(ticket, matter_code=matter_code)
+    return ticket, bool(watched)
+
+
+def _attach(ticket: Ticket, *, matter_code: str | None = None) -> None:
+    """Give a ticket read by hand-written SQL its queue and called window (from the config cache) and, when
+    known, its matter's code, so rendering it needs no further query."""
+    queue = queue_by_pk(ticket.queue_id)
+    if queue is not None:
+        ticket.queue = queue
+    if ticket.called_window_id is not None and "called_window" not in ticket._state.fields_cache:
+        window = window_by_pk(ticket.called_window_id)
+        if window is not None:
+            ticket.called_window = window
+    if ticket.matter_id is not None and matter_code is not None:
+        from tongban.catalog.models import Matter
+
+        ticket.matter = _sql.deferred(Matter, id=ticket.matter_id, code=matter_code)
 
 
 def ticket_call_next(*, window: Window, clerk: User, now: datetime | None = None) -> Ticket | None:
@@ -168,66 +302,33 @@ def ticket_call_next(*, window: Window, clerk: User, now: datetime | None = None
     now = now or timezone.now()
     rules = settings_for(window.center)
     with transaction.atomic():
-        session = _staffing_session(window, clerk, open_if_needed=True)
-        if session.state == WindowSession.State.PAUSED:
+        session_id, state, streak, current = _session_for_call(window, clerk)
+        if state == WindowSession.State.PAUSED:
             raise WindowPaused()
-        current = Ticket.objects.filter(called_window=window, state__in=ACTIVE_STATES).first()
         if current is not None:
-            raise WindowBusy(details={"ticket": current.number})
+            raise WindowBusy(details={"ticket": current})
         queue_ids = _queue_ids_for(window)
         if not queue_ids:
             return None
-        waiting = Ticket.objects.filter(
-            center_id=window.center_id,
-            day=timezone.localdate(now),
-            state=Ticket.State.WAITING,
-            queue_id__in=queue_ids,
-        ).filter(Q(target_window__isnull=True) | Q(target_window=window))
-        boost = now - timedelta(minutes=rules.max_wait_boost_minutes)
-        priority_class = (Q(queued_at__lte=now) & ~Q(priority_reason="")) | Q(queued_at__lte=boost)
-        ticket: Ticket | None = None
-        for _attempt in range(5):
-            ticket = None
-            if rules.max_priority_in_row and session.priority_streak >= rules.max_priority_in_row:
-                ticket = _lock_first(waiting.filter(priority_reason="").order_by("queued_at", "id"))
-            if ticket is None:
-                ranked = waiting.annotate(
-                    rank=Case(
-                        When(priority_class, then=Value(0)), default=Value(1), output_field=IntegerField()
-                    )
-                ).order_by("rank", "queued_at", "id")
-                ticket = _lock_first(ranked)
-            if ticket is None:
-                return None
-            claimed = Ticket.objects.filter(pk=ticket.pk, state=Ticket.State.WAITING).update(
-                state=Ticket.State.CALLED,
-                called_at=now,
-                called_window=window,
-                called_by=clerk,
-                call_count=1,
-                served_at=None,
-            )
-            if claimed:
-                break
-        else:  # pragma: no cover - only reachable if another writer bypassed the row lock
-            return None
-        assert ticket is not None
-        was_priority = bool(ticket.priority_reason) and ticket.queued_at <= now
-        session.priority_streak = session.priority_streak + 1 if was_priority else 0
-        session.save(update_fields=["priority_streak"])
-        ticket.state = Ticket.State.CALLED
-        ticket.called_at = now
-        ticket.called_window = window
-        ticket.called_by = clerk
-        ticket.call_count = 1
-        CallEvent.objects.create(
-            ticket=ticket,
-            center_id=window.center_id,
-            kind=CallEvent.Kind.CALL,
-            window=window,
-            actor=clerk,
-            at=now,
+        claimed = _claim_next(
+            window,
+            clerk,
+            queue_ids,
+            normal_first=bool(rules.max_priority_in_row) and streak >= rules.max_priority_in_row,
+            boost=now - timedelta(minutes=rules.max_wait_boost_minutes),
+            now=now,
         )
+        if claimed is None:
+            return None
+        ticket, watched = claimed
+        was_priority = bool(ticket.priority_reason) and ticket.queued_at <= now
+        new_streak = streak + 1 if was_priority else 0
+        if new_streak != streak:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE queueing_windowsession SET priority_streak = %s WHERE id = %s",
+                    [new_streak, session_id],
+                )
         audit_log(
             actor=clerk,
             action="queueing.ticket.call",
@@ -235,23 +336,36 @@ def ticket_call_next(*, window: Window, clerk: User, now: datetime | None = None
             data={"number": ticket.number, "window": window.number, "priority": was_priority},
         )
         _publish_call(ticket, window, "call", now)
-        _dispatch_ahead_notice(window.center_id)
+        if watched:
+            _dispatch_ahead_notice(window.center_id)
     return ticket
 
 
-def _lock_ticket(ticket_id: int) -> Ticket:
-    found = (
-        Ticket.objects.select_for_update(of=("self",))
-        .select_related("called_window", "queue")
-        .filter(pk=ticket_id)
-        .first()
-    )
-    if found is None:
+_LOCK_TICKET_SQL = (
+    "SELECT {columns}, (SELECT code FROM catalog_matter WHERE id = queueing_ticket.matter_id),"
+    " EXISTS (SELECT 1 FROM queueing_windowsession s WHERE s.window_id = queueing_ticket.called_window_id"
+    " AND s.clerk_id = %s AND s.state <> 'closed')"
+    " FROM queueing_ticket WHERE id = %s"
+)
+
+
+def _lock_ticket(ticket_id: int, actor: User | None = None) -> tuple[Ticket, bool]:
+    """Lock the ticket and tell whether ``actor`` staffs the window that called it, in one statement."""
+    sql = _LOCK_TICKET_SQL.format(columns=_sql.columns(Ticket))
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE OF queueing_ticket"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [actor.pk if actor is not None else None, ticket_id])
+        row = cursor.fetchone()
+    if row is None:
         raise NotFound("号票不存在", "Ticket not found", code="queue.ticket_not_found")
-    return found
+    *values, matter_code, staffs_window = row
+    ticket = _sql.from_row(Ticket, values)
+    _attach(ticket, matter_code=matter_code)
+    return ticket, bool(staffs_window)
 
 
-def _check_ticket_actor(ticket: Ticket, actor: User) -> None:
+def _check_ticket_actor(ticket: Ticket, actor: User, staffs_window: bool) -> None:
     """Only the clerk staffing the window that called the ticket (or the center's manager) acts on it."""
     if actor.role in SUPERVISING and (actor.role == Role.ADMIN or actor.center_id == ticket.center_id):
         return
@@ -259,27 +373,60 @@ def _check_ticket_actor(ticket: Ticket, actor: User) -> None:
         raise Forbidden()
     if ticket.called_window_id is None:
         raise WindowNotStaffed("该号码尚未被您的窗口呼叫", "This ticket was not called at your window")
-    staffing = WindowSession.objects.filter(window_id=ticket.called_window_id, clerk=actor).exclude(
-        state=WindowSession.State.CLOSED
-    )
-    if not staffing.exists():
+    if not staffs_window:
         raise WindowNotStaffed()
+
+
+# column names come from the model; every value is a parameter
+_UPDATE_SQL = "UPDATE queueing_ticket SET {} WHERE id = %s"
+
+
+def _write_with_event(
+    ticket: Ticket,
+    fields: list[str],
+    kind: str,
+    *,
+    window: Window | None,
+    actor: User | None,
+    at: datetime,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Save ``fields`` of ``ticket`` and append its :class:`CallEvent` (one statement on PostgreSQL)."""
+    qn = connection.ops.quote_name
+    targets = [_sql.field(Ticket, name) for name in fields]
+    update = _UPDATE_SQL.format(", ".join(f"{qn(str(f.column))} = %s" for f in targets))
+    update_params = [f.get_db_prep_save(getattr(ticket, f.attname), connection) for f in targets]
+    update_params.append(ticket.pk)
+    event_params = [
+        ticket.pk,
+        ticket.center_id,
+        str(kind),
+        window.pk if window is not None else None,
+        actor.pk if actor is not None else None,
+        _sql.prep(CallEvent, "at", at),
+        _sql.prep(CallEvent, "data", data or {}),
+    ]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"WITH u AS ({update}) {_EVENT_SQL}", [*update_params, *event_params])
+        else:
+            cursor.execute(update, update_params)
+            cursor.execute(_EVENT_SQL, event_params)
 
 
 def ticket_recall(*, ticket_id: int, actor: User, now: datetime | None = None) -> Ticket:
     """重呼: announce the called ticket again."""
     now = now or timezone.now()
     with transaction.atomic():
-        ticket = _lock_ticket(ticket_id)
-        _check_ticket_actor(ticket, actor)
+        ticket, staffs_window = _lock_ticket(ticket_id, actor)
+        _check_ticket_actor(ticket, actor, staffs_window)
         if ticket.state != Ticket.State.CALLED or ticket.called_window is None:
             raise TicketStateError()
         ticket.call_count += 1
-        ticket.save(update_fields=["call_count"])
-        CallEvent.objects.create(
-            ticket=ticket,
-            center_id=ticket.center_id,
-            kind=CallEvent.Kind.RECALL,
+        _write_with_event(
+            ticket,
+            ["call_count"],
+            CallEvent.Kind.RECALL,
             window=ticket.called_window,
             actor=actor,
             at=now,
@@ -294,17 +441,16 @@ def ticket_start(*, ticket_id: int, actor: User, now: datetime | None = None) ->
     """The resident arrived at the window: service time starts."""
     now = now or timezone.now()
     with transaction.atomic():
-        ticket = _lock_ticket(ticket_id)
-        _check_ticket_actor(ticket, actor)
+        ticket, staffs_window = _lock_ticket(ticket_id, actor)
+        _check_ticket_actor(ticket, actor, staffs_window)
         if ticket.state != Ticket.State.CALLED:
             raise TicketStateError()
         ticket.state = Ticket.State.SERVING
         ticket.served_at = now
-        ticket.save(update_fields=["state", "served_at"])
-        CallEvent.objects.create(
-            ticket=ticket,
-            center_id=ticket.center_id,
-            kind=CallEvent.Kind.START,
+        _write_with_event(
+            ticket,
+            ["state", "served_at"],
+            CallEvent.Kind.START,
             window=ticket.called_window,
             actor=actor,
             at=now,
@@ -318,17 +464,16 @@ def ticket_no_show(*, ticket_id: int, actor: User, now: datetime | None = None) 
     """过号: the called resident did not come. They may re-queue within the center's time limit."""
     now = now or timezone.now()
     with transaction.atomic():
-        ticket = _lock_ticket(ticket_id)
-        _check_ticket_actor(ticket, actor)
+        ticket, staffs_window = _lock_ticket(ticket_id, actor)
+        _check_ticket_actor(ticket, actor, staffs_window)
         if ticket.state != Ticket.State.CALLED:
             raise TicketStateError()
         ticket.state = Ticket.State.NO_SHOW
         ticket.finished_at = now
-        ticket.save(update_fields=["state", "finished_at"])
-        CallEvent.objects.create(
-            ticket=ticket,
-            center_id=ticket.center_id,
-            kind=CallEvent.Kind.NO_SHOW,
+        _write_with_event(
+            ticket,
+            ["state", "finished_at"],
+            CallEvent.Kind.NO_SHOW,
             window=ticket.called_window,
             actor=actor,
             at=now,
@@ -343,7 +488,7 @@ def ticket_requeue(*, ticket_id: int, actor: User | None = None, now: datetime |
     if it comes back within ``noshow_requeue_minutes``; otherwise a new ticket is needed."""
     now = now or timezone.now()
     with transaction.atomic():
-        ticket = _lock_ticket(ticket_id)
+        ticket, _ = _lock_ticket(ticket_id)
         if actor is not None and (
             actor.role not in STAFF_AT_WINDOW
             or (actor.role != Role.ADMIN and actor.center_id != ticket.center_id)
@@ -377,19 +522,13 @@ def ticket_requeue(*, ticket_id: int, actor: User | None = None, now: datetime |
         ticket.called_at = None
         ticket.finished_at = None
         ticket.target_window = None
-        ticket.save(
-            update_fields=[
-                "state",
-                "queued_at",
-                "called_window",
-                "called_by",
-                "called_at",
-                "finished_at",
-                "target_window",
-            ]
-        )
-        CallEvent.objects.create(
-            ticket=ticket, center_id=ticket.center_id, kind=CallEvent.Kind.REQUEUE, actor=actor, at=now
+        _write_with_event(
+            ticket,
+            ["state", "queued_at", "called_window", "called_by", "called_at", "finished_at", "target_window"],
+            CallEvent.Kind.REQUEUE,
+            window=None,
+            actor=actor,
+            at=now,
         )
         audit_log(actor=actor, action="queueing.ticket.requeue", obj=ticket, data={"number": ticket.number})
         _publish(ticket.center_id, {"type": "waiting"})
@@ -411,8 +550,8 @@ def ticket_transfer(
             "请选择转移到的队列或窗口", "Choose a queue or a window", code="queue.transfer_target"
         )
     with transaction.atomic():
-        ticket = _lock_ticket(ticket_id)
-        _check_ticket_actor(ticket, actor)
+        ticket, staffs_window = _lock_ticket(ticket_id, actor)
+        _check_ticket_actor(ticket, actor, staffs_window)
         if ticket.state not in ACTIVE_STATES:
             raise TicketStateError()
         if to_queue is not None and (to_queue.center_id != ticket.center_id or not to_queue.active):
@@ -435,8 +574,9 @@ def ticket_transfer(
         ticket.called_by = None
         ticket.called_at = None
         ticket.served_at = None
-        ticket.save(
-            update_fields=[
+        _write_with_event(
+            ticket,
+            [
                 "queue",
                 "target_window",
                 "state",
@@ -445,12 +585,8 @@ def ticket_transfer(
                 "called_by",
                 "called_at",
                 "served_at",
-            ]
-        )
-        CallEvent.objects.create(
-            ticket=ticket,
-            center_id=ticket.center_id,
-            kind=CallEvent.Kind.TRANSFER,
+            ],
+            CallEvent.Kind.TRANSFER,
             window=from_window,
             actor=actor,
             at=now,
@@ -468,19 +604,18 @@ def ticket_finish(
     (``selectors.ticket_finished_recently``)."""
     now = now or timezone.now()
     with transaction.atomic():
-        ticket = _lock_ticket(ticket_id)
-        _check_ticket_actor(ticket, actor)
+        ticket, staffs_window = _lock_ticket(ticket_id, actor)
+        _check_ticket_actor(ticket, actor, staffs_window)
         if ticket.state not in ACTIVE_STATES:
             raise TicketStateError()
+        linked = _link_applications(ticket, application_ids or [], now)  # validates first: may refuse
         ticket.state = Ticket.State.FINISHED
         ticket.served_at = ticket.served_at or ticket.called_at
         ticket.finished_at = now
-        ticket.save(update_fields=["state", "served_at", "finished_at"])
-        linked = _link_applications(ticket, application_ids or [], now)
-        CallEvent.objects.create(
-            ticket=ticket,
-            center_id=ticket.center_id,
-            kind=CallEvent.Kind.FINISH,
+        _write_with_event(
+            ticket,
+            ["state", "served_at", "finished_at"],
+            CallEvent.Kind.FINISH,
             window=ticket.called_window,
             actor=actor,
             at=now,
@@ -532,8 +667,8 @@ def ticket_link_application(
     """The workbench links a case it just created to the ticket being served (idempotent)."""
     now = now or timezone.now()
     with transaction.atomic():
-        ticket = _lock_ticket(ticket_id)
-        _check_ticket_actor(ticket, actor)
+        ticket, staffs_window = _lock_ticket(ticket_id, actor)
+        _check_ticket_actor(ticket, actor, staffs_window)
         if ticket.state not in (*ACTIVE_STATES, Ticket.State.FINISHED):
             raise TicketStateError()
         linked = _link_applications(ticket, [application_id], now)

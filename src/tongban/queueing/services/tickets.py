@@ -7,9 +7,10 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Avg, DurationField, ExpressionWrapper, F, Max, Q
+from django.db.models import Avg, DurationField, ExpressionWrapper, F, Max
 from django.utils import timezone
 
 from tongban.catalog.models import Bundle, BundleItem, Center, Matter
@@ -32,6 +33,7 @@ from tongban.queueing.models import (
     WindowSession,
 )
 from tongban.queueing.rules import age_on, config_cache, enabled_reasons, hall_status, settings_for
+from tongban.queueing.services import _sql
 
 
 @dataclass(frozen=True)
@@ -102,25 +104,37 @@ _NUMBERED_INSERT_SQL = (
 )
 
 
-def _insert_numbered(ticket: Ticket) -> None:
-    """Give ``ticket`` the next number of its queue's day and insert it.
+_numbered: tuple[str, list[Any]] | None = None
 
-    PostgreSQL: one statement — ``WITH c AS (UPDATE counter … RETURNING) INSERT … SELECT … FROM c`` — so
-    the counter's row lock (which orders every ticket of the queue) is held only until the COMMIT that
-    follows, not across another round trip. Elsewhere (SQLite: writers are serialised anyway) the
-    ORM does the same in two statements."""
+
+def _numbered_insert() -> tuple[str, list[Any]]:
+    """The statement and its fields for this model (column names from its metadata), built once."""
+    global _numbered
+    if _numbered is None:
+        fields = [_sql.field(Ticket, name) for name in _INSERT_FIELDS]
+        columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
+        placeholders = ", ".join(["%s"] * len(fields))
+        _numbered = (_NUMBERED_INSERT_SQL.format(columns=columns, placeholders=placeholders), fields)
+    return _numbered
+
+
+def _insert_numbered(ticket: Ticket) -> None:
+    """Give ``ticket`` the next number of its queue's day and insert it, atomically.
+
+    PostgreSQL: one statement — ``WITH c AS (UPDATE counter … RETURNING) INSERT … SELECT … FROM c``. It
+    is atomic on its own, so outside a transaction it needs no BEGIN/COMMIT round trips, and the
+    counter's row lock (which orders every ticket of the queue) is held for that statement only (inside
+    the caller's transaction: until its COMMIT). Elsewhere (SQLite: writers are serialised anyway) the
+    ORM does the same in two statements inside a transaction."""
     if connection.vendor != "postgresql":
-        ticket.seq = _next_seq(ticket.queue, ticket.day)
-        ticket.number = format_number(ticket.queue.prefix, ticket.seq)
-        ticket.save(force_insert=True)
+        with transaction.atomic(savepoint=False):
+            ticket.seq = _next_seq(ticket.queue, ticket.day)
+            ticket.number = format_number(ticket.queue.prefix, ticket.seq)
+            ticket.save(force_insert=True)
         return
-    meta = Ticket._meta
-    fields = [meta.get_field(name) for name in _INSERT_FIELDS]
-    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)  # type: ignore[union-attr]
-    values = [f.get_db_prep_save(getattr(ticket, f.attname), connection) for f in fields]  # type: ignore[union-attr]
-    placeholders = ", ".join(["%s"] * len(values))
     # column names come from the model's metadata; every value is a parameter
-    sql = _NUMBERED_INSERT_SQL.format(columns=columns, placeholders=placeholders)
+    sql, fields = _numbered_insert()
+    values = [f.get_db_prep_save(getattr(ticket, f.attname), connection) for f in fields]
     params = [ticket.queue.pk, ticket.day, *values, ticket.queue.prefix]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -151,18 +165,28 @@ def _queue_by_prefix(center: Center, prefix: str) -> Queue:
 
 
 def _default_queue(center: Center, kind: str = Queue.Kind.NORMAL) -> Queue | None:
-    return Queue.objects.filter(center=center, kind=kind, active=True).order_by("order", "prefix").first()
+    """The first active queue of ``kind`` (cached like the rules: every priority ticket asks)."""
+    return config_cache.get(
+        ("default-queue", center.pk, str(kind)),
+        lambda: (
+            Queue.objects.filter(center=center, kind=kind, active=True).order_by("order", "prefix").first()
+        ),
+    )
 
 
 def _queue_for_matter(center: Center, matter: Matter) -> Queue:
     found = None
     if matter.group_id:
-        found = (
-            Queue.objects.filter(
-                center=center, active=True, kind=Queue.Kind.NORMAL, matter_groups=matter.group_id
-            )
-            .order_by("order", "prefix")
-            .first()
+        group_id = matter.group_id
+        found = config_cache.get(
+            ("group-queue", center.pk, group_id),
+            lambda: (
+                Queue.objects.filter(
+                    center=center, active=True, kind=Queue.Kind.NORMAL, matter_groups=group_id
+                )
+                .order_by("order", "prefix")
+                .first()
+            ),
         )
     found = found or _default_queue(center)
     if found is None:
@@ -220,45 +244,51 @@ def ticket_issue(
     today = timezone.localdate(now)
     id_number = "".join(id_number.split()).upper()
 
-    with transaction.atomic():
-        appointment = None
-        queued_at = now
-        matter_obj: Matter | None = None
-        bundle_obj: Bundle | None = None
-        if appointment_code or (id_number and not chosen):
+    if appointment_code or (id_number and not chosen):
+        # a check-in writes the appointment, its audit entry and the ticket: one transaction
+        with transaction.atomic():
             appointment = claim_for_check_in(
                 center=center, code=appointment_code or "", id_number=id_number, now=now, rules=rules
             )
             target = appointment.slot.queue
-            reason = str(PriorityReason.APPOINTMENT)
-            matter_obj = appointment.matter
             slot_start = timezone.make_aware(datetime.combine(appointment.slot.day, appointment.slot.start))
-            # served with priority inside its slot: an early arrival waits as a normal ticket until then
-            queued_at = max(now, slot_start)
+            ticket = Ticket(
+                center=center,
+                queue=target,
+                day=today,
+                priority_reason=str(PriorityReason.APPOINTMENT),
+                matter=appointment.matter,
+                appointment=appointment,
+                # served with priority inside its slot: an early arrival waits as a normal ticket until then
+                queued_at=max(now, slot_start),
+                issued_at=now,
+                notify_phone=notify_phone,
+            )
+            _insert_numbered(ticket)
+    else:
+        reason = _resolve_priority(rules, priority_reason, id_number, today)
+        matter_obj: Matter | None = None
+        bundle_obj: Bundle | None = None
+        if queue:
+            target = _queue_by_prefix(center, queue)
+        elif matter:
+            matter_obj = Matter.objects.filter(code=matter, active=True).first()
+            if matter_obj is None:
+                raise QueueNotFound("事项不存在", "Unknown matter")
+            target = _queue_for_matter(center, matter_obj)
         else:
-            reason = _resolve_priority(rules, priority_reason, id_number, today)
-            if queue:
-                target = _queue_by_prefix(center, queue)
-            elif matter:
-                matter_obj = Matter.objects.filter(code=matter, active=True).first()
-                if matter_obj is None:
-                    raise QueueNotFound("事项不存在", "Unknown matter")
-                target = _queue_for_matter(center, matter_obj)
-            else:
-                bundle_obj = Bundle.objects.filter(code=bundle, active=True).first()
-                if bundle_obj is None:
-                    raise QueueNotFound("一件事不存在", "Unknown bundle")
-                item = (
-                    BundleItem.objects.filter(bundle=bundle_obj)
-                    .select_related("matter")
-                    .order_by("order")
-                    .first()
-                )
-                target = (
-                    _queue_for_matter(center, item.matter) if item else _default_queue(center) or _raise()
-                )
-            if reason and target.kind == Queue.Kind.NORMAL:
-                target = _default_queue(center, Queue.Kind.PRIORITY) or target
+            bundle_obj = Bundle.objects.filter(code=bundle, active=True).first()
+            if bundle_obj is None:
+                raise QueueNotFound("一件事不存在", "Unknown bundle")
+            item = (
+                BundleItem.objects.filter(bundle=bundle_obj)
+                .select_related("matter")
+                .order_by("order")
+                .first()
+            )
+            target = _queue_for_matter(center, item.matter) if item else _default_queue(center) or _raise()
+        if reason and target.kind == Queue.Kind.NORMAL:
+            target = _default_queue(center, Queue.Kind.PRIORITY) or target
         ticket = Ticket(
             center=center,
             queue=target,
@@ -266,17 +296,17 @@ def ticket_issue(
             priority_reason=reason,
             matter=matter_obj,
             bundle=bundle_obj,
-            appointment=appointment,
-            queued_at=queued_at,
+            queued_at=now,
             issued_at=now,
             notify_phone=notify_phone,
         )
+        # The only write, and atomic by itself (one statement on PostgreSQL): no transaction of its own.
         _insert_numbered(ticket)
-        # Not in the audit chain: an anonymous machine's ticket has no actor and no personal data, and the
-        # ticket row with its gapless (queue, day, seq) is itself the record (docs/architecture.md, "Queue").
-        # Check-ins (personal data) are audited by ``claim_for_check_in``.
-        center_id = center.pk
-        transaction.on_commit(lambda: live.publish_center_event(center_id, {"type": "waiting"}))
+    # Not in the audit chain: an anonymous machine's ticket has no actor and no personal data, and the
+    # ticket row with its gapless (queue, day, seq) is itself the record (docs/architecture.md, "Queue").
+    # Check-ins (personal data) are audited by ``claim_for_check_in``.
+    center_id = center.pk
+    transaction.on_commit(lambda: live.publish_center_event(center_id, {"type": "waiting"}))
 
     ahead = tickets_ahead(ticket, rules=rules, now=now)
     return IssuedTicket(ticket, ahead, estimate_wait_minutes(center, ahead, queue=target, now=now))
@@ -298,21 +328,42 @@ def hall_closed_error(next_open: datetime | None) -> HallClosed:
     )
 
 
+# The count below, written out: the ticket machine runs it for every ticket, and building it with the ORM
+# cost more CPU than the count itself. Same predicate as the fair order (rules.py): the priority class is
+# "a priority reason whose time has come, or waited past the boost"; within a class, earlier queued_at
+# (ties: lower id) goes first.
+_AHEAD_SQL = (
+    "SELECT COUNT(*) FROM queueing_ticket"
+    " WHERE center_id = %s AND day = %s AND state = 'waiting' AND id <> %s"
+    " AND (((queued_at <= %s AND priority_reason <> '') OR queued_at <= %s)"
+    " {join} (queued_at < %s OR (queued_at = %s AND id < %s)))"
+)
+_AHEAD_IN_CLASS_SQL = _AHEAD_SQL.format(join="AND")  # a priority-class ticket: earlier class members only
+_AHEAD_NORMAL_SQL = _AHEAD_SQL.format(join="OR")  # otherwise: the whole class, and every earlier ticket
+
+
 def tickets_ahead(ticket: Ticket, *, rules: QueueSettings | None = None, now: datetime | None = None) -> int:
     """Waiting tickets the fair call order puts before ``ticket`` (center-wide: comprehensive windows
     serve every queue)."""
     now = now or timezone.now()
     rules = rules or settings_for(ticket.center)
     boost = now - timedelta(minutes=rules.max_wait_boost_minutes)
-    waiting = Ticket.objects.filter(
-        center_id=ticket.center_id, day=ticket.day, state=Ticket.State.WAITING
-    ).exclude(pk=ticket.pk)
-    priority_class = (Q(queued_at__lte=now) & ~Q(priority_reason="")) | Q(queued_at__lte=boost)
     in_priority = (ticket.priority_reason and ticket.queued_at <= now) or ticket.queued_at <= boost
-    earlier = Q(queued_at__lt=ticket.queued_at) | Q(queued_at=ticket.queued_at, pk__lt=ticket.pk)
-    if in_priority:
-        return waiting.filter(priority_class & earlier).count()
-    return waiting.filter(priority_class | earlier).count()
+    ops = connection.ops
+    queued_at = ops.adapt_datetimefield_value(ticket.queued_at)
+    params = [
+        ticket.center_id,
+        ops.adapt_datefield_value(ticket.day),
+        ticket.pk,
+        ops.adapt_datetimefield_value(now),
+        ops.adapt_datetimefield_value(boost),
+        queued_at,
+        queued_at,
+        ticket.pk,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_AHEAD_IN_CLASS_SQL if in_priority else _AHEAD_NORMAL_SQL, params)
+        return int(cursor.fetchone()[0])
 
 
 _estimate_cache: dict[int, tuple[float, float, int]] = {}

@@ -31,11 +31,11 @@ def test_take_a_ticket_without_login(django_assert_num_queries):
     ticket_issue(center=center, queue="A")
     # rules and queue come from the 30 s config cache (warmed by the first ticket); center by code (first
     # look-up, then cached), counter (UPDATE … RETURNING), insert, position count, estimate (2, cached 30 s
-    # per center), plus SAVEPOINT/RELEASE of the service's atomic block under the test's transaction.
-    # PostgreSQL takes the number and inserts in one statement.
+    # per center). PostgreSQL takes the number and inserts in one statement, which needs no transaction
+    # (and so no SAVEPOINT/RELEASE under the test's transaction either).
     from django.db import connection
 
-    with django_assert_num_queries(7 if connection.vendor == "postgresql" else 8):
+    with django_assert_num_queries(5 if connection.vendor == "postgresql" else 6):
         r = client.post(f"/api/v1/centers/{center.code}/tickets", {"queue": "A"}, format="json")
     assert r.status_code == 201
     body = r.json()
@@ -49,6 +49,18 @@ def test_take_a_ticket_without_login(django_assert_num_queries):
         "estimated_wait_minutes": 8,
         "issued_at": "2026-11-25T10:00:00+08:00",
     }
+    # every later ticket within 30 s, of either kind: the numbered insert and the position count
+    ticket_issue(center=center, queue="A", priority_reason="military")  # V001: the V counter and queue
+    with django_assert_num_queries(2 if connection.vendor == "postgresql" else 3):
+        r = client.post(f"/api/v1/centers/{center.code}/tickets", {"queue": "A"}, format="json")
+    assert (r.status_code, r.json()["number"], r.json()["waiting_before"]) == (201, "A003", 3)
+    with django_assert_num_queries(2 if connection.vendor == "postgresql" else 3):
+        r = client.post(
+            f"/api/v1/centers/{center.code}/tickets",
+            {"queue": "A", "priority_reason": "military"},
+            format="json",
+        )
+    assert (r.status_code, r.json()["number"], r.json()["waiting_before"]) == (201, "V002", 1)
 
 
 @freeze_time(T0)
@@ -252,3 +264,46 @@ def test_appointment_api_book_change_cancel():
         format="json",
     )
     assert (r.status_code, r.json()["phone"]) == (201, "139****0001")
+
+
+@freeze_time(T0)
+def test_call_next_and_finish_statement_budget(django_assert_num_queries):
+    """Calling and finishing run all day at every window: their statements are pinned, on top of whatever
+    one audit entry costs (core.audit owns that)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tongban.core.audit import audit_log
+    from tongban.queueing.selectors import queue_by_pk
+
+    center, queues, (w1, _) = hall()
+    client = staff_client(ClerkFactory(center=center))
+    assert client.post(f"/api/v1/windows/{w1.pk}/call-next").status_code == 204  # signs on, caches the window
+    for q in queues.values():
+        queue_by_pk(q.pk)  # configuration: cached per process for 30 s
+    for i in range(3):
+        ticket_issue(center=center, queue="A", priority_reason="military" if i == 2 else "")
+    audit_log(action="test.warm")
+    with CaptureQueriesContext(connection) as captured:
+        audit_log(action="test.cost")
+    audit = len(captured.captured_queries)  # now: each request resets the connection's query log
+    pg = connection.vendor == "postgresql"
+    # savepoint; the session locked with the window's ticket in hand; PostgreSQL: the fair-order pick,
+    # claim and call event in one statement (SQLite: claim, event, "anyone waiting for an SMS?"); the
+    # audit entry; release. A priority call also moves the window's priority streak.
+    with django_assert_num_queries((4 if pg else 6) + 1 + audit):
+        r = client.post(f"/api/v1/windows/{w1.pk}/call-next")
+    assert r.json()["ticket"]["number"] == "V001"
+    ticket = r.json()["ticket"]["id"]
+    # savepoint; the ticket locked with "does this clerk staff its window"; PostgreSQL: the update and
+    # the finish event in one statement (SQLite: two); the audit entry; release
+    with django_assert_num_queries((4 if pg else 5) + audit):
+        r = client.post(f"/api/v1/tickets/{ticket}/finish", {}, format="json")
+    assert r.json()["ticket"]["state"] == "finished"
+    with django_assert_num_queries((4 if pg else 6) + 1 + audit):  # the streak back to 0
+        r = client.post(f"/api/v1/windows/{w1.pk}/call-next")
+    assert r.json()["ticket"]["number"] == "A001"
+    client.post(f"/api/v1/tickets/{r.json()['ticket']['id']}/finish", {}, format="json")
+    with django_assert_num_queries((4 if pg else 6) + audit):  # a normal call after a normal call
+        r = client.post(f"/api/v1/windows/{w1.pk}/call-next")
+    assert r.json()["ticket"]["number"] == "A002"

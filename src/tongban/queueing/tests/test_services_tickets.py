@@ -227,3 +227,46 @@ def test_numbering_continues_after_tickets_imported_without_a_counter():
     )
     assert ticket_issue(center=center, queue="A").ticket.number == "A008"
     assert ticket_issue(center=center, queue="A").ticket.number == "A009"
+
+
+def test_position_count_is_the_fair_order_predicate_for_every_kind_of_ticket(clerk_at):
+    """``tickets_ahead`` is hand-written SQL (it runs for every ticket); it must count exactly what the fair
+    order's ORM predicate counts: priority class, wait boost, ties, future check-ins, other states."""
+    from datetime import timedelta
+
+    from django.db.models import Q
+
+    from tongban.queueing.rules import settings_for
+    from tongban.queueing.services import ticket_call_next, tickets_ahead
+
+    center, _, (w1, _) = hall(max_wait_boost_minutes=30)
+    for when, kw in [
+        ("02:00:00", {}),
+        ("02:05:00", {}),
+        ("02:05:00", {}),  # same instant: ties go by id
+        ("02:10:00", {"priority_reason": "military"}),
+        ("02:30:00", {"priority_reason": "pregnant"}),
+        ("02:40:00", {}),
+        ("02:41:00", {}),
+    ]:
+        with freeze_time(f"2026-11-25 {when}"):
+            ticket_issue(center=center, queue="A", **kw)
+    with freeze_time("2026-11-25 02:42:00"):
+        ticket_call_next(window=w1, clerk=clerk_at(w1))  # A001 (boosted, oldest) leaves the line
+    # an appointment checked in early: priority, but queued at its slot's start (in the future)
+    Ticket.objects.filter(number="A005").update(priority_reason="appointment", queued_at=at(2026, 11, 25, 11))
+    now = at(2026, 11, 25, 10, 45)  # boost: queued at 10:15 or earlier
+    rules = settings_for(center)
+    boost = now - timedelta(minutes=rules.max_wait_boost_minutes)
+    waiting = list(Ticket.objects.filter(center=center, state="waiting").order_by("id"))
+    assert len(waiting) == 6
+    got = {}
+    for t in waiting:
+        others = Ticket.objects.filter(center=center, day=t.day, state="waiting").exclude(pk=t.pk)
+        priority_class = (Q(queued_at__lte=now) & ~Q(priority_reason="")) | Q(queued_at__lte=boost)
+        earlier = Q(queued_at__lt=t.queued_at) | Q(queued_at=t.queued_at, pk__lt=t.pk)
+        in_class = (t.priority_reason and t.queued_at <= now) or t.queued_at <= boost
+        expected = others.filter(priority_class & earlier if in_class else priority_class | earlier).count()
+        got[t.number] = tickets_ahead(t, rules=rules, now=now)
+        assert got[t.number] == expected, t.number
+    assert got == {"A002": 0, "A003": 1, "V001": 2, "V002": 3, "A004": 4, "A005": 5}
