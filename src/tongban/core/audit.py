@@ -36,9 +36,9 @@ import hashlib
 import ipaddress
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
