@@ -164,7 +164,8 @@ def _queue_ids_for(window: Window) -> list[int]:
 
 _SESSION_FOR_CALL_SQL = (
     "SELECT s.id, s.clerk_id, s.state, s.priority_streak,"
-    " (SELECT t.number FROM queueing_ticket t WHERE t.called_window_id = %s AND t.state IN ('called', 'serving')"
+    " (SELECT t.number || ' ' || t.id FROM queueing_ticket t"
+    " WHERE t.called_window_id = %s AND t.state IN ('called', 'serving')"
     " ORDER BY t.day DESC, t.queued_at, t.id LIMIT 1)"
     " FROM queueing_windowsession s WHERE s.window_id = %s AND s.state <> 'closed'"
     " ORDER BY s.opened_at DESC LIMIT 1"
@@ -172,9 +173,9 @@ _SESSION_FOR_CALL_SQL = (
 
 
 def _session_for_call(window: Window, clerk: User) -> tuple[int, str, int, str | None]:
-    """Lock the clerk's session at ``window`` (opening one if the window is free) and read the number of
-    the ticket the window still has in hand, in one statement: (session id, state, priority streak,
-    number or None)."""
+    """Lock the clerk's session at ``window`` (opening one if the window is free) and read the ticket the
+    window still has in hand, in one statement: (session id, state, priority streak, "<number> <id>" or
+    None)."""
     _check_center_staff(clerk, window)
     sql = _SESSION_FOR_CALL_SQL
     if connection.features.has_select_for_update:
@@ -306,7 +307,9 @@ def ticket_call_next(*, window: Window, clerk: User, now: datetime | None = None
         if state == WindowSession.State.PAUSED:
             raise WindowPaused()
         if current is not None:
-            raise WindowBusy(details={"ticket": current})
+            number, ticket_id = current.rsplit(" ", 1)
+            # the id lets a workbench that lost track of its ticket finish it (or mark it no-show)
+            raise WindowBusy(details={"ticket": number, "ticket_id": int(ticket_id)})
         queue_ids = _queue_ids_for(window)
         if not queue_ids:
             return None

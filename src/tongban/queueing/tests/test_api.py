@@ -116,6 +116,7 @@ def test_call_next_then_recall_no_show_transfer_finish():
     }
     r = client.post(f"/api/v1/windows/{w1.pk}/call-next")
     assert (r.status_code, r.json()["error"]["code"]) == (409, "queue.window_busy")
+    assert r.json()["error"]["details"] == {"ticket": "A001", "ticket_id": a1.pk}
     r = client.post(f"/api/v1/tickets/{a1.pk}/recall")
     assert (r.status_code, r.json()["ticket"]["call_count"]) == (200, 2)
     r = client.post(f"/api/v1/tickets/{a1.pk}/no-show")

@@ -70,7 +70,7 @@ def test_call_next_is_fifo_and_records_everything(clerk_at):
     assert AuditEntry.objects.filter(action="queueing.ticket.call", object_id=str(t.pk)).count() == 1
     with pytest.raises(WindowBusy) as exc:
         ticket_call_next(window=w1, clerk=clerk)
-    assert exc.value.details == {"ticket": "A001"}
+    assert exc.value.details == {"ticket": "A001", "ticket_id": a1.pk}
     ticket_finish(ticket_id=t.pk, actor=clerk)
     assert ticket_call_next(window=w1, clerk=clerk).pk == a2.pk
     ticket_finish(ticket_id=a2.pk, actor=clerk)
