@@ -10,8 +10,9 @@ POST .../tickets (10 % with a priority reason) and 20 windows, one wrk thread ea
                   saturation a closed loop of 200 clients only measures queueing: latency ≈
                   clients ÷ throughput);
   3. paced      — the same 200 clients with exponential think time so that together they offer
-                  ``--rate`` operations/s (default 40 % of the floor just measured, the issue's
-                  target): is it carried, and with what p95?
+                  a share of the floor just measured (``--rates``, default 0.4 = the issue's
+                  target, then 0.2 and 0.1): is it carried, and with what p95?
+Each phase starts with an empty hall (see ``finish_open_calls``).
 Throughput is reported as operations/s and as a ratio to the floor of the same run.
 """
 
@@ -83,20 +84,23 @@ def setup(windows: int) -> list[tuple[int, str]]:
     return out
 
 
-def finish_open_calls() -> None:
-    """wrk stops mid-cycle: finish (through the service, as the window would) every ticket a window
-    still holds, so the next phase's first call-next is not refused as "window busy"."""
+def finish_open_calls() -> int:
+    """Between phases: wrk stops mid-cycle, so finish (through the service, as the window would) every
+    ticket a window still holds, then send the waiting line home (as closing time does), so each phase
+    starts with an empty hall. Returns how many were still waiting: 180 ticket machines against 20
+    windows grow the line all phase long, and the position count and the fair-order pick read it."""
     from tongban.queueing.errors import TicketStateError
     from tongban.queueing.models import Ticket
     from tongban.queueing.services import ticket_finish
 
+    time.sleep(1)  # requests still in flight when wrk stopped
     held = Ticket.objects.filter(center__code=CENTER, state__in=["called", "serving"]).select_related(
         "called_by"
     )
-    time.sleep(1)  # requests still in flight when wrk stopped
     for ticket in held:
         with contextlib.suppress(TicketStateError):  # finished by a request still in flight
             ticket_finish(ticket_id=ticket.pk, actor=ticket.called_by)
+    return Ticket.objects.filter(center__code=CENTER, state="waiting").update(state="abandoned")
 
 
 WRK_DIR = HERE.parent / "wrk"
@@ -131,8 +135,8 @@ def phase(
 ) -> dict:
     """Ticket machines and windows at once (two wrk processes); op counts, rates and latencies."""
     env = {"CENTER": CENTER, "THINK_MS": str(think_ms)}
-    tickets = wrk(port, "queue_ticket.lua", 1, kiosks, seconds, env)
-    window_env = {**env, "WINDOWS": ",".join(f"{w}:{t}" for w, t in windows)}
+    tickets = wrk(port, "queue_ticket.lua", 1, kiosks, seconds, {**env, "CONNS_PER_THREAD": str(kiosks)})
+    window_env = {**env, "WINDOWS": ",".join(f"{w}:{t}" for w, t in windows), "CONNS_PER_THREAD": "1"}
     calls = wrk(port, "queue_window.lua", len(windows), len(windows), seconds, window_env)
     t, w = result(tickets), result(calls)
     wall = max(t["duration_us"], w["duration_us"]) / 1e6
@@ -174,10 +178,9 @@ def main() -> None:
     ap.add_argument("--windows", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument(
-        "--rate",
-        type=float,
-        default=0,
-        help="offered ops/s in the paced phase (0 = 40 %% of the floor, the issue's target)",
+        "--rates",
+        default="0.4,0.2,0.1",
+        help="paced phases: offered ops/s as fractions of the floor (0.4 = the issue's target)",
     )
     ap.add_argument("--port", type=int, default=8195)
     ap.add_argument("--workers", type=int, default=3)
@@ -210,6 +213,8 @@ def main() -> None:
             str(args.threads),
             "--backlog",
             "2048",
+            "--keep-alive",
+            "60",  # paced clients think for seconds between requests: keep their connections
             "--log-level",
             "warning",
         ],
@@ -231,15 +236,18 @@ def main() -> None:
         results.append(floor)
         sat = {"phase": "saturation", **phase(args.port, args.seconds, kiosks, windows)}
         sat["ratio_to_floor"] = round(sat["ops_per_s"] / floor["ops_per_s"], 3)
+        sat["waiting_at_end"] = finish_open_calls()
         results.append(sat)
-        finish_open_calls()
-        # Paced: the same 200 clients with think time so that together they offer the target rate
-        # (default 40 % of the floor): does the system carry it, and with what p95?
-        rate = args.rate or round(0.4 * floor["ops_per_s"])
-        think_ms = max(1.0, 1000 * args.clients / rate)
-        paced = {"phase": f"paced@{rate:g}/s", **phase(args.port, args.seconds, kiosks, windows, think_ms)}
-        paced["ratio_to_floor"] = round(paced["ops_per_s"] / floor["ops_per_s"], 3)
-        results.append(paced)
+        # Paced: the same 200 clients with exponential think time so that together they offer a given
+        # share of the floor (40 % = the issue's target): is it carried, and with what p95?
+        for share in [float(x) for x in args.rates.split(",")]:
+            rate = round(share * floor["ops_per_s"])
+            think_ms = max(1.0, 1000 * args.clients / rate)
+            paced = {"phase": f"paced at {share:g} of the floor ({rate}/s offered)"}
+            paced |= phase(args.port, args.seconds, kiosks, windows, think_ms)
+            paced["ratio_to_floor"] = round(paced["ops_per_s"] / floor["ops_per_s"], 3)
+            paced["waiting_at_end"] = finish_open_calls()
+            results.append(paced)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(30)

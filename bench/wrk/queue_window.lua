@@ -1,6 +1,7 @@
 -- Windows: each wrk thread is one window (run with -t N -c N): POST /api/v1/windows/<id>/call-next, then
 -- POST /api/v1/tickets/<id>/finish for the ticket it got, and again. $WINDOWS = "id:token,id:token,…"
--- (one per thread); $THINK_MS as in queue_ticket.lua. A 204 (nobody waiting) simply calls again.
+-- (one per thread); $THINK_MS as in queue_ticket.lua. A 204 (nobody waiting) simply calls again; a 409
+-- window_busy names the ticket still in hand, which is then finished.
 package.path = os.getenv("WRK_LIB") .. "/?.lua;" .. package.path
 local c = require("common")
 local windows = {}
@@ -33,9 +34,18 @@ response = function(status, hdrs, body)
     ticket = nil
   elseif status == 200 then
     ticket = body:match('"ticket"%s*:%s*{.-"id"%s*:%s*(%d+)')
+  elseif status == 409 then  -- queue.window_busy: still holding a ticket (e.g. a finish that was lost)
+    ticket = body:match('"ticket_id"%s*:%s*(%d+)')
   end
 end
+-- Each connection's first request goes at once ($CONNS_PER_THREAD of them): a new connection that stays
+-- silent ties up one of gunicorn's gthread threads for up to 5 s (as a browser that connects and waits
+-- would; nginx in front buffers requests, see docs/deploy.md), which is not what is being measured.
+local first = tonumber(os.getenv("CONNS_PER_THREAD") or "0")
 if think > 0 then
-  delay = function() return math.floor(-think * math.log(1 - math.random())) end
+  delay = function()
+    if first > 0 then first = first - 1; return 0 end
+    return math.floor(-think * math.log(1 - math.random()))
+  end
 end
 done = c.done
