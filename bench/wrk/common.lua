@@ -35,4 +35,18 @@ function M.valid_id(n)
   return body .. CHECK:sub(k, k)
 end
 
+-- wrk's delay(): exponential think time with mean think_ms between a connection's requests (nil, no
+-- delay, when think_ms is 0). Each connection's first request goes at once ($CONNS_PER_THREAD of them):
+-- a new connection that stays silent ties up one of gunicorn's gthread threads for up to 5 s (as a
+-- browser that connects and waits would; nginx in front buffers requests, see docs/deploy.md), which
+-- is not what is being measured.
+function M.think_delay(think_ms)
+  if not think_ms or think_ms <= 0 then return nil end
+  local first = tonumber(os.getenv("CONNS_PER_THREAD") or "0")
+  return function()
+    if first > 0 then first = first - 1; return 0 end
+    return math.floor(-think_ms * math.log(1 - math.random()))
+  end
+end
+
 return M

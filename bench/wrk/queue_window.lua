@@ -38,14 +38,5 @@ response = function(status, hdrs, body)
     ticket = body:match('"ticket_id"%s*:%s*(%d+)')
   end
 end
--- Each connection's first request goes at once ($CONNS_PER_THREAD of them): a new connection that stays
--- silent ties up one of gunicorn's gthread threads for up to 5 s (as a browser that connects and waits
--- would; nginx in front buffers requests, see docs/deploy.md), which is not what is being measured.
-local first = tonumber(os.getenv("CONNS_PER_THREAD") or "0")
-if think > 0 then
-  delay = function()
-    if first > 0 then first = first - 1; return 0 end
-    return math.floor(-think * math.log(1 - math.random()))
-  end
-end
+delay = c.think_delay(think)
 done = c.done
