@@ -111,7 +111,7 @@ def application_create(
     ticks rows by material type, so a material shared by a bundle's matters is
     received once.
     """
-    matters = _matters_to_open(
+    cases = _drafts(
         actor=actor,
         applicant=applicant,
         center=center,
@@ -120,22 +120,10 @@ def application_create(
         bundle=bundle,
         delivery=delivery,
         delivery_address=delivery_address,
+        materials=materials,
+        note=note,
     )
     with transaction.atomic():
-        cases = [
-            _new_case(
-                m,
-                actor=actor,
-                applicant=applicant,
-                center=center,
-                channel=channel,
-                delivery=delivery,
-                delivery_address=delivery_address,
-                note=note,
-                materials=materials,
-            )
-            for m in matters
-        ]
         number = _next_number(center)  # locks the center's day counter until commit: taken late
         bundle_case = None
         if bundle is not None:
@@ -151,18 +139,21 @@ def application_create(
     return [app for app, _ in cases]
 
 
-def _matters_to_open(
+def _drafts(
     *,
     actor: User,
     applicant: User,
     center: Center,
     channel: str,
-    matter: Matter | None,
-    bundle: Bundle | None,
-    delivery: str,
-    delivery_address: str,
-) -> list[Matter]:
-    """Check an intake's arguments and the actor's right to open it; the matters to open a case for."""
+    matter: Matter | None = None,
+    bundle: Bundle | None = None,
+    delivery: str = DeliveryMethod.WINDOW,
+    delivery_address: str = "",
+    materials: Sequence[MaterialTick] = (),
+    note: str = "",
+) -> list[tuple[Application, list[ApplicationMaterial]]]:
+    """Check an intake's arguments and the actor's right to open it; then each matter's draft and its
+    ticked checklist, in memory (:func:`_new_case`): nothing is written."""
     if (matter is None) == (bundle is None):
         raise InvalidInput("请选择一个事项或一件事", "Choose exactly one matter or one bundle")
     if channel not in Channel.values:
@@ -195,7 +186,20 @@ def _matters_to_open(
     for m in matters:
         if not m.active or m.current_version_id is None:
             raise UnknownMatter(details={"matter": m.code})
-    return matters
+    return [
+        _new_case(
+            m,
+            actor=actor,
+            applicant=applicant,
+            center=center,
+            channel=channel,
+            delivery=delivery,
+            delivery_address=delivery_address,
+            note=note,
+            materials=materials,
+        )
+        for m in matters
+    ]
 
 
 def _new_case(
@@ -310,40 +314,9 @@ def application_create_and_accept(**create: Any) -> list[Application]:
         return [_create_accepted(**create)]
 
 
-def _create_accepted(
-    *,
-    actor: User,
-    applicant: User,
-    center: Center,
-    channel: str,
-    matter: Matter | None = None,
-    bundle: Bundle | None = None,
-    delivery: str = DeliveryMethod.WINDOW,
-    delivery_address: str = "",
-    materials: Sequence[MaterialTick] = (),
-    note: str = "",
-) -> Application:
-    (m,) = _matters_to_open(
-        actor=actor,
-        applicant=applicant,
-        center=center,
-        channel=channel,
-        matter=matter,
-        bundle=bundle,
-        delivery=delivery,
-        delivery_address=delivery_address,
-    )
-    app, rows = _new_case(
-        m,
-        actor=actor,
-        applicant=applicant,
-        center=center,
-        channel=channel,
-        delivery=delivery,
-        delivery_address=delivery_address,
-        note=note,
-        materials=materials,
-    )
+def _create_accepted(**create: Any) -> Application:
+    actor: User = create["actor"]
+    ((app, rows),) = _drafts(**create)  # a single matter: one draft
     _raise_if_missing(_missing_required(app, rows))
     now = timezone.now()
     departments = _set_acceptance(app, actor=actor, now=now)
@@ -354,7 +327,7 @@ def _create_accepted(
         steps.append((Status.ACCEPTED, Status.UNDER_REVIEW, "start_review", _review_data(departments)))
     app.status = steps[-1][1]
     app.version += len(steps)
-    app.number = _next_number(center)  # locks the center's day counter until commit: taken last
+    app.number = _next_number(app.center)  # locks the center's day counter until commit: taken last
     app.save(force_insert=True)
     created = _created_records(app, actor=actor)
     records = [_records(app, frm=f, to=t, actor=actor, action=a, data=d) for f, t, a, d in steps]
