@@ -38,4 +38,10 @@ def collect_periodic() -> list[Periodic]:
 
 
 def beat_schedule() -> dict[str, dict[str, Any]]:
-    return {job.name: {"task": job.task.name, "schedule": job.seconds} for job in collect_periodic()}  # type: ignore[attr-defined]
+    """Celery beat's schedule. Each run expires when the next one is due: the jobs are idempotent, so
+    a run still queued by then (workers down or backlogged) is superseded, not piled up - a 5 s job
+    would otherwise queue 720 copies during an hour's outage."""
+    return {
+        job.name: {"task": job.task.name, "schedule": job.seconds, "options": {"expires": job.seconds}}  # type: ignore[attr-defined]
+        for job in collect_periodic()
+    }
