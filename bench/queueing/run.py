@@ -24,6 +24,7 @@ import http.client
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -189,6 +190,8 @@ def main() -> None:
     args = ap.parse_args()
     if "postgres" not in os.environ.get("DATABASE_URL", ""):
         sys.exit("set DATABASE_URL to a migrated PostgreSQL database")
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install wrk")
 
     windows = setup(args.windows)
     env = {
