@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from django.utils import timezone
@@ -75,23 +77,35 @@ class ApplicationListOut(serializers.Serializer):
         return deadline_dict(obj, ongoing_days=0)
 
 
-_DATETIME = serializers.DateTimeField()
+def list_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """:class:`ApplicationListOut` items from rows of ``selectors.LIST_COLUMNS``: the same JSON (a test
+    compares them) without a serializer per row - the list's hot path. The time zone, today's date and
+    the status labels of the active language are looked up once per page, not per row."""
+    tz = timezone.get_current_timezone()
+    today = timezone.localdate()
+    labels = {value: str(label) for value, label in Status.choices}
+    return [_list_row(row, tz=tz, today=today, labels=labels) for row in rows]
 
 
-def list_row(row: dict[str, Any]) -> dict[str, Any]:
-    """One :class:`ApplicationListOut` item from a row of ``selectors.LIST_COLUMNS``: the same JSON
-    (a test compares them), without a serializer instance per row — the list's hot path."""
+def _iso(value: datetime, tz: tzinfo) -> str:
+    """What DRF's DateTimeField renders (ISO 8601 in the current time zone, UTC as "Z")."""
+    text = value.astimezone(tz).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _list_row(row: dict[str, Any], *, tz: tzinfo, today: date, labels: dict[str, str]) -> dict[str, Any]:
     d = deadline_of(
         status=row["status"],
         accepted_at=row["accepted_at"],
         promised_days=row["promised_days"],
         extension_days=row["extension_days"],
         suspended_days=row["suspended_days"],
+        today=today,
     )
     return {
         "number": row["number"],
         "status": row["status"],
-        "status_label": str(Status(row["status"]).label),
+        "status_label": labels[row["status"]],
         "matter_code": row["matter__code"],
         "matter_name": row["matter__name"],
         "center_code": row["center__code"],
@@ -100,8 +114,8 @@ def list_row(row: dict[str, Any]) -> dict[str, Any]:
         "applicant_id_last4": row["applicant_id_last4"],
         "channel": row["channel"],
         "bundle_case": row["number"].rsplit("-", 1)[0] if row["bundle_case_id"] else None,
-        "created_at": _DATETIME.to_representation(row["created_at"]),
-        "accepted_at": _DATETIME.to_representation(row["accepted_at"]) if row["accepted_at"] else None,
+        "created_at": _iso(row["created_at"], tz),
+        "accepted_at": _iso(row["accepted_at"], tz) if row["accepted_at"] else None,
         "deadline": {
             "due_date": d.due_date.isoformat() if d.due_date else None,
             "colour": d.colour.value,

@@ -122,7 +122,7 @@ class ApplicationListCreateView(_Base):
             limit=limit,
             offset=offset,
         )
-        return Response([s.list_row(r) for r in rows])
+        return Response(s.list_rows(rows))
 
     @extend_schema(
         tags=TAG,

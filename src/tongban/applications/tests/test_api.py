@@ -241,6 +241,7 @@ def test_list_rows_are_exactly_what_the_documented_serializer_gives(clerk):
     Both must give the same JSON for every kind of row (draft, accepted with a deadline, bundle part)."""
     import json
 
+    from django.utils import translation
     from rest_framework.renderers import JSONRenderer
 
     from tongban.applications.api import serializers as ser
@@ -258,7 +259,11 @@ def test_list_rows_are_exactly_what_the_documented_serializer_gives(clerk):
     assert len(rows) == len(models) == 4
     render = JSONRenderer().render
     expected = json.loads(render(ser.ApplicationListOut(models, many=True).data))
-    assert json.loads(render([ser.list_row(r) for r in rows])) == expected
+    assert json.loads(render(ser.list_rows(rows))) == expected
+    with translation.override("en"):  # labels in the reader's language, looked up once per page
+        english = json.loads(render(ser.ApplicationListOut(models, many=True).data))
+        assert json.loads(render(ser.list_rows(rows))) == english
+    assert {r["status_label"] for r in english} != {r["status_label"] for r in expected}
     assert {row["status"] for row in expected} == {"draft", "accepted"}
     assert any(row["deadline"]["due_date"] for row in expected)
     assert any(row["bundle_case"] for row in expected)
