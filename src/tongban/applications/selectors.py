@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -185,16 +184,18 @@ LIST_COLUMNS = (
 )
 
 
-def _page(
+def applications_page(
     *,
     user: User,
-    status: str | None,
-    q: str | None,
-    colour: str | None,
-    limit: int,
-    offset: int,
-    fetch: Callable[[QuerySet[Application]], Iterable[Any]],
-) -> list[Any]:
+    status: str | None = None,
+    q: str | None = None,
+    colour: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> QuerySet[Application]:
+    """One page of :func:`applications_list`, not yet evaluated. A department reviewer's unfiltered
+    list — its own matters plus the cases routed to it for review — is two ordered index scans merged
+    in one statement instead of one ``OR EXISTS`` over the whole table (see bench/applications)."""
     if user.role == Role.REVIEWER and user.department_id and not (status or q or colour):
         # The newest n of the department's own cases and the newest n routed to it for review,
         # each an ordered index scan, merged by the outer ORDER BY: one statement.
@@ -208,34 +209,8 @@ def _page(
             " ORDER BY case_created_at DESC, application_id DESC LIMIT %s) routed",
             [user.department_id, n, user.department_id, n],
         )
-        qs = Application.objects.filter(pk__in=newest).order_by("-created_at", "-id")
-        return list(fetch(qs[offset:n]))
-    return list(
-        fetch(applications_list(user=user, status=status, q=q, colour=colour)[offset : offset + limit])
-    )
-
-
-def applications_page(
-    *,
-    user: User,
-    status: str | None = None,
-    q: str | None = None,
-    colour: str | None = None,
-    limit: int = 20,
-    offset: int = 0,
-) -> list[Application]:
-    """One page of :func:`applications_list`. A department reviewer's unfiltered list — its own
-    matters plus the cases routed to it for review — is a merge of two ordered index scans instead
-    of one ``OR EXISTS`` over the whole table (see bench/applications)."""
-    return _page(
-        user=user,
-        status=status,
-        q=q,
-        colour=colour,
-        limit=limit,
-        offset=offset,
-        fetch=lambda qs: qs.select_related("matter", "center", "department"),
-    )
+        return Application.objects.filter(pk__in=newest).order_by("-created_at", "-id")[offset:n]
+    return applications_list(user=user, status=status, q=q, colour=colour)[offset : offset + limit]
 
 
 def applications_page_rows(
@@ -247,17 +222,10 @@ def applications_page_rows(
     limit: int = 20,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """The same page as :func:`applications_page` as plain rows of :data:`LIST_COLUMNS`: the API
-    list's hot path (no model instances, a narrow SELECT; see bench/applications)."""
-    return _page(
-        user=user,
-        status=status,
-        q=q,
-        colour=colour,
-        limit=limit,
-        offset=offset,
-        fetch=lambda qs: qs.values(*LIST_COLUMNS),
-    )
+    """:func:`applications_page` as plain rows of :data:`LIST_COLUMNS`: the API list's hot path (no
+    model instances, a narrow SELECT; see bench/applications)."""
+    page = applications_page(user=user, status=status, q=q, colour=colour, limit=limit, offset=offset)
+    return list(page.values(*LIST_COLUMNS))
 
 
 def _search(q: str) -> Q:

@@ -123,7 +123,6 @@ def _transition(
     app.save(update_fields=["status", "version", "updated_at", *fields])
     change, entry = _records(app, frm=old, to=to, actor=actor, action=action, reason=reason, data=data)
     change.save(force_insert=True)
-    _cache_append(app, "history", change)
     entry.save(force_insert=True)
 
 
@@ -162,18 +161,11 @@ def _records(
 def _cache_related(obj: Model, name: str, items: Iterable[Model]) -> None:
     """Fill ``obj``'s prefetch cache for its reverse relation ``name`` with ``items`` — rows this
     service has just written, in the relation's order — exactly as ``prefetch_related`` would, so
-    the rest of the request (acceptance, the API answer) reads them without querying again."""
+    the rest of the request (the API answer) reads them without querying again."""
     qs = getattr(obj, name).all()
     qs._result_cache = list(items)
     qs._prefetch_done = True
     obj.__dict__.setdefault("_prefetched_objects_cache", {})[name] = qs
-
-
-def _cache_append(obj: Model, name: str, item: Model) -> None:
-    """Keep a relation cached by :func:`_cache_related` true after writing one more row to it."""
-    cached = getattr(obj, "_prefetched_objects_cache", {}).get(name)
-    if cached is not None:
-        cached._result_cache.append(item)
 
 
 def _next_number(center: Center) -> str:

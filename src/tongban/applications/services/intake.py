@@ -416,26 +416,23 @@ def application_accept(
         app = _lock(application, expected_version=expected_version)
         _check_access(actor, app, action="intake")
         _check_state(app, [Status.DRAFT, Status.SUBMITTED])
-        _accept(app, actor=actor, note=note)
+        _raise_if_missing(_missing_required(app))
+        now = timezone.now()
+        departments = _set_acceptance(app, actor=actor, now=now)
+        if departments:
+            Review.objects.bulk_create(_new_reviews(app, departments, now))
+        fields = ["accepted_at", "promised_days", "handler", "due_date", "due_provisional"]
+        _transition(app, to=Status.ACCEPTED, actor=actor, action="accept", reason=note, fields=fields)
+        if departments:
+            _transition(
+                app,
+                to=Status.UNDER_REVIEW,
+                actor=actor,
+                action="start_review",
+                data=_review_data(departments),
+            )
+        notify.accepted(app)
     return app
-
-
-def _accept(app: Application, *, actor: User, note: str = "") -> None:
-    """The acceptance itself, on a case the caller holds locked."""
-    _raise_if_missing(_missing_required(app))
-    now = timezone.now()
-    departments = _set_acceptance(app, actor=actor, now=now)
-    if departments:
-        reviews = Review.objects.bulk_create(_new_reviews(app, departments, now))
-        reviews.sort(key=lambda r: r.department.code)
-        _cache_related(app, "reviews", reviews)
-    fields = ["accepted_at", "promised_days", "handler", "due_date", "due_provisional"]
-    _transition(app, to=Status.ACCEPTED, actor=actor, action="accept", reason=note, fields=fields)
-    if departments:
-        _transition(
-            app, to=Status.UNDER_REVIEW, actor=actor, action="start_review", data=_review_data(departments)
-        )
-    notify.accepted(app)
 
 
 def _raise_if_missing(missing: Sequence[ApplicationMaterial]) -> None:

@@ -254,7 +254,7 @@ def test_list_rows_are_exactly_what_the_documented_serializer_gives(clerk):
     s.application_create(
         actor=clerk, applicant=resident(), center=clerk.center, channel="window", bundle=bundle
     )
-    models = applications_page(user=clerk, limit=50)
+    models = list(applications_page(user=clerk, limit=50).select_related("matter", "center", "department"))
     rows = applications_page_rows(user=clerk, limit=50)
     assert len(rows) == len(models) == 4
     render = JSONRenderer().render

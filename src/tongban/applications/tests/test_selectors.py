@@ -27,7 +27,7 @@ def test_reviewer_fast_page_equals_the_scoped_list(django_assert_num_queries):
     expected = list(applications_list(user=reviewer).values_list("number", flat=True))
     assert len(expected) == 4
     with django_assert_num_queries(1):  # two ordered index scans merged in one statement
-        page = applications_page(user=reviewer, limit=3, offset=0)
+        page = list(applications_page(user=reviewer, limit=3, offset=0))
     assert [a.number for a in page] == expected[:3]
     assert [a.number for a in applications_page(user=reviewer, limit=3, offset=3)] == expected[3:]
 
