@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from datetime import date, datetime, tzinfo
+from datetime import date, tzinfo
 from typing import Any
 
 from django.utils import timezone
@@ -24,6 +24,7 @@ from tongban.applications.models import (
     Suspension,
 )
 from tongban.applications.selectors import application_deadline_ex, deadline_of
+from tongban.core.api.serializers import datetime_out
 from tongban.core.crypto import mask_id_number
 
 # --- output ------------------------------------------------------------------------
@@ -87,12 +88,6 @@ def list_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return [_list_row(row, tz=tz, today=today, labels=labels) for row in rows]
 
 
-def _iso(value: datetime, tz: tzinfo) -> str:
-    """What DRF's DateTimeField renders (ISO 8601 in the current time zone, UTC as "Z")."""
-    text = value.astimezone(tz).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
 def _list_row(row: dict[str, Any], *, tz: tzinfo, today: date, labels: dict[str, str]) -> dict[str, Any]:
     d = deadline_of(
         status=row["status"],
@@ -114,8 +109,8 @@ def _list_row(row: dict[str, Any], *, tz: tzinfo, today: date, labels: dict[str,
         "applicant_id_last4": row["applicant_id_last4"],
         "channel": row["channel"],
         "bundle_case": row["number"].rsplit("-", 1)[0] if row["bundle_case_id"] else None,
-        "created_at": _iso(row["created_at"], tz),
-        "accepted_at": _iso(row["accepted_at"], tz) if row["accepted_at"] else None,
+        "created_at": datetime_out(row["created_at"], tz),
+        "accepted_at": datetime_out(row["accepted_at"], tz),
         "deadline": {
             "due_date": d.due_date.isoformat() if d.due_date else None,
             "colour": d.colour.value,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
 from rest_framework import serializers
 
+from tongban.core.api.serializers import datetime_out
 from tongban.queueing.models import PriorityReason
 
 REASONS = [r for r in PriorityReason.values if r]
@@ -37,7 +37,6 @@ class TicketIssueIn(serializers.Serializer):
 # functions give exactly what the serializers above give (test_api_fast.py checks it), and the
 # serializers stay the documented schema and the fallback for every unusual input and every error.
 
-_DATETIME = serializers.DateTimeField()
 _ISSUE_LIMITS = {
     "queue": 2,
     "matter": 60,
@@ -91,11 +90,6 @@ def finish_in(data: Any) -> list[int] | None:
     if type(ids) is not list or not all(type(x) is int and x >= 1 for x in ids):
         return None
     return list(ids)
-
-
-def datetime_out(value: datetime | None) -> str | None:
-    """A timestamp as every ``DateTimeField`` of this API renders it (ISO 8601, the center's zone)."""
-    return None if value is None else _DATETIME.to_representation(value)
 
 
 def ticket_out(ticket: Any) -> dict[str, Any]:

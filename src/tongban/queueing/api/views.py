@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from tongban.accounts.models import Role, User
 from tongban.catalog.models import Center, Matter, Window
+from tongban.core.api.serializers import datetime_out
 from tongban.core.errors import Forbidden, NotFound
 from tongban.queueing import selectors, services
 from tongban.queueing.api import serializers as s
@@ -94,7 +95,7 @@ class TicketIssueView(APIView):
             "priority_reason": t.priority_reason,
             "waiting_before": issued.waiting_before,
             "estimated_wait_minutes": issued.estimated_wait_minutes,
-            "issued_at": s.datetime_out(t.issued_at),
+            "issued_at": datetime_out(t.issued_at),
         }
         return Response(out, status=status.HTTP_201_CREATED)
 
