@@ -121,10 +121,22 @@ class Ticket(models.Model):
         NO_SHOW = "no_show", _("过号")
         ABANDONED = "abandoned", _("未办理离开")
 
+    # Every call and finish rewrites the row in every index of this table, so the foreign keys whose look-ups
+    # another index already serves (or that are only looked up by admin deletes) carry no index of their own.
     center = models.ForeignKey(
-        "catalog.Center", on_delete=models.PROTECT, related_name="tickets", verbose_name=_("中心")
+        "catalog.Center",
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        verbose_name=_("中心"),
+        db_index=False,  # ticket_center_day_idx
     )
-    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("队列"))
+    queue = models.ForeignKey(
+        Queue,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        verbose_name=_("队列"),
+        db_index=False,  # ticket_unique_number (queue, day, seq)
+    )
     day = models.DateField(_("日期"))
     seq = models.PositiveIntegerField(_("序号"))
     number = models.CharField(_("号码"), max_length=12)
@@ -133,20 +145,20 @@ class Ticket(models.Model):
         _("优先原因"), max_length=12, choices=PriorityReason.choices, blank=True, default=""
     )
     matter = models.ForeignKey(
-        "catalog.Matter", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "catalog.Matter", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     bundle = models.ForeignKey(
-        "catalog.Bundle", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "catalog.Bundle", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     appointment = models.OneToOneField(
         "Appointment", on_delete=models.PROTECT, null=True, blank=True, related_name="ticket"
     )
     # Only this window may call the ticket (transfer to a window); null = any window serving the queue.
     target_window = models.ForeignKey(
-        "catalog.Window", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "catalog.Window", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     # Position in the queue: issue time, or the moment a transfer / late arrival re-queued it.
-    queued_at = models.DateTimeField(_("排队时间"), db_index=True)
+    queued_at = models.DateTimeField(_("排队时间"))
     issued_at = models.DateTimeField(_("取号时间"))
     called_at = models.DateTimeField(_("叫号时间"), null=True, blank=True)
     served_at = models.DateTimeField(_("开始办理时间"), null=True, blank=True)
@@ -158,6 +170,7 @@ class Ticket(models.Model):
         blank=True,
         related_name="called_tickets",
         verbose_name=_("叫号窗口"),
+        db_index=False,  # ticket_window_state_idx
     )
     called_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -166,6 +179,7 @@ class Ticket(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("叫号人员"),
+        db_index=False,
     )
     call_count = models.PositiveSmallIntegerField(_("呼叫次数"), default=0)
     # "SMS me when 3 are ahead": the phone is personal data.
@@ -187,8 +201,26 @@ class Ticket(models.Model):
             models.UniqueConstraint(fields=["queue", "day", "seq"], name="ticket_unique_number"),
         ]
         indexes = [
-            models.Index(fields=["center", "state", "queued_at"], name="ticket_waiting_idx"),
+            models.Index(fields=["center", "day", "state"], name="ticket_center_day_idx"),
             models.Index(fields=["called_window", "state"], name="ticket_window_state_idx"),
+            # The line: only waiting tickets, in call order. The pick at call-next and the position count at
+            # the ticket machine walk it from the front and stop, so their cost does not grow with the line.
+            models.Index(
+                fields=["center", "day", "queued_at", "id"],
+                condition=Q(state="waiting"),
+                name="ticket_line_idx",
+            ),
+            models.Index(
+                fields=["center", "day", "queued_at", "id"],
+                condition=Q(state="waiting") & ~Q(priority_reason=""),
+                name="ticket_line_priority_idx",
+            ),
+            # Those waiting for the "few ahead" SMS (each call asks whether anyone does).
+            models.Index(
+                fields=["center", "day"],
+                condition=Q(state="waiting", notify_sent_at=None) & ~Q(notify_phone=""),
+                name="ticket_line_sms_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -141,6 +141,7 @@ def ticket_issued(request: HttpRequest, center: str, ticket: int) -> HttpRespons
         {
             "ticket": t,
             "ahead": ahead,
+            "ahead_more": ahead >= services.WAITING_BEFORE_CAP,
             "eta": request.GET.get("eta", ""),
             "notify": bool(t.notify_phone),
             "notify_masked": mask_phone(t.notify_phone),

@@ -119,7 +119,10 @@ class TicketIssueOut(serializers.Serializer):
     queue = serializers.CharField(help_text="队列前缀")
     queue_name = serializers.CharField()
     priority_reason = serializers.CharField(allow_blank=True)
-    waiting_before = serializers.IntegerField()
+    waiting_before = serializers.IntegerField(
+        help_text="前面等候的人数，最多数到 500（500 表示 500 人或更多）/ "
+        "tickets ahead in the fair call order, counted up to 500 (500 means 500 or more)"
+    )
     estimated_wait_minutes = serializers.IntegerField()
     issued_at = serializers.DateTimeField()
 

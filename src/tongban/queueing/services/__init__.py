@@ -26,6 +26,7 @@ from tongban.queueing.services.calling import (
     window_session_open,
 )
 from tongban.queueing.services.tickets import (
+    WAITING_BEFORE_CAP,
     IssuedTicket,
     ticket_issue,
     ticket_set_notify_phone,
@@ -34,6 +35,7 @@ from tongban.queueing.services.tickets import (
 )
 
 __all__ = [
+    "WAITING_BEFORE_CAP",
     "IssuedTicket",
     "announcement_text",
     "appointment_book",

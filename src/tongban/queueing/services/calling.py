@@ -193,19 +193,56 @@ def _session_for_call(window: Window, clerk: User) -> tuple[int, str, int, str |
     return session_id, state, streak, current
 
 
+# The window's part of the line (its queues; a ticket transferred to a window waits for that window only).
+_WINDOW_LINE = (
+    "FROM queueing_ticket WHERE center_id = %s AND day = %s AND state = 'waiting' AND queue_id IN ({queues})"
+    " AND (target_window_id IS NULL OR target_window_id = %s)"
+)
+# The fair order (rules.py): the priority class first, oldest first; after max_priority_in_row priority calls
+# in a row, the oldest normal ticket first.
+_FAIR_ORDER = (
+    "ORDER BY {normal_first}"
+    " CASE WHEN (queued_at <= %s AND priority_reason <> '') OR queued_at <= %s THEN 0 ELSE 1 END, queued_at, id"
+)
+# How many tickets each walk of the line takes from its front. The first ticket of the fair order that no other
+# window has locked is among them while fewer than this many windows claim at the same instant; when not, the
+# pick falls back to ordering the whole line (``COALESCE`` evaluates it only then).
+PICK_CANDIDATES = 32
+# The fair order's first ticket is the front of one of three walks: the priority tickets whose time has come
+# (``ticket_line_priority_idx``), the whole line (``ticket_line_idx``: the oldest, boosted or not), and — after
+# max_priority_in_row — the normal tickets. Each walk stops after PICK_CANDIDATES; only the candidates are
+# ordered. Row locks: the chosen ticket only (SKIP LOCKED passes over tickets other windows are claiming).
+_CANDIDATES = (
+    "SELECT id FROM (SELECT id {line} AND priority_reason <> '' AND queued_at <= %s"
+    " ORDER BY queued_at, id LIMIT {k}) p"
+    " UNION ALL SELECT id FROM (SELECT id {line} ORDER BY queued_at, id LIMIT {k}) o"
+    "{normals}"
+)
+_NORMALS = (
+    " UNION ALL SELECT id FROM (SELECT id {line} AND priority_reason = '' ORDER BY queued_at, id LIMIT {k}) n"
+)
 _CLAIM_SQL = (
     "UPDATE queueing_ticket SET state = 'called', called_at = %s, called_window_id = %s, called_by_id = %s,"
     " call_count = 1, served_at = NULL"
-    " WHERE id = (SELECT id FROM queueing_ticket"
-    " WHERE center_id = %s AND day = %s AND state = 'waiting' AND queue_id IN ({queues})"
-    " AND (target_window_id IS NULL OR target_window_id = %s)"
-    # the fair order (rules.py): the priority class first, oldest first; after max_priority_in_row
-    # priority calls in a row, the oldest normal ticket first
-    " ORDER BY {normal_first}"
-    " CASE WHEN (queued_at <= %s AND priority_reason <> '') OR queued_at <= %s THEN 0 ELSE 1 END, queued_at, id"
-    " LIMIT 1{lock})"
+    " WHERE id = COALESCE("
+    "(SELECT id FROM queueing_ticket WHERE id IN ({candidates}) AND state = 'waiting' {order} LIMIT 1{lock}),"
+    " (SELECT id {line} {order} LIMIT 1{lock}))"
     " AND state = 'waiting'"
 )
+
+
+def _claim_statement(window: Window, queue_ids: list[int], *, normal_first: bool) -> str:
+    line = _WINDOW_LINE.format(queues=", ".join(["%s"] * len(queue_ids)))
+    order = _FAIR_ORDER.format(normal_first="priority_reason <> ''," if normal_first else "")
+    candidates = _CANDIDATES.format(
+        line=line,
+        k=PICK_CANDIDATES,
+        normals=_NORMALS.format(line=line, k=PICK_CANDIDATES) if normal_first else "",
+    )
+    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    return _CLAIM_SQL.format(candidates=candidates, order=order, line=line, lock=lock)
+
+
 _EVENT_SQL = (
     "INSERT INTO queueing_callevent (ticket_id, center_id, kind, window_id, actor_id, at, data)"
     " VALUES (%s, %s, %s, %s, %s, %s, %s)"
@@ -233,24 +270,13 @@ def _claim_next(
     whether anyone in the hall waits for an SMS. PostgreSQL: one statement (lock the ticket with SKIP
     LOCKED, flip it, insert the event); SQLite: the same in three."""
     pg = connection.vendor == "postgresql"
-    claim = _CLAIM_SQL.format(
-        queues=", ".join(["%s"] * len(queue_ids)),
-        normal_first="priority_reason <> ''," if normal_first else "",
-        lock=" FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else "",
-    )
+    claim = _claim_statement(window, queue_ids, normal_first=normal_first)
     at = _sql.prep(Ticket, "called_at", now)
     day = _sql.prep(Ticket, "day", timezone.localdate(now))
-    claim_params = [
-        at,
-        window.pk,
-        clerk.pk,
-        window.center_id,
-        day,
-        *queue_ids,
-        window.pk,
-        at,
-        _sql.prep(Ticket, "queued_at", boost),
-    ]
+    line = [window.center_id, day, *queue_ids, window.pk]
+    order = [at, _sql.prep(Ticket, "queued_at", boost)]
+    walks = [*line, at, *line] + (line if normal_first else [])
+    claim_params = [at, window.pk, clerk.pk, *walks, *order, *line, *order]
     event_params = [window.pk, clerk.pk, _sql.prep(CallEvent, "at", now), _sql.prep(CallEvent, "data", {})]
     with connection.cursor() as cursor:
         if pg:

@@ -328,42 +328,60 @@ def hall_closed_error(next_open: datetime | None) -> HallClosed:
     )
 
 
+# Counted up to this many: the line's front is what a resident plans by, and counting on to the end of a very
+# long line would make every ticket cost more as the hall fills up. The API and the ticket machine say "N or more".
+WAITING_BEFORE_CAP = 500
+
 # The count below, written out: the ticket machine runs it for every ticket, and building it with the ORM
 # cost more CPU than the count itself. Same predicate as the fair order (rules.py): the priority class is
 # "a priority reason whose time has come, or waited past the boost"; within a class, earlier queued_at
-# (ties: lower id) goes first.
-_AHEAD_SQL = (
-    "SELECT COUNT(*) FROM queueing_ticket"
-    " WHERE center_id = %s AND day = %s AND state = 'waiting' AND id <> %s"
-    " AND (((queued_at <= %s AND priority_reason <> '') OR queued_at <= %s)"
-    " {join} (queued_at < %s OR (queued_at = %s AND id < %s)))"
+# (ties: lower id) goes first. It is split into two disjoint parts that each walk one partial index of the
+# line (``ticket_line_idx``, ``ticket_line_priority_idx``) from its front and stop at the cap:
+# * a ticket outside the priority class has ahead of it every earlier ticket, and the priority tickets
+#   whose time has come that were queued after it (a later ticket cannot be boosted: it waited less);
+# * a ticket in the priority class has ahead of it the earlier priority tickets whose time has come, and
+#   the earlier normal tickets that waited past the boost.
+_LINE = "FROM queueing_ticket WHERE center_id = %s AND day = %s AND state = 'waiting' AND id <> %s"
+_EARLIER = "queued_at <= %s AND (queued_at < %s OR id < %s)"
+_LATER = "queued_at >= %s AND (queued_at > %s OR id > %s)"
+_PART = "(SELECT COUNT(*) FROM (SELECT 1 {line} AND {where} LIMIT {cap}) p)"
+_AHEAD_NORMAL_SQL = "SELECT {a}, {b}".format(
+    a=_PART.format(line=_LINE, where=_EARLIER, cap=WAITING_BEFORE_CAP),
+    b=_PART.format(
+        line=_LINE, where=f"priority_reason <> '' AND queued_at <= %s AND {_LATER}", cap=WAITING_BEFORE_CAP
+    ),
 )
-_AHEAD_IN_CLASS_SQL = _AHEAD_SQL.format(join="AND")  # a priority-class ticket: earlier class members only
-_AHEAD_NORMAL_SQL = _AHEAD_SQL.format(join="OR")  # otherwise: the whole class, and every earlier ticket
+_AHEAD_IN_CLASS_SQL = "SELECT {a}, {b}".format(
+    a=_PART.format(
+        line=_LINE, where=f"priority_reason <> '' AND queued_at <= %s AND {_EARLIER}", cap=WAITING_BEFORE_CAP
+    ),
+    b=_PART.format(
+        line=_LINE, where=f"priority_reason = '' AND queued_at <= %s AND {_EARLIER}", cap=WAITING_BEFORE_CAP
+    ),
+)
 
 
 def tickets_ahead(ticket: Ticket, *, rules: QueueSettings | None = None, now: datetime | None = None) -> int:
     """Waiting tickets the fair call order puts before ``ticket`` (center-wide: comprehensive windows
-    serve every queue)."""
+    serve every queue), up to :data:`WAITING_BEFORE_CAP`. Two bounded index walks, one statement."""
     now = now or timezone.now()
     rules = rules or settings_for(ticket.center)
     boost = now - timedelta(minutes=rules.max_wait_boost_minutes)
     in_priority = (ticket.priority_reason and ticket.queued_at <= now) or ticket.queued_at <= boost
     ops = connection.ops
-    queued_at = ops.adapt_datetimefield_value(ticket.queued_at)
-    params = [
-        ticket.center_id,
-        ops.adapt_datefield_value(ticket.day),
-        ticket.pk,
-        ops.adapt_datetimefield_value(now),
-        ops.adapt_datetimefield_value(boost),
-        queued_at,
-        queued_at,
-        ticket.pk,
-    ]
+    line = [ticket.center_id, ops.adapt_datefield_value(ticket.day), ticket.pk]
+    mine = [ops.adapt_datetimefield_value(ticket.queued_at)] * 2 + [ticket.pk]
+    at_now = ops.adapt_datetimefield_value(now)
+    if in_priority:
+        sql = _AHEAD_IN_CLASS_SQL
+        params = [*line, at_now, *mine, *line, ops.adapt_datetimefield_value(boost), *mine]
+    else:
+        sql = _AHEAD_NORMAL_SQL
+        params = [*line, *mine, *line, at_now, *mine]
     with connection.cursor() as cursor:
-        cursor.execute(_AHEAD_IN_CLASS_SQL if in_priority else _AHEAD_NORMAL_SQL, params)
-        return int(cursor.fetchone()[0])
+        cursor.execute(sql, params)
+        first, second = cursor.fetchone()
+    return min(int(first) + int(second), WAITING_BEFORE_CAP)
 
 
 _estimate_cache: dict[int, tuple[float, float, int]] = {}

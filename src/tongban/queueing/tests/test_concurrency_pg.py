@@ -7,7 +7,7 @@ import threading
 from collections import Counter
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from tongban.accounts.tests.factories import ClerkFactory
 from tongban.queueing.models import CallEvent, Ticket
@@ -67,7 +67,12 @@ def test_concurrent_issue_never_reuses_or_skips_a_number():
     )
 
 
-def test_concurrent_calls_never_double_call_and_never_skip():
+@pytest.mark.parametrize("candidates", [None, 1], ids=["default-pick", "one-candidate-per-walk"])
+def test_concurrent_calls_never_double_call_and_never_skip(candidates, monkeypatch):
+    """With one candidate per walk of the line, windows calling together mostly find the front locked by
+    another and take the fallback (the whole line in fair order): that path must hold too."""
+    if candidates is not None:
+        monkeypatch.setattr("tongban.queueing.services.calling.PICK_CANDIDATES", candidates)
     windows = 8
     center, _, wins = hall(windows=windows)
     clerks = [ClerkFactory(center=center) for _ in wins]
@@ -91,3 +96,32 @@ def test_concurrent_calls_never_double_call_and_never_skip():
     assert Ticket.objects.filter(center=center, state="finished").count() == total
     assert CallEvent.objects.filter(center=center, kind="call").count() == total
     assert all(len(ids) > 0 for ids in got.values())  # every window took part
+
+
+def test_call_next_passes_over_a_ticket_another_window_is_claiming(monkeypatch):
+    """The candidates at the front of the line are locked by a window whose call has not committed yet:
+    call-next neither waits for it nor answers "nobody waiting"; it takes the next ticket in fair order."""
+    monkeypatch.setattr("tongban.queueing.services.calling.PICK_CANDIDATES", 1)
+    center, _, (w1, w2) = hall(windows=2)
+    clerk = ClerkFactory(center=center)
+    window_session_open(window=w1, clerk=clerk)
+    first, second = (ticket_issue(center=center, queue="A").ticket for _ in range(2))
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        with transaction.atomic():
+            list(Ticket.objects.select_for_update().filter(pk=first.pk))
+            locked.set()
+            release.wait(30)
+        connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(30)
+        called = ticket_call_next(window=w1, clerk=clerk)
+        assert called is not None and called.pk == second.pk
+    finally:
+        release.set()
+        holder.join(30)
+    assert Ticket.objects.get(pk=first.pk).state == "waiting"

@@ -42,6 +42,14 @@ pytestmark = pytest.mark.django_db
 T0 = "2026-11-25 02:00:00"  # Wednesday 10:00 Shanghai
 
 
+@pytest.fixture(params=[None, 1], ids=["default-pick", "one-candidate-per-walk"])
+def pick(request, monkeypatch):
+    """Call-next orders only the front of each walk of the line (``PICK_CANDIDATES`` per walk); with one
+    candidate per walk the fair order must come out the same."""
+    if request.param is not None:
+        monkeypatch.setattr("tongban.queueing.services.calling.PICK_CANDIDATES", request.param)
+
+
 def issue(center, n=1, **kw):
     return [ticket_issue(center=center, **{"queue": "A", **kw}).ticket for _ in range(n)]
 
@@ -56,7 +64,7 @@ def drain(window, clerk):
 
 
 @freeze_time(T0)
-def test_call_next_is_fifo_and_records_everything(clerk_at):
+def test_call_next_is_fifo_and_records_everything(clerk_at, pick):
     center, _, (w1, _) = hall()
     clerk = clerk_at(w1)
     a1, a2 = issue(center, 2)
@@ -77,7 +85,7 @@ def test_call_next_is_fifo_and_records_everything(clerk_at):
     assert ticket_call_next(window=w1, clerk=clerk) is None
 
 
-def test_fair_order_caps_priority_streak_and_boosts_long_waits(clerk_at):
+def test_fair_order_caps_priority_streak_and_boosts_long_waits(clerk_at, pick):
     center, _, (w1, _) = hall(max_priority_in_row=2, max_wait_boost_minutes=30)
     clerk = clerk_at(w1)
     with freeze_time(T0):
@@ -87,7 +95,18 @@ def test_fair_order_caps_priority_streak_and_boosts_long_waits(clerk_at):
         assert drain(w1, clerk) == ["V001", "V002", "A001", "V003", "V004", "A002"]
 
 
-def test_wait_boost_puts_a_long_waiting_normal_ticket_among_the_priority_ones(clerk_at):
+def test_streak_cap_takes_the_oldest_normal_ticket_behind_older_priority_ones(clerk_at, pick):
+    center, _, (w1, _) = hall(max_priority_in_row=2, max_wait_boost_minutes=30)
+    clerk = clerk_at(w1)
+    with freeze_time(T0):
+        issue(center, 3, priority_reason="military")  # V001..V003 first in line
+    with freeze_time("2026-11-25 02:01:00"):
+        issue(center, 2)  # A001 A002
+    with freeze_time("2026-11-25 02:10:00"):
+        assert drain(w1, clerk) == ["V001", "V002", "A001", "V003", "A002"]
+
+
+def test_wait_boost_puts_a_long_waiting_normal_ticket_among_the_priority_ones(clerk_at, pick):
     center, _, (w1, _) = hall(max_priority_in_row=0, max_wait_boost_minutes=30)  # 0 = no streak cap
     clerk = clerk_at(w1)
     with freeze_time(T0):
@@ -102,7 +121,7 @@ def test_wait_boost_puts_a_long_waiting_normal_ticket_among_the_priority_ones(cl
 
 
 @freeze_time(T0)
-def test_specialised_window_takes_only_its_queues_and_comprehensive_takes_all(clerk_at):
+def test_specialised_window_takes_only_its_queues_and_comprehensive_takes_all(clerk_at, pick):
     center, q, (w1,) = hall(windows=1)
     special = WindowFactory(center=center, number=9, kind=Window.Kind.SPECIALISED)
     c = QueueFactory(center=center, prefix="C", name="居住证", order=4)
@@ -185,7 +204,7 @@ def test_recall_start_finish_and_rating_invitation(clerk_at):
         ticket_finish(ticket_id=t.pk, actor=clerk)
 
 
-def test_no_show_and_requeue_rule(clerk_at):
+def test_no_show_and_requeue_rule(clerk_at, pick):
     center, _, (w1, _) = hall(noshow_requeue_minutes=30, noshow_requeue_after=2)
     clerk = clerk_at(w1)
     for i in range(5):  # distinct issue times, as in a real hall
@@ -210,7 +229,7 @@ def test_no_show_and_requeue_rule(clerk_at):
 
 
 @freeze_time(T0)
-def test_transfer_to_queue_or_window_keeps_number_and_place(clerk_at):
+def test_transfer_to_queue_or_window_keeps_number_and_place(clerk_at, pick):
     center, q, (w1, w2) = hall()
     c1, c2 = clerk_at(w1), clerk_at(w2)
     issue(center, 3)

@@ -270,3 +270,35 @@ def test_position_count_is_the_fair_order_predicate_for_every_kind_of_ticket(cle
         got[t.number] = tickets_ahead(t, rules=rules, now=now)
         assert got[t.number] == expected, t.number
     assert got == {"A002": 0, "A003": 1, "V001": 2, "V002": 3, "A004": 4, "A005": 5}
+
+
+@freeze_time("2026-11-25 02:00:00")
+def test_position_is_counted_up_to_the_cap_and_the_slip_says_so(client):
+    """A very long line costs the ticket machine no more than a line of WAITING_BEFORE_CAP: the count stops
+    there, the API says the cap and the slip says "N or more"."""
+    from tongban.queueing.services import WAITING_BEFORE_CAP, tickets_ahead
+
+    center, queues, _ = hall()
+    q = queues["A"]
+    now = at(2026, 11, 25, 10)
+    Ticket.objects.bulk_create(
+        Ticket(
+            center=center, queue=q, day=now.date(), seq=i, number=f"A{i:03d}", queued_at=now, issued_at=now
+        )
+        for i in range(1, WAITING_BEFORE_CAP + 2)
+    )
+    DailyCounter.objects.create(queue=q, day=now.date(), last_seq=WAITING_BEFORE_CAP + 1)
+    issued = ticket_issue(center=center, queue="A")
+    assert issued.waiting_before == WAITING_BEFORE_CAP
+    # a priority ticket has nobody of its class ahead: counted exactly, not capped
+    assert ticket_issue(center=center, queue="A", priority_reason="military").waiting_before == 0
+    # an early ticket of the long line still counts exactly
+    fifth = Ticket.objects.get(queue=q, seq=5)
+    assert tickets_ahead(fifth) == 4 + 1  # A001–A004, and the priority ticket whose time has come
+
+    response = client.post(f"/queue/ticket-machine/{center.code}/", {"queue": "A"}, follow=True)
+    html = response.content.decode()
+    assert f"前面有 {WAITING_BEFORE_CAP} 人以上" in html
+    client.cookies["django_language"] = "en"
+    html = client.get(response.redirect_chain[-1][0]).content.decode()
+    assert f"{WAITING_BEFORE_CAP} or more people ahead of you" in html
