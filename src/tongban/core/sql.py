@@ -1,6 +1,7 @@
-"""Helpers for the hand-written SQL of the queue's hot paths (ticket machine, call next, finish).
+"""Helpers for hand-written SQL on the hot paths (the queue's ticket machine, call next and finish; the
+Bearer-token look-up of every staff API request).
 
-Those statements run for every ticket and every call; building them with the ORM cost more CPU than
+Those statements run for every request; building them with the ORM cost more CPU than
 PostgreSQL spent executing them (and the ORM cannot say ``UPDATE … RETURNING`` or put an UPDATE and
 an INSERT in one statement). The SQL is written out in the services; these helpers keep it tied to
 the models' metadata: column lists come from the fields, values are prepared by the fields, and rows
