@@ -76,3 +76,48 @@ def deferred(model: type[M], **values: Any) -> M:
     """An instance with only ``values`` loaded (the rest load on access, like ``only()``)."""
     names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
     return model.from_db(connection.alias, names, [values[n] for n in names])
+
+
+_inserts: dict[tuple[type[Model], str], tuple[str, list[Field[Any, Any]], bool]] = {}
+
+
+def _insert_statement(model: type[Model]) -> tuple[str, list[Field[Any, Any]], bool]:
+    key = (model, connection.vendor)
+    found = _inserts.get(key)
+    if found is None:
+        qn = connection.ops.quote_name
+        pk = model._meta.pk
+        auto_pk = pk is not None and pk.db_returning
+        fields = [f for f in model._meta.concrete_fields if not (auto_pk and f is pk)]
+        table, columns = qn(model._meta.db_table), ", ".join(qn(str(f.column)) for f in fields)
+        # names from the model's metadata; every value is a parameter
+        statement = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
+        returning = auto_pk and connection.features.can_return_columns_from_insert
+        if returning:
+            statement += f" RETURNING {qn(str(pk.column))}"
+        found = (statement, fields, auto_pk)
+        _inserts[key] = found
+    return found
+
+
+def insert(obj: Model) -> None:
+    """``obj.save(force_insert=True)`` for a plain row, as one statement built once per model: values are
+    prepared by each field (``pre_save`` then ``get_db_prep_save``, as the ORM's insert does), an auto
+    primary key comes back with ``RETURNING``. No signals are sent (the models this is used for have
+    no receivers; see the callers)."""
+    model = type(obj)
+    statement, fields, auto_pk = _insert_statement(model)
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        if auto_pk:
+            pk = model._meta.pk
+            assert pk is not None
+            value = (
+                cursor.fetchone()[0]
+                if connection.features.can_return_columns_from_insert
+                else connection.ops.last_insert_id(cursor, model._meta.db_table, str(pk.column))
+            )
+            setattr(obj, pk.attname, value)
+    obj._state.adding = False
+    obj._state.db = connection.alias
