@@ -152,7 +152,11 @@ def audit_log(
 def audit_log_many(entries: Sequence[AuditEntry]) -> list[AuditEntry]:
     """Write several entries built with :func:`audit_entry` in one INSERT, in the given order
     (insertion order is the order they are sealed in)."""
-    return AuditEntry.objects.bulk_create(list(entries)) if entries else []
+    from tongban.core import sql
+
+    written = list(entries)
+    sql.insert(written)
+    return written
 
 
 SEAL_BATCH_SIZE = 1000

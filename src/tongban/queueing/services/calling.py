@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from tongban.accounts.models import Role, User
 from tongban.catalog.models import Window
+from tongban.core import sql as _sql
 from tongban.core.audit import audit_log
 from tongban.core.errors import Forbidden, NotFound, ValidationError
 from tongban.queueing import live
@@ -39,7 +40,6 @@ from tongban.queueing.errors import (
 from tongban.queueing.models import CallEvent, Queue, Ticket, TicketApplication, WindowSession
 from tongban.queueing.rules import config_cache, settings_for
 from tongban.queueing.selectors import queue_by_pk, window_by_pk
-from tongban.queueing.services import _sql
 
 STAFF_AT_WINDOW = {Role.CLERK, Role.MANAGER, Role.ADMIN}
 SUPERVISING = {Role.MANAGER, Role.ADMIN}

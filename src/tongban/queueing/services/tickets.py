@@ -14,6 +14,7 @@ from django.db.models import Avg, DurationField, ExpressionWrapper, F, Max
 from django.utils import timezone
 
 from tongban.catalog.models import Bundle, BundleItem, Center, Matter
+from tongban.core import sql as _sql
 from tongban.core.audit import audit_log
 from tongban.queueing import live
 from tongban.queueing.errors import (
@@ -33,7 +34,6 @@ from tongban.queueing.models import (
     WindowSession,
 )
 from tongban.queueing.rules import age_on, config_cache, enabled_reasons, hall_status, settings_for
-from tongban.queueing.services import _sql
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,13 @@
-"""Helpers for the hand-written SQL of the queue's hot paths (ticket machine, call next, finish).
+"""Helpers for the hand-written SQL of the hot paths (ticket machine, call next, finish; intake).
 
-Those statements run for every ticket and every call; building them with the ORM cost more CPU than
+Those statements run for every ticket, call and case; building them with the ORM cost more CPU than
 PostgreSQL spent executing them (and the ORM cannot say ``UPDATE … RETURNING`` or put an UPDATE and
 an INSERT in one statement). The SQL is written out in the services; these helpers keep it tied to
 the models' metadata: column lists come from the fields, values are prepared by the fields, and rows
 are turned into instances with the same converters the ORM applies (``from_db_value``, SQLite's
 text timestamps), so what the services return is what a queryset would have returned.
+:func:`insert` is ``bulk_create`` for the common case (new rows of one model, database-assigned
+keys) without the ORM's statement compiler.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ M = TypeVar("M", bound=Model)
 _Converter = Callable[[Any, Any, Any], Any]
 _converters: dict[tuple[type[Model], str], list[tuple[int, list[_Converter], Any]]] = {}
 _columns: dict[tuple[type[Model], str, str], str] = {}
+_inserts: dict[tuple[type[Model], str], tuple[str, str, list[Field[Any, Any]]]] = {}
 
 
 def columns(model: type[Model], alias: str = "") -> str:
@@ -75,3 +78,44 @@ def deferred(model: type[M], **values: Any) -> M:
     """An instance with only ``values`` loaded (the rest load on access, like ``only()``)."""
     names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
     return model.from_db(connection.alias, names, [values[n] for n in names])
+
+
+def _insert_statement(model: type[Model]) -> tuple[str, str, list[Field[Any, Any]]]:
+    key = (model, connection.vendor)
+    found = _inserts.get(key)
+    if found is None:
+        qn = connection.ops.quote_name
+        meta = model._meta
+        fields = [f for f in meta.concrete_fields if f is not meta.pk and not f.generated]
+        names = ", ".join(qn(str(f.column)) for f in fields)
+        head = f"INSERT INTO {qn(meta.db_table)} ({names}) VALUES "  # noqa: S608 - names from the model
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        found = (head, row, fields)
+        _inserts[key] = found
+    return found
+
+
+def insert(objs: Sequence[Model]) -> None:
+    """Insert new instances of one model (primary key unset: the database assigns it) in one
+    statement and set their keys, as ``bulk_create`` does — related objects saved since assignment
+    give their keys, ``auto_now``/``auto_now_add`` and the fields' own preparation (encryption,
+    JSON, SQLite timestamps) apply — but with the statement written out once per model instead of
+    compiled on every call. No signals (neither does ``bulk_create``)."""
+    if not objs:
+        return
+    model = type(objs[0])
+    head, row, fields = _insert_statement(model)
+    params: list[Any] = []
+    for obj in objs:
+        if type(obj) is not model or obj.pk is not None:
+            raise TypeError("insert() takes new instances of one model")
+        obj._prepare_related_fields_for_save(operation_name="insert")
+        params.extend(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
+    pk = connection.ops.quote_name(str(model._meta.pk.column))  # type: ignore[union-attr]
+    with connection.cursor() as cursor:
+        cursor.execute(f"{head}{', '.join([row] * len(objs))} RETURNING {pk}", params)
+        keys = cursor.fetchall()
+    for obj, (key,) in zip(objs, keys, strict=True):
+        obj.pk = key
+        obj._state.adding = False
+        obj._state.db = connection.alias
