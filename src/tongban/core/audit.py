@@ -145,7 +145,7 @@ def audit_log(
     entry = audit_entry(
         actor=actor, action=action, obj=obj, object_type=object_type, object_id=object_id, data=data, ip=ip
     )
-    entry.save(force_insert=True)
+    audit_log_many([entry])
     return entry
 
 

@@ -95,14 +95,20 @@ def _insert_statement(model: type[Model]) -> tuple[str, str, list[Field[Any, Any
     return found
 
 
-def insert(objs: Sequence[Model]) -> None:
+def insert(objs: Sequence[Model], *, skip_conflict: bool = False) -> int:
     """Insert new instances of one model (primary key unset: the database assigns it) in one
     statement and set their keys, as ``bulk_create`` does — related objects saved since assignment
     give their keys, ``auto_now``/``auto_now_add`` and the fields' own preparation (encryption,
     JSON, SQLite timestamps) apply — but with the statement written out once per model instead of
-    compiled on every call. No signals (neither does ``bulk_create``)."""
+    compiled on every call. No signals (neither does ``bulk_create``).
+
+    ``skip_conflict`` (one instance only): ``ON CONFLICT DO NOTHING`` — a row that would break a
+    unique constraint is not written (no error, no savepoint needed) and the instance keeps no key.
+    Returns how many rows were written."""
     if not objs:
-        return
+        return 0
+    if skip_conflict and len(objs) != 1:
+        raise ValueError("skip_conflict takes one instance")
     model = type(objs[0])
     head, row, fields = _insert_statement(model)
     params: list[Any] = []
@@ -112,10 +118,26 @@ def insert(objs: Sequence[Model]) -> None:
         obj._prepare_related_fields_for_save(operation_name="insert")
         params.extend(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
     pk = connection.ops.quote_name(str(model._meta.pk.column))  # type: ignore[union-attr]
+    conflict = " ON CONFLICT DO NOTHING" if skip_conflict else ""
     with connection.cursor() as cursor:
-        cursor.execute(f"{head}{', '.join([row] * len(objs))} RETURNING {pk}", params)
+        cursor.execute(f"{head}{', '.join([row] * len(objs))}{conflict} RETURNING {pk}", params)
         keys = cursor.fetchall()
-    for obj, (key,) in zip(objs, keys, strict=True):
+    for obj, (key,) in zip(objs, keys, strict=not skip_conflict):
         obj.pk = key
         obj._state.adding = False
         obj._state.db = connection.alias
+    return len(keys)
+
+
+def select_first(model: type[M], where: str, params: Sequence[Any], order_by: str = "") -> M | None:
+    """``model.objects.filter(…).order_by(…).first()`` for a hand-written ``where`` clause (column
+    names quoted by the caller), without compiling a queryset; None when nothing matches."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    order = order_by or connection.ops.quote_name(str(model._meta.pk.column))  # type: ignore[union-attr]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns(model)} FROM {table} WHERE {where} ORDER BY {order} LIMIT 1",  # noqa: S608
+            list(params),
+        )
+        found = cursor.fetchone()
+    return None if found is None else from_row(model, found)
