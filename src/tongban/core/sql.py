@@ -115,7 +115,7 @@ def insert(objs: Sequence[Model], *, skip_conflict: bool = False) -> int:
     for obj in objs:
         if type(obj) is not model or obj.pk is not None:
             raise TypeError("insert() takes new instances of one model")
-        obj._prepare_related_fields_for_save(operation_name="insert")
+        obj._prepare_related_fields_for_save(operation_name="insert")  # type: ignore[attr-defined]
         params.extend(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
     pk = connection.ops.quote_name(str(model._meta.pk.column))  # type: ignore[union-attr]
     conflict = " ON CONFLICT DO NOTHING" if skip_conflict else ""

@@ -95,7 +95,7 @@ def applicant_find_or_register(*, actor: User, id_number: str, name: str, phone:
 
 
 def _user_by_id_number_hash(index: str) -> User | None:
-    column = connection.ops.quote_name(User._meta.get_field("id_number_hash").column)
+    column = connection.ops.quote_name(str(sql.field(User, "id_number_hash").column))
     return sql.select_first(User, f"{column} = %s", [index])
 
 
