@@ -14,6 +14,17 @@ def _fresh_calendar_index():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_catalog_cache():
+    """Intake's catalog rows are cached per process; every test starts from the database (SQLite
+    reuses the primary keys of rolled-back rows, so a cached guide version could be another test's)."""
+    from tongban.catalog.cache import _clear
+
+    _clear()
+    yield
+    _clear()
+
+
+@pytest.fixture(autouse=True)
 def _media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
 

@@ -7,3 +7,8 @@ class CatalogConfig(AppConfig):
     label = "catalog"
     default_auto_field = "django.db.models.BigAutoField"
     verbose_name = _("事项目录")
+
+    def ready(self) -> None:
+        from .cache import connect_signals
+
+        connect_signals()

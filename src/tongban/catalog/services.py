@@ -21,6 +21,7 @@ from django.utils import timezone
 from tongban.core.audit import audit_log
 from tongban.core.errors import ValidationError
 
+from .cache import invalidate as invalidate_catalog_cache
 from .models import GuideVersion, Material, MaterialType, Matter
 
 # Fields of a guide version that a publisher may change (the rest is bookkeeping).
@@ -405,6 +406,7 @@ def guide_publish(
             ]
         )
         Matter.objects.filter(pk=locked.pk).update(current_version=version)
+        invalidate_catalog_cache()  # update() sends no signal
         matter.current_version = version
         audit_log(
             actor=actor,
@@ -486,6 +488,7 @@ def guides_publish_bulk(*, drafts: Sequence[GuideDraft], actor: Any, note: str) 
         for d, v in zip(drafts, versions, strict=True):
             d.matter.current_version = v
         Matter.objects.bulk_update([d.matter for d in drafts], ["current_version"], batch_size=500)
+        invalidate_catalog_cache()  # bulk_update() sends no signal
         audit_log(
             actor=actor,
             action="catalog.guide.publish_bulk",

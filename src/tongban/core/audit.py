@@ -146,16 +146,16 @@ def audit_log(
     entry = audit_entry(
         actor=actor, action=action, obj=obj, object_type=object_type, object_id=object_id, data=data, ip=ip
     )
-    # Written out (tongban.core.sql.insert): every audited request pays for this INSERT, and compiling it
-    # with the ORM cost more than running it. AuditEntry has no signal receivers.
-    sql.insert(entry)
+    audit_log_many([entry])
     return entry
 
 
 def audit_log_many(entries: Sequence[AuditEntry]) -> list[AuditEntry]:
     """Write several entries built with :func:`audit_entry` in one INSERT, in the given order
     (insertion order is the order they are sealed in)."""
-    return AuditEntry.objects.bulk_create(list(entries)) if entries else []
+    written = list(entries)
+    sql.insert(written)
+    return written
 
 
 SEAL_BATCH_SIZE = 1000

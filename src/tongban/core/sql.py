@@ -1,12 +1,13 @@
-"""Helpers for hand-written SQL on the hot paths (the queue's ticket machine, call next and finish; the
-Bearer-token look-up of every staff API request).
+"""Helpers for the hand-written SQL of the hot paths (ticket machine, call next, finish; intake).
 
-Those statements run for every request; building them with the ORM cost more CPU than
+Those statements run for every ticket, call and case; building them with the ORM cost more CPU than
 PostgreSQL spent executing them (and the ORM cannot say ``UPDATE … RETURNING`` or put an UPDATE and
 an INSERT in one statement). The SQL is written out in the services; these helpers keep it tied to
 the models' metadata: column lists come from the fields, values are prepared by the fields, and rows
 are turned into instances with the same converters the ORM applies (``from_db_value``, SQLite's
 text timestamps), so what the services return is what a queryset would have returned.
+:func:`insert` is ``bulk_create`` for the common case (new rows of one model, database-assigned
+keys) without the ORM's statement compiler.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ M = TypeVar("M", bound=Model)
 _Converter = Callable[[Any, Any, Any], Any]
 _converters: dict[tuple[type[Model], str], list[tuple[int, list[_Converter], Any]]] = {}
 _columns: dict[tuple[type[Model], str, str], str] = {}
+_inserts: dict[tuple[type[Model], str], tuple[str, str, list[Field[Any, Any]]]] = {}
 
 
 def columns(model: type[Model], alias: str = "") -> str:
@@ -78,46 +80,64 @@ def deferred(model: type[M], **values: Any) -> M:
     return model.from_db(connection.alias, names, [values[n] for n in names])
 
 
-_inserts: dict[tuple[type[Model], str], tuple[str, list[Field[Any, Any]], bool]] = {}
-
-
-def _insert_statement(model: type[Model]) -> tuple[str, list[Field[Any, Any]], bool]:
+def _insert_statement(model: type[Model]) -> tuple[str, str, list[Field[Any, Any]]]:
     key = (model, connection.vendor)
     found = _inserts.get(key)
     if found is None:
         qn = connection.ops.quote_name
-        pk = model._meta.pk
-        auto_pk = pk is not None and pk.db_returning
-        fields = [f for f in model._meta.concrete_fields if not (auto_pk and f is pk)]
-        table, columns = qn(model._meta.db_table), ", ".join(qn(str(f.column)) for f in fields)
-        # names from the model's metadata; every value is a parameter
-        statement = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
-        returning = auto_pk and connection.features.can_return_columns_from_insert
-        if returning:
-            statement += f" RETURNING {qn(str(pk.column))}"
-        found = (statement, fields, auto_pk)
+        meta = model._meta
+        fields = [f for f in meta.concrete_fields if f is not meta.pk and not f.generated]
+        names = ", ".join(qn(str(f.column)) for f in fields)
+        head = f"INSERT INTO {qn(meta.db_table)} ({names}) VALUES "  # noqa: S608 - names from the model
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        found = (head, row, fields)
         _inserts[key] = found
     return found
 
 
-def insert(obj: Model) -> None:
-    """``obj.save(force_insert=True)`` for a plain row, as one statement built once per model: values are
-    prepared by each field (``pre_save`` then ``get_db_prep_save``, as the ORM's insert does), an auto
-    primary key comes back with ``RETURNING``. No signals are sent (the models this is used for have
-    no receivers; see the callers)."""
-    model = type(obj)
-    statement, fields, auto_pk = _insert_statement(model)
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+def insert(objs: Sequence[Model], *, skip_conflict: bool = False) -> int:
+    """Insert new instances of one model (primary key unset: the database assigns it) in one
+    statement and set their keys, as ``bulk_create`` does — related objects saved since assignment
+    give their keys, ``auto_now``/``auto_now_add`` and the fields' own preparation (encryption,
+    JSON, SQLite timestamps) apply — but with the statement written out once per model instead of
+    compiled on every call. No signals (neither does ``bulk_create``).
+
+    ``skip_conflict`` (one instance only): ``ON CONFLICT DO NOTHING`` — a row that would break a
+    unique constraint is not written (no error, no savepoint needed) and the instance keeps no key.
+    Returns how many rows were written."""
+    if not objs:
+        return 0
+    if skip_conflict and len(objs) != 1:
+        raise ValueError("skip_conflict takes one instance")
+    model = type(objs[0])
+    head, row, fields = _insert_statement(model)
+    params: list[Any] = []
+    for obj in objs:
+        if type(obj) is not model or obj.pk is not None:
+            raise TypeError("insert() takes new instances of one model")
+        obj._prepare_related_fields_for_save(operation_name="insert")  # type: ignore[attr-defined]
+        params.extend(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
+    pk = connection.ops.quote_name(str(model._meta.pk.column))  # type: ignore[union-attr]
+    conflict = " ON CONFLICT DO NOTHING" if skip_conflict else ""
     with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        if auto_pk:
-            pk = model._meta.pk
-            assert pk is not None
-            value = (
-                cursor.fetchone()[0]
-                if connection.features.can_return_columns_from_insert
-                else connection.ops.last_insert_id(cursor, model._meta.db_table, str(pk.column))
-            )
-            setattr(obj, pk.attname, value)
-    obj._state.adding = False
-    obj._state.db = connection.alias
+        cursor.execute(f"{head}{', '.join([row] * len(objs))}{conflict} RETURNING {pk}", params)
+        keys = cursor.fetchall()
+    for obj, (key,) in zip(objs, keys, strict=not skip_conflict):
+        obj.pk = key
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return len(keys)
+
+
+def select_first(model: type[M], where: str, params: Sequence[Any], order_by: str = "") -> M | None:
+    """``model.objects.filter(…).order_by(…).first()`` for a hand-written ``where`` clause (column
+    names quoted by the caller), without compiling a queryset; None when nothing matches."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    order = order_by or connection.ops.quote_name(str(model._meta.pk.column))  # type: ignore[union-attr]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns(model)} FROM {table} WHERE {where} ORDER BY {order} LIMIT 1",  # noqa: S608
+            list(params),
+        )
+        found = cursor.fetchone()
+    return None if found is None else from_row(model, found)

@@ -14,18 +14,15 @@ The fair call order (documented in docs/architecture.md, "Queue"):
 
 from __future__ import annotations
 
-import threading
-import time as _time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, TypeVar
 
 from django.utils import timezone
 from stdnum import exceptions as stdnum_exceptions
 from stdnum.cn import ric
 
 from tongban.catalog.models import Center
+from tongban.core.cache import ConfigCache
 from tongban.core.calendar import is_workday
 from tongban.queueing.errors import InvalidIdNumber
 from tongban.queueing.models import PriorityReason, QueueSettings
@@ -38,38 +35,9 @@ SELF_DECLARED = (
     PriorityReason.PREGNANT,
 )
 
-
-T = TypeVar("T")
 CONFIG_TTL_SECONDS = 30.0
-
-
-class ConfigCache:
-    """Per-process cache of rarely changing configuration rows (rules, queues, a window's queues) on the
-    hot paths (ticket machine, call next): a change in the admin takes effect within
-    ``CONFIG_TTL_SECONDS`` in every process. Never holds tickets or other state."""
-
-    def __init__(self) -> None:
-        self._data: dict[Any, tuple[float, Any]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: Any, load: Callable[[], T], *, cache_none: bool = True) -> T:
-        now = _time.monotonic()
-        hit = self._data.get(key)
-        if hit is not None and 0 <= now - hit[0] < CONFIG_TTL_SECONDS:
-            value: T = hit[1]
-            return value
-        value = load()
-        if value is not None or cache_none:
-            with self._lock:
-                self._data[key] = (now, value)
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-
-config_cache = ConfigCache()
+# rules, queues, a window's queues: a change in the admin takes effect within CONFIG_TTL_SECONDS
+config_cache = ConfigCache(CONFIG_TTL_SECONDS)
 
 
 def settings_for(center: Center) -> QueueSettings:

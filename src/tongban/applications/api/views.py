@@ -32,7 +32,8 @@ from tongban.applications.selectors import (
     review_inbox,
 )
 from tongban.applications.services.progress import application_progress_lookup
-from tongban.catalog.models import Bundle, Center, Matter
+from tongban.catalog.cache import center_by_code, center_by_pk, intake_matter
+from tongban.catalog.models import Bundle
 from tongban.core.audit import audit_log
 
 
@@ -137,11 +138,7 @@ class ApplicationListCreateView(_Base):
         user = _user(request)
         matter = bundle = None
         if v["matter_code"]:
-            matter = (
-                Matter.objects.select_related("current_version", "department")
-                .filter(code=v["matter_code"])
-                .first()
-            )
+            matter = intake_matter(v["matter_code"])  # per-process cache (tongban.catalog.cache)
             if matter is None:
                 raise UnknownMatter(details={"matter_code": v["matter_code"]})
         if v["bundle_code"]:
@@ -158,12 +155,13 @@ class ApplicationListCreateView(_Base):
         with transaction.atomic():  # registering the applicant and opening the case: all or nothing
             if user.role in (Role.RESIDENT, Role.ENTERPRISE):
                 applicant = user
-                center = Center.objects.filter(code=v["center_code"]).first()
+                center = center_by_code(v["center_code"])
             else:
                 applicant = services.applicant_find_or_register(actor=user, **v["applicant"])
-                center = (
-                    Center.objects.filter(code=v["center_code"]).first() if v["center_code"] else user.center
-                )
+                if v["center_code"]:
+                    center = center_by_code(v["center_code"])
+                else:
+                    center = center_by_pk(user.center_id) if user.center_id else None
             if center is None:
                 raise InvalidInput(
                     "受理中心不存在", "Unknown center", details={"center_code": v["center_code"]}

@@ -34,7 +34,7 @@ def test_insert_writes_the_row_the_orm_writes():
     by_orm = AuditEntry(**values)
     by_orm.save(force_insert=True)
     written = AuditEntry(**values)
-    sql.insert(written)
+    sql.insert([written])
     assert written.pk is not None and written.pk != by_orm.pk
     assert not written._state.adding
     assert _row(AuditEntry, written.pk)[1:] == _row(AuditEntry, by_orm.pk)[1:]

@@ -1,0 +1,279 @@
+"""CPU and SQL statements per accepted application, in-process (no server, no load, no other clients).
+
+    psql -h 127.0.0.1 -U postgres -c 'CREATE DATABASE tb_app_cpu'
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/tb_app_cpu .venv/bin/python bench/applications/cpu.py
+
+On a 2-core box the load test (``run.py``) is CPU-bound, so its intake ratio to the floor is roughly
+(CPU per floor request) ÷ (CPU per intake, plus the PostgreSQL backend's). This measures those costs
+directly with Django's test ``Client`` — the full middleware and DRF stack, Bearer-token
+authentication, the settings ``serve.sh`` uses (``bench_settings``, DEBUG off, not demo, not testing)
+— against PostgreSQL (the database is migrated, and a small dataset added, on every run):
+
+* ``floor``   ``POST /bench/floor`` (bare DRF, one INSERT; same token, same permission);
+* ``intake``  ``POST /api/v1/applications`` with the body of ``bench/wrk/app_intake.lua``: a new
+              resident each time (registered by ID number), every material ticked, ``"accept": true``
+              — one accepted application. The matter (``BENCH-CPU``) has a published guide with two
+              required materials and two review departments, so acceptance starts a parallel review.
+
+The operations alternate (floor, intake). After ``--warmup`` rounds, ``-n`` rounds are timed, each
+request on its own; the figures are **medians** per request. Columns: SQL statements per request
+(``CaptureQueriesContext``, on separate rounds: capturing costs CPU itself), CPU ms of this process
+(``time.process_time``), CPU ms of the PostgreSQL backend serving it (``/proc/<pid>/stat``: 10 ms
+ticks, so only the *mean* over many requests means something — that column is a mean; "-" when not
+readable), wall ms, and floor/op (floor CPU ÷ the operation's CPU, this process only).
+``--profile intake`` then runs ``-n`` more rounds with cProfile (timer: process CPU) around that
+operation only and prints the top ``--top`` functions by cumulative and by own time; ``--sql``
+prints each operation's statements. The machine's other tenants move the absolute figures by
+±20 %; compare runs made minutes apart, and the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import secrets
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(ROOT / "src"), str(HERE)]
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench_settings")
+os.environ.setdefault("TONGBAN_SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789")
+# fixed bench-only keys, as serve.sh (never use these anywhere else)
+os.environ.setdefault("TONGBAN_FIELD_KEYS", "YmVuY2gtb25seS1rZXktMDEyMzQ1Njc4OWFiY2RlZjA=")
+os.environ.setdefault("TONGBAN_FIELD_HASH_KEY", "bench-only-hash-key")
+os.environ.setdefault("TONGBAN_DEMO", "0")
+os.environ.setdefault("TONGBAN_DEBUG", "0")
+os.environ.setdefault("TONGBAN_TESTING", "0")
+os.environ.setdefault("TONGBAN_LOG_LEVEL", "WARNING")
+os.environ.setdefault("DB_CONN_MAX_AGE", "3600")  # one backend for the whole run: its CPU is read below
+
+OPS = ("floor", "intake")
+CENTER, MATTER = "BENCH-CPU-C", "BENCH-CPU"
+
+
+def backend_cpu_ms(pid: int | None) -> float | None:
+    """User + system CPU of a local PostgreSQL backend, from /proc (None when not readable)."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of proc(5))
+    return ticks * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def backend_pid() -> int | None:
+    from django.db import connection
+
+    connection.ensure_connection()
+    info = getattr(connection.connection, "info", None)  # psycopg 3
+    return getattr(info, "backend_pid", None)
+
+
+def setup() -> tuple[str, list[int]]:
+    """Migrate; a center, a clerk with an API token, a matter with a published guide (two required
+    materials) and two review departments. Returns the token and the material type ids."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    call_command("migrate", verbosity=0)
+
+    from tongban.accounts.authentication import hash_token
+    from tongban.accounts.models import ApiToken, Role, User
+    from tongban.catalog.models import Center, Department, GuideVersion, Material, MaterialType, Matter
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, at timestamptz NOT NULL, note text)"
+        )
+    with transaction.atomic():
+        depts = [
+            Department.objects.update_or_create(code=f"BENCH-CPU-D{i}", defaults={"name": f"基准部门{i}"})[0]
+            for i in (1, 2, 3)
+        ]
+        center = Center.objects.update_or_create(
+            code=CENTER, defaults={"name": "基准受理中心", "district": "杨浦区", "address": "基准路1号"}
+        )[0]
+        types = [
+            MaterialType.objects.update_or_create(code=f"BENCH-CPU-MT{i}", defaults={"name": f"基准材料{i}"})[
+                0
+            ]
+            for i in (1, 2)
+        ]
+        matter = Matter.objects.update_or_create(
+            code=MATTER, defaults={"name": "基准事项", "type": "public_service", "department": depts[0]}
+        )[0]
+        if matter.current_version_id is None:
+            guide = GuideVersion.objects.create(
+                matter=matter, version=1, published_at=timezone.now(), promised_days=5
+            )
+            for j, t in enumerate(types):
+                Material.objects.create(guide=guide, material_type=t, name=t.name, order=j, required=True)
+            matter.current_version = guide
+            matter.save(update_fields=["current_version"])
+        matter.review_departments.set(depts[1:])
+        clerk = User.objects.update_or_create(
+            username="bench-cpu-clerk",
+            defaults={"role": Role.CLERK, "center": center, "is_staff": True, "display_name": "基准窗口"},
+        )[0]
+        token = secrets.token_urlsafe(32)
+        ApiToken.objects.create(user=clerk, key_hash=hash_token(token))
+    assert matter.current_version is not None
+    ids = list(matter.current_version.materials.order_by("order").values_list("material_type_id", flat=True))
+    return token, ids
+
+
+W = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def valid_id(n: int) -> str:
+    """A valid 18-digit resident ID number derived from ``n`` (as ``bench/wrk/common.lua``)."""
+    body = f"310110{1950 + n % 50:04d}{1 + n % 12:02d}{1 + n % 28:02d}{n % 1000:03d}"
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, W, strict=True)) % 11]
+
+
+class Bench:
+    def __init__(self, token: str, material_types: list[int]) -> None:
+        from django.test import Client
+
+        self.client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {token}")
+        self.materials = [{"material_type_id": t} for t in material_types]
+        # a fresh range of residents on every run (the dataset is kept between runs)
+        self.n = int.from_bytes(secrets.token_bytes(3)) * 1000
+
+    def do(self, op: str) -> None:
+        if op == "floor":
+            r = self.client.post("/bench/floor", data="{}", content_type="application/json")
+        else:
+            self.n += 1
+            body = {
+                "matter_code": MATTER,
+                "channel": "window",
+                "accept": True,
+                "applicant": {"id_number": valid_id(self.n), "name": f"基准申请人{self.n}"},
+                "materials": self.materials,
+            }
+            r = self.client.post(
+                "/api/v1/applications", data=json.dumps(body), content_type="application/json"
+            )
+        if r.status_code != 201:
+            raise SystemExit(f"{op}: HTTP {r.status_code} {r.content[:300]!r}")
+        if op == "intake" and r.json()[0]["status"] != "under_review":
+            raise SystemExit(f"intake: not accepted: {r.content[:300]!r}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-n", type=int, default=300, help="timed rounds (one of each operation per round)")
+    ap.add_argument("--warmup", type=int, default=50)
+    ap.add_argument("--profile", choices=OPS, help="cProfile this operation over -n more rounds")
+    ap.add_argument("--top", type=int, default=40, help="rows of each profile listing")
+    ap.add_argument("--sql", action="store_true", help="print each operation's SQL statements")
+    args = ap.parse_args()
+    if "postgres" not in os.environ.get("DATABASE_URL", ""):
+        sys.exit(
+            "set DATABASE_URL to a PostgreSQL scratch database, e.g. postgres://postgres@127.0.0.1:5432/tb_app_cpu"
+        )
+
+    token, material_types = setup()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    bench = Bench(token, material_types)
+
+    def rounds(n: int, hook: Any = None) -> None:
+        for _ in range(n):
+            for op in OPS:
+                (hook or bench.do)(op)
+
+    rounds(args.warmup)
+
+    statements: dict[str, list[int]] = {op: [] for op in OPS}
+    captured: dict[str, list[str]] = {}
+
+    def capture(op: str) -> None:
+        with CaptureQueriesContext(connection) as ctx:
+            bench.do(op)
+        statements[op].append(len(ctx.captured_queries))
+        captured[op] = [q["sql"] for q in ctx.captured_queries]
+
+    rounds(10, capture)
+
+    cpu: dict[str, list[float]] = {op: [] for op in OPS}
+    wall: dict[str, list[float]] = {op: [] for op in OPS}
+    db: dict[str, float | None] = dict.fromkeys(OPS, 0.0)
+
+    def timed(op: str) -> None:
+        pid = backend_pid()
+        d0 = backend_cpu_ms(pid)
+        c0, w0 = time.process_time(), time.perf_counter()
+        bench.do(op)
+        c1, w1 = time.process_time(), time.perf_counter()
+        d1 = backend_cpu_ms(pid)
+        cpu[op].append(c1 - c0)
+        wall[op].append(w1 - w0)
+        if d0 is None or d1 is None or db[op] is None or backend_pid() != pid:
+            db[op] = None
+        else:
+            db[op] = (db[op] or 0.0) + d1 - d0
+
+    rounds(args.n, timed)
+
+    med = {op: statistics.median(cpu[op]) for op in OPS}
+    print(f"{args.n} rounds after {args.warmup} warm-up rounds, PostgreSQL, medians (DB CPU: mean)")
+    print(
+        f"{'operation':<10} {'statements':>10} {'CPU ms':>8} {'DB CPU ms':>10} {'wall ms':>8} {'floor/op':>9}"
+    )
+    for op in OPS:
+        counts = Counter(statements[op])
+        shown = str(counts.most_common(1)[0][0])
+        if len(counts) > 1:
+            shown += f" ({min(counts)}-{max(counts)})"
+        db_ms = db[op]
+        db_shown = f"{db_ms / args.n:.2f}" if db_ms is not None else "-"
+        print(
+            f"{op:<10} {shown:>10} {1000 * med[op]:>8.2f} {db_shown:>10}"
+            f" {1000 * statistics.median(wall[op]):>8.2f} {med['floor'] / med[op]:>9.2f}"
+        )
+
+    if args.sql:
+        for op in OPS:
+            print(f"\n-- {op}: {len(captured[op])} statements")
+            for sql in captured[op]:
+                print("  ", sql[:240])
+
+    if args.profile:
+        profiler = cProfile.Profile(time.process_time)  # CPU, not waiting on PostgreSQL
+
+        def profiled(op: str) -> None:
+            if op == args.profile:
+                profiler.enable()
+                bench.do(op)
+                profiler.disable()
+            else:
+                bench.do(op)
+
+        rounds(args.n, profiled)
+        for order in ("cumulative", "tottime"):
+            print(f"\n-- cProfile of {args.profile}, {args.n} requests, by {order}")
+            pstats.Stats(profiler).sort_stats(order).print_stats(args.top)
+        print(f"\n-- cProfile of {args.profile}: the project's own functions, by cumulative time")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats("src/tongban", args.top)
+
+
+if __name__ == "__main__":
+    main()
