@@ -34,7 +34,7 @@ def _token_with_user(key_hash: str) -> Any:
 
     statement = _LOOKUP_SQL.format(token=sql.columns(ApiToken, "t"), user=sql.columns(User, "u"))
     with connection.cursor() as cursor:
-        cursor.execute(statement, [key_hash])
+        sql.execute(cursor, statement, [key_hash])
         row = cursor.fetchone()
     if row is None:
         return None

@@ -100,7 +100,6 @@ TEMPLATES = [
 # --- database -------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'tongban.sqlite3'}")
 # Tests: no persistent connections, so live-server threads leave nothing open at teardown.
-DB_PREPARE_AFTER = env_int("DB_PREPARE_AFTER", 2)
 DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL, conn_max_age=0 if TESTING else env_int("DB_CONN_MAX_AGE", 60)
@@ -116,13 +115,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-elif DB_PREPARE_AFTER > 0:
-    # PostgreSQL: parameters bound by the server, and a statement run DB_PREPARE_AFTER times on a connection
-    # is prepared there, so PostgreSQL stops parsing and planning it for every request (the hot paths run
-    # the same few statements all day: 30–40 % less PostgreSQL CPU per call-next and finish). Prepared
-    # statements live in the server session: behind PgBouncer in transaction mode older than 1.21, set
-    # DB_PREPARE_AFTER=0 (docs/deploy.md).
-    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": DB_PREPARE_AFTER}
+elif env_bool("DB_PREPARE", True):
+    # PostgreSQL: parameters bound by the server, so the hot paths' fixed statements can be prepared once per
+    # connection (tongban.core.sql.execute; 30–40 % less PostgreSQL CPU per call-next and finish). Nothing
+    # else is prepared — psycopg's automatic preparation is set out of reach — because a prepared statement
+    # may get a generic plan, and a prefix search, for one, would lose its index (tried: the clerk's search
+    # went from 7 to 500 ms at p95). Prepared statements live in the server session: behind PgBouncer in
+    # transaction mode older than 1.21 set DB_PREPARE=0 (docs/deploy.md).
+    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 2**62}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- i18n -----------------------------------------------------------------

@@ -26,6 +26,7 @@ from tongban.applications.models import (
 )
 from tongban.applications.selectors import can_act_on
 from tongban.catalog.models import Center
+from tongban.core import sql
 from tongban.core.audit import audit_entry
 from tongban.core.calendar import add_workdays_ex
 from tongban.core.models import AuditEntry
@@ -174,7 +175,8 @@ def _next_number(center: Center) -> str:
     today = _today()
     table = CaseNumberSequence._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
+        sql.execute(
+            cursor,
             f"INSERT INTO {table} (center_id, day, last) VALUES (%s, %s, 1) "  # noqa: S608 - table name is ours
             "ON CONFLICT (center_id, day) DO UPDATE SET last = " + table + ".last + 1 RETURNING last",
             [center.pk, today],

@@ -52,3 +52,26 @@ def test_from_row_builds_the_instance_the_orm_loads():
     names = [f.attname for f in User._meta.concrete_fields]
     assert [getattr(user, n) for n in names] == [getattr(expected, n) for n in names]
     assert user.phone == "13800138000"
+
+
+def test_hot_statements_are_prepared_on_postgresql_and_queries_are_not():
+    """The written-out statements are prepared once per connection; the ORM's queries never are (a
+    prepared statement may get a generic plan, and a prefix search would lose its index)."""
+    from django.db import connection
+
+    from tongban.core.audit import audit_log
+
+    if not sql.can_prepare():
+        pytest.skip("prepared statements: PostgreSQL with server-side binding (DB_PREPARE, the default)")
+
+    def prepared() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return [row[0] for row in cursor.fetchall()]
+
+    for _ in range(3):
+        audit_log(action="x.y.z", object_type="a.b", object_id="1")
+        AuditEntry.objects.filter(action__startswith="x.y").count()
+    statements = prepared()
+    assert sum("INSERT INTO" in s and "core_auditentry" in s for s in statements) == 1
+    assert not [s for s in statements if "LIKE" in s]

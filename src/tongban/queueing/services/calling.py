@@ -181,11 +181,11 @@ def _session_for_call(window: Window, clerk: User) -> tuple[int, str, int, str |
     if connection.features.has_select_for_update:
         sql += " FOR UPDATE OF s"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [window.pk, window.pk])
+        _sql.execute(cursor, sql, [window.pk, window.pk])
         row = cursor.fetchone()
         if row is None:
             window_session_open(window=window, clerk=clerk)
-            cursor.execute(sql, [window.pk, window.pk])
+            _sql.execute(cursor, sql, [window.pk, window.pk])
             row = cursor.fetchone()
     session_id, clerk_id, state, streak, current = row
     if clerk_id != clerk.pk:
@@ -286,7 +286,7 @@ def _claim_next(
                 t_columns=_sql.columns(Ticket, "t"),
                 watched=_WATCHED_SQL,
             )
-            cursor.execute(sql, [*claim_params, *event_params, window.center_id, day])
+            _sql.execute(cursor, sql, [*claim_params, *event_params, window.center_id, day])
             row = cursor.fetchone()
             if row is None:
                 return None
@@ -354,7 +354,8 @@ def ticket_call_next(*, window: Window, clerk: User, now: datetime | None = None
         new_streak = streak + 1 if was_priority else 0
         if new_streak != streak:
             with connection.cursor() as cursor:
-                cursor.execute(
+                _sql.execute(
+                    cursor,
                     "UPDATE queueing_windowsession SET priority_streak = %s WHERE id = %s",
                     [new_streak, session_id],
                 )
@@ -384,7 +385,7 @@ def _lock_ticket(ticket_id: int, actor: User | None = None) -> tuple[Ticket, boo
     if connection.features.has_select_for_update:
         sql += " FOR UPDATE OF queueing_ticket"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [actor.pk if actor is not None else None, ticket_id])
+        _sql.execute(cursor, sql, [actor.pk if actor is not None else None, ticket_id])
         row = cursor.fetchone()
     if row is None:
         raise NotFound("号票不存在", "Ticket not found", code="queue.ticket_not_found")
@@ -437,7 +438,7 @@ def _write_with_event(
     ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(f"WITH u AS ({update}) {_EVENT_SQL}", [*update_params, *event_params])
+            _sql.execute(cursor, f"WITH u AS ({update}) {_EVENT_SQL}", [*update_params, *event_params])
         else:
             cursor.execute(update, update_params)
             cursor.execute(_EVENT_SQL, event_params)

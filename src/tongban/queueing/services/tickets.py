@@ -137,7 +137,7 @@ def _insert_numbered(ticket: Ticket) -> None:
     values = [f.get_db_prep_save(getattr(ticket, f.attname), connection) for f in fields]
     params = [ticket.queue.pk, ticket.day, *values, ticket.queue.prefix]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        _sql.execute(cursor, sql, params)
         row = cursor.fetchone()
         if row is None:  # first ticket of the day in this queue: create the counter, then go again
             try:
@@ -379,7 +379,7 @@ def tickets_ahead(ticket: Ticket, *, rules: QueueSettings | None = None, now: da
         sql = _AHEAD_NORMAL_SQL
         params = [*line, *mine, *line, at_now, *mine]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        _sql.execute(cursor, sql, params)
         first, second = cursor.fetchone()
     return min(int(first) + int(second), WAITING_BEFORE_CAP)
 
