@@ -9,9 +9,11 @@ from tongban.core.views import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # First: Django tries the patterns in order on every request, and the API carries the busiest traffic
+    # (ticket machines, window calls, case lists).
+    path("api/v1/", include("tongban.api.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("api/v1/", include("tongban.api.urls")),
     path("accounts/", include("tongban.accounts.urls")),
     path("catalog/", include("tongban.catalog.urls")),
     path("notifications/", include("tongban.notifications.urls")),

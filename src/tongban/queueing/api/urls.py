@@ -2,12 +2,14 @@ from django.urls import path
 
 from tongban.queueing.api import views
 
+# The busiest first: Django tries the patterns in order (the ticket machine, call next, finish).
 urlpatterns = [
     path("centers/<str:center>/tickets", views.TicketIssueView.as_view(), name="queue-ticket-issue"),
+    path("windows/<int:window>/call-next", views.CallNextView.as_view(), name="queue-call-next"),
+    path("tickets/<int:ticket>/finish", views.TicketFinishView.as_view(), name="queue-ticket-finish"),
     path("centers/<str:center>/display", views.DisplayView.as_view(), name="queue-display"),
     path("centers/<str:center>/queue-stats", views.StatsView.as_view(), name="queue-stats"),
     path("centers/<str:center>/appointment-slots", views.SlotsView.as_view(), name="queue-slots"),
-    path("windows/<int:window>/call-next", views.CallNextView.as_view(), name="queue-call-next"),
     path("windows/<int:window>/pause", views.WindowPauseView.as_view(), name="queue-window-pause"),
     path("windows/<int:window>/resume", views.WindowResumeView.as_view(), name="queue-window-resume"),
     path("tickets/<int:ticket>/recall", views.TicketRecallView.as_view(), name="queue-ticket-recall"),
@@ -15,7 +17,6 @@ urlpatterns = [
     path("tickets/<int:ticket>/no-show", views.TicketNoShowView.as_view(), name="queue-ticket-no-show"),
     path("tickets/<int:ticket>/requeue", views.TicketRequeueView.as_view(), name="queue-ticket-requeue"),
     path("tickets/<int:ticket>/transfer", views.TicketTransferView.as_view(), name="queue-ticket-transfer"),
-    path("tickets/<int:ticket>/finish", views.TicketFinishView.as_view(), name="queue-ticket-finish"),
     path("appointments", views.AppointmentsView.as_view(), name="queue-appointments"),
     path(
         "appointments/<int:appointment>/change",
