@@ -199,6 +199,9 @@ def main() -> None:
         "PYTHONPATH": f"{ROOT / 'src'}:{HERE}",
         "TONGBAN_DEBUG": "0",
         "TONGBAN_LOG_LEVEL": "WARNING",
+        # as in production: every ticket and call is published to Redis for the hall displays of every
+        # process (without it the display of another worker process would not update)
+        "USE_REDIS": os.environ.get("USE_REDIS", "1"),
     }
     server = subprocess.Popen(
         [
@@ -261,6 +264,7 @@ def main() -> None:
         "windows": args.windows,
         "seconds": args.seconds,
         "server": f"gunicorn gthread {args.workers}x{args.threads}",
+        "live_events": "redis" if env["USE_REDIS"] == "1" else "in-process",
         "driver": "wrk (bench/wrk/queue_*.lua)",
         "results": results,
     }
