@@ -187,7 +187,7 @@ class ApplicationListCreateView(_Base):
         # parts, re-locked for acceptance, are read once more with the detail prefetches.
         if not all(getattr(a, "_prefetched_objects_cache", {}).keys() >= DETAIL_RELATIONS for a in apps):
             apps = list(detail_queryset().filter(pk__in=[a.pk for a in apps]).order_by("number"))
-        return Response([s.detail_data(a) for a in apps], status=201)
+        return Response([fast.detail_out(a) for a in apps], status=201)  # = s.detail_data (fast.py)
 
 
 class ApplicationDetailView(_Base):

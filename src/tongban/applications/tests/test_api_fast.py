@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 
 import pytest
+from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
+from tongban.applications import services
 from tongban.applications.api import fast
 from tongban.applications.api import serializers as s
-from tongban.applications.tests.factories import clerk_at
-from tongban.catalog.tests.factories import CenterFactory
+from tongban.applications.api.views import detail_queryset
+from tongban.applications.tests.factories import clerk_at, draft, resident
+from tongban.catalog.tests.factories import CenterFactory, DepartmentFactory, MatterFactory
 
 ID = "310110199006150037"
 GOOD = {"matter_code": "M-1", "channel": "window", "applicant": {"id_number": ID, "name": "李梅"}}
@@ -136,3 +139,57 @@ def test_an_invalid_intake_body_gets_the_serializers_errors():
     assert error["code"] == "invalid"
     assert error["message"] == "输入有误，请检查标出的字段"
     assert error["details"] == json.loads(json.dumps(slow.errors))
+
+
+# --- the answer -------------------------------------------------------------------------------
+
+
+def _same(app):
+    got, expected = fast.detail_out(app), s.detail_data(app)
+    assert list(got) == list(expected)  # the same keys in the same order: the same JSON bytes
+    assert got == expected
+    assert JSONRenderer().render(got) == JSONRenderer().render(expected)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("accept", [False, True])
+def test_intake_answer_built_directly_equals_the_serializers(accept):
+    """The intake's in-memory case (relations filled from what was just written) and the case read
+    back, rendered by :func:`fast.detail_out` and by ``ApplicationDetailOut``."""
+    center = CenterFactory()
+    clerk = clerk_at(center)
+    matter = MatterFactory(guide__materials=2, guide__promised_days=4)
+    matter.review_departments.set([DepartmentFactory(code="ZZ-B"), DepartmentFactory(code="ZZ-A")])
+    types = list(matter.current_version.materials.values_list("material_type_id", flat=True))
+    create = services.application_create_and_accept if accept else services.application_create
+    ticks = types if accept else types[:1]
+    (app,) = create(
+        actor=clerk,
+        applicant=resident(),
+        center=center,
+        channel="window",
+        matter=matter,
+        materials=[services.MaterialTick(material_type_id=t) for t in ticks],
+        note="备注",
+    )
+    _same(app)
+    _same(detail_queryset().get(pk=app.pk))
+
+
+@pytest.mark.django_db
+def test_answer_built_directly_equals_the_serializers_for_every_relation():
+    """A notice, a suspension (ended) and an extension: every list and the notice are rendered alike."""
+    center = CenterFactory()
+    clerk = clerk_at(center)
+    matter = MatterFactory(guide__materials=2, guide__promised_days=4)
+    noticed = draft(clerk=clerk, matter=matter, received=False)
+    services.application_request_supplement(application=noticed, actor=clerk, items=[], note="请补齐")
+    _same(detail_queryset().get(pk=noticed.pk))
+    app = draft(clerk=clerk, matter=matter)
+    services.application_accept(application=app, actor=clerk)
+    services.application_suspend(application=app, actor=clerk, kind="hearing", reason="听证")
+    services.application_resume(application=app, actor=clerk)
+    services.application_request_extension(application=app, actor=clerk, days=3, reason="复杂")
+    read = detail_queryset().get(pk=app.pk)
+    assert read.suspensions.all() and read.extensions.all()
+    _same(read)
