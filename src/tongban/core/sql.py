@@ -13,17 +13,36 @@ keys) without the ORM's statement compiler.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date, datetime
 from typing import Any, TypeVar
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
-from django.db.models import Field, Model
+from django.db.models import Field, Model, fields
+from django.db.models.fields import related
 
 M = TypeVar("M", bound=Model)
 _Converter = Callable[[Any, Any, Any], Any]
 _converters: dict[tuple[type[Model], str], list[tuple[int, list[_Converter], Any]]] = {}
 _columns: dict[tuple[type[Model], str, str], str] = {}
-_inserts: dict[tuple[type[Model], str], tuple[str, str, list[Field[Any, Any]]]] = {}
+_Column = tuple["Field[Any, Any]", str, bool, tuple[type, ...]]  # field, attname, plain read, plain types
+_inserts: dict[tuple[type[Model], str], tuple[str, str, list[_Column]]] = {}
+
+# Fields whose preparation (``get_db_prep_save``) gives back a value of these exact types unchanged;
+# exact classes only (a subclass may prepare differently: encrypted and JSON fields do). Not the
+# integer fields: on PostgreSQL they are wrapped in psycopg's Int2/Int4/Int8, which fix the
+# parameter's type (keys to auto fields are plain integers, below).
+_PLAIN: dict[type[Field[Any, Any]], tuple[type, ...]] = {
+    fields.CharField: (str,),
+    fields.TextField: (str,),
+    fields.BooleanField: (bool,),
+}
+# PostgreSQL takes dates and aware datetimes as they are (its adapt_date*field_value return them);
+# SQLite turns them into text.
+_PLAIN_POSTGRESQL: dict[type[Field[Any, Any]], tuple[type, ...]] = {
+    fields.DateField: (date,),
+    fields.DateTimeField: (datetime,),
+}
 
 
 def columns(model: type[Model], alias: str = "") -> str:
@@ -81,19 +100,57 @@ def deferred(model: type[M], **values: Any) -> M:
     return model.from_db(connection.alias, names, [values[n] for n in names])
 
 
-def _insert_statement(model: type[Model]) -> tuple[str, str, list[Field[Any, Any]]]:
+def _plain_types(f: Field[Any, Any], vendor: str) -> tuple[type, ...]:
+    """The value types :func:`insert` may pass for ``f`` without preparing them: what
+    ``get_db_prep_save`` returns unchanged (``test_sql`` checks every field of the hot paths'
+    models against it). None too where the column is nullable."""
+    target: Field[Any, Any] = f
+    if type(f) in (related.ForeignKey, related.OneToOneField):
+        target = f.target_field  # type: ignore[attr-defined]
+        if type(target) in (fields.AutoField, fields.BigAutoField, fields.SmallAutoField):
+            return (int, type(None)) if f.null else (int,)
+    plain = _PLAIN.get(type(target)) or (
+        _PLAIN_POSTGRESQL.get(type(target)) if vendor == "postgresql" else None
+    )
+    if not plain or target is not f:
+        return ()
+    return (*plain, type(None)) if f.null else plain
+
+
+def _insert_statement(model: type[Model]) -> tuple[str, str, list[_Column]]:
     key = (model, connection.vendor)
     found = _inserts.get(key)
     if found is None:
         qn = connection.ops.quote_name
         meta = model._meta
-        fields = [f for f in meta.concrete_fields if f is not meta.pk and not f.generated]
-        names = ", ".join(qn(str(f.column)) for f in fields)
+        cols = [f for f in meta.concrete_fields if f is not meta.pk and not f.generated]
+        names = ", ".join(qn(str(f.column)) for f in cols)
         head = f"INSERT INTO {qn(meta.db_table)} ({names}) VALUES "  # noqa: S608 - names from the model
-        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        found = (head, row, fields)
+        row = "(" + ", ".join(["%s"] * len(cols)) + ")"
+        # pre_save is a plain read unless the field overrides it (auto_now, auto_now_add…)
+        found = (
+            head,
+            row,
+            [
+                (f, f.attname, type(f).pre_save is Field.pre_save, _plain_types(f, connection.vendor))
+                for f in cols
+            ],
+        )
         _inserts[key] = found
     return found
+
+
+def _params(obj: Model, columns: list[_Column], conn: Any) -> list[Any]:
+    """The INSERT parameters of ``obj``: each field's ``pre_save`` value prepared by
+    ``get_db_prep_save``, except where that would hand the value back unchanged (:func:`_plain_types`)."""
+    params = []
+    for f, attname, plain_read, plain in columns:
+        value = getattr(obj, attname) if plain_read else f.pre_save(obj, True)
+        if type(value) in plain and (type(value) is not datetime or value.tzinfo is not None):
+            params.append(value)
+        else:
+            params.append(f.get_db_prep_save(value, conn))
+    return params
 
 
 def insert(objs: Sequence[Model], *, skip_conflict: bool = False) -> int:
@@ -111,13 +168,14 @@ def insert(objs: Sequence[Model], *, skip_conflict: bool = False) -> int:
     if skip_conflict and len(objs) != 1:
         raise ValueError("skip_conflict takes one instance")
     model = type(objs[0])
-    head, row, fields = _insert_statement(model)
+    head, row, cols = _insert_statement(model)
+    conn = connections[DEFAULT_DB_ALIAS]  # the connection itself: every look-up through the proxy costs
     params: list[Any] = []
     for obj in objs:
         if type(obj) is not model or obj.pk is not None:
             raise TypeError("insert() takes new instances of one model")
         obj._prepare_related_fields_for_save(operation_name="insert")  # type: ignore[attr-defined]
-        params.extend(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
+        params.extend(_params(obj, cols, conn))
     pk = connection.ops.quote_name(str(model._meta.pk.column))  # type: ignore[union-attr]
     conflict = " ON CONFLICT DO NOTHING" if skip_conflict else ""
     with connection.cursor() as cursor:

@@ -240,7 +240,8 @@ def _new_case(
         delivery_address=delivery_address,
         created_by=actor,
         handler=actor if actor.role in CENTER_STAFF else None,
-        window=actor.default_window if actor.role == Role.CLERK else None,
+        # the key only: loading the clerk's window (one SELECT per intake) served nothing
+        window_id=actor.default_window_id if actor.role == Role.CLERK else None,
         note=note,
     )
     rows = [

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db.models import Field
 
 from tongban.accounts.models import User
 from tongban.accounts.tests.factories import ClerkFactory
@@ -75,3 +76,72 @@ def test_hot_statements_are_prepared_on_postgresql_and_queries_are_not():
     statements = prepared()
     assert sum("INSERT INTO" in s and "core_auditentry" in s for s in statements) == 1
     assert not [s for s in statements if "LIKE" in s]
+
+
+def _hot_models():
+    from django.apps import apps
+
+    return [
+        m for m in apps.get_models() if m._meta.app_label in {"accounts", "applications", "core", "queueing"}
+    ]
+
+
+SAMPLES = [
+    "",
+    "文本",
+    "12",
+    0,
+    42,
+    True,
+    False,
+    None,
+    date(2026, 11, 26),
+    datetime(2026, 11, 26, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai")),
+    datetime(2026, 11, 26, 9, 30),  # naive: prepared (made aware, with a warning) — never passed as is
+    2.5,
+    [1],
+    {"a": 1},
+]
+
+
+@pytest.mark.filterwarnings("ignore:DateTimeField .* received a naive datetime")
+def test_insert_passes_a_value_unprepared_only_where_preparing_would_not_change_it():
+    """For every field of the hot paths' models and values of every kind: where :func:`sql.insert`
+    skips ``get_db_prep_save``, that method gives the very value back; elsewhere it is called."""
+    from django.db import connection
+
+    skipped = 0
+    for model in _hot_models():
+        _, _, cols = sql._insert_statement(model)
+        for f, attname, _plain_read, _plain in cols:
+            for value in SAMPLES:
+                obj = model.__new__(model)
+                obj.__dict__[attname] = value
+                try:
+                    got = sql._params(obj, [(f, attname, True, _plain)], connection)[0]
+                except Exception:  # noqa: BLE001 - prepared, and refused as the ORM refuses it
+                    continue
+                if got is value:
+                    try:
+                        prepared = f.get_db_prep_save(value, connection)
+                    except Exception as exc:  # noqa: BLE001 - the slow path must have refused it too
+                        pytest.fail(
+                            f"{model.__name__}.{f.name}: {value!r} passed, but preparing raises {exc!r}"
+                        )
+                    assert prepared == value and type(prepared) is type(value), (
+                        model.__name__,
+                        f.name,
+                        value,
+                    )
+                    skipped += 1
+    assert skipped > 300  # the shortcut is taken (strings, integers, keys, flags, timestamps on PostgreSQL)
+
+
+def test_insert_reads_pre_save_fields_through_pre_save():
+    """``auto_now``/``auto_now_add`` fields are filled by ``pre_save``, not read as they are."""
+    for model in _hot_models():
+        _, _, cols = sql._insert_statement(model)
+        for f, _attname, plain_read, _plain in cols:
+            assert plain_read == (type(f).pre_save is Field.pre_save)
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                assert not plain_read, (model.__name__, f.name)
