@@ -116,12 +116,17 @@ class Application(models.Model):
         on_delete=models.PROTECT,
         related_name="applications",
         verbose_name=_("申请人"),
+        db_index=False,  # app_applicant_created
     )
     # Snapshot at intake: the case keeps who applied even if the account changes later.
     applicant_name = models.CharField(_("申请人姓名/名称"), max_length=100)
     applicant_id_last4 = models.CharField(_("证件号后四位"), max_length=4, blank=True)
     center = models.ForeignKey(
-        "catalog.Center", on_delete=models.PROTECT, related_name="applications", verbose_name=_("受理中心")
+        "catalog.Center",
+        on_delete=models.PROTECT,
+        related_name="applications",
+        verbose_name=_("受理中心"),
+        db_index=False,  # app_center_created
     )
     matter = models.ForeignKey(
         "catalog.Matter", on_delete=models.PROTECT, related_name="applications", verbose_name=_("事项")
@@ -131,12 +136,14 @@ class Application(models.Model):
         on_delete=models.PROTECT,
         related_name="applications",
         verbose_name=_("办事指南版本"),
+        db_index=False,  # only looked up when a guide version would be deleted (PROTECT)
     )
     department = models.ForeignKey(
         "catalog.Department",
         on_delete=models.PROTECT,
         related_name="applications",
         verbose_name=_("实施主体"),
+        db_index=False,  # app_dept_created
     )
     channel = models.CharField(_("申请渠道"), max_length=10, choices=Channel.choices)
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.DRAFT)
@@ -157,6 +164,7 @@ class Application(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("录入人"),
+        db_index=False,  # only looked up when a user would be deleted (PROTECT)
     )
     handler = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -173,6 +181,7 @@ class Application(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("受理窗口"),
+        db_index=False,  # only looked up when a window is deleted
     )
 
     refusal_reason = models.TextField(_("不予受理理由"), blank=True)
@@ -204,6 +213,7 @@ class Application(models.Model):
         verbose_name = _("办件")
         verbose_name_plural = _("办件")
         ordering = ["-created_at", "-id"]
+        # Every intake writes the new case into each of these: no index another one already covers.
         indexes = [
             models.Index(fields=["center", "status", "-created_at"], name="app_center_status_created"),
             models.Index(fields=["department", "status", "-created_at"], name="app_dept_status_created"),
@@ -214,8 +224,8 @@ class Application(models.Model):
             models.Index(fields=["decided_at"], name="app_decided_at"),
             models.Index(fields=["center", "-created_at"], name="app_center_created"),
             models.Index(fields=["department", "-created_at"], name="app_dept_created"),
-            # prefix search (LIKE 'x%') on PostgreSQL whatever the collation; plain b-trees elsewhere
-            models.Index(fields=["number"], opclasses=["varchar_pattern_ops"], name="app_number_prefix"),
+            # prefix search (LIKE 'x%') on PostgreSQL whatever the collation; plain b-trees elsewhere. (The
+            # number's own: Django gives a unique text column a varchar_pattern_ops index on PostgreSQL.)
             models.Index(
                 fields=["applicant_name"], opclasses=["varchar_pattern_ops"], name="app_name_prefix"
             ),
