@@ -43,7 +43,8 @@ YELLOW_SHARE = 0.8
 
 def applications_visible_to(*, user: User) -> QuerySet[Application]:
     """Object-level scope: admin/supervisor all; manager and clerk their center; reviewer the cases
-    routed to their department (its own matters or a review request); residents their own."""
+    routed to their department (its own matters or a review request); residents their own.
+    The staff list writes the same scope out (``listing._scope``): change both; a test compares them."""
     qs = Application.objects.all()
     if not user.is_authenticated or not user.is_active:
         return qs.none()
@@ -223,9 +224,13 @@ def applications_page_rows(
     offset: int = 0,
 ) -> list[dict[str, Any]]:
     """:func:`applications_page` as plain rows of :data:`LIST_COLUMNS`: the API list's hot path (no
-    model instances, a narrow SELECT; see bench/applications)."""
-    page = applications_page(user=user, status=status, q=q, colour=colour, limit=limit, offset=offset)
-    return list(page.values(*LIST_COLUMNS))
+    model instances, a narrow SELECT, and the statement written out in :mod:`.listing` instead of
+    compiled per request; see bench/applications). Tests compare it with the queryset."""
+    from tongban.applications import listing
+
+    return listing.page_rows(
+        user=user, status=status, q=q, colour=colour, today=None, limit=limit, offset=offset
+    )
 
 
 def _search(q: str) -> Q:
