@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
@@ -355,13 +355,15 @@ def deadline_of(
     extension_days: int,
     suspended_days: int,
     today: date | None = None,
+    tz: tzinfo | None = None,
 ) -> Deadline:
     """:func:`application_deadline_ex` from the stored columns (``suspended_days`` including any
-    suspension still running): what lists use for their rows."""
+    suspension still running): what lists use for their rows. A list passes ``today`` and ``tz`` (the
+    current time zone), looked up once per page instead of once per row."""
     if accepted_at is None or promised_days is None:
         return Deadline(None, DeadlineColour.NONE, False, 0, 0)
     today = today or timezone.localdate()
-    start = timezone.localdate(accepted_at)
+    start = timezone.localdate(accepted_at, tz)
     allowed = promised_days + extension_days
     result = add_workdays_ex(start, allowed + suspended_days)
     elapsed = max(workdays_between(start, min(today, result.date)) - suspended_days, 0)
