@@ -1,12 +1,15 @@
 """The staff case list's statements, written out: the hot path of ``GET /api/v1/applications``.
 
 Building the list's queryset, ``values()`` and compiling it cost the API process several times what
-running the SQL does (bench/applications/cpu.py). The statements here are those the ORM builds for
-:func:`tongban.applications.selectors.applications_page` — the same scope, filters, joins, order and
+running the SQL does (bench/applications/cpu.py). The statements here select the rows
+:func:`tongban.applications.selectors.applications_page` selects — the same scope, filters, order and
 page, the same lookups (``connection.operators`` and ``lookup_cast``, so the same ``LIKE`` spelling and
-escaping on each database) — with no compiler in between. The SELECT list comes from
+escaping on each database) — with no compiler in between. The columns come from
 :data:`~tongban.applications.selectors.LIST_COLUMNS` and the models' metadata, and values go through the
 converters the ORM applies (SQLite's text timestamps), so the rows equal ``values(*LIST_COLUMNS)``.
+The matter's code and name and the center's and department's codes are not joined in: they come from
+the per-process ``catalog_labels`` (three joins were most of PostgreSQL's planning and work on a page),
+re-read when a page holds a case whose matter, center or department is newer than the snapshot.
 Tests compare the rows with the queryset's for every role and filter, on SQLite and PostgreSQL.
 
 The statements are run with the cursor's plain ``execute``: never prepared on purpose, because a
@@ -23,49 +26,73 @@ from django.db import connection
 from django.db.models import ForeignKey
 
 from tongban.accounts.models import Role, User
+from tongban.catalog.cache import catalog_labels, matters_named
 from tongban.core import sql
 
 _Converter = Callable[[Any, Any, Any], Any]
-# per database vendor: (SELECT … FROM … JOIN …, converters by column index)
-_selects: dict[str, tuple[str, list[tuple[int, list[_Converter], Any]]]] = {}
 
 
-def _select() -> tuple[str, list[tuple[int, list[_Converter], Any]]]:
-    """``SELECT <LIST_COLUMNS> FROM <cases> a JOIN <matter> … JOIN <center> … JOIN <department> …``
-    and the converters of its columns, built once per database vendor from the models' metadata."""
+class _Select:
+    """``SELECT … FROM <cases> a`` for :data:`~tongban.applications.selectors.LIST_COLUMNS`, built once
+    per database vendor from the models' metadata: the case's own columns, and for ``matter__code``
+    and the like the foreign key (``a.matter_id``), answered from ``catalog_labels`` rather than a
+    join. ``converters`` are the ORM's for each own column (SQLite's text timestamps)."""
+
+    def __init__(self) -> None:
+        from tongban.applications.models import Application
+        from tongban.applications.selectors import LIST_COLUMNS
+
+        qn = connection.ops.quote_name
+        columns: list[str] = []
+        self.own: list[tuple[str, int]] = []  # (name, index in the row)
+        self.related: list[tuple[str, str, str, int]] = []  # (name, relation, attribute, index of its key)
+        self.converters: list[tuple[int, list[_Converter], Any]] = []
+        keys: dict[str, int] = {}
+        for name in LIST_COLUMNS:
+            relation, _, attr = name.rpartition("__")
+            if relation:
+                fk = Application._meta.get_field(relation)
+                assert isinstance(fk, ForeignKey) and not fk.null  # every case has one
+                if relation not in keys:
+                    keys[relation] = len(columns)
+                    columns.append(f"a.{qn(fk.column)}")
+                self.related.append((name, relation, attr, keys[relation]))
+                continue
+            field = sql.field(Application, attr)
+            col = field.get_col("a")
+            convs = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+            if convs:
+                self.converters.append((len(columns), convs, col))
+            self.own.append((name, len(columns)))
+            columns.append(f"a.{qn(str(field.column))}")
+        self.statement = f"SELECT {', '.join(columns)} FROM {qn(Application._meta.db_table)} a"  # noqa: S608
+
+    def rows(self, found: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+        """The page's rows as ``values(*LIST_COLUMNS)`` gives them."""
+        labels = catalog_labels()
+        if any(row[key] not in labels[relation] for row in found for _, relation, _, key in self.related):
+            labels = catalog_labels(refresh=True)  # a matter, center or department newer than the snapshot
+        result = []
+        for values in found:
+            if self.converters:
+                values = list(values)
+                for i, convs, col in self.converters:
+                    for convert in convs:
+                        values[i] = convert(values[i], col, connection)
+            row = {name: values[i] for name, i in self.own}
+            for name, relation, attr, key in self.related:
+                row[name] = labels[relation][values[key]][attr]
+            result.append(row)
+        return result
+
+
+_selects: dict[str, _Select] = {}
+
+
+def _select() -> _Select:
     found = _selects.get(connection.vendor)
-    if found is not None:
-        return found
-    from tongban.applications.models import Application
-    from tongban.applications.selectors import LIST_COLUMNS
-
-    qn = connection.ops.quote_name
-    meta = Application._meta
-    joins: dict[str, str] = {}
-    columns: list[str] = []
-    converters: list[tuple[int, list[_Converter], Any]] = []
-    for i, name in enumerate(LIST_COLUMNS):
-        relation, _, attr = name.rpartition("__")
-        model, alias = Application, "a"
-        if relation:
-            fk = meta.get_field(relation)
-            assert isinstance(fk, ForeignKey) and not fk.null  # an INNER JOIN, as the ORM's
-            model, alias = fk.related_model, relation  # type: ignore[assignment]
-            if relation not in joins:
-                target = model._meta
-                joins[relation] = (
-                    f" JOIN {qn(target.db_table)} {qn(alias)}"
-                    f" ON {qn(alias)}.{qn(str(target.pk.column))} = a.{qn(fk.column)}"  # type: ignore[union-attr]
-                )
-        field = sql.field(model, attr)
-        col = field.get_col(alias)
-        convs = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-        if convs:
-            converters.append((i, convs, col))
-        columns.append(f"{qn(alias)}.{qn(str(field.column))}")
-    select = f"SELECT {', '.join(columns)} FROM {qn(meta.db_table)} a{''.join(joins.values())}"  # noqa: S608
-    found = (select, converters)
-    _selects[connection.vendor] = found
+    if found is None:
+        found = _selects[connection.vendor] = _Select()
     return found
 
 
@@ -97,20 +124,6 @@ def _scope(user: User) -> tuple[str, list[Any]] | None:
     return "a.applicant_id = %s", [user.pk]
 
 
-def _matter_ids(q: str) -> list[int]:
-    """``Matter.objects.filter(name__contains=q).values_list("id")[:50]`` (ordered by code, the
-    matters' default order), written out."""
-    from tongban.catalog.models import Matter
-
-    statement = (
-        f"SELECT id FROM {Matter._meta.db_table} WHERE {_like('name', 'contains')}"  # noqa: S608
-        " ORDER BY code LIMIT 50"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(statement, [f"%{connection.ops.prep_for_like_query(q)}%"])
-        return [row[0] for row in cursor.fetchall()]
-
-
 def page_rows(
     *,
     user: User,
@@ -121,10 +134,11 @@ def page_rows(
     limit: int,
     offset: int,
 ) -> list[dict[str, Any]]:
-    """:func:`~tongban.applications.selectors.applications_page_rows`, written out: one statement (two
-    for a search by name: the matching matters first, as the ORM's ``_search``)."""
+    """:func:`~tongban.applications.selectors.applications_page_rows`, written out: one statement (a
+    search by name takes the matching matters from memory, where the ORM's ``_search`` asks the
+    database first)."""
     from tongban.applications.models import Application, DeadlineColour, Review
-    from tongban.applications.selectors import CLOCK_RUNNING, LIST_COLUMNS
+    from tongban.applications.selectors import CLOCK_RUNNING
 
     scope = _scope(user)
     if scope is None:
@@ -154,7 +168,7 @@ def page_rows(
         else:
             name = _like("a.applicant_name", "startswith")
             params.append(f"{connection.ops.prep_for_like_query(q)}%")
-            matter_ids = _matter_ids(q)
+            matter_ids = matters_named(q)  # the ORM's look-up, from memory
             if matter_ids:
                 name = f"({name} OR a.matter_id IN ({', '.join(['%s'] * len(matter_ids))}))"
                 params.extend(matter_ids)
@@ -171,23 +185,11 @@ def page_rows(
         elif colour == DeadlineColour.YELLOW:
             clauses.append("a.due_date >= %s AND a.warning_level = %s")
             params.extend([day, DeadlineColour.YELLOW.value])
-    select, converters = _select()
-    statement = select
+    select = _select()
+    statement = select.statement
     if clauses:
         statement += " WHERE " + " AND ".join(clauses)
     statement += f" ORDER BY a.created_at DESC, a.id DESC LIMIT {limit} OFFSET {offset}"
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
-        found = cursor.fetchall()
-    return [_row(values, converters, LIST_COLUMNS) for values in found]
-
-
-def _row(
-    values: Sequence[Any], converters: list[tuple[int, list[_Converter], Any]], names: Sequence[str]
-) -> dict[str, Any]:
-    if converters:
-        values = list(values)
-        for i, convs, col in converters:
-            for convert in convs:
-                values[i] = convert(values[i], col, connection)
-    return dict(zip(names, values, strict=True))
+        return select.rows(cursor.fetchall())
