@@ -1,7 +1,8 @@
-"""CPU and SQL statements per accepted application, in-process (no server, no load, no other clients).
+"""CPU and SQL statements per API request (intake, list, search), in-process (no server, no load, no other clients).
 
     psql -h 127.0.0.1 -U postgres -c 'CREATE DATABASE tb_app_cpu'
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/tb_app_cpu .venv/bin/python bench/applications/cpu.py
+    DATABASE_URL=… .venv/bin/python bench/applications/cpu.py --ops list-clerk,search-clerk --profile list-clerk
 
 On a 2-core box the load test (``run.py``) is CPU-bound, so its intake ratio to the floor is roughly
 (CPU per floor request) ÷ (CPU per intake, plus the PostgreSQL backend's). This measures those costs
@@ -13,9 +14,19 @@ authentication, the settings ``serve.sh`` uses (``bench_settings``, DEBUG off, n
 * ``intake``  ``POST /api/v1/applications`` with the body of ``bench/wrk/app_intake.lua``: a new
               resident each time (registered by ID number), every material ticked, ``"accept": true``
               — one accepted application. The matter (``BENCH-CPU``) has a published guide with two
-              required materials and two review departments, so acceptance starts a parallel review.
+              required materials and two review departments, so acceptance starts a parallel review;
+* ``list-clerk``       ``GET /api/v1/applications?limit=20`` as a center clerk (``bench/wrk/app_list.lua``);
+* ``search-clerk``     ``GET …?limit=20&q=…`` as that clerk, the queries of ``bench/wrk/app_search.lua``: half
+                       a receipt-day prefix (``BENCH-C01-2026MMDD``), half a resident's full name;
+* ``list-reviewer``    the list as a department reviewer (own matters + reviews routed to the department);
+* ``search-reviewer``  the searches as that reviewer.
 
-The operations alternate (floor, intake). After ``--warmup`` rounds, ``-n`` rounds are timed, each
+The list and search operations read the district of ``generate.py`` (the same centers, departments,
+matters and users as the load test) scaled down: ``--apps`` applications (default 50,000) of
+``--residents`` residents (default 20,000), generated once per database and kept (``ANALYZE``d).
+
+``--ops`` picks the operations (the floor always runs: it is the yardstick). They alternate, one of
+each per round. After ``--warmup`` rounds, ``-n`` rounds are timed, each
 request on its own; the figures are **medians** per request. Columns: SQL statements per request
 (``CaptureQueriesContext``, on separate rounds: capturing costs CPU itself), CPU ms of this process
 (``time.process_time``), CPU ms of the PostgreSQL backend serving it (``/proc/<pid>/stat``: 10 ms
@@ -34,6 +45,7 @@ import cProfile
 import json
 import os
 import pstats
+import random
 import secrets
 import statistics
 import sys
@@ -56,7 +68,9 @@ os.environ.setdefault("TONGBAN_TESTING", "0")
 os.environ.setdefault("TONGBAN_LOG_LEVEL", "WARNING")
 os.environ.setdefault("DB_CONN_MAX_AGE", "3600")  # one backend for the whole run: its CPU is read below
 
-OPS = ("floor", "intake")
+OPS = ("floor", "intake", "list-clerk", "search-clerk", "list-reviewer", "search-reviewer")
+LIST_OPS = ("list-clerk", "search-clerk", "list-reviewer", "search-reviewer")
+SURNAMES = ("张", "王", "李", "赵", "陈", "刘", "杨", "黄")  # generate.py's, by resident number % 8
 CENTER, MATTER = "BENCH-CPU-C", "BENCH-CPU"
 
 
@@ -137,6 +151,27 @@ def setup() -> tuple[str, list[int]]:
     return token, ids
 
 
+def setup_district(apps: int, residents: int) -> tuple[str, str]:
+    """``generate.py``'s district with ``apps`` applications of ``residents`` residents (generated once,
+    kept between runs). Returns fresh API tokens of its center clerk (BENCH-C01) and department
+    reviewer (BENCH-D01)."""
+    import generate  # bench/applications/generate.py (Django is already set up)
+    from django.db import connection, transaction
+
+    generate.RESIDENTS = residents
+    with transaction.atomic():
+        generate.catalog()
+        clerk_token, reviewer_token = generate.users()
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM applications_application WHERE number LIKE '%%-B%%'")
+        have = cur.fetchone()[0]
+    if have == 0:
+        generate.step("applications", generate.APPS_SQL, {"n": apps, "residents": residents})  # type: ignore[arg-type]
+        generate.step("reviews", generate.REVIEWS_SQL)
+        generate.step("analyze", "ANALYZE")
+    return clerk_token, reviewer_token
+
+
 W = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
@@ -147,17 +182,40 @@ def valid_id(n: int) -> str:
 
 
 class Bench:
-    def __init__(self, token: str, material_types: list[int]) -> None:
+    def __init__(
+        self, token: str, material_types: list[int], list_tokens: dict[str, str], residents: int
+    ) -> None:
         from django.test import Client
 
         self.client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {token}")
+        self.clients = {
+            role: Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {t}")
+            for role, t in list_tokens.items()
+        }
         self.materials = [{"material_type_id": t} for t in material_types]
         # a fresh range of residents on every run (the dataset is kept between runs)
         self.n = int.from_bytes(secrets.token_bytes(3)) * 1000
+        self.residents = residents
+        self.random = random.Random(20261126)  # the same searches on every run
+
+    def search_query(self) -> str:
+        """One query of ``bench/wrk/app_search.lua``: a receipt-day prefix or a resident's full name."""
+        r = self.random
+        if r.random() < 0.5:
+            return f"BENCH-C01-2026{r.randint(1, 10):02d}{r.randint(1, 28):02d}"
+        g = r.randint(1, self.residents)
+        return f"{SURNAMES[g % 8]}居民{g}"
 
     def do(self, op: str) -> None:
         if op == "floor":
             r = self.client.post("/bench/floor", data="{}", content_type="application/json")
+        elif op in LIST_OPS:
+            kind, role = op.split("-")
+            params = {"limit": "20"} if kind == "list" else {"limit": "20", "q": self.search_query()}
+            r = self.clients[role].get("/api/v1/applications", params)
+            if r.status_code != 200 or (kind == "list" and len(r.json()) != 20):
+                raise SystemExit(f"{op}: HTTP {r.status_code} {r.content[:300]!r}")
+            return
         else:
             self.n += 1
             body = {
@@ -180,6 +238,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, default=300, help="timed rounds (one of each operation per round)")
     ap.add_argument("--warmup", type=int, default=50)
+    ap.add_argument("--ops", default=",".join(OPS), help="comma-separated operations (the floor always runs)")
+    ap.add_argument("--apps", type=int, default=50_000, help="applications of the list/search dataset")
+    ap.add_argument("--residents", type=int, default=20_000, help="residents of the list/search dataset")
     ap.add_argument("--profile", choices=OPS, help="cProfile this operation over -n more rounds")
     ap.add_argument("--top", type=int, default=40, help="rows of each profile listing")
     ap.add_argument("--sql", action="store_true", help="print each operation's SQL statements")
@@ -189,20 +250,28 @@ def main() -> None:
             "set DATABASE_URL to a PostgreSQL scratch database, e.g. postgres://postgres@127.0.0.1:5432/tb_app_cpu"
         )
 
+    ops = tuple(op for op in OPS if op == "floor" or op in args.ops.split(","))
+    if unknown := set(args.ops.split(",")) - set(OPS):
+        sys.exit(f"unknown operations: {', '.join(sorted(unknown))}")
+    if args.profile and args.profile not in ops:
+        sys.exit(f"--profile {args.profile}: not among --ops")
     token, material_types = setup()
+    list_tokens = {}
+    if any(op in LIST_OPS for op in ops):
+        list_tokens["clerk"], list_tokens["reviewer"] = setup_district(args.apps, args.residents)
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    bench = Bench(token, material_types)
+    bench = Bench(token, material_types, list_tokens, args.residents)
 
     def rounds(n: int, hook: Any = None) -> None:
         for _ in range(n):
-            for op in OPS:
+            for op in ops:
                 (hook or bench.do)(op)
 
     rounds(args.warmup)
 
-    statements: dict[str, list[int]] = {op: [] for op in OPS}
+    statements: dict[str, list[int]] = {op: [] for op in ops}
     captured: dict[str, list[str]] = {}
 
     def capture(op: str) -> None:
@@ -213,9 +282,9 @@ def main() -> None:
 
     rounds(10, capture)
 
-    cpu: dict[str, list[float]] = {op: [] for op in OPS}
-    wall: dict[str, list[float]] = {op: [] for op in OPS}
-    db: dict[str, float | None] = dict.fromkeys(OPS, 0.0)
+    cpu: dict[str, list[float]] = {op: [] for op in ops}
+    wall: dict[str, list[float]] = {op: [] for op in ops}
+    db: dict[str, float | None] = dict.fromkeys(ops, 0.0)
 
     def timed(op: str) -> None:
         pid = backend_pid()
@@ -233,12 +302,12 @@ def main() -> None:
 
     rounds(args.n, timed)
 
-    med = {op: statistics.median(cpu[op]) for op in OPS}
+    med = {op: statistics.median(cpu[op]) for op in ops}
     print(f"{args.n} rounds after {args.warmup} warm-up rounds, PostgreSQL, medians (DB CPU: mean)")
     print(
-        f"{'operation':<10} {'statements':>10} {'CPU ms':>8} {'DB CPU ms':>10} {'wall ms':>8} {'floor/op':>9}"
+        f"{'operation':<16} {'statements':>10} {'CPU ms':>8} {'DB CPU ms':>10} {'wall ms':>8} {'floor/op':>9}"
     )
-    for op in OPS:
+    for op in ops:
         counts = Counter(statements[op])
         shown = str(counts.most_common(1)[0][0])
         if len(counts) > 1:
@@ -246,12 +315,12 @@ def main() -> None:
         db_ms = db[op]
         db_shown = f"{db_ms / args.n:.2f}" if db_ms is not None else "-"
         print(
-            f"{op:<10} {shown:>10} {1000 * med[op]:>8.2f} {db_shown:>10}"
+            f"{op:<16} {shown:>10} {1000 * med[op]:>8.2f} {db_shown:>10}"
             f" {1000 * statistics.median(wall[op]):>8.2f} {med['floor'] / med[op]:>9.2f}"
         )
 
     if args.sql:
-        for op in OPS:
+        for op in ops:
             print(f"\n-- {op}: {len(captured[op])} statements")
             for sql in captured[op]:
                 print("  ", sql[:240])

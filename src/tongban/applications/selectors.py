@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
@@ -43,7 +43,8 @@ YELLOW_SHARE = 0.8
 
 def applications_visible_to(*, user: User) -> QuerySet[Application]:
     """Object-level scope: admin/supervisor all; manager and clerk their center; reviewer the cases
-    routed to their department (its own matters or a review request); residents their own."""
+    routed to their department (its own matters or a review request); residents their own.
+    The staff list writes the same scope out (``listing._scope``): change both; a test compares them."""
     qs = Application.objects.all()
     if not user.is_authenticated or not user.is_active:
         return qs.none()
@@ -223,9 +224,13 @@ def applications_page_rows(
     offset: int = 0,
 ) -> list[dict[str, Any]]:
     """:func:`applications_page` as plain rows of :data:`LIST_COLUMNS`: the API list's hot path (no
-    model instances, a narrow SELECT; see bench/applications)."""
-    page = applications_page(user=user, status=status, q=q, colour=colour, limit=limit, offset=offset)
-    return list(page.values(*LIST_COLUMNS))
+    model instances, a narrow SELECT, and the statement written out in :mod:`.listing` instead of
+    compiled per request; see bench/applications). Tests compare it with the queryset."""
+    from tongban.applications import listing
+
+    return listing.page_rows(
+        user=user, status=status, q=q, colour=colour, today=None, limit=limit, offset=offset
+    )
 
 
 def _search(q: str) -> Q:
@@ -350,13 +355,15 @@ def deadline_of(
     extension_days: int,
     suspended_days: int,
     today: date | None = None,
+    tz: tzinfo | None = None,
 ) -> Deadline:
     """:func:`application_deadline_ex` from the stored columns (``suspended_days`` including any
-    suspension still running): what lists use for their rows."""
+    suspension still running): what lists use for their rows. A list passes ``today`` and ``tz`` (the
+    current time zone), looked up once per page instead of once per row."""
     if accepted_at is None or promised_days is None:
         return Deadline(None, DeadlineColour.NONE, False, 0, 0)
     today = today or timezone.localdate()
-    start = timezone.localdate(accepted_at)
+    start = timezone.localdate(accepted_at, tz)
     allowed = promised_days + extension_days
     result = add_workdays_ex(start, allowed + suspended_days)
     elapsed = max(workdays_between(start, min(today, result.date)) - suspended_days, 0)

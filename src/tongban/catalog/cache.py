@@ -1,4 +1,5 @@
-"""Per-process cache of the catalog rows every intake reads: the matter, its guide, the center.
+"""Per-process cache of the catalog rows every intake reads (the matter, its guide, the center) and
+of the codes and names every case list shows.
 
 A one-step intake used to read the matter (with its department and current guide version), the
 center, the guide's material list and the matter's review departments on every request: four of its
@@ -83,6 +84,62 @@ def center_by_code(code: str) -> Center | None:
     return _catalog.get(
         ("center-code", code), lambda: Center.objects.filter(code=code).first(), cache_none=False
     )
+
+
+# pk -> {"code": …, "name": …} of every matter (in code order), center and department
+Labels = dict[str, dict[int, dict[str, str]]]
+
+
+def catalog_labels(*, refresh: bool = False) -> Labels:
+    """The code and name of every matter, center and department, by pk: what a case list shows of
+    them, so its statement needs no joins (three joins were most of PostgreSQL's work on a page).
+    Kept like the other changing rows — at most ``CATALOG_TTL_SECONDS``, dropped at once in the
+    process that changes one — so a renamed matter shows its old name in other processes for up to
+    30 s. ``refresh`` reads the rows again now: for a case whose matter, center or department is
+    newer than the snapshot. One statement."""
+    key = ("labels",)
+    if refresh:
+        _catalog.forget(key)
+    return _catalog.get(key, _load_labels)
+
+
+def _load_labels() -> Labels:
+    from django.db import connection
+
+    labels: Labels = {"matter": {}, "center": {}, "department": {}}
+    parts = [
+        f"SELECT '{kind}', id, code, name FROM {model._meta.db_table}"  # noqa: S608 - our tables
+        for kind, model in (("matter", Matter), ("center", Center), ("department", Department))
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts) + " ORDER BY 1, 3")
+        for kind, pk, code, name in cursor.fetchall():
+            labels[kind][pk] = {"code": code, "name": name}
+    return labels
+
+
+def matters_named(text: str, *, limit: int = 50) -> list[int]:
+    """``Matter.objects.filter(name__contains=text).values_list("id")[:limit]`` (in code order, the
+    matters' default), from :func:`catalog_labels`. SQLite's ``LIKE`` ignores the case of ASCII
+    letters; so does this there."""
+    from django.db import connection
+
+    fold = connection.vendor == "sqlite"
+    needle = _ascii_lower(text) if fold else text
+    found = []
+    for pk, matter in catalog_labels()["matter"].items():
+        if needle in (_ascii_lower(matter["name"]) if fold else matter["name"]):
+            found.append(pk)
+            if len(found) == limit:
+                break
+    return found
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _ascii_lower(text: str) -> str:
+    return text.translate(_ASCII_LOWER)
 
 
 def _clear() -> None:

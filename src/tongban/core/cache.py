@@ -33,6 +33,11 @@ class ConfigCache:
                 self._data[key] = (now, value)
         return value
 
+    def forget(self, key: Any) -> None:
+        """Drop one entry (the next ``get`` loads it again)."""
+        with self._lock:
+            self._data.pop(key, None)
+
     def clear(self) -> None:
         with self._lock:
             self._data.clear()

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import date, tzinfo
 from typing import Any
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -80,12 +80,18 @@ class ApplicationListOut(serializers.Serializer):
 
 def list_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """:class:`ApplicationListOut` items from rows of ``selectors.LIST_COLUMNS``: the same JSON (a test
-    compares them) without a serializer per row - the list's hot path. The time zone, today's date and
-    the status labels of the active language are looked up once per page, not per row."""
+    compares them) without a serializer per row - the list's hot path. The time zone and today's date
+    are looked up once per page, not per row; the status labels once per language and process."""
     tz = timezone.get_current_timezone()
-    today = timezone.localdate()
-    labels = {value: str(label) for value, label in Status.choices}
+    today = timezone.localdate(timezone=tz)
+    labels = _status_labels(translation.get_language())
     return [_list_row(row, tz=tz, today=today, labels=labels) for row in rows]
+
+
+@functools.cache
+def _status_labels(language: str | None) -> dict[str, str]:
+    """The states' labels in ``language`` (the active one: the caller passes it for the cache key)."""
+    return {value: str(label) for value, label in Status.choices}
 
 
 def _list_row(row: dict[str, Any], *, tz: tzinfo, today: date, labels: dict[str, str]) -> dict[str, Any]:
@@ -96,6 +102,7 @@ def _list_row(row: dict[str, Any], *, tz: tzinfo, today: date, labels: dict[str,
         extension_days=row["extension_days"],
         suspended_days=row["suspended_days"],
         today=today,
+        tz=tz,
     )
     return {
         "number": row["number"],
