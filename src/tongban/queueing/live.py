@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from typing import Any, Protocol
@@ -144,6 +145,44 @@ def get_broker() -> Broker:
 
 def publish_center_event(center_id: int, message: dict[str, Any]) -> None:
     get_broker().publish(channel_for(center_id), message)
+
+
+# "The line changed" is all a display learns from a new ticket, and a busy hall's ticket machines issue
+# several a second: each process sends it at once when it has not for WAITING_EVERY seconds, and folds the
+# ones that come sooner into one more message at the end of that time (so the last change always reaches
+# the displays, at most this late). Calls are never folded: each carries its announcement.
+WAITING_EVERY = 0.25
+_waiting_lock = threading.Lock()
+_waiting_sent: dict[int, float] = {}
+_waiting_due: set[int] = set()
+
+
+def publish_waiting(center_id: int) -> None:
+    """Tell the center's displays that the waiting line changed (folded as described above)."""
+    now = time.monotonic()
+    with _waiting_lock:
+        since = now - _waiting_sent.get(center_id, float("-inf"))
+        if since >= WAITING_EVERY:
+            _waiting_sent[center_id] = now
+        elif center_id in _waiting_due:
+            return  # a message at the end of the interval is already on its way
+        else:
+            _waiting_due.add(center_id)
+            timer = threading.Timer(WAITING_EVERY - since, _publish_due_waiting, args=(center_id,))
+            timer.daemon = True
+            timer.start()
+            return
+    publish_center_event(center_id, {"type": "waiting"})
+
+
+def _publish_due_waiting(center_id: int) -> None:
+    with _waiting_lock:
+        _waiting_due.discard(center_id)
+        _waiting_sent[center_id] = time.monotonic()
+    try:
+        publish_center_event(center_id, {"type": "waiting"})
+    except Exception:  # a broker outage must not kill the timer thread silently: the displays re-read anyway
+        log.exception("live: could not publish the waiting line of center %s", center_id)
 
 
 def listen(center_id: int, *, timeout: float, heartbeat: float = 15.0) -> Iterator[dict[str, Any] | None]:

@@ -306,7 +306,7 @@ def ticket_issue(
     # ticket row with its gapless (queue, day, seq) is itself the record (docs/architecture.md, "Queue").
     # Check-ins (personal data) are audited by ``claim_for_check_in``.
     center_id = center.pk
-    transaction.on_commit(lambda: live.publish_center_event(center_id, {"type": "waiting"}))
+    transaction.on_commit(lambda: live.publish_waiting(center_id))
 
     ahead = tickets_ahead(ticket, rules=rules, now=now)
     return IssuedTicket(ticket, ahead, estimate_wait_minutes(center, ahead, queue=target, now=now))

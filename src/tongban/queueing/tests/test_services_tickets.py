@@ -302,3 +302,23 @@ def test_position_is_counted_up_to_the_cap_and_the_slip_says_so(client):
     client.cookies["django_language"] = "en"
     html = client.get(response.redirect_chain[-1][0]).content.decode()
     assert f"{WAITING_BEFORE_CAP} or more people ahead of you" in html
+
+
+def test_a_burst_of_tickets_reaches_the_displays_as_two_messages(monkeypatch):
+    """Ticket machines issuing several tickets a second: the displays hear "the line changed" at once, and
+    once more after the burst (so the last ticket is shown), not once per ticket."""
+    from tongban.queueing import live
+
+    monkeypatch.setattr(live, "WAITING_EVERY", 0.2)
+    center_id = 987654
+    sub = live.get_broker().subscribe(live.channel_for(center_id))
+    try:
+        for _ in range(5):
+            live.publish_waiting(center_id)
+        assert sub.get(1.0) == {"type": "waiting"}  # the first, at once
+        assert sub.get(2.0) == {"type": "waiting"}  # the other four, folded into one after the interval
+        assert sub.get(0.5) is None
+        live.publish_waiting(center_id)  # later, the next burst starts at once again
+        assert sub.get(1.0) == {"type": "waiting"}
+    finally:
+        sub.close()
