@@ -231,7 +231,7 @@ _CLAIM_SQL = (
 )
 
 
-def _claim_statement(window: Window, queue_ids: list[int], *, normal_first: bool) -> str:
+def _claim_statement(queue_ids: list[int], *, normal_first: bool) -> str:
     line = _WINDOW_LINE.format(queues=", ".join(["%s"] * len(queue_ids)))
     order = _FAIR_ORDER.format(normal_first="priority_reason <> ''," if normal_first else "")
     candidates = _CANDIDATES.format(
@@ -270,7 +270,7 @@ def _claim_next(
     whether anyone in the hall waits for an SMS. PostgreSQL: one statement (lock the ticket with SKIP
     LOCKED, flip it, insert the event); SQLite: the same in three."""
     pg = connection.vendor == "postgresql"
-    claim = _claim_statement(window, queue_ids, normal_first=normal_first)
+    claim = _claim_statement(queue_ids, normal_first=normal_first)
     at = _sql.prep(Ticket, "called_at", now)
     day = _sql.prep(Ticket, "day", timezone.localdate(now))
     line = [window.center_id, day, *queue_ids, window.pk]
