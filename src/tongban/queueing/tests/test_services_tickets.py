@@ -299,9 +299,11 @@ def test_position_is_counted_up_to_the_cap_and_the_slip_says_so(client):
     response = client.post(f"/queue/ticket-machine/{center.code}/", {"queue": "A"}, follow=True)
     html = response.content.decode()
     assert f"前面有 {WAITING_BEFORE_CAP} 人以上" in html
+    assert "分钟以上" in html  # the estimate is a lower bound too
     client.cookies["django_language"] = "en"
     html = client.get(response.redirect_chain[-1][0]).content.decode()
     assert f"{WAITING_BEFORE_CAP} or more people ahead of you" in html
+    assert "minutes or more" in html
 
 
 def test_a_burst_of_tickets_reaches_the_displays_as_two_messages(monkeypatch):
