@@ -189,7 +189,7 @@ def page_rows(
     statement = select.statement
     if clauses:
         statement += " WHERE " + " AND ".join(clauses)
-    statement += f" ORDER BY a.created_at DESC, a.id DESC LIMIT {limit} OFFSET {offset}"
+    statement += f" ORDER BY a.created_at DESC, a.id DESC LIMIT {int(limit):d} OFFSET {int(offset):d}"
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         return select.rows(cursor.fetchall())
