@@ -50,13 +50,12 @@ import secrets
 import statistics
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(ROOT / "src"), str(HERE)]
+sys.path[:0] = [str(ROOT / "src"), str(HERE), str(HERE.parent)]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench_settings")
 os.environ.setdefault("TONGBAN_SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789")
 # fixed bench-only keys, as serve.sh (never use these anywhere else)
@@ -68,30 +67,12 @@ os.environ.setdefault("TONGBAN_TESTING", "0")
 os.environ.setdefault("TONGBAN_LOG_LEVEL", "WARNING")
 os.environ.setdefault("DB_CONN_MAX_AGE", "3600")  # one backend for the whole run: its CPU is read below
 
+from _cpu import Meter  # noqa: E402
+
 OPS = ("floor", "intake", "list-clerk", "search-clerk", "list-reviewer", "search-reviewer")
 LIST_OPS = ("list-clerk", "search-clerk", "list-reviewer", "search-reviewer")
 SURNAMES = ("张", "王", "李", "赵", "陈", "刘", "杨", "黄")  # generate.py's, by resident number % 8
 CENTER, MATTER = "BENCH-CPU-C", "BENCH-CPU"
-
-
-def backend_cpu_ms(pid: int | None) -> float | None:
-    """User + system CPU of a local PostgreSQL backend, from /proc (None when not readable)."""
-    if pid is None:
-        return None
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of proc(5))
-    return ticks * 1000 / os.sysconf("SC_CLK_TCK")
-
-
-def backend_pid() -> int | None:
-    from django.db import connection
-
-    connection.ensure_connection()
-    info = getattr(connection.connection, "info", None)  # psycopg 3
-    return getattr(info, "backend_pid", None)
 
 
 def setup() -> tuple[str, list[int]]:
@@ -259,9 +240,6 @@ def main() -> None:
     list_tokens = {}
     if any(op in LIST_OPS for op in ops):
         list_tokens["clerk"], list_tokens["reviewer"] = setup_district(args.apps, args.residents)
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     bench = Bench(token, material_types, list_tokens, args.residents)
 
     def rounds(n: int, hook: Any = None) -> None:
@@ -271,59 +249,16 @@ def main() -> None:
 
     rounds(args.warmup)
 
-    statements: dict[str, list[int]] = {op: [] for op in ops}
-    captured: dict[str, list[str]] = {}
-
-    def capture(op: str) -> None:
-        with CaptureQueriesContext(connection) as ctx:
-            bench.do(op)
-        statements[op].append(len(ctx.captured_queries))
-        captured[op] = [q["sql"] for q in ctx.captured_queries]
-
-    rounds(10, capture)
-
-    cpu: dict[str, list[float]] = {op: [] for op in ops}
-    wall: dict[str, list[float]] = {op: [] for op in ops}
-    db: dict[str, float | None] = dict.fromkeys(ops, 0.0)
-
-    def timed(op: str) -> None:
-        pid = backend_pid()
-        d0 = backend_cpu_ms(pid)
-        c0, w0 = time.process_time(), time.perf_counter()
-        bench.do(op)
-        c1, w1 = time.process_time(), time.perf_counter()
-        d1 = backend_cpu_ms(pid)
-        cpu[op].append(c1 - c0)
-        wall[op].append(w1 - w0)
-        if d0 is None or d1 is None or db[op] is None or backend_pid() != pid:
-            db[op] = None
-        else:
-            db[op] = (db[op] or 0.0) + d1 - d0
-
-    rounds(args.n, timed)
-
-    med = {op: statistics.median(cpu[op]) for op in ops}
-    print(f"{args.n} rounds after {args.warmup} warm-up rounds, PostgreSQL, medians (DB CPU: mean)")
-    print(
-        f"{'operation':<16} {'statements':>10} {'CPU ms':>8} {'DB CPU ms':>10} {'wall ms':>8} {'floor/op':>9}"
+    meter = Meter(ops)
+    rounds(10, lambda op: meter.capture(op, lambda: bench.do(op)))
+    rounds(args.n, lambda op: meter.time(op, lambda: bench.do(op)))
+    meter.report(
+        f"{args.n} rounds after {args.warmup} warm-up rounds, PostgreSQL, medians (DB CPU: mean)",
+        average=statistics.median,
+        width=16,
     )
-    for op in ops:
-        counts = Counter(statements[op])
-        shown = str(counts.most_common(1)[0][0])
-        if len(counts) > 1:
-            shown += f" ({min(counts)}-{max(counts)})"
-        db_ms = db[op]
-        db_shown = f"{db_ms / args.n:.2f}" if db_ms is not None else "-"
-        print(
-            f"{op:<16} {shown:>10} {1000 * med[op]:>8.2f} {db_shown:>10}"
-            f" {1000 * statistics.median(wall[op]):>8.2f} {med['floor'] / med[op]:>9.2f}"
-        )
-
     if args.sql:
-        for op in ops:
-            print(f"\n-- {op}: {len(captured[op])} statements")
-            for sql in captured[op]:
-                print("  ", sql[:240])
+        meter.print_sql()
 
     if args.profile:
         profiler = cProfile.Profile(time.process_time)  # CPU, not waiting on PostgreSQL

@@ -32,43 +32,24 @@ import argparse
 import cProfile
 import os
 import pstats
+import statistics
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path[:0] = [str(HERE), str(HERE.parent)]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench_settings")
 os.environ.setdefault("TONGBAN_DEMO", "1")
 os.environ.setdefault("TONGBAN_DEBUG", "0")
 os.environ.setdefault("TONGBAN_LOG_LEVEL", "WARNING")
 os.environ.setdefault("DB_CONN_MAX_AGE", "3600")  # one backend for the whole run: its CPU is read below
 
+from _cpu import Meter  # noqa: E402
 from run import CENTER, setup  # noqa: E402  (run.py puts src/ on sys.path)
 
 OPS = ("floor", "ticket", "call-next", "finish")
-
-
-def backend_cpu_ms(pid: int | None) -> float | None:
-    """User + system CPU of a local PostgreSQL backend, from /proc (None when not readable)."""
-    if pid is None:
-        return None
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of proc(5))
-    return ticks * 1000 / os.sysconf("SC_CLK_TCK")
-
-
-def backend_pid() -> int | None:
-    from django.db import connection
-
-    connection.ensure_connection()
-    info = getattr(connection.connection, "info", None)  # psycopg 3
-    return getattr(info, "backend_pid", None)
 
 
 class Bench:
@@ -133,9 +114,6 @@ def main() -> None:
         )
 
     ((window_id, token),) = setup(1)
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     fill(args.waiting)
     bench = Bench(window_id, token)
     state: dict[str, Any] = {}
@@ -150,58 +128,15 @@ def main() -> None:
 
     rounds(args.warmup)
 
-    statements: dict[str, list[int]] = {op: [] for op in OPS}
-    captured: dict[str, list[str]] = {}
-
-    def capture(op: str) -> None:
-        with CaptureQueriesContext(connection) as ctx:
-            bench.do(op, state)
-        statements[op].append(len(ctx.captured_queries))
-        captured[op] = [q["sql"] for q in ctx.captured_queries]
-
-    rounds(10, capture)
-
-    cpu: dict[str, float] = dict.fromkeys(OPS, 0.0)
-    wall: dict[str, float] = dict.fromkeys(OPS, 0.0)
-    db: dict[str, float | None] = dict.fromkeys(OPS, 0.0)
-
-    def timed(op: str) -> None:
-        pid = backend_pid()
-        d0 = backend_cpu_ms(pid)
-        c0, w0 = time.process_time(), time.perf_counter()
-        bench.do(op, state)
-        c1, w1 = time.process_time(), time.perf_counter()
-        d1 = backend_cpu_ms(pid)
-        cpu[op] += c1 - c0
-        wall[op] += w1 - w0
-        if d0 is None or d1 is None or db[op] is None or backend_pid() != pid:
-            db[op] = None
-        else:
-            db[op] = (db[op] or 0.0) + d1 - d0
-
-    rounds(args.n, timed)
-
-    print(f"{args.n} rounds after {args.warmup} warm-up rounds, {args.waiting} tickets waiting, PostgreSQL")
-    print(
-        f"{'operation':<10} {'statements':>10} {'CPU ms':>8} {'DB CPU ms':>10} {'wall ms':>8} {'floor/op':>9}"
+    meter = Meter(OPS)
+    rounds(10, lambda op: meter.capture(op, lambda: bench.do(op, state)))
+    rounds(args.n, lambda op: meter.time(op, lambda: bench.do(op, state)))
+    meter.report(
+        f"{args.n} rounds after {args.warmup} warm-up rounds, {args.waiting} tickets waiting, PostgreSQL",
+        average=statistics.mean,
     )
-    for op in OPS:
-        counts = Counter(statements[op])
-        shown = str(counts.most_common(1)[0][0])
-        if len(counts) > 1:
-            shown += f" ({min(counts)}-{max(counts)})"
-        db_ms = db[op]
-        db_shown = f"{db_ms / args.n:.2f}" if db_ms is not None else "-"
-        print(
-            f"{op:<10} {shown:>10} {1000 * cpu[op] / args.n:>8.2f} {db_shown:>10}"
-            f" {1000 * wall[op] / args.n:>8.2f} {cpu['floor'] / cpu[op]:>9.2f}"
-        )
-
     if args.sql:
-        for op in OPS:
-            print(f"\n-- {op}: {len(captured[op])} statements")
-            for sql in captured[op]:
-                print("  ", sql[:240])
+        meter.print_sql()
 
     if args.profile:
         profiler = cProfile.Profile(time.process_time)  # CPU, not waiting on PostgreSQL
