@@ -272,6 +272,48 @@ def test_position_count_is_the_fair_order_predicate_for_every_kind_of_ticket(cle
     assert got == {"A002": 0, "A003": 1, "V001": 2, "V002": 3, "A004": 4, "A005": 5}
 
 
+@pytest.mark.parametrize("boost", [30, 0])
+def test_the_position_given_at_issue_is_the_position_counted_afterwards(boost):
+    """On PostgreSQL the ticket machine counts the line in the statement that inserts the ticket, before the
+    ticket exists (services/tickets.py, ``_COUNTED_INSERT_SQL``); elsewhere it counts after. Either way the
+    slip must say what :func:`tickets_ahead` says of the ticket once it is in line: for normal and priority
+    tickets, behind boosted ones, with tickets already called, and with a boost of 0 (everyone in class)."""
+    from tongban.queueing.services import tickets_ahead
+
+    center, _, _ = hall(max_wait_boost_minutes=boost)
+    Ticket.objects.create(  # an appointment checked in early: priority from its slot, 11:00
+        center=center,
+        queue=QueueFactory(center=center, prefix="Z", order=9),
+        day="2026-11-25",
+        seq=1,
+        number="Z001",
+        priority_reason="appointment",
+        queued_at=at(2026, 11, 25, 11),
+        issued_at=at(2026, 11, 25, 10),
+    )
+    given = []
+    for when, kw in [
+        ("02:00:00", {}),
+        ("02:05:00", {}),
+        ("02:05:00", {}),  # the same instant as the one before
+        ("02:10:00", {"priority_reason": "military"}),
+        ("02:20:00", {"queue": "V"}),  # the priority queue without a reason: a normal ticket there
+        ("02:40:00", {}),  # the first ticket has waited past the boost
+        ("02:40:00", {"priority_reason": "pregnant"}),
+        ("03:30:00", {}),  # the appointment's time has come
+        ("03:31:00", {"priority_reason": "military"}),
+    ]:
+        with freeze_time(f"2026-11-25 {when}"):
+            issued = ticket_issue(center=center, **{"queue": "A", **kw})
+            counted = tickets_ahead(issued.ticket)
+        given.append((issued.ticket.number, issued.waiting_before))
+        assert issued.waiting_before == counted, issued.ticket.number
+    assert given[0] == ("A001", 0)
+    # the last (military, 03:31): the earlier priority tickets whose time has come (military, pregnant, the
+    # appointment) and the five normal ones queued past the boost (by 03:01); with no boost, all nine earlier
+    assert given[-1][1] == (8 if boost else 9)
+
+
 @freeze_time("2026-11-25 02:00:00")
 def test_position_is_counted_up_to_the_cap_and_the_slip_says_so(client):
     """A very long line costs the ticket machine no more than a line of WAITING_BEFORE_CAP: the count stops
