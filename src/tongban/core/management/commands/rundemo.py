@@ -69,7 +69,7 @@ class Command(BaseCommand):
                 threading.Thread(
                     target=service, args=(stop,), name=f"demo:{config.label}", daemon=True
                 ).start()
-        from django.core.wsgi import get_wsgi_application
+        from tongban.conf.wsgi import application  # warmed: URLs and views loaded before serving
 
         self.print_banner(options["host"], options["port"])
         time.sleep(0.1)
@@ -77,7 +77,7 @@ class Command(BaseCommand):
             run(
                 options["host"],
                 options["port"],
-                get_wsgi_application(),
+                application,
                 ipv6=False,
                 threading=True,
                 server_cls=WSGIServer,
