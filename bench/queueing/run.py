@@ -11,7 +11,9 @@ POST .../tickets (10 % with a priority reason) and 20 windows, one wrk thread ea
                   clients ÷ throughput);
   3. paced      — the same 200 clients with exponential think time so that together they offer
                   a share of the floor just measured (``--rates``, default 0.4 = the issue's
-                  target, then 0.2 and 0.1): is it carried, and with what p95?
+                  target, then 0.2 and 0.1): is it carried, and with what p95? Driven by
+                  ``paced.py`` (asyncio), whose clients connect when their first request is due:
+                  wrk connects all 200 at once, and the phase's p95 then measured its first second.
 Each phase starts with an empty hall (see ``finish_open_calls``).
 Throughput is reported as operations/s and as a ratio to the floor of the same run.
 """
@@ -35,6 +37,8 @@ ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(ROOT / "src"), str(HERE)]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench_settings")
+from paced import paced_phase  # noqa: E402
+
 os.environ.setdefault("TONGBAN_DEMO", "1")  # relaxed secrets/2FA; nothing else changes
 CENTER = "BENCH-Q"
 
@@ -250,7 +254,7 @@ def main() -> None:
             rate = round(share * floor["ops_per_s"])
             think_ms = max(1.0, 1000 * args.clients / rate)
             paced = {"phase": f"paced at {share:g} of the floor ({rate}/s offered)"}
-            paced |= phase(args.port, args.seconds, kiosks, windows, think_ms)
+            paced |= paced_phase(args.port, args.seconds, kiosks, windows, think_ms, CENTER)
             paced["ratio_to_floor"] = round(paced["ops_per_s"] / floor["ops_per_s"], 3)
             paced["waiting_at_end"] = finish_open_calls()
             results.append(paced)
@@ -265,7 +269,7 @@ def main() -> None:
         "seconds": args.seconds,
         "server": f"gunicorn gthread {args.workers}x{args.threads}",
         "live_events": "redis" if env["USE_REDIS"] == "1" else "in-process",
-        "driver": "wrk (bench/wrk/queue_*.lua)",
+        "driver": "wrk (bench/wrk/*.lua) for the floor and saturation, paced.py for the paced phases",
         "results": results,
     }
     Path(args.out).write_text(json.dumps(report, indent=2, ensure_ascii=False))

@@ -1,0 +1,177 @@
+"""The paced phases of run.py: 180 ticket machines and 20 windows with think time, in one asyncio process.
+
+Same model as the wrk scripts (bench/wrk/queue_ticket.lua, queue_window.lua): each client thinks for an
+exponential time (mean ``think_ms``), sends its request on its own keep-alive connection, waits for the
+answer and thinks again; 10 % of tickets carry a priority reason; a window calls the next ticket, then
+finishes the one it got. One difference, the reason this exists: **a client connects when its first
+request is due**, after its first think time. wrk connects every client at once and then either sends
+every first request at once (a burst of 200 that the first half second of the phase queues behind) or
+leaves the connections silent, and gunicorn's threaded worker gives each new silent connection a thread
+for up to 5 s (gthread.DEFAULT_WORKER_DATA_TIMEOUT). Either way the phase's p95 measured the start of the
+phase, not the load: at 0.1 of the floor, p95 257–535 ms against a p50 of 7–9 ms. Behind nginx
+(docs/deploy.md) gunicorn never sees a silent connection, and a hall's kiosks do not all connect in the
+same millisecond.
+
+Latencies are wall-clock per request (send to last byte); a 4xx/5xx or a broken connection is an error.
+The driver's own CPU is reported (it shares the 2 cores with the server).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import re
+import time
+from typing import Any
+
+_ID = re.compile(rb'"ticket"\s*:\s*\{[^}]*?"id"\s*:\s*(\d+)')
+_BUSY = re.compile(rb'"ticket_id"\s*:\s*(\d+)')
+
+
+class _Conn:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: bytes, headers: str = "") -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n{headers}\r\n"
+        ).encode()
+        self.writer.write(head + body)
+        await self.writer.drain()
+        raw = await self.reader.readuntil(b"\r\n\r\n")
+        lines = raw.split(b"\r\n")
+        status = int(lines[0].split()[1])
+        length = 0
+        for line in lines[1:]:
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        return status, (await self.reader.readexactly(length) if length else b"")
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def _summary(samples: list[float], errors: int, wall: float) -> dict[str, Any]:
+    lat = sorted(samples)
+    n = len(lat)
+
+    def pct(p: float) -> float:
+        return round(lat[min(n - 1, int(n * p))] * 1000, 1) if n else 0.0
+
+    return {
+        "n": n,
+        "per_s": round(n / wall, 1),
+        "errors": errors,
+        "p50_ms": pct(0.50),
+        "p95_ms": pct(0.95),
+        "p99_ms": pct(0.99),
+    }
+
+
+async def _run(
+    port: int, seconds: float, kiosks: int, windows: list[tuple[int, str]], think_ms: float, center: str
+) -> dict[str, Any]:
+    think = think_ms / 1000
+    start = time.perf_counter()
+    end = start + seconds
+    tickets: list[float] = []
+    calls: list[float] = []
+    errors = {"tickets": 0, "calls": 0}
+
+    async def kiosk() -> None:
+        conn = _Conn(port)
+        try:
+            while True:
+                await asyncio.sleep(min(random.expovariate(1 / think), max(0.0, end - time.perf_counter())))
+                if time.perf_counter() >= end:
+                    return
+                body = (
+                    b'{"queue":"A","priority_reason":"military"}'
+                    if random.random() < 0.1
+                    else b'{"queue":"A"}'
+                )
+                t = time.perf_counter()
+                try:
+                    status, _ = await conn.post(f"/api/v1/centers/{center}/tickets", body)
+                except (OSError, asyncio.IncompleteReadError):
+                    errors["tickets"] += 1
+                    conn.close()
+                    conn = _Conn(port)
+                    continue
+                tickets.append(time.perf_counter() - t)
+                if status >= 400:
+                    errors["tickets"] += 1
+        finally:
+            conn.close()
+
+    async def window(window_id: int, token: str) -> None:
+        conn = _Conn(port)
+        auth = f"Authorization: Bearer {token}\r\n"
+        held: bytes | None = None
+        try:
+            while True:
+                await asyncio.sleep(min(random.expovariate(1 / think), max(0.0, end - time.perf_counter())))
+                if time.perf_counter() >= end:
+                    return
+                path = (
+                    f"/api/v1/tickets/{held.decode()}/finish"
+                    if held
+                    else f"/api/v1/windows/{window_id}/call-next"
+                )
+                t = time.perf_counter()
+                try:
+                    status, body = await conn.post(path, b"{}", auth)
+                except (OSError, asyncio.IncompleteReadError):
+                    errors["calls"] += 1
+                    conn.close()
+                    conn = _Conn(port)
+                    continue
+                calls.append(time.perf_counter() - t)
+                if held:
+                    held = None
+                elif status == 200:
+                    found = _ID.search(body)
+                    held = found.group(1) if found else None
+                elif status == 409:  # window busy: still holding a ticket
+                    found = _BUSY.search(body)
+                    held = found.group(1) if found else None
+                if status >= 400 and status != 409:
+                    errors["calls"] += 1
+        finally:
+            conn.close()
+
+    cpu = time.process_time()
+    await asyncio.gather(*(kiosk() for _ in range(kiosks)), *(window(w, t) for w, t in windows))
+    wall = time.perf_counter() - start
+    out_t = _summary(tickets, errors["tickets"], wall)
+    out_w = _summary(calls, errors["calls"], wall)
+    return {
+        "ops_per_s": round((out_t["n"] + out_w["n"]) / wall, 1),
+        "errors": errors["tickets"] + errors["calls"],
+        "p95_ms": max(out_t["p95_ms"], out_w["p95_ms"]),
+        "tickets": out_t,
+        "window calls (call-next + finish)": out_w,
+        "driver_cpu_s": round(time.process_time() - cpu, 2),
+    }
+
+
+def paced_phase(
+    port: int, seconds: float, kiosks: int, windows: list[tuple[int, str]], think_ms: float, center: str
+) -> dict[str, Any]:
+    return asyncio.run(_run(port, seconds, kiosks, windows, think_ms, center))
+
+
+if __name__ == "__main__":  # a quick look against a running server: paced.py PORT SECONDS THINK_MS
+    import sys
+
+    print(
+        json.dumps(paced_phase(int(sys.argv[1]), float(sys.argv[2]), 180, [], float(sys.argv[3]), "BENCH-Q"))
+    )
