@@ -17,6 +17,22 @@ def ensure_audit_head(using: str = "default", **kwargs: Any) -> None:
     AuditHead.objects.using(using).get_or_create(id=1)
 
 
+def _cache_long_statements() -> None:
+    """Let psycopg remember how it rewrote a long statement, as it does a short one.
+
+    psycopg turns every query's ``%s`` placeholders into PostgreSQL's ``$1…`` by parsing it, and caches
+    the result only for statements of at most 4,096 characters and 50 parameters. The intake writes a
+    case's checklist, reviews, history and audit entries in one statement of ~110 parameters
+    (``sql.insert_all``): parsed again on every request, that cost a tenth of the intake's CPU. The
+    cache is keyed by the statement's text and bounded (128 entries), and the hot statements are few
+    and fixed, so a larger bound on what may enter it costs nothing. psycopg is pinned
+    (pyproject.toml) and ``test_sql`` checks that these names still exist and are used."""
+    from psycopg import _queries
+
+    _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, 16_384)
+    _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, 500)
+
+
 class CoreConfig(AppConfig):
     name = "tongban.core"
     label = "core"
@@ -25,5 +41,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from tongban.core import checks  # noqa: F401 - registers the system checks
+
+        _cache_long_statements()
 
         post_migrate.connect(ensure_audit_head, sender=self, dispatch_uid="tongban.core.ensure_audit_head")

@@ -167,6 +167,19 @@ def insert(objs: Sequence[Model], *, skip_conflict: bool = False) -> int:
         return 0
     if skip_conflict and len(objs) != 1:
         raise ValueError("skip_conflict takes one instance")
+    statement, _, params = _rows(objs)
+    pk = connection.ops.quote_name(str(type(objs[0])._meta.pk.column))  # type: ignore[union-attr]
+    conflict = " ON CONFLICT DO NOTHING" if skip_conflict else ""
+    with connection.cursor() as cursor:
+        execute(cursor, f"{statement}{conflict} RETURNING {pk}", params)
+        keys = cursor.fetchall()
+    for obj, (key,) in zip(objs, keys, strict=not skip_conflict):
+        _saved(obj, key)
+    return len(keys)
+
+
+def _rows(objs: Sequence[Model]) -> tuple[str, list[_Column], list[Any]]:
+    """The INSERT head, columns and parameters of new instances of one model (see :func:`insert`)."""
     model = type(objs[0])
     head, row, cols = _insert_statement(model)
     conn = connections[DEFAULT_DB_ALIAS]  # the connection itself: every look-up through the proxy costs
@@ -176,16 +189,82 @@ def insert(objs: Sequence[Model], *, skip_conflict: bool = False) -> int:
             raise TypeError("insert() takes new instances of one model")
         obj._prepare_related_fields_for_save(operation_name="insert")  # type: ignore[attr-defined]
         params.extend(_params(obj, cols, conn))
-    pk = connection.ops.quote_name(str(model._meta.pk.column))  # type: ignore[union-attr]
-    conflict = " ON CONFLICT DO NOTHING" if skip_conflict else ""
+    return f"{head}{', '.join([row] * len(objs))}", cols, params
+
+
+def _saved(obj: Model, key: Any) -> None:
+    obj.pk = key
+    obj._state.adding = False
+    obj._state.db = connection.alias
+
+
+def insert_all(groups: Sequence[Sequence[Model]]) -> None:
+    """:func:`insert` for several models at once: on PostgreSQL one statement (each group's INSERT in a
+    ``WITH`` of its own, the keys read back group by group in order), so a service that writes a case's
+    checklist, reviews, history and audit entries pays one round trip and one statement for all of
+    them. Rows may not refer to each other (they are written in no particular order); elsewhere, one
+    :func:`insert` per group."""
+    groups = [g for g in groups if g]
+    if connection.vendor != "postgresql" or len(groups) < 2:
+        for group in groups:
+            insert(group)
+        return
+    ctes, selects, params = [], [], []
+    for n, group in enumerate(groups):
+        statement, _, values = _rows(group)
+        pk = connection.ops.quote_name(str(type(group[0])._meta.pk.column))  # type: ignore[union-attr]
+        ctes.append(f"i{n} AS ({statement} RETURNING {pk})")
+        selects.append(f"SELECT {n}, {pk} FROM i{n}")  # noqa: S608 - names from the models
+        params.extend(values)
     with connection.cursor() as cursor:
-        execute(cursor, f"{head}{', '.join([row] * len(objs))}{conflict} RETURNING {pk}", params)
+        # UNION ALL reads each CTE in turn, and each in the order of its VALUES (as bulk_create relies on)
+        execute(cursor, f"WITH {', '.join(ctes)} {' UNION ALL '.join(selects)}", params)
         keys = cursor.fetchall()
-    for obj, (key,) in zip(objs, keys, strict=not skip_conflict):
-        obj.pk = key
-        obj._state.adding = False
-        obj._state.db = connection.alias
-    return len(keys)
+    by_group: list[list[Any]] = [[] for _ in groups]
+    for n, key in keys:
+        by_group[n].append(key)
+    for group, group_keys in zip(groups, by_group, strict=True):
+        for obj, key in zip(group, group_keys, strict=True):
+            _saved(obj, key)
+
+
+def insert_numbered(
+    obj: Model, *, field_name: str, counter: str, counter_params: Sequence[Any], prefix: str, width: int
+) -> None:
+    """Insert the new instance ``obj`` with ``field_name`` set to ``prefix`` followed by the integer that
+    ``counter`` returns (an ``INSERT … ON CONFLICT … RETURNING`` or ``UPDATE … RETURNING`` of one value),
+    zero-padded to ``width`` digits. On PostgreSQL that is one statement, ``WITH n AS (counter) INSERT …
+    SELECT … FROM n``: the counter's row lock (gapless numbers) is then held from this statement to the
+    COMMIT, one round trip shorter. Elsewhere the counter runs first and the number is set in Python."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            execute(cursor, counter, counter_params)
+            (value,) = cursor.fetchone()
+        setattr(obj, field_name, f"{prefix}{int(value):0{width}d}")
+        insert([obj])
+        return
+    setattr(obj, field_name, "")  # a placeholder for the parameter list; the statement computes it
+    head, _, cols = _insert_statement(type(obj))
+    _, _, values = _rows([obj])
+    head = head.removesuffix("VALUES ")
+    position = [c[1] for c in cols].index(field_name)
+    placeholders = ["%s"] * len(cols)
+    placeholders[position] = (
+        f"%s || CASE WHEN n.v < {10**width} THEN lpad(n.v::text, {width}, '0') ELSE n.v::text END"
+    )
+    values[position] = prefix
+    pk = connection.ops.quote_name(str(type(obj)._meta.pk.column))  # type: ignore[union-attr]
+    column = connection.ops.quote_name(str(field(type(obj), field_name).column))
+    with connection.cursor() as cursor:
+        execute(
+            cursor,
+            f"WITH n (v) AS ({counter}) {head}SELECT {', '.join(placeholders)} FROM n"  # noqa: S608
+            f" RETURNING {pk}, {column}",  # (names from the model, the counter from the caller's code)
+            [*counter_params, *values],
+        )
+        key, number = cursor.fetchone()
+    setattr(obj, field_name, number)
+    _saved(obj, key)
 
 
 def select_first(model: type[M], where: str, params: Sequence[Any], order_by: str = "") -> M | None:

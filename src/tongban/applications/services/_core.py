@@ -169,20 +169,34 @@ def _cache_related(obj: Model, name: str, items: Iterable[Model]) -> None:
     obj.__dict__.setdefault("_prefetched_objects_cache", {})[name] = qs
 
 
-def _next_number(center: Center) -> str:
-    """Take the next number of the center's day in one statement (upsert; the row stays locked
-    until the caller's transaction ends, so numbers are gapless and never repeat)."""
+def _number_counter(center: Center) -> tuple[str, list[Any], str]:
+    """The statement that takes the next number of the center's day (an upsert returning it; the row
+    stays locked until the caller's transaction ends, so numbers are gapless and never repeat), its
+    parameters, and the number's prefix. Four digits: ``{center}-{yyyymmdd}-0001``."""
     today = _today()
     table = CaseNumberSequence._meta.db_table
+    statement = (
+        f"INSERT INTO {table} (center_id, day, last) VALUES (%s, %s, 1) "  # noqa: S608 - table name is ours
+        "ON CONFLICT (center_id, day) DO UPDATE SET last = " + table + ".last + 1 RETURNING last"
+    )
+    return statement, [center.pk, today], f"{center.code}-{today:%Y%m%d}-"
+
+
+def _next_number(center: Center) -> str:
+    """Take the next number of the center's day in one statement (see :func:`_number_counter`)."""
+    statement, params, prefix = _number_counter(center)
     with connection.cursor() as cursor:
-        sql.execute(
-            cursor,
-            f"INSERT INTO {table} (center_id, day, last) VALUES (%s, %s, 1) "  # noqa: S608 - table name is ours
-            "ON CONFLICT (center_id, day) DO UPDATE SET last = " + table + ".last + 1 RETURNING last",
-            [center.pk, today],
-        )
+        sql.execute(cursor, statement, params)
         (last,) = cursor.fetchone()
-    return f"{center.code}-{today:%Y%m%d}-{last:04d}"
+    return f"{prefix}{last:04d}"
+
+
+def _insert_numbered(app: Application) -> None:
+    """Number and insert a new single-matter case: on PostgreSQL one statement (:func:`sql.insert_numbered`)."""
+    statement, params, prefix = _number_counter(app.center)
+    sql.insert_numbered(
+        app, field_name="number", counter=statement, counter_params=params, prefix=prefix, width=4
+    )
 
 
 def _check_applicant(applicant: User) -> None:

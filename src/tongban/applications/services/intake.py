@@ -40,6 +40,7 @@ from tongban.applications.services._core import (
     _check_access,
     _check_applicant,
     _check_state,
+    _insert_numbered,
     _lock,
     _next_number,
     _recompute_due,
@@ -49,7 +50,7 @@ from tongban.applications.services._core import (
 )
 from tongban.catalog.models import Bundle, Center, Department, Matter
 from tongban.core import sql
-from tongban.core.audit import audit_entry, audit_log, audit_log_many
+from tongban.core.audit import audit_entry, audit_log
 from tongban.core.calendar import add_workdays
 from tongban.core.crypto import blind_index
 from tongban.core.models import AuditEntry
@@ -289,16 +290,14 @@ def _write_new_case(
     audit: Sequence[AuditEntry],
     reviews: Sequence[Review] = (),
 ) -> None:
-    """Write a just-inserted case's checklist, reviews, history and audit entries (one INSERT each)
-    and keep them as the case's relations in memory: later steps of this request (acceptance,
+    """Write a just-inserted case's checklist, reviews, history and audit entries (on PostgreSQL one
+    statement, :func:`sql.insert_all`; elsewhere one INSERT each) and keep them as the case's relations in memory: later steps of this request (acceptance,
     the API answer) read them from there. The INSERTs are written out (:func:`sql.insert`):
     compiling them as bulk_create statements cost more CPU than the rest of the intake."""
-    sql.insert(rows)
     created_reviews = list(reviews)
-    sql.insert(created_reviews)
     changes = list(history)
-    sql.insert(changes)
-    audit_log_many(audit)
+    entries = list(audit)
+    sql.insert_all([rows, created_reviews, changes, entries])  # = audit_log_many(entries), and the rest
     rows.sort(key=lambda r: (r.order, r.pk))
     _cache_related(app, "materials", rows)
     _cache_related(app, "history", changes)
@@ -343,8 +342,8 @@ def _create_accepted(**create: Any) -> Application:
     app.status = steps[-1][1]
     app.version += len(steps)
     with transaction.atomic(savepoint=False):
-        app.number = _next_number(app.center)  # locks the center's day counter until commit: taken last
-        sql.insert([app])
+        # locks the center's day counter until commit: taken last, in the statement that inserts the case
+        _insert_numbered(app)
         created = _created_records(app, actor=actor)
         records = [_records(app, frm=f, to=t, actor=actor, action=a, data=d) for f, t, a, d in steps]
         _write_new_case(

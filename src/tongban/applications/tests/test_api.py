@@ -399,13 +399,16 @@ def test_one_step_intake_query_budget(clerk, django_assert_max_num_queries):
     c.force_authenticate(User.objects.get(pk=clerk.pk))  # a fresh clerk, as a token gives: nothing cached
     # 9 = the view's transaction (a savepoint inside the test's: 2), the applicant look-up and its
     # audit entry, the number, the case, checklist, history and audit INSERTs; the matter, guide
-    # and center come from the catalog cache (filled by the first request)
-    with django_assert_max_num_queries(9) as captured:
+    # and center come from the catalog cache (filled by the first request). On PostgreSQL 6: the
+    # number and the case are one statement, and the checklist, history and audit entries another.
+    from django.db import connection
+
+    with django_assert_max_num_queries(6 if connection.vendor == "postgresql" else 9) as captured:
         r = c.post("/api/v1/applications", payload, format="json")
     assert r.status_code == 201
     assert Application.objects.get(number=r.json()[0]["number"]).window_id == clerk.default_window_id
     # three audit entries: applicant look-up (a sensitive read), then create + accept in one INSERT
-    assert sum(q["sql"].startswith('INSERT INTO "core_auditentry"') for q in captured.captured_queries) == 2
+    assert sum('INSERT INTO "core_auditentry"' in q["sql"] for q in captured.captured_queries) == 2
     assert list(AuditEntry.objects.order_by("seq").values_list("action", flat=True)[before:]) == [
         "applications.applicant.lookup",
         "applications.application.create",

@@ -145,3 +145,64 @@ def test_insert_reads_pre_save_fields_through_pre_save():
             assert plain_read == (type(f).pre_save is Field.pre_save)
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
                 assert not plain_read, (model.__name__, f.name)
+
+
+def _entry(n: int) -> AuditEntry:
+    return AuditEntry(
+        at=datetime(2026, 11, 25, 10, 0, n, tzinfo=ZoneInfo("Asia/Shanghai")), action=f"t.e.{n}"
+    )
+
+
+def test_insert_all_writes_every_group_and_gives_each_row_its_own_key():
+    """Several models in one statement (PostgreSQL), each instance given the key of its own row."""
+    entries = [_entry(n) for n in range(5)]
+    users = [User(username=f"insert-all-{n}", phone=f"1380013800{n}") for n in (3, 1, 2)]
+    more = [_entry(9)]
+    sql.insert_all([entries, [], users, more])
+    for obj in [*entries, *more]:
+        assert AuditEntry.objects.get(pk=obj.pk).action == obj.action
+        assert not obj._state.adding
+    for user in users:
+        assert User.objects.get(pk=user.pk).phone == user.phone  # encrypted on the way in, as insert() does
+    assert len({e.pk for e in entries}) == 5
+
+
+@pytest.mark.parametrize("start", [1, 9998])  # the template case took 0001
+def test_insert_numbered_pads_the_counter_as_python_does(start):
+    """The number is built in SQL on PostgreSQL: it must be what ``f"{prefix}{n:04d}"`` gives, past 9999 too."""
+    from django.utils import timezone
+
+    from tongban.applications.models import Application, CaseNumberSequence
+    from tongban.applications.services._core import _insert_numbered
+    from tongban.applications.tests.factories import draft
+
+    template = draft()
+    today = timezone.localdate()
+    CaseNumberSequence.objects.filter(center=template.center, day=today).update(last=start)
+    copied = [f.attname for f in Application._meta.concrete_fields if not f.primary_key]
+    numbers = []
+    for _ in range(3):
+        app = Application(**{name: getattr(template, name) for name in copied})
+        _insert_numbered(app)
+        assert app.pk is not None and not app._state.adding
+        assert Application.objects.get(pk=app.pk).number == app.number
+        numbers.append(app.number)
+    prefix = f"{template.center.code}-{today:%Y%m%d}-"
+    assert numbers == [f"{prefix}{n:04d}" for n in range(start + 1, start + 4)]
+
+
+def test_a_long_hot_statement_is_parsed_once_not_on_every_request():
+    """psycopg caches its placeholder rewrite of statements up to 50 parameters only; the intake's
+    combined INSERT has ~110 (core/apps.py raises the bound)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("psycopg is PostgreSQL's driver")
+    from psycopg import _queries
+
+    assert _queries.MAX_CACHED_STATEMENT_PARAMS >= 500
+    sql.insert_all([[_entry(n) for n in range(8)], [_entry(9)]])  # 9 × 11 parameters
+    before = _queries._query2pg.cache_info()
+    sql.insert_all([[_entry(n) for n in range(8)], [_entry(9)]])
+    after = _queries._query2pg.cache_info()
+    assert (after.hits, after.misses) == (before.hits + 1, before.misses)
