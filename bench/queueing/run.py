@@ -190,6 +190,9 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=8195)
     ap.add_argument("--workers", type=int, default=3)
     ap.add_argument("--threads", type=int, default=8)
+    ap.add_argument(
+        "--worker-connections", type=int, default=0, help="per worker; default clients × 1.25 ÷ workers"
+    )
     ap.add_argument("--out", default=str(HERE / "results.json"))
     args = ap.parse_args()
     if "postgres" not in os.environ.get("DATABASE_URL", ""):
@@ -223,6 +226,11 @@ def main() -> None:
             str(args.threads),
             "--backlog",
             "2048",
+            # at most this many connections per worker (gunicorn's default is 1,000): without a cap, the
+            # worker that wakes first accepts most of the 200 connections opened at once and serves them
+            # with its threads while the other workers idle (the floor then ranged 279–781/s run to run)
+            "--worker-connections",
+            str(args.worker_connections or -(-args.clients * 5 // (4 * args.workers))),
             "--keep-alive",
             "60",  # paced clients think for seconds between requests: keep their connections
             "--log-level",
@@ -267,7 +275,7 @@ def main() -> None:
         "clients": args.clients,
         "windows": args.windows,
         "seconds": args.seconds,
-        "server": f"gunicorn gthread {args.workers}x{args.threads}",
+        "server": f"gunicorn gthread {args.workers}x{args.threads}, worker connections capped",
         "live_events": "redis" if env["USE_REDIS"] == "1" else "in-process",
         "driver": "wrk (bench/wrk/*.lua) for the floor and saturation, paced.py for the paced phases",
         "results": results,
