@@ -27,6 +27,7 @@ from tongban.catalog.models import Window
 from tongban.core import sql as _sql
 from tongban.core.audit import audit_log
 from tongban.core.errors import Forbidden, NotFound, ValidationError
+from tongban.core.models import AuditEntry
 from tongban.queueing import live
 from tongban.queueing.errors import (
     ClerkAtOtherWindow,
@@ -254,21 +255,43 @@ _WATCHED_SQL = (
 )
 
 
-# PostgreSQL: claim, append the call event, and read the matter's code and the SMS flag, in one statement.
+# PostgreSQL: claim, append the call event, write the audit entry, keep the window's count of priority calls in
+# a row, and read the matter's code and the SMS flag, in one statement. The audit entry is the one ``audit_log``
+# writes for ``queueing.ticket.call`` (test_services_calling compares them); the priority streak is ``streak + 1``
+# after a priority call and 0 otherwise, written only when it changes.
+_WAS_PRIORITY = "(t.priority_reason <> '' AND t.queued_at <= %s)"
 _CLAIM_WITH_EVENT_SQL = (
-    "WITH t AS ({claim} RETURNING {columns}),"
+    "WITH t AS ({claim} RETURNING {columns}),"  # noqa: S608 - fixed text; every value is a parameter
     " e AS (INSERT INTO queueing_callevent (ticket_id, center_id, kind, window_id, actor_id, at, data)"
-    " SELECT t.id, t.center_id, 'call', %s, %s, %s, %s FROM t)"
+    " SELECT t.id, t.center_id, 'call', %s, %s, %s, %s FROM t),"
+    " a AS (INSERT INTO core_auditentry (chain_seq, at, actor_id, actor_repr, action, object_type, object_id,"
+    " data, ip, prev_hash, hash) SELECT NULL, %s, %s, %s::text, 'queueing.ticket.call', 'queueing.ticket',"
+    " t.id::text, jsonb_build_object('number', t.number, 'window', %s::int, 'priority', "
+    + _WAS_PRIORITY
+    + "),"
+    " NULL, NULL, NULL FROM t),"
+    " s AS (UPDATE queueing_windowsession w SET priority_streak = c.streak FROM"
+    " (SELECT CASE WHEN " + _WAS_PRIORITY + " THEN %s::int ELSE 0 END AS streak FROM t) c"
+    " WHERE w.id = %s AND w.priority_streak <> c.streak)"
     " SELECT {t_columns}, (SELECT code FROM catalog_matter WHERE id = t.matter_id), {watched} FROM t"
 )
 
 
 def _claim_next(
-    window: Window, clerk: User, queue_ids: list[int], *, normal_first: bool, boost: datetime, now: datetime
+    window: Window,
+    clerk: User,
+    queue_ids: list[int],
+    *,
+    normal_first: bool,
+    boost: datetime,
+    now: datetime,
+    session: tuple[int, int],
 ) -> tuple[Ticket, bool] | None:
     """Call the first ticket of the fair order for ``window`` and append its call event; the ticket and
     whether anyone in the hall waits for an SMS. PostgreSQL: one statement (lock the ticket with SKIP
-    LOCKED, flip it, insert the event); SQLite: the same in three."""
+    LOCKED, flip it, insert the event, and write the call's audit entry and the window session's priority
+    streak — ``session`` is its id and streak); SQLite: the first two in three statements, and the caller
+    writes the rest."""
     pg = connection.vendor == "postgresql"
     claim = _claim_statement(queue_ids, normal_first=normal_first)
     at = _sql.prep(Ticket, "called_at", now)
@@ -286,7 +309,11 @@ def _claim_next(
                 t_columns=_sql.columns(Ticket, "t"),
                 watched=_WATCHED_SQL,
             )
-            _sql.execute(cursor, sql, [*claim_params, *event_params, window.center_id, day])
+            session_id, streak = session
+            audit = [_sql.prep(AuditEntry, "at", now), clerk.pk, clerk.username, window.number, at]
+            streak_params = [at, streak + 1, session_id]
+            params = [*claim_params, *event_params, *audit, *streak_params, window.center_id, day]
+            _sql.execute(cursor, sql, params)
             row = cursor.fetchone()
             if row is None:
                 return None
@@ -346,25 +373,27 @@ def ticket_call_next(*, window: Window, clerk: User, now: datetime | None = None
             normal_first=bool(rules.max_priority_in_row) and streak >= rules.max_priority_in_row,
             boost=now - timedelta(minutes=rules.max_wait_boost_minutes),
             now=now,
+            session=(session_id, streak),
         )
         if claimed is None:
             return None
         ticket, watched = claimed
-        was_priority = bool(ticket.priority_reason) and ticket.queued_at <= now
-        new_streak = streak + 1 if was_priority else 0
-        if new_streak != streak:
-            with connection.cursor() as cursor:
-                _sql.execute(
-                    cursor,
-                    "UPDATE queueing_windowsession SET priority_streak = %s WHERE id = %s",
-                    [new_streak, session_id],
-                )
-        audit_log(
-            actor=clerk,
-            action="queueing.ticket.call",
-            obj=ticket,
-            data={"number": ticket.number, "window": window.number, "priority": was_priority},
-        )
+        if connection.vendor != "postgresql":  # written by the claim's statement on PostgreSQL
+            was_priority = bool(ticket.priority_reason) and ticket.queued_at <= now
+            new_streak = streak + 1 if was_priority else 0
+            if new_streak != streak:
+                with connection.cursor() as cursor:
+                    _sql.execute(
+                        cursor,
+                        "UPDATE queueing_windowsession SET priority_streak = %s WHERE id = %s",
+                        [new_streak, session_id],
+                    )
+            audit_log(
+                actor=clerk,
+                action="queueing.ticket.call",
+                obj=ticket,
+                data={"number": ticket.number, "window": window.number, "priority": was_priority},
+            )
         _publish_call(ticket, window, "call", now)
         if watched:
             _dispatch_ahead_notice(window.center_id)

@@ -85,6 +85,37 @@ def test_call_next_is_fifo_and_records_everything(clerk_at, pick):
     assert ticket_call_next(window=w1, clerk=clerk) is None
 
 
+@freeze_time(T0)
+def test_a_call_is_audited_and_counts_the_priority_streak_as_the_service_does(clerk_at):
+    """On PostgreSQL the claim's statement writes the call's audit entry and the window's priority streak
+    (calling.py, ``_CLAIM_WITH_EVENT_SQL``); they must be what ``audit_log`` and the service write elsewhere."""
+    from django.utils import timezone
+
+    from tongban.core.audit import audit_entry
+
+    center, _, (w1, _) = hall()
+    clerk = clerk_at(w1)
+    issue(center, 1, priority_reason="military")
+    issue(center, 1)
+    session_streaks = []
+    for expected_number, priority in [("V001", True), ("A001", False)]:
+        t = ticket_call_next(window=w1, clerk=clerk)
+        assert t.number == expected_number
+        entry = AuditEntry.objects.get(action="queueing.ticket.call", object_id=str(t.pk))
+        expected = audit_entry(
+            actor=clerk,
+            action="queueing.ticket.call",
+            obj=t,
+            data={"number": t.number, "window": w1.number, "priority": priority},
+        )
+        fields = ["actor_id", "actor_repr", "action", "object_type", "object_id", "data", "ip", "chain_seq"]
+        assert [getattr(entry, f) for f in fields] == [getattr(expected, f) for f in fields]
+        assert entry.at == timezone.now()
+        session_streaks.append(WindowSession.objects.get(window=w1).priority_streak)
+        ticket_finish(ticket_id=t.pk, actor=clerk)
+    assert session_streaks == [1, 0]
+
+
 def test_fair_order_caps_priority_streak_and_boosts_long_waits(clerk_at, pick):
     center, _, (w1, _) = hall(max_priority_in_row=2, max_wait_boost_minutes=30)
     clerk = clerk_at(w1)
