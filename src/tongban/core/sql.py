@@ -192,6 +192,13 @@ def _rows(objs: Sequence[Model]) -> tuple[str, list[_Column], list[Any]]:
     return f"{head}{', '.join([row] * len(objs))}", cols, params
 
 
+def insert_parts(objs: Sequence[Model]) -> tuple[str, list[Any]]:
+    """The INSERT of :func:`insert` (without ``RETURNING``) and its parameters, for a caller that writes the
+    rows as part of a larger statement (``WITH u AS (UPDATE …) INSERT …``); their keys are not read back."""
+    statement, _, params = _rows(objs)
+    return statement, params
+
+
 def _saved(obj: Model, key: Any) -> None:
     obj.pk = key
     obj._state.adding = False

@@ -25,7 +25,7 @@ from django.utils import timezone
 from tongban.accounts.models import Role, User
 from tongban.catalog.models import Window
 from tongban.core import sql as _sql
-from tongban.core.audit import audit_log
+from tongban.core.audit import audit_entry, audit_log, audit_log_many
 from tongban.core.errors import Forbidden, NotFound, ValidationError
 from tongban.core.models import AuditEntry
 from tongban.queueing import live
@@ -449,8 +449,11 @@ def _write_with_event(
     actor: User | None,
     at: datetime,
     data: dict[str, Any] | None = None,
+    audit: tuple[str, dict[str, Any] | None],
 ) -> None:
-    """Save ``fields`` of ``ticket`` and append its :class:`CallEvent` (one statement on PostgreSQL)."""
+    """Save ``fields`` of ``ticket``, append its :class:`CallEvent` and write the audit entry ``audit``
+    (action, data) that :func:`audit_log` would write for ``actor`` and the ticket — one statement on
+    PostgreSQL, three elsewhere."""
     qn = connection.ops.quote_name
     targets = [_sql.field(Ticket, name) for name in fields]
     update = _UPDATE_SQL.format(", ".join(f"{qn(str(f.column))} = %s" for f in targets))
@@ -465,12 +468,21 @@ def _write_with_event(
         _sql.prep(CallEvent, "at", at),
         _sql.prep(CallEvent, "data", data or {}),
     ]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            _sql.execute(cursor, f"WITH u AS ({update}) {_EVENT_SQL}", [*update_params, *event_params])
-        else:
+    action, audit_data = audit
+    entry = audit_entry(actor=actor, action=action, obj=ticket, data=audit_data)
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
             cursor.execute(update, update_params)
             cursor.execute(_EVENT_SQL, event_params)
+        audit_log_many([entry])
+        return
+    audit_insert, audit_params = _sql.insert_parts([entry])
+    with connection.cursor() as cursor:
+        _sql.execute(
+            cursor,
+            f"WITH u AS ({update}), e AS ({_EVENT_SQL}) {audit_insert}",
+            [*update_params, *event_params, *audit_params],
+        )
 
 
 def ticket_recall(*, ticket_id: int, actor: User, now: datetime | None = None) -> Ticket:
@@ -490,8 +502,8 @@ def ticket_recall(*, ticket_id: int, actor: User, now: datetime | None = None) -
             actor=actor,
             at=now,
             data={"count": ticket.call_count},
+            audit=("queueing.ticket.recall", {"count": ticket.call_count}),
         )
-        audit_log(actor=actor, action="queueing.ticket.recall", obj=ticket, data={"count": ticket.call_count})
         _publish_call(ticket, ticket.called_window, "recall", now)
     return ticket
 
@@ -513,8 +525,8 @@ def ticket_start(*, ticket_id: int, actor: User, now: datetime | None = None) ->
             window=ticket.called_window,
             actor=actor,
             at=now,
+            audit=("queueing.ticket.start", None),
         )
-        audit_log(actor=actor, action="queueing.ticket.start", obj=ticket)
         _publish(ticket.center_id, {"type": "state", "ticket": ticket.pk})
     return ticket
 
@@ -536,8 +548,8 @@ def ticket_no_show(*, ticket_id: int, actor: User, now: datetime | None = None) 
             window=ticket.called_window,
             actor=actor,
             at=now,
+            audit=("queueing.ticket.no_show", {"number": ticket.number}),
         )
-        audit_log(actor=actor, action="queueing.ticket.no_show", obj=ticket, data={"number": ticket.number})
         _publish(ticket.center_id, {"type": "state", "ticket": ticket.pk})
     return ticket
 
@@ -588,8 +600,8 @@ def ticket_requeue(*, ticket_id: int, actor: User | None = None, now: datetime |
             window=None,
             actor=actor,
             at=now,
+            audit=("queueing.ticket.requeue", {"number": ticket.number}),
         )
-        audit_log(actor=actor, action="queueing.ticket.requeue", obj=ticket, data={"number": ticket.number})
         _publish(ticket.center_id, {"type": "waiting"})
     return ticket
 
@@ -650,8 +662,8 @@ def ticket_transfer(
             actor=actor,
             at=now,
             data=data,
+            audit=("queueing.ticket.transfer", data),
         )
-        audit_log(actor=actor, action="queueing.ticket.transfer", obj=ticket, data=data)
         _publish(ticket.center_id, {"type": "waiting"})
     return ticket
 
@@ -679,12 +691,7 @@ def ticket_finish(
             actor=actor,
             at=now,
             data={"applications": linked},
-        )
-        audit_log(
-            actor=actor,
-            action="queueing.ticket.finish",
-            obj=ticket,
-            data={"number": ticket.number, "applications": linked},
+            audit=("queueing.ticket.finish", {"number": ticket.number, "applications": linked}),
         )
         window_number = ticket.called_window.number if ticket.called_window else None
         _publish(ticket.center_id, {"type": "finish", "ticket": ticket.pk, "window": window_number})

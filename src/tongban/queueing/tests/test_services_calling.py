@@ -116,6 +116,44 @@ def test_a_call_is_audited_and_counts_the_priority_streak_as_the_service_does(cl
     assert session_streaks == [1, 0]
 
 
+@freeze_time(T0)
+def test_each_action_on_a_ticket_writes_the_audit_entry_audit_log_writes(clerk_at):
+    """Recall, start, no-show, requeue and finish write their audit entry in the statement that changes the
+    ticket on PostgreSQL (calling.py, ``_write_with_event``); it must be the entry ``audit_log`` writes."""
+    from tongban.core.audit import audit_entry
+
+    center, _, (w1, _) = hall()
+    clerk = clerk_at(w1)
+    a1, _ = issue(center, 2)
+    ticket_call_next(window=w1, clerk=clerk)
+    ticket_recall(ticket_id=a1.pk, actor=clerk)
+    ticket_no_show(ticket_id=a1.pk, actor=clerk)
+    ticket_requeue(ticket_id=a1.pk, actor=clerk)
+    t = ticket_call_next(window=w1, clerk=clerk)
+    ticket_start(ticket_id=t.pk, actor=clerk)
+    ticket_finish(ticket_id=t.pk, actor=clerk)
+    fields = ["actor_id", "actor_repr", "action", "object_type", "object_id", "data", "ip", "chain_seq"]
+    got = [
+        [getattr(e, f) for f in fields]
+        for e in AuditEntry.objects.filter(object_type="queueing.ticket").order_by("seq")
+    ]
+    a1_number, t_number = a1.number, t.number
+    expected = [
+        ("queueing.ticket.call", a1, {"number": a1_number, "window": w1.number, "priority": False}),
+        ("queueing.ticket.recall", a1, {"count": 2}),
+        ("queueing.ticket.no_show", a1, {"number": a1_number}),
+        ("queueing.ticket.requeue", a1, {"number": a1_number}),
+        ("queueing.ticket.call", t, {"number": t_number, "window": w1.number, "priority": False}),
+        ("queueing.ticket.start", t, None),
+        ("queueing.ticket.finish", t, {"number": t_number, "applications": []}),
+    ]
+    want = [
+        [getattr(audit_entry(actor=clerk, action=a, obj=o, data=d), f) for f in fields]
+        for a, o, d in expected
+    ]
+    assert got == want
+
+
 def test_fair_order_caps_priority_streak_and_boosts_long_waits(clerk_at, pick):
     center, _, (w1, _) = hall(max_priority_in_row=2, max_wait_boost_minutes=30)
     clerk = clerk_at(w1)
