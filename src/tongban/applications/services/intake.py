@@ -291,9 +291,10 @@ def _write_new_case(
     reviews: Sequence[Review] = (),
 ) -> None:
     """Write a just-inserted case's checklist, reviews, history and audit entries (on PostgreSQL one
-    statement, :func:`sql.insert_all`; elsewhere one INSERT each) and keep them as the case's relations in memory: later steps of this request (acceptance,
-    the API answer) read them from there. The INSERTs are written out (:func:`sql.insert`):
-    compiling them as bulk_create statements cost more CPU than the rest of the intake."""
+    statement, :func:`sql.insert_all`; elsewhere one INSERT each) and keep them as the case's relations
+    in memory: later steps of this request (acceptance, the API answer) read them from there. The
+    INSERTs are written out (:mod:`tongban.core.sql`): compiling them as bulk_create statements cost
+    more CPU than the rest of the intake."""
     created_reviews = list(reviews)
     changes = list(history)
     entries = list(audit)

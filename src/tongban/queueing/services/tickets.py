@@ -404,9 +404,9 @@ def tickets_ahead(ticket: Ticket, *, rules: QueueSettings | None = None, now: da
 # The ticket machine's statement (PostgreSQL): the position count, then the number and the row, in one round
 # trip. The count (``a``, MATERIALIZED) is read before the UPDATE takes the counter's row lock, which orders every
 # ticket of the queue until COMMIT, so the count does not lengthen that critical section. It is the count of
-# :func:`tickets_ahead` for a ticket queued at %s (its queued_at) that is not inserted yet: every row the
-# statement can see got its id before this one, so the id tie-breaks of that count are settled ("earlier" is
-# ``queued_at <= mine``, "later" is ``queued_at > mine``). test_services_tickets holds the two counts equal.
+# :func:`tickets_ahead` for a ticket queued now that is not inserted yet: every row the statement can see got
+# its id before this one, so the id tie-breaks of that count are settled ("earlier" is ``queued_at <= mine``,
+# "later" is ``queued_at > mine``). test_services_tickets holds the two counts equal.
 _NEW_LINE = "FROM queueing_ticket WHERE center_id = %s AND day = %s AND state = 'waiting'"
 _NEW_AHEAD_NORMAL = (
     _PART.format(line=_NEW_LINE, where="queued_at <= %s", cap=WAITING_BEFORE_CAP),
@@ -469,8 +469,8 @@ def _issue_counted(
     notify_phone: str,
     rules: QueueSettings,
 ) -> tuple[Ticket, int]:
-    """PostgreSQL, outside a transaction: insert the next ticket of ``queue`` queued now and count the line
-    ahead of it, in one statement (:data:`_COUNTED_INSERT_SQL`). The values go in as they are (the columns
+    """PostgreSQL: insert the next ticket of ``queue``, queued now, and count the line ahead of it, in one
+    statement (:data:`_COUNTED_INSERT_SQL`). The values go in as they are (the columns
     of :data:`_INSERT_FIELDS`, in order) and the ``Ticket`` is built from them afterwards: preparing them
     field by field and building the model from keyword arguments cost more CPU than the statement."""
     line = [center.pk, day]
