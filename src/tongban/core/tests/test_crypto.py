@@ -157,6 +157,12 @@ def test_mask_name(value, expected):
         ("phone +86 138-1234-5678.", "phone +86 138****5678."),
         ("order 202611260001 and ticket A012", "order 202611260001 and ticket A012"),
         ("timestamp 1764134400123", "timestamp 1764134400123"),
+        ("Tel13812345678, 手机13812345678", "Tel138****5678, 手机138****5678"),
+        # a SHA-256 whose digits happen to read like a mobile number (the audit anchor's log line)
+        (
+            "hash=0e85af9c0a96ada74ddb7a897ca9e6c0328738bd32d19422136617ffa469ebcb",
+            "hash=0e85af9c0a96ada74ddb7a897ca9e6c0328738bd32d19422136617ffa469ebcb",
+        ),
     ],
 )
 def test_mask_text(text, expected):
