@@ -118,11 +118,11 @@ def test_a_call_is_audited_and_counts_the_priority_streak_as_the_service_does(cl
 
 @freeze_time(T0)
 def test_each_action_on_a_ticket_writes_the_audit_entry_audit_log_writes(clerk_at):
-    """Recall, start, no-show, requeue and finish write their audit entry in the statement that changes the
-    ticket on PostgreSQL (calling.py, ``_write_with_event``); it must be the entry ``audit_log`` writes."""
+    """Recall, start, no-show, requeue, transfer and finish write their audit entry in the statement that
+    changes the ticket on PostgreSQL (calling.py, ``_write_with_event``); it must be the entry ``audit_log`` writes."""
     from tongban.core.audit import audit_entry
 
-    center, _, (w1, _) = hall()
+    center, queues, (w1, _) = hall()
     clerk = clerk_at(w1)
     a1, _ = issue(center, 2)
     ticket_call_next(window=w1, clerk=clerk)
@@ -130,6 +130,8 @@ def test_each_action_on_a_ticket_writes_the_audit_entry_audit_log_writes(clerk_a
     ticket_no_show(ticket_id=a1.pk, actor=clerk)
     ticket_requeue(ticket_id=a1.pk, actor=clerk)
     t = ticket_call_next(window=w1, clerk=clerk)
+    ticket_transfer(ticket_id=t.pk, actor=clerk, to_queue=queues["V"])
+    assert ticket_call_next(window=w1, clerk=clerk).pk == t.pk  # it kept its place
     ticket_start(ticket_id=t.pk, actor=clerk)
     ticket_finish(ticket_id=t.pk, actor=clerk)
     fields = ["actor_id", "actor_repr", "action", "object_type", "object_id", "data", "ip", "chain_seq"]
@@ -143,6 +145,12 @@ def test_each_action_on_a_ticket_writes_the_audit_entry_audit_log_writes(clerk_a
         ("queueing.ticket.recall", a1, {"count": 2}),
         ("queueing.ticket.no_show", a1, {"number": a1_number}),
         ("queueing.ticket.requeue", a1, {"number": a1_number}),
+        ("queueing.ticket.call", t, {"number": t_number, "window": w1.number, "priority": False}),
+        (
+            "queueing.ticket.transfer",
+            t,
+            {"from_queue": "A", "from_window": w1.number, "to_queue": "V", "to_window": None},
+        ),
         ("queueing.ticket.call", t, {"number": t_number, "window": w1.number, "priority": False}),
         ("queueing.ticket.start", t, None),
         ("queueing.ticket.finish", t, {"number": t_number, "applications": []}),
