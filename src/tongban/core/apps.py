@@ -23,7 +23,7 @@ def _cache_long_statements() -> None:
     psycopg turns every query's ``%s`` placeholders into PostgreSQL's ``$1…`` by parsing it, and caches
     the result only for statements of at most 4,096 characters and 50 parameters. The intake writes a
     case's checklist, reviews, history and audit entries in one statement of ~110 parameters
-    (``sql.insert_all``): parsed again on every request, that cost a tenth of the intake's CPU. The
+    (``sql.insert_all``): parsed again on every request, that was a tenth of the intake under cProfile. The
     cache is keyed by the statement's text and bounded (128 entries), and the hot statements are few
     and fixed, so a larger bound on what may enter it costs nothing. psycopg is pinned
     (pyproject.toml) and ``test_sql`` checks that these names still exist and are used."""
