@@ -118,6 +118,23 @@ def _numbered_insert() -> tuple[str, list[Any]]:
     return _numbered
 
 
+def _execute_numbered(sql: str, params: list[Any], queue: Queue, day: date) -> tuple[Any, ...]:
+    """Run a statement that numbers from the queue's day counter (``UPDATE … RETURNING`` in a ``WITH``) and
+    return its row. The first ticket of the day finds no counter row: create it, then go again."""
+    with connection.cursor() as cursor:
+        _sql.execute(cursor, sql, params)
+        row = cursor.fetchone()
+        if row is None:
+            try:
+                with transaction.atomic():
+                    DailyCounter.objects.create(queue=queue, day=day, last_seq=_highest_seq(queue, day))
+            except IntegrityError:
+                pass  # created concurrently; its lock orders us
+            _sql.execute(cursor, sql, params)
+            row = cursor.fetchone()
+    return tuple(row)
+
+
 def _insert_numbered(ticket: Ticket) -> None:
     """Give ``ticket`` the next number of its queue's day and insert it, atomically.
 
@@ -136,19 +153,7 @@ def _insert_numbered(ticket: Ticket) -> None:
     sql, fields = _numbered_insert()
     values = [f.get_db_prep_save(getattr(ticket, f.attname), connection) for f in fields]
     params = [ticket.queue.pk, ticket.day, *values, ticket.queue.prefix]
-    with connection.cursor() as cursor:
-        _sql.execute(cursor, sql, params)
-        row = cursor.fetchone()
-        if row is None:  # first ticket of the day in this queue: create the counter, then go again
-            try:
-                with transaction.atomic():
-                    DailyCounter.objects.create(
-                        queue=ticket.queue, day=ticket.day, last_seq=_highest_seq(ticket.queue, ticket.day)
-                    )
-            except IntegrityError:
-                pass  # created concurrently; its lock orders us
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
+    row = _execute_numbered(sql, params, ticket.queue, ticket.day)
     ticket.pk, ticket.seq, ticket.number = row[0], row[1], row[2]
     ticket._state.adding = False
     ticket._state.db = connection.alias
@@ -486,18 +491,7 @@ def _issue_counted(
     values += [now, now, 0, notify_phone]
     sql = _counted_insert(in_priority)
     params = [*count, queue.pk, day, *values, queue.prefix]
-    with connection.cursor() as cursor:
-        _sql.execute(cursor, sql, params)
-        row = cursor.fetchone()
-        if row is None:  # first ticket of the day in this queue: create the counter, then go again
-            try:
-                with transaction.atomic():
-                    DailyCounter.objects.create(queue=queue, day=day, last_seq=_highest_seq(queue, day))
-            except IntegrityError:
-                pass  # created concurrently; its lock orders us
-            _sql.execute(cursor, sql, params)
-            row = cursor.fetchone()
-    pk, seq, number, ahead = row
+    pk, seq, number, ahead = _execute_numbered(sql, params, queue, day)
     known = dict(zip(_INSERT_ATTNAMES, values, strict=True))
     known.update(id=pk, seq=seq, number=number)
     # positional, as a row read from the database is built: a quarter of the CPU of keyword arguments
