@@ -54,9 +54,20 @@ class _Conn:
                 length = int(line[15:])
         return status, (await self.reader.readexactly(length) if length else b"")
 
+    async def timed_post(self, path: str, body: bytes, headers: str = "") -> tuple[int, bytes, float] | None:
+        """:meth:`post` and its wall time; None if the connection broke (the next call reconnects)."""
+        t = time.perf_counter()
+        try:
+            status, answer = await self.post(path, body, headers)
+        except (OSError, asyncio.IncompleteReadError):
+            self.close()
+            return None
+        return status, answer, time.perf_counter() - t
+
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
+        self.reader = self.writer = None
 
 
 def _summary(samples: list[float], errors: int, wall: float) -> dict[str, Any]:
@@ -79,34 +90,33 @@ def _summary(samples: list[float], errors: int, wall: float) -> dict[str, Any]:
 async def _run(
     port: int, seconds: float, kiosks: int, windows: list[tuple[int, str]], think_ms: float, center: str
 ) -> dict[str, Any]:
-    think = think_ms / 1000
+    think_s = think_ms / 1000
     start = time.perf_counter()
     end = start + seconds
     tickets: list[float] = []
     calls: list[float] = []
     errors = {"tickets": 0, "calls": 0}
 
+    async def think() -> bool:
+        """Wait one think time (never past the end of the phase); False when the phase is over."""
+        await asyncio.sleep(min(random.expovariate(1 / think_s), max(0.0, end - time.perf_counter())))
+        return time.perf_counter() < end
+
     async def kiosk() -> None:
         conn = _Conn(port)
         try:
-            while True:
-                await asyncio.sleep(min(random.expovariate(1 / think), max(0.0, end - time.perf_counter())))
-                if time.perf_counter() >= end:
-                    return
+            while await think():
                 body = (
                     b'{"queue":"A","priority_reason":"military"}'
                     if random.random() < 0.1
                     else b'{"queue":"A"}'
                 )
-                t = time.perf_counter()
-                try:
-                    status, _ = await conn.post(f"/api/v1/centers/{center}/tickets", body)
-                except (OSError, asyncio.IncompleteReadError):
+                answer = await conn.timed_post(f"/api/v1/centers/{center}/tickets", body)
+                if answer is None:
                     errors["tickets"] += 1
-                    conn.close()
-                    conn = _Conn(port)
                     continue
-                tickets.append(time.perf_counter() - t)
+                status, _, took = answer
+                tickets.append(took)
                 if status >= 400:
                     errors["tickets"] += 1
         finally:
@@ -117,24 +127,18 @@ async def _run(
         auth = f"Authorization: Bearer {token}\r\n"
         held: bytes | None = None
         try:
-            while True:
-                await asyncio.sleep(min(random.expovariate(1 / think), max(0.0, end - time.perf_counter())))
-                if time.perf_counter() >= end:
-                    return
+            while await think():
                 path = (
                     f"/api/v1/tickets/{held.decode()}/finish"
                     if held
                     else f"/api/v1/windows/{window_id}/call-next"
                 )
-                t = time.perf_counter()
-                try:
-                    status, body = await conn.post(path, b"{}", auth)
-                except (OSError, asyncio.IncompleteReadError):
+                answer = await conn.timed_post(path, b"{}", auth)
+                if answer is None:
                     errors["calls"] += 1
-                    conn.close()
-                    conn = _Conn(port)
                     continue
-                calls.append(time.perf_counter() - t)
+                status, body, took = answer
+                calls.append(took)
                 if held:
                     held = None
                 elif status == 200:
