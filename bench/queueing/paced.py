@@ -13,12 +13,17 @@ phase, not the load: at 0.1 of the floor, p95 257–535 ms against a p50 of 7–
 same millisecond.
 
 Latencies are wall-clock per request (send to last byte); a 4xx/5xx or a broken connection is an error.
-The driver's own CPU is reported (it shares the 2 cores with the server).
+The driver's own CPU is reported (it shares the 2 cores with the server), and a per-second timeline
+(requests, slowest, how many over 50 ms) shows stalls that a p95 cannot tell from general slowness.
+A response saying ``Connection: close`` closes the client's side at once, as browsers and nginx do: until
+2026-11-27 the driver kept such a connection, and gunicorn 27's threaded worker waited up to 2 s on its
+event loop for it to close (docs/deploy.md, section 4), which showed as 2-second stalls at 0.1 of the floor.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import random
 import re
@@ -49,10 +54,17 @@ class _Conn:
         lines = raw.split(b"\r\n")
         status = int(lines[0].split()[1])
         length = 0
+        close = False
         for line in lines[1:]:
-            if line[:15].lower() == b"content-length:":
+            name = line[:15].lower()
+            if name == b"content-length:":
                 length = int(line[15:])
-        return status, (await self.reader.readexactly(length) if length else b"")
+            elif name[:11] == b"connection:" and line[11:].strip().lower() == b"close":
+                close = True
+        answer = await self.reader.readexactly(length) if length else b""
+        if close:  # as a browser or nginx does; the next request connects again
+            self.close()
+        return status, answer
 
     async def timed_post(self, path: str, body: bytes, headers: str = "") -> tuple[int, bytes, float] | None:
         """:meth:`post` and its wall time; None if the connection broke (the next call reconnects)."""
@@ -96,6 +108,10 @@ async def _run(
     tickets: list[float] = []
     calls: list[float] = []
     errors = {"tickets": 0, "calls": 0}
+    seconds_seen: dict[int, list[float]] = {}  # second of the phase in which a request ended -> its latencies
+
+    def seen(took: float) -> None:
+        seconds_seen.setdefault(int(time.perf_counter() - start), []).append(took)
 
     async def think() -> bool:
         """Wait one think time (never past the end of the phase); False when the phase is over."""
@@ -117,6 +133,7 @@ async def _run(
                     continue
                 status, _, took = answer
                 tickets.append(took)
+                seen(took)
                 if status >= 400:
                     errors["tickets"] += 1
         finally:
@@ -139,6 +156,7 @@ async def _run(
                     continue
                 status, body, took = answer
                 calls.append(took)
+                seen(took)
                 if held:
                     held = None
                 elif status == 200:
@@ -164,13 +182,31 @@ async def _run(
         "tickets": out_t,
         "window calls (call-next + finish)": out_w,
         "driver_cpu_s": round(time.process_time() - cpu, 2),
+        # per second of the phase: requests answered, the slowest in ms, how many took over 50 ms. A stall
+        # (a collection, a checkpoint, the driver starved of CPU) shows as one or two seconds here, where the
+        # p95 alone cannot tell it from a server that is slow throughout.
+        "timeline": [
+            [second, len(lat), round(max(lat) * 1000, 1), sum(x > 0.05 for x in lat)]
+            for second, lat in sorted(seconds_seen.items())
+        ],
     }
 
 
 def paced_phase(
     port: int, seconds: float, kiosks: int, windows: list[tuple[int, str]], think_ms: float, center: str
 ) -> dict[str, Any]:
-    return asyncio.run(_run(port, seconds, kiosks, windows, think_ms, center))
+    # No cyclic collection during the phase: this process has Django and the project loaded (run.py's
+    # setup), and a full collection of that heap takes ~75 ms (measured here), during which the event loop
+    # would stand still and every request in flight would count it as latency. What a phase allocates is
+    # small and freed by reference counting.
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        return asyncio.run(_run(port, seconds, kiosks, windows, think_ms, center))
+    finally:
+        gc.enable()
+        gc.unfreeze()
 
 
 if __name__ == "__main__":  # a quick look against a running server: paced.py PORT SECONDS THINK_MS

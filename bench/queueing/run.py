@@ -191,7 +191,10 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=3)
     ap.add_argument("--threads", type=int, default=8)
     ap.add_argument(
-        "--worker-connections", type=int, default=0, help="per worker; default clients × 1.25 ÷ workers"
+        "--worker-connections",
+        type=int,
+        default=0,
+        help="per worker; default clients × 1.25 ÷ workers + threads",
     )
     ap.add_argument("--out", default=str(HERE / "results.json"))
     args = ap.parse_args()
@@ -228,9 +231,12 @@ def main() -> None:
             "2048",
             # at most this many connections per worker (gunicorn's default is 1,000): without a cap, the
             # worker that wakes first accepts most of the 200 connections opened at once and serves them
-            # with its threads while the other workers idle (the floor then ranged 279–781/s run to run)
+            # with its threads while the other workers idle (the floor then ranged 279–781/s run to run).
+            # Plus the threads: gthread keeps at most (worker connections − threads) idle connections and
+            # answers "Connection: close" beyond that, and gunicorn 27 then waits on its event loop for the
+            # client to close (util.close_graceful, up to 2 s; docs/deploy.md)
             "--worker-connections",
-            str(args.worker_connections or -(-args.clients * 5 // (4 * args.workers))),
+            str(args.worker_connections or -(-args.clients * 5 // (4 * args.workers)) + args.threads),
             "--keep-alive",
             "60",  # paced clients think for seconds between requests: keep their connections
             "--log-level",
