@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -206,3 +206,42 @@ def test_a_long_hot_statement_is_parsed_once_not_on_every_request():
     sql.insert_all([[_entry(n) for n in range(8)], [_entry(9)]])
     after = _queries._query2pg.cache_info()
     assert (after.hits, after.misses) == (before.hits + 1, before.misses)
+
+
+def test_timestamps_load_in_c_as_django_loads_them():
+    """core/apps.py gives each PostgreSQL connection psycopg's C loader of ``timestamptz`` in place of
+    Django's Python one: the same aware UTC datetimes, and the same error for what Python cannot hold."""
+    from django import db
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a psycopg loader")
+    import psycopg
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+
+    values = [
+        "2026-01-01 00:00:00.5+08",
+        "1999-12-31 23:59:59.999999+00",
+        "2026-03-29 01:30:00-05:30",
+        "2026-06-01 12:00:00+05:45:30",
+        "0001-01-01 00:00:00+00",
+        "9999-12-31 23:59:59+00",
+    ]
+    statement = "SELECT " + ", ".join("%s::timestamptz" for _ in values)
+    with connection.cursor() as cursor:
+        assert (
+            cursor.cursor.adapters.get_loader(1184, psycopg.pq.Format.TEXT).__name__ == "UtcTimestamptzLoader"
+        )
+        cursor.execute(statement, values)
+        ours = cursor.fetchone()
+    djangos_cursor = connection.connection.cursor()
+    register_tzloader(connection.timezone, djangos_cursor)
+    djangos_cursor.execute(statement, values)
+    djangos = djangos_cursor.fetchone()
+    assert ours == djangos
+    assert [v.tzinfo for v in ours] == [UTC] * len(values)
+    assert ours[0] == datetime(2025, 12, 31, 16, 0, 0, 500000, tzinfo=UTC)
+    for cursor, error in ((connection.cursor(), db.DataError), (djangos_cursor, psycopg.DataError)):
+        with pytest.raises(error, match="infinity"):
+            cursor.execute("SELECT 'infinity'::timestamptz")
+            cursor.fetchone()
