@@ -22,7 +22,7 @@ from tongban.applications.models import (
     StatusChange,
     Suspension,
 )
-from tongban.core.calendar import add_workdays_ex, workdays_between
+from tongban.core.calendar import WorkdayResult, add_workdays_ex, get_index, workdays_between
 
 CLOCK_RUNNING = (Status.ACCEPTED, Status.UNDER_REVIEW)
 OPEN_STATES = (
@@ -347,6 +347,30 @@ def application_deadline_ex(
     )
 
 
+_clocks: tuple[object, dict[tuple[date, int, int, date], tuple[WorkdayResult, int]]] = (None, {})
+
+
+def _clock(start: date, allowed: int, suspended: int, today: date) -> tuple[WorkdayResult, int]:
+    """The due date and the working days elapsed of a clock started on ``start``: two calendar look-ups,
+    remembered for as long as the calendar's index is the same one (a change to the calendar, or its
+    minute's expiry, builds a new index and so starts a new memo). A page of cases shares most of them:
+    accepted on the same few days, with the same few time limits."""
+    global _clocks
+    index = get_index()
+    owner, memo = _clocks
+    if owner is not index:
+        memo = {}
+        _clocks = (index, memo)
+    key = (start, allowed, suspended, today)
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= 100_000:
+            memo.clear()
+        result = add_workdays_ex(start, allowed + suspended)
+        found = memo[key] = (result, max(workdays_between(start, min(today, result.date)) - suspended, 0))
+    return found
+
+
 def deadline_of(
     *,
     status: str,
@@ -365,8 +389,7 @@ def deadline_of(
     today = today or timezone.localdate()
     start = timezone.localdate(accepted_at, tz)
     allowed = promised_days + extension_days
-    result = add_workdays_ex(start, allowed + suspended_days)
-    elapsed = max(workdays_between(start, min(today, result.date)) - suspended_days, 0)
+    result, elapsed = _clock(start, allowed, suspended_days, today)
     if status not in (*CLOCK_RUNNING, Status.SUSPENDED):
         colour = DeadlineColour.NONE
     elif today > result.date:

@@ -322,6 +322,25 @@ def test_deadline_colours_and_warning_job_notifies_once(clerk, center):
     )
 
 
+def test_a_list_row_deadline_follows_a_calendar_change_at_once(clerk):
+    """Lists remember each clock's due date while the calendar's index stays the same; a holiday added
+    inside the clock (what the calendar services do: write, then drop the index) moves it at once."""
+    from tongban.applications.selectors import deadline_of
+    from tongban.core.calendar import invalidate_index
+    from tongban.core.models import CalendarDay
+
+    def due() -> date | None:
+        accepted = datetime(2026, 11, 2, 9, tzinfo=SH)
+        clock = {"status": "accepted", "accepted_at": accepted, "extension_days": 0, "suspended_days": 0}
+        return deadline_of(**clock, promised_days=10, today=date(2026, 11, 5)).due_date
+
+    assert due() == date(2026, 11, 16)
+    assert due() == date(2026, 11, 16)  # remembered
+    CalendarDay.objects.create(date=date(2026, 11, 10), kind=CalendarDay.Kind.HOLIDAY, name="测试")
+    invalidate_index()
+    assert due() == date(2026, 11, 17)
+
+
 def test_other_center_clerk_cannot_touch_the_case(clerk):
     app = draft(clerk=clerk)
     other = clerk_at(CenterFactory())
