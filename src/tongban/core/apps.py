@@ -52,9 +52,10 @@ def _utc_timestamptz_loader() -> type | None:
     from psycopg.pq import Format
 
     oid = psycopg.adapters.types["timestamptz"].oid
-    c_loader = psycopg.adapters.get_loader(oid, Format.TEXT)
-    if c_loader is None or c_loader.__module__.startswith("psycopg."):  # the pure-Python implementation
+    found = psycopg.adapters.get_loader(oid, Format.TEXT)
+    if found is None or found.__module__.startswith("psycopg."):  # the pure-Python implementation
         return None
+    c_loader: type = found
 
     class UtcTimestamptzLoader(Loader):
         timezone = datetime.UTC

@@ -10,6 +10,7 @@ as DRF itself would choose. Everything else (a browser's ``text/html,…`` for t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -20,10 +21,12 @@ _PLAIN = frozenset({"*/*", "application/json"})
 
 class ContentNegotiation(DefaultContentNegotiation):
     def select_renderer(
-        self, request: Any, renderers: list[BaseRenderer], format_suffix: str | None = None
+        self, request: Any, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
+        # DRF passes the view's renderer instances as a list (APIView.get_renderers)
         if (
             format_suffix is None
+            and isinstance(renderers, list)
             and renderers
             and type(renderers[0]) is JSONRenderer
             and request.META.get("HTTP_ACCEPT", "*/*") in _PLAIN
