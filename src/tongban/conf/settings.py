@@ -101,9 +101,10 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'tongban.sqlite3'}")
 # Tests: no persistent connections, so live-server threads leave nothing open at teardown.
 # Servers keep each thread's connection for 10 minutes. A gunicorn worker's threads connect within
-# moments of each other, so with a short age they all reconnect together too: at 60 s, 24 threads
-# reconnecting (new backends, prepared statements again) stalled the queue benchmark for 0.3–0.6 s once a
-# minute (bench/README.md). A connection that breaks is closed at the end of its request either way.
+# moments of each other, so with a short age they all reconnect together too: at 60 s the queue benchmark's
+# threads did (16 new backends in one second by PostgreSQL's log; prepared statements again), and that second
+# carried 0.3–0.6 s latencies, once a minute (bench/README.md). A connection that breaks is closed at the
+# end of its request either way.
 DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL, conn_max_age=0 if TESTING else env_int("DB_CONN_MAX_AGE", 600)
