@@ -27,6 +27,7 @@ _converters: dict[tuple[type[Model], str], list[tuple[int, list[_Converter], Any
 _columns: dict[tuple[type[Model], str, str], str] = {}
 _Column = tuple["Field[Any, Any]", str, bool, tuple[type, ...]]  # field, attname, plain read, plain types
 _inserts: dict[tuple[type[Model], str], tuple[str, str, list[_Column]]] = {}
+_reserve: dict[type[Model], str] = {}
 
 # Fields whose preparation (``get_db_prep_save``) gives back a value of these exact types unchanged;
 # exact classes only (a subclass may prepare differently: encrypted and JSON fields do). Not the
@@ -178,10 +179,15 @@ def insert(objs: Sequence[Model], *, skip_conflict: bool = False) -> int:
     return len(keys)
 
 
-def _rows(objs: Sequence[Model]) -> tuple[str, list[_Column], list[Any]]:
-    """The INSERT head, columns and parameters of new instances of one model (see :func:`insert`)."""
+def _rows(
+    objs: Sequence[Model], templates: dict[str, str] | None = None
+) -> tuple[str, list[_Column], list[Any]]:
+    """The INSERT head, columns and parameters of new instances of one model (see :func:`insert`);
+    ``templates`` maps an attname to an SQL expression holding that column's one ``%s``."""
     model = type(objs[0])
     head, row, cols = _insert_statement(model)
+    if templates:
+        row = "(" + ", ".join(templates.get(c[1], "%s") for c in cols) + ")"
     conn = connections[DEFAULT_DB_ALIAS]  # the connection itself: every look-up through the proxy costs
     params: list[Any] = []
     for obj in objs:
@@ -216,17 +222,30 @@ def insert_all(groups: Sequence[Sequence[Model]]) -> None:
         for group in groups:
             insert(group)
         return
-    ctes, selects, params = [], [], []
-    for n, group in enumerate(groups):
-        statement, _, values = _rows(group)
-        pk = connection.ops.quote_name(str(type(group[0])._meta.pk.column))  # type: ignore[union-attr]
-        ctes.append(f"i{n} AS ({statement} RETURNING {pk})")
-        selects.append(f"SELECT {n}, {pk} FROM i{n}")  # noqa: S608 - names from the models
-        params.extend(values)
+    ctes, keys, params = _group_ctes(groups)
+    selects = [f"SELECT {n}, {key} FROM i{n}" for n, key in enumerate(keys)]  # noqa: S608 - names from the models
     with connection.cursor() as cursor:
         # UNION ALL reads each CTE in turn, and each in the order of its VALUES (as bulk_create relies on)
         execute(cursor, f"WITH {', '.join(ctes)} {' UNION ALL '.join(selects)}", params)
-        keys = cursor.fetchall()
+        _assign_keys(groups, cursor.fetchall())
+
+
+def _group_ctes(
+    groups: Sequence[Sequence[Model]], templates: dict[type[Model], dict[str, str]] | None = None
+) -> tuple[list[str], list[str], list[Any]]:
+    """Each group's ``iN AS (INSERT … RETURNING key)``, its key column, and the parameters. ``templates``
+    replaces, for rows of a model, a column's ``%s`` by an expression around it."""
+    ctes, keys, params = [], [], []
+    for n, group in enumerate(groups):
+        statement, _, values = _rows(group, (templates or {}).get(type(group[0])))
+        pk = connection.ops.quote_name(str(type(group[0])._meta.pk.column))  # type: ignore[union-attr]
+        ctes.append(f"i{n} AS ({statement} RETURNING {pk})")
+        keys.append(pk)
+        params.extend(values)
+    return ctes, keys, params
+
+
+def _assign_keys(groups: Sequence[Sequence[Model]], keys: Sequence[tuple[int, Any]]) -> None:
     by_group: list[list[Any]] = [[] for _ in groups]
     for n, key in keys:
         by_group[n].append(key)
@@ -235,43 +254,127 @@ def insert_all(groups: Sequence[Sequence[Model]]) -> None:
             _saved(obj, key)
 
 
+def _reserve_key(model: type[Model]) -> Any:
+    """The next value of ``model``'s key sequence (PostgreSQL): a key for a row not yet inserted."""
+    statement = _reserve.get(model)
+    if statement is None:
+        meta = model._meta
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_get_serial_sequence(%s, %s)",
+                [connection.ops.quote_name(meta.db_table), meta.pk.column],  # type: ignore[union-attr]
+            )
+            (sequence,) = cursor.fetchone()
+        if sequence is None:
+            raise TypeError(f"{model.__name__}'s key has no sequence")
+        statement = f"SELECT nextval('{sequence}'::regclass)"  # the name comes from the catalog
+        _reserve[model] = statement
+    with connection.cursor() as cursor:
+        execute(cursor, statement, [])
+        (key,) = cursor.fetchone()
+    return key
+
+
 def insert_numbered(
-    obj: Model, *, field_name: str, counter: str, counter_params: Sequence[Any], prefix: str, width: int
-) -> None:
+    obj: Model,
+    *,
+    field_name: str,
+    counter: str,
+    counter_params: Sequence[Any],
+    prefix: str,
+    width: int,
+    rows: Callable[[], Sequence[Sequence[Model]]] | None = None,
+    number_in: dict[type[Model], str] | None = None,
+) -> list[Sequence[Model]]:
     """Insert the new instance ``obj`` with ``field_name`` set to ``prefix`` followed by the integer that
     ``counter`` returns (an ``INSERT … ON CONFLICT … RETURNING`` or ``UPDATE … RETURNING`` of one value),
-    zero-padded to ``width`` digits. On PostgreSQL that is one statement, ``WITH n AS (counter) INSERT …
-    SELECT … FROM n``: the counter's row lock (gapless numbers) is then held from this statement to the
-    COMMIT, one round trip shorter. Elsewhere the counter runs first and the number is set in Python."""
+    zero-padded to ``width`` digits. The counter's row stays locked until the transaction ends (gapless
+    numbers), so on PostgreSQL the counter runs inside the very statement that writes: ``WITH n AS
+    (counter) INSERT … SELECT … FROM n``, and the lock is held from that statement to the COMMIT only.
+
+    ``rows`` builds the rows to write with ``obj`` (groups of new instances, as :func:`insert_all` takes;
+    they may refer to ``obj``): on PostgreSQL they are built before the statement and written in it,
+    with ``obj``'s key taken from its sequence beforehand, so nothing runs in Python while the counter
+    is locked. They see ``obj`` with its key and its ``pre_save`` fields (``auto_now_add``…) but with
+    ``field_name`` still empty; ``number_in`` names, per model, a JSON field of the rows that gets the
+    number under the key ``field_name`` (in the statement, and in memory after it). Elsewhere the
+    counter runs first and the rows are built and written after ``obj``, number known. Returns the
+    groups, keys set."""
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             execute(cursor, counter, counter_params)
             (value,) = cursor.fetchone()
         setattr(obj, field_name, f"{prefix}{int(value):0{width}d}")
         insert([obj])
-        return
+        groups = [g for g in (rows() if rows else ()) if g]
+        _set_number(groups, number_in, field_name, getattr(obj, field_name))
+        insert_all(groups)
+        return groups
+    model = type(obj)
+    head, _, cols = _insert_statement(model)
+    pk = model._meta.pk
+    assert pk is not None
+    qn = connection.ops.quote_name
+    if rows is not None:
+        obj.pk = _reserve_key(model)  # obj stays new (``_state.adding``) until the statement has run
+        head = head.replace(" (", f" ({qn(str(pk.column))}, ", 1)
     setattr(obj, field_name, "")  # a placeholder for the parameter list; the statement computes it
-    head, _, cols = _insert_statement(type(obj))
-    _, _, values = _rows([obj])
-    head = head.removesuffix("VALUES ")
+    obj._prepare_related_fields_for_save(operation_name="insert")  # type: ignore[attr-defined]
+    values = _params(obj, cols, connections[DEFAULT_DB_ALIAS])  # runs pre_save: auto_now_add is set now
     position = [c[1] for c in cols].index(field_name)
     placeholders = ["%s"] * len(cols)
     placeholders[position] = (
         f"%s || CASE WHEN n.v < {10**width} THEN lpad(n.v::text, {width}, '0') ELSE n.v::text END"
     )
     values[position] = prefix
-    pk = connection.ops.quote_name(str(type(obj)._meta.pk.column))  # type: ignore[union-attr]
-    column = connection.ops.quote_name(str(field(type(obj), field_name).column))
+    if rows is not None:
+        placeholders.insert(0, "%s")
+        values.insert(0, obj.pk)
+    column = qn(str(field(model, field_name).column))
+    insert_head = head.removesuffix("VALUES ")
+    numbered = (
+        f"{insert_head}SELECT {', '.join(placeholders)} FROM n"  # noqa: S608 - names from the model
+        f" RETURNING {qn(str(pk.column))}, {column}"
+    )
+    if rows is None:
+        with connection.cursor() as cursor:
+            execute(cursor, f"WITH n (v) AS ({counter}) {numbered}", [*counter_params, *values])
+            key, number = cursor.fetchone()
+        setattr(obj, field_name, number)
+        _saved(obj, key)
+        return []
+    groups = [g for g in rows() if g]
+    set_number = f"jsonb_set(%s, '{{{field_name}}}', to_jsonb((SELECT {column} FROM a)))"  # noqa: S608 - a field name
+    templates = {m: {json_field: set_number} for m, json_field in (number_in or {}).items()}
+    ctes, keys, params = _group_ctes(groups, templates)
+    selects = "".join(
+        f" UNION ALL SELECT {n}, {key}, NULL FROM i{n}"  # noqa: S608 - names from the models
+        for n, key in enumerate(keys)
+    )
+    statement = (
+        f"WITH n (v) AS ({counter}), a AS ({numbered}){''.join(', ' + c for c in ctes)}"  # noqa: S608
+        f" SELECT -1, NULL, {column} FROM a{selects}"  # (names from the models, the counter from our code)
+    )
     with connection.cursor() as cursor:
-        execute(
-            cursor,
-            f"WITH n (v) AS ({counter}) {head}SELECT {', '.join(placeholders)} FROM n"  # noqa: S608
-            f" RETURNING {pk}, {column}",  # (names from the model, the counter from the caller's code)
-            [*counter_params, *values],
-        )
-        key, number = cursor.fetchone()
+        # UNION ALL reads each CTE in turn: the number first, then each group's keys in its VALUES' order
+        execute(cursor, statement, [*counter_params, *values, *params])
+        found = cursor.fetchall()
+    number = found[0][2]
     setattr(obj, field_name, number)
-    _saved(obj, key)
+    _saved(obj, obj.pk)
+    _set_number(groups, number_in, field_name, number)
+    _assign_keys(groups, [(n, key) for n, key, _ in found[1:]])
+    return groups
+
+
+def _set_number(
+    groups: Sequence[Sequence[Model]], number_in: dict[type[Model], str] | None, key: str, number: str
+) -> None:
+    for group in groups:
+        json_field = (number_in or {}).get(type(group[0]))
+        if json_field:
+            for row in group:
+                getattr(row, json_field)[key] = number
 
 
 def select_first(model: type[M], where: str, params: Sequence[Any], order_by: str = "") -> M | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -191,11 +191,22 @@ def _next_number(center: Center) -> str:
     return f"{prefix}{last:04d}"
 
 
-def _insert_numbered(app: Application) -> None:
-    """Number and insert a new single-matter case: on PostgreSQL one statement (:func:`sql.insert_numbered`)."""
+def _insert_numbered(
+    app: Application, rows: Callable[[], Sequence[Sequence[Model]]] | None = None
+) -> list[Sequence[Model]]:
+    """Number and insert a new single-matter case, with the rows ``rows`` builds (its checklist,
+    reviews, history, audit entries): on PostgreSQL one statement, built before the center's counter
+    is locked (:func:`sql.insert_numbered`). The audit entries' ``data`` gets the number."""
     statement, params, prefix = _number_counter(app.center)
-    sql.insert_numbered(
-        app, field_name="number", counter=statement, counter_params=params, prefix=prefix, width=4
+    return sql.insert_numbered(
+        app,
+        field_name="number",
+        counter=statement,
+        counter_params=params,
+        prefix=prefix,
+        width=4,
+        rows=rows,
+        number_in={AuditEntry: "data"},
     )
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Model
 from django.utils import timezone
 
 from tongban.accounts.models import Role, User
@@ -292,18 +292,26 @@ def _write_new_case(
 ) -> None:
     """Write a just-inserted case's checklist, reviews, history and audit entries (on PostgreSQL one
     statement, :func:`sql.insert_all`; elsewhere one INSERT each) and keep them as the case's relations
-    in memory: later steps of this request (acceptance, the API answer) read them from there. The
-    INSERTs are written out (:mod:`tongban.core.sql`): compiling them as bulk_create statements cost
-    more CPU than the rest of the intake."""
-    created_reviews = list(reviews)
-    changes = list(history)
-    entries = list(audit)
-    sql.insert_all([rows, created_reviews, changes, entries])  # = audit_log_many(entries), and the rest
+    in memory (:func:`_cache_new_case`). The INSERTs are written out (:mod:`tongban.core.sql`):
+    compiling them as bulk_create statements cost more CPU than the rest of the intake."""
+    sql.insert_all([rows, reviews, history, audit])  # = audit_log_many(audit), and the rest
+    _cache_new_case(app, rows, history=history, reviews=reviews)
+
+
+def _cache_new_case(
+    app: Application,
+    rows: list[ApplicationMaterial],
+    *,
+    history: Sequence[StatusChange],
+    reviews: Sequence[Review],
+) -> None:
+    """Keep a new case's written rows as its relations in memory: later steps of this request
+    (acceptance, the API answer) read them from there."""
     rows.sort(key=lambda r: (r.order, r.pk))
     _cache_related(app, "materials", rows)
-    _cache_related(app, "history", changes)
-    created_reviews.sort(key=lambda r: r.department.code)
-    _cache_related(app, "reviews", created_reviews)
+    _cache_related(app, "history", list(history))
+    by_department: list[Review] = sorted(reviews, key=lambda r: r.department.code)
+    _cache_related(app, "reviews", by_department)
     for name in ("suspensions", "extensions"):
         _cache_related(app, name, [])
     Application.supplement_notice.related.set_cached_value(app, None)
@@ -342,19 +350,24 @@ def _create_accepted(**create: Any) -> Application:
         steps.append((Status.ACCEPTED, Status.UNDER_REVIEW, "start_review", _review_data(departments)))
     app.status = steps[-1][1]
     app.version += len(steps)
-    with transaction.atomic(savepoint=False):
-        # locks the center's day counter until commit: taken last, in the statement that inserts the case
-        _insert_numbered(app)
+    history: list[StatusChange] = []
+    audit: list[AuditEntry] = []
+    reviews: list[Review] = []
+
+    def case_rows() -> list[Sequence[Model]]:
+        # built with the case's key and creation time, before its number (sql.insert_numbered)
         created = _created_records(app, actor=actor)
         records = [_records(app, frm=f, to=t, actor=actor, action=a, data=d) for f, t, a, d in steps]
-        _write_new_case(
-            app,
-            rows,
-            history=[created[0], *(r[0] for r in records)],
-            audit=[created[1], *(r[1] for r in records)],
-            reviews=_new_reviews(app, departments, now),
-        )
+        history.extend([created[0], *(r[0] for r in records)])
+        audit.extend([created[1], *(r[1] for r in records)])
+        reviews.extend(_new_reviews(app, departments, now))
+        return [rows, reviews, history, audit]
+
+    with transaction.atomic(savepoint=False):
+        # the center's day counter is locked by the one statement that writes the case, until commit
+        _insert_numbered(app, case_rows)
         notify.accepted(app)
+    _cache_new_case(app, rows, history=history, reviews=reviews)
     return app
 
 

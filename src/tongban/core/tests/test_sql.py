@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db.models import Field
+from django.db import connection
+from django.db.models import Field, Model
 
 from tongban.accounts.models import User
 from tongban.accounts.tests.factories import ClerkFactory
@@ -189,6 +190,78 @@ def test_insert_numbered_pads_the_counter_as_python_does(start):
         numbers.append(app.number)
     prefix = f"{template.center.code}-{today:%Y%m%d}-"
     assert numbers == [f"{prefix}{n:04d}" for n in range(start + 1, start + 4)]
+
+
+def test_insert_numbered_writes_the_rows_built_for_it_with_the_number_in_their_data():
+    """The rows ``rows`` builds see the case's key and creation time; each audit entry's data gets the
+    number, in the database and in memory; every row gets its own key."""
+    from django.utils import timezone
+
+    from tongban.applications.models import Application, StatusChange
+    from tongban.applications.services._core import _insert_numbered
+    from tongban.applications.tests.factories import draft
+
+    template = draft()
+    copied = [f.attname for f in Application._meta.concrete_fields if not f.primary_key]
+    app = Application(**{name: getattr(template, name) for name in copied})
+    app.created_at = None
+    seen = {}
+
+    def rows() -> list[list[Model]]:
+        seen.update(pk=app.pk, created_at=app.created_at)
+        changes = [StatusChange(application=app, to_status="draft", action="create", at=timezone.now())]
+        entries = [
+            AuditEntry(at=timezone.now(), action=f"t.case.{n}", object_id=str(app.pk), data={"n": n})
+            for n in range(3)
+        ]
+        return [changes, [], entries]
+
+    changes, entries = _insert_numbered(app, rows)
+    assert seen["created_at"] is not None
+    saved = Application.objects.get(number=app.number)
+    assert (saved.pk, saved.created_at) == (app.pk, app.created_at) and not app._state.adding
+    if connection.vendor == "postgresql":
+        assert seen["pk"] == app.pk  # taken from the sequence before the statement
+    assert StatusChange.objects.get(pk=changes[0].pk).application_id == app.pk
+    for n, entry in enumerate(entries):
+        assert entry.data == {"n": n, "number": app.number}
+        stored = AuditEntry.objects.get(pk=entry.pk)
+        assert (stored.data, stored.object_id) == ({"n": n, "number": app.number}, str(app.pk))
+
+
+def test_insert_numbered_leaves_nothing_and_takes_no_number_when_a_row_fails():
+    """One statement on PostgreSQL (one transaction elsewhere): a row that breaks a constraint undoes
+    the case and the counter; the next case gets the number the failed one would have had."""
+    from django.db import IntegrityError, transaction
+    from django.utils import timezone
+
+    from tongban.applications.models import Application, CaseNumberSequence, Review
+    from tongban.applications.services._core import _insert_numbered
+    from tongban.applications.tests.factories import draft
+
+    template = draft()
+    copied = [f.attname for f in Application._meta.concrete_fields if not f.primary_key]
+    counter = CaseNumberSequence.objects.get(center=template.center, day=timezone.localdate())
+    cases = Application.objects.count()
+    app = Application(**{name: getattr(template, name) for name in copied})
+    department = template.matter.department
+
+    def twice_the_same_department() -> list[list[Model]]:  # review_unique_app_dept
+        now = timezone.now()
+        return [
+            [
+                Review(application=app, department=department, requested_at=now, due_date=now.date())
+                for _ in "ab"
+            ]
+        ]
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _insert_numbered(app, twice_the_same_department)
+    assert Application.objects.count() == cases
+    assert CaseNumberSequence.objects.get(pk=counter.pk).last == counter.last
+    again = Application(**{name: getattr(template, name) for name in copied})
+    _insert_numbered(again)
+    assert again.number.endswith(f"{counter.last + 1:04d}")
 
 
 def test_a_long_hot_statement_is_parsed_once_not_on_every_request():
