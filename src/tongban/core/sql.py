@@ -231,13 +231,13 @@ def insert_all(groups: Sequence[Sequence[Model]]) -> None:
 
 
 def _group_ctes(
-    groups: Sequence[Sequence[Model]], templates: dict[type[Model], dict[str, str]] | None = None
+    groups: Sequence[Sequence[Model]], templates: Sequence[dict[str, str] | None] = ()
 ) -> tuple[list[str], list[str], list[Any]]:
     """Each group's ``iN AS (INSERT … RETURNING key)``, its key column, and the parameters. ``templates``
-    replaces, for rows of a model, a column's ``%s`` by an expression around it."""
+    (one per group, or none) replaces, for a group's rows, a column's ``%s`` by an expression around it."""
     ctes, keys, params = [], [], []
     for n, group in enumerate(groups):
-        statement, _, values = _rows(group, (templates or {}).get(type(group[0])))
+        statement, _, values = _rows(group, templates[n] if templates else None)
         pk = connection.ops.quote_name(str(type(group[0])._meta.pk.column))  # type: ignore[union-attr]
         ctes.append(f"i{n} AS ({statement} RETURNING {pk})")
         keys.append(pk)
@@ -284,7 +284,7 @@ def insert_numbered(
     prefix: str,
     width: int,
     rows: Callable[[], Sequence[Sequence[Model]]] | None = None,
-    number_in: dict[type[Model], str] | None = None,
+    number_in: dict[int, str] | None = None,
 ) -> list[Sequence[Model]]:
     """Insert the new instance ``obj`` with ``field_name`` set to ``prefix`` followed by the integer that
     ``counter`` returns (an ``INSERT … ON CONFLICT … RETURNING`` or ``UPDATE … RETURNING`` of one value),
@@ -296,8 +296,9 @@ def insert_numbered(
     they may refer to ``obj``): on PostgreSQL they are built before the statement and written in it,
     with ``obj``'s key taken from its sequence beforehand, so nothing runs in Python while the counter
     is locked. They see ``obj`` with its key and its ``pre_save`` fields (``auto_now_add``…) but with
-    ``field_name`` still empty; ``number_in`` names, per model, a JSON field of the rows that gets the
-    number under the key ``field_name`` (in the statement, and in memory after it). Elsewhere the
+    ``field_name`` still empty; ``number_in`` maps the position of a group in what ``rows`` returns to a
+    JSON field of its rows that gets the number under the key ``field_name`` (in the statement, and in
+    memory after it). Elsewhere the
     counter runs first and the rows are built and written after ``obj``, number known. Returns the
     groups, keys set."""
     if connection.vendor != "postgresql":
@@ -306,8 +307,8 @@ def insert_numbered(
             (value,) = cursor.fetchone()
         setattr(obj, field_name, f"{prefix}{int(value):0{width}d}")
         insert([obj])
-        groups = [g for g in (rows() if rows else ()) if g]
-        _set_number(groups, number_in, field_name, getattr(obj, field_name))
+        groups, json_fields = _nonempty(rows() if rows else (), number_in)
+        _set_number(groups, json_fields, field_name, getattr(obj, field_name))
         insert_all(groups)
         return groups
     model = type(obj)
@@ -343,10 +344,9 @@ def insert_numbered(
         setattr(obj, field_name, number)
         _saved(obj, key)
         return []
-    groups = [g for g in rows() if g]
+    groups, json_fields = _nonempty(rows(), number_in)
     set_number = f"jsonb_set(%s, '{{{field_name}}}', to_jsonb((SELECT {column} FROM a)))"  # noqa: S608 - a field name
-    templates = {m: {json_field: set_number} for m, json_field in (number_in or {}).items()}
-    ctes, keys, params = _group_ctes(groups, templates)
+    ctes, keys, params = _group_ctes(groups, [{f: set_number} if f else None for f in json_fields])
     selects = "".join(
         f" UNION ALL SELECT {n}, {key}, NULL FROM i{n}"  # noqa: S608 - names from the models
         for n, key in enumerate(keys)
@@ -362,16 +362,23 @@ def insert_numbered(
     number = found[0][2]
     setattr(obj, field_name, number)
     _saved(obj, obj.pk)
-    _set_number(groups, number_in, field_name, number)
+    _set_number(groups, json_fields, field_name, number)
     _assign_keys(groups, [(n, key) for n, key, _ in found[1:]])
     return groups
 
 
+def _nonempty(
+    built: Sequence[Sequence[Model]], number_in: dict[int, str] | None
+) -> tuple[list[Sequence[Model]], list[str | None]]:
+    """The groups that have rows, and for each the JSON field that gets the number (or None)."""
+    pairs = [(group, (number_in or {}).get(n)) for n, group in enumerate(built) if group]
+    return [g for g, _ in pairs], [f for _, f in pairs]
+
+
 def _set_number(
-    groups: Sequence[Sequence[Model]], number_in: dict[type[Model], str] | None, key: str, number: str
+    groups: Sequence[Sequence[Model]], json_fields: Sequence[str | None], key: str, number: str
 ) -> None:
-    for group in groups:
-        json_field = (number_in or {}).get(type(group[0]))
+    for group, json_field in zip(groups, json_fields, strict=True):
         if json_field:
             for row in group:
                 getattr(row, json_field)[key] = number

@@ -36,6 +36,7 @@ from tongban.applications.services.progress import application_progress_lookup
 from tongban.catalog.cache import center_by_code, center_by_pk, intake_matter
 from tongban.catalog.models import Bundle
 from tongban.core.audit import audit_log
+from tongban.core.models import AuditEntry
 
 
 class SignedInSecondFactor(BasePermission):
@@ -155,12 +156,13 @@ class ApplicationListCreateView(_Base):
                 )
             if user.role not in (Role.CLERK, Role.MANAGER, Role.ADMIN):
                 raise ApplicationForbidden()
+        entries: list[AuditEntry] = []  # the applicant's look-up: written with the case
         with transaction.atomic():  # registering the applicant and opening the case: all or nothing
             if user.role in (Role.RESIDENT, Role.ENTERPRISE):
                 applicant = user
                 center = center_by_code(v["center_code"])
             else:
-                applicant = services.applicant_find_or_register(actor=user, **v["applicant"])
+                applicant = services.applicant_find_or_register(actor=user, **v["applicant"], audit=entries)
                 if v["center_code"]:
                     center = center_by_code(v["center_code"])
                 else:
@@ -181,6 +183,7 @@ class ApplicationListCreateView(_Base):
                 delivery_address=v["delivery_address"],
                 materials=[services.MaterialTick(**t) for t in v["materials"]],
                 note=v["note"],
+                audit=entries,
             )
         # New cases come back with their relations filled in from what was just written, so the
         # answer needs no re-read (a test compares it with GET /applications/<number>); a bundle's

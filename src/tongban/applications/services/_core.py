@@ -192,11 +192,14 @@ def _next_number(center: Center) -> str:
 
 
 def _insert_numbered(
-    app: Application, rows: Callable[[], Sequence[Sequence[Model]]] | None = None
+    app: Application,
+    rows: Callable[[], Sequence[Sequence[Model]]] | None = None,
+    *,
+    number_in: dict[int, str] | None = None,
 ) -> list[Sequence[Model]]:
     """Number and insert a new single-matter case, with the rows ``rows`` builds (its checklist,
     reviews, history, audit entries): on PostgreSQL one statement, built before the center's counter
-    is locked (:func:`sql.insert_numbered`). The audit entries' ``data`` gets the number."""
+    is locked (:func:`sql.insert_numbered`, which also says what ``number_in`` does)."""
     statement, params, prefix = _number_counter(app.center)
     return sql.insert_numbered(
         app,
@@ -206,7 +209,7 @@ def _insert_numbered(
         prefix=prefix,
         width=4,
         rows=rows,
-        number_in={AuditEntry: "data"},
+        number_in=number_in,
     )
 
 

@@ -50,7 +50,7 @@ from tongban.applications.services._core import (
 )
 from tongban.catalog.models import Bundle, Center, Department, Matter
 from tongban.core import sql
-from tongban.core.audit import audit_entry, audit_log
+from tongban.core.audit import audit_entry, audit_log, audit_log_many
 from tongban.core.calendar import add_workdays
 from tongban.core.crypto import blind_index
 from tongban.core.models import AuditEntry
@@ -58,12 +58,16 @@ from tongban.core.models import AuditEntry
 # --- intake ----------------------------------------------------------------
 
 
-def applicant_find_or_register(*, actor: User, id_number: str, name: str, phone: str = "") -> User:
+def applicant_find_or_register(
+    *, actor: User, id_number: str, name: str, phone: str = "", audit: list[AuditEntry] | None = None
+) -> User:
     """Find a resident by ID number (blind index) or register one at the window.
 
     Runs at every intake, so its statements are written out: one SELECT, then (a new resident)
     ``INSERT … ON CONFLICT DO NOTHING`` — a second window registering the same person at the same
-    moment finds the row instead of failing, with no savepoint — and the audit entry."""
+    moment finds the row instead of failing, with no savepoint — and the audit entry. With ``audit``
+    the entry is added to that list instead of written: the caller writes it in the same transaction
+    (the intake API, with the case: ``application_create``'s ``audit``)."""
     from tongban.applications.identity import validate_id_number
 
     _require_roles(actor, CENTER_STAFF)
@@ -91,7 +95,10 @@ def applicant_find_or_register(*, actor: User, id_number: str, name: str, phone:
                 user, action = new, "applications.applicant.register"
             else:  # registered by another window since the SELECT
                 user = User.objects.get(username=new.username)
-        audit_log(actor=actor, action=action, obj=user, data={})
+        if audit is None:
+            audit_log(actor=actor, action=action, obj=user, data={})
+    if audit is not None:
+        audit.append(audit_entry(actor=actor, action=action, obj=user, data={}))
     return user
 
 
@@ -112,13 +119,14 @@ def application_create(
     delivery_address: str = "",
     materials: Sequence[MaterialTick] = (),
     note: str = "",
+    audit: Sequence[AuditEntry] = (),
 ) -> list[Application]:
     """Open a draft: one application for a matter, or one per matter of a bundle (linked by a BundleCase).
 
     Returns the applications created (one element for a single matter). The
     checklist is copied from each matter's current guide version; ``materials``
     ticks rows by material type, so a material shared by a bundle's matters is
-    received once.
+    received once. ``audit``: entries of the same intake to write with it (the applicant's look-up).
     """
     cases = _drafts(
         actor=actor,
@@ -133,6 +141,7 @@ def application_create(
         note=note,
     )
     with transaction.atomic():
+        audit_log_many(list(audit))
         number = _next_number(center)  # locks the center's day counter until commit: taken late
         bundle_case = None
         if bundle is not None:
@@ -328,7 +337,7 @@ def application_create_and_accept(**create: Any) -> list[Application]:
     _require_roles(actor, CENTER_STAFF)
     if create.get("bundle") is not None:
         with transaction.atomic():
-            apps = application_create(**create)
+            apps = application_create(**create)  # writes the ``audit`` entries
             assert apps[0].bundle_case is not None
             return bundle_case_accept(bundle_case=apps[0].bundle_case, actor=actor)
     return [_create_accepted(**create)]
@@ -339,6 +348,7 @@ def _create_accepted(**create: Any) -> Application:
     written), then write it in one transaction — without a savepoint: inside a caller's transaction
     a failed write must undo the caller's work too (the API's applicant registration)."""
     actor: User = create["actor"]
+    earlier = list(create.pop("audit", ()))
     ((app, rows),) = _drafts(**create)  # a single matter: one draft
     _raise_if_missing(_missing_required(app, rows))
     now = timezone.now()
@@ -361,11 +371,11 @@ def _create_accepted(**create: Any) -> Application:
         history.extend([created[0], *(r[0] for r in records)])
         audit.extend([created[1], *(r[1] for r in records)])
         reviews.extend(_new_reviews(app, departments, now))
-        return [rows, reviews, history, audit]
+        return [earlier, rows, reviews, history, audit]  # the case's own entries get its number
 
     with transaction.atomic(savepoint=False):
         # the center's day counter is locked by the one statement that writes the case, until commit
-        _insert_numbered(app, case_rows)
+        _insert_numbered(app, case_rows, number_in={4: "data"})
         notify.accepted(app)
     _cache_new_case(app, rows, history=history, reviews=reviews)
     return app

@@ -214,9 +214,10 @@ def test_insert_numbered_writes_the_rows_built_for_it_with_the_number_in_their_d
             AuditEntry(at=timezone.now(), action=f"t.case.{n}", object_id=str(app.pk), data={"n": n})
             for n in range(3)
         ]
-        return [changes, [], entries]
+        return [[AuditEntry(at=timezone.now(), action="t.other", data={})], changes, [], entries]
 
-    changes, entries = _insert_numbered(app, rows)
+    other, changes, entries = _insert_numbered(app, rows, number_in={3: "data"})
+    assert AuditEntry.objects.get(pk=other[0].pk).data == {} == other[0].data  # not named: no number
     assert seen["created_at"] is not None
     saved = Application.objects.get(number=app.number)
     assert (saved.pk, saved.created_at) == (app.pk, app.created_at) and not app._state.adding
