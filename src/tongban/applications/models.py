@@ -336,7 +336,10 @@ class Review(models.Model):
         AGREE_WITH_CONDITIONS = "conditions", _("有条件同意")
         DISAGREE = "disagree", _("不同意")
 
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="reviews")
+    # the unique (application, department) constraint's index leads with it: no index of its own
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="reviews", db_index=False
+    )
     department = models.ForeignKey(
         "catalog.Department", on_delete=models.PROTECT, related_name="reviews", verbose_name=_("部门")
     )

@@ -93,7 +93,8 @@ class AuditEntry(models.Model):
     actor_repr = models.CharField(_("操作人"), max_length=150, blank=True)
     action = models.CharField(_("动作"), max_length=80, db_index=True)
     object_type = models.CharField(_("对象类型"), max_length=80, blank=True)
-    object_id = models.CharField(_("对象ID"), max_length=80, blank=True, db_index=True)
+    # looked up with its type: the (object_type, object_id) index below serves it
+    object_id = models.CharField(_("对象ID"), max_length=80, blank=True)
     data = models.JSONField(_("内容"), default=dict, blank=True)
     ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
     prev_hash = models.CharField(max_length=64, null=True, blank=True)

@@ -1,0 +1,44 @@
+"""The indexes on the tables every intake and every audited action writes to: what queries need, no more."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+pytestmark = pytest.mark.django_db
+
+
+def _indexes(table: str) -> dict[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", [table])
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="LIKE twins exist on PostgreSQL only")
+def test_whole_value_columns_have_no_like_twin_but_keep_their_index():
+    expected = {
+        "accounts_user": ["phone_hash", "id_number_hash", "credit_code"],
+        "core_auditentry": ["action", "hash"],
+    }
+    for table, columns in expected.items():
+        defs = _indexes(table).values()
+        for column in columns:
+            on_column = [d for d in defs if d.endswith(f"({column})")]
+            assert on_column, f"{table}.{column} lost its index"
+            assert not any(f"({column} varchar_pattern_ops)" in d for d in defs), f"{table}.{column}"
+    # the username keeps its twin: Django's own field, left as Django makes it
+    assert any("(username varchar_pattern_ops)" in d for d in _indexes("accounts_user").values())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="plans are PostgreSQL's")
+def test_lookups_by_object_and_by_case_still_use_an_index():
+    """The indexes dropped as duplicates: their look-ups go through the composite ones."""
+    from tongban.applications.models import Review
+    from tongban.core.models import AuditEntry
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        audit = AuditEntry.objects.filter(object_type="applications.application", object_id="7").explain()
+        reviews = Review.objects.filter(application_id=7).explain()
+    assert "core_audite_object__83eb8a_idx" in audit
+    assert "review_unique_app_dept" in reviews
