@@ -210,7 +210,7 @@ _FAIR_ORDER = (
 # pick falls back to ordering the whole line (``COALESCE`` evaluates it only then).
 PICK_CANDIDATES = 32
 # The fair order's first ticket is the front of one of three walks: the priority tickets whose time has come
-# (``ticket_line_priority_idx``), the whole line (``ticket_line_idx``: the oldest, boosted or not), and — after
+# (``ticket_line_priority_idx``), the whole line (``ticket_day_state_line_idx``: the oldest, boosted or not), and — after
 # max_priority_in_row — the normal tickets. Each walk stops after PICK_CANDIDATES; only the candidates are
 # ordered. Row locks: the chosen ticket only (SKIP LOCKED passes over tickets other windows are claiming).
 _CANDIDATES = (

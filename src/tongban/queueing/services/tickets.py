@@ -357,8 +357,8 @@ WAITING_BEFORE_CAP = 500
 # The count below, written out: the ticket machine runs it for every ticket, and building it with the ORM
 # cost more CPU than the count itself. Same predicate as the fair order (rules.py): the priority class is
 # "a priority reason whose time has come, or waited past the boost"; within a class, earlier queued_at
-# (ties: lower id) goes first. It is split into two disjoint parts that each walk one partial index of the
-# line (``ticket_line_idx``, ``ticket_line_priority_idx``) from its front and stop at the cap:
+# (ties: lower id) goes first. It is split into two disjoint parts that each walk one index of the line
+# (``ticket_day_state_line_idx``'s waiting range, ``ticket_line_priority_idx``) from its front and stop at the cap:
 # * a ticket outside the priority class has ahead of it every earlier ticket, and the priority tickets
 #   whose time has come that were queued after it (a later ticket cannot be boosted: it waited less);
 # * a ticket in the priority class has ahead of it the earlier priority tickets whose time has come, and

@@ -125,3 +125,28 @@ def test_call_next_passes_over_a_ticket_another_window_is_claiming(monkeypatch):
         release.set()
         holder.join(30)
     assert Ticket.objects.get(pk=first.pk).state == "waiting"
+
+
+def test_a_line_vacuumed_while_empty_still_finds_a_ticket_by_its_key():
+    """Vacuumed when nobody waited, a partial index of the waiting tickets is planned as empty until the
+    next vacuum. PostgreSQL then chose it to find the called ticket by key (call-next's UPDATE): a walk
+    of the whole line for every call once the hall filled up. The key's own index must serve."""
+    center, _, _ = hall()
+    for _ in range(20):
+        ticket_issue(center=center, queue="A")
+    Ticket.objects.filter(center=center).update(state="abandoned")  # closing time: the hall is empty
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE) queueing_ticket")
+    for _ in range(200):  # the next morning's line
+        ticket_issue(center=center, queue="A")
+    front = Ticket.objects.filter(center=center, state="waiting").order_by("queued_at", "id").first()
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")  # a test's table is small; a hall's is not
+        try:
+            cursor.execute(
+                "EXPLAIN SELECT id FROM queueing_ticket WHERE id = %s AND state = 'waiting'", [front.pk]
+            )
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        finally:
+            cursor.execute("RESET enable_seqscan")
+    assert "queueing_ticket_pkey" in plan, plan
