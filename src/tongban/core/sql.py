@@ -298,9 +298,8 @@ def insert_numbered(
     is locked. They see ``obj`` with its key and its ``pre_save`` fields (``auto_now_add``…) but with
     ``field_name`` still empty; ``number_in`` maps the position of a group in what ``rows`` returns to a
     JSON field of its rows that gets the number under the key ``field_name`` (in the statement, and in
-    memory after it). Elsewhere the
-    counter runs first and the rows are built and written after ``obj``, number known. Returns the
-    groups, keys set."""
+    memory after it). Elsewhere the counter runs first and the rows are built and written after ``obj``,
+    number known. Returns the groups, keys set. If the statement fails, ``obj`` is left without a key."""
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             execute(cursor, counter, counter_params)
@@ -355,10 +354,14 @@ def insert_numbered(
         f"WITH n (v) AS ({counter}), a AS ({numbered}){''.join(', ' + c for c in ctes)}"  # noqa: S608
         f" SELECT -1, NULL, {column} FROM a{selects}"  # (names from the models, the counter from our code)
     )
-    with connection.cursor() as cursor:
-        # UNION ALL reads each CTE in turn: the number first, then each group's keys in its VALUES' order
-        execute(cursor, statement, [*counter_params, *values, *params])
-        found = cursor.fetchall()
+    try:
+        with connection.cursor() as cursor:
+            # UNION ALL reads each CTE in turn: the number first, then each group's keys in its VALUES' order
+            execute(cursor, statement, [*counter_params, *values, *params])
+            found = cursor.fetchall()
+    except BaseException:
+        obj.pk = None  # the reserved key was not used: obj is new, as it came
+        raise
     number = found[0][2]
     setattr(obj, field_name, number)
     _saved(obj, obj.pk)
