@@ -361,6 +361,35 @@ def test_bundle_intake_by_api(clerk):
         (m1.code, r.json()[0]["number"][:-2]),
         (m2.code, r.json()[0]["number"][:-2]),
     ]
+    # the applicant's registration is in the audit log, before the parts' creation
+    actions = list(AuditEntry.objects.order_by("seq").values_list("action", flat=True))
+    assert actions[:3] == [
+        "applications.applicant.register",
+        "applications.application.create",
+        "applications.application.create",
+    ]
+
+
+@pytest.mark.parametrize("accept", [False, True])
+def test_the_applicant_look_up_is_audited_with_the_case(clerk, accept):
+    """The API writes the look-up's entry in the case's own statement (PostgreSQL) or transaction: a
+    draft, an accepted case, and a look-up of someone already registered all leave it."""
+    matter = MatterFactory(guide__materials=1)
+    types = list(matter.current_version.materials.values_list("material_type_id", flat=True))
+    person = {"id_number": valid_id(), "name": "李梅"}
+    payload = {"matter_code": matter.code, "applicant": person, "channel": "window", "accept": accept}
+    payload["materials"] = [{"material_type_id": t} for t in types]
+    c = client_for(clerk)
+    for expected in ("applications.applicant.register", "applications.applicant.lookup"):
+        r = c.post("/api/v1/applications", payload, format="json")
+        assert r.status_code == 201
+        app = Application.objects.get(number=r.json()[0]["number"])
+        entry = AuditEntry.objects.filter(action=expected).get()
+        assert (entry.object_id, entry.actor_id, entry.data) == (str(app.applicant_id), clerk.pk, {})
+        assert (
+            entry.seq
+            < AuditEntry.objects.get(action="applications.application.create", object_id=str(app.pk)).seq
+        )
 
 
 def test_create_and_accept_in_one_step_is_all_or_nothing(clerk):
