@@ -112,9 +112,9 @@ def finish_open_calls() -> int:
 
 
 def vacuum() -> None:
-    """What autovacuum does between a hall's busy hours: sending the line home leaves a dead row (and a
-    dead entry in the waiting line's partial indexes) per ticket, and the next phase's position counts
-    and picks would walk them. Some PostgreSQL installations (this bench's, once) run with autovacuum
+    """What autovacuum does between a hall's busy hours: sending the line home leaves a dead row (and dead
+    entries in the line's indexes) per ticket, and the next phase's position counts and picks would walk
+    them. Some PostgreSQL installations (this bench's, once) run with autovacuum
     off; without this, each run was slower than the last (saturation 0.49 → 0.32 of the floor over five
     runs, 316,000 dead tickets, the table never analyzed)."""
     from django.db import connection
