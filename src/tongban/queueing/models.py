@@ -275,6 +275,13 @@ class WindowSession(models.Model):
     pause_reason = models.CharField(_("暂停原因"), max_length=100, blank=True)
     # Fairness counter: priority tickets called in a row at this window.
     priority_streak = models.PositiveSmallIntegerField(default=0)
+    # The ticket the window has in hand (called or being served), set by call-next and cleared by finish,
+    # no-show and transfer. It lives on the row call-next locks so that a second call-next waiting on that
+    # lock sees the first one's ticket (PostgreSQL re-reads a locked row that changed; it does not re-read
+    # the rest of the statement's snapshot). No index: it is read through the session, never searched.
+    current_ticket = models.ForeignKey(
+        Ticket, on_delete=models.SET_NULL, null=True, blank=True, db_index=False, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("窗口值守")

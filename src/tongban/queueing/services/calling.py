@@ -163,12 +163,13 @@ def _queue_ids_for(window: Window) -> list[int]:
     return config_cache.get(("window-queues", window.pk, window.kind), load)
 
 
+# A ticket that has left the window (finished, no-show, sent home) no longer holds it, whatever the session says.
+_HELD = "{t}.state NOT IN ('finished', 'no_show', 'abandoned')"
 _SESSION_FOR_CALL_SQL = (
-    "SELECT s.id, s.clerk_id, s.state, s.priority_streak,"
-    " (SELECT t.number || ' ' || t.id FROM queueing_ticket t"
-    " WHERE t.called_window_id = %s AND t.state IN ('called', 'serving')"
-    " ORDER BY t.day DESC, t.queued_at, t.id LIMIT 1)"
-    " FROM queueing_windowsession s WHERE s.window_id = %s AND s.state <> 'closed'"
+    "SELECT s.id, s.clerk_id, s.state, s.priority_streak,"  # noqa: S608 - fixed text; every value is a parameter
+    " (SELECT t.number || ' ' || t.id FROM queueing_ticket t WHERE t.id = s.current_ticket_id AND "
+    + _HELD.format(t="t")
+    + ") FROM queueing_windowsession s WHERE s.window_id = %s AND s.state <> 'closed'"
     " ORDER BY s.opened_at DESC LIMIT 1"
 )
 
@@ -176,17 +177,14 @@ _SESSION_FOR_CALL_SQL = (
 def _session_for_call(window: Window, clerk: User) -> tuple[int, str, int, str | None]:
     """Lock the clerk's session at ``window`` (opening one if the window is free) and read the ticket the
     window still has in hand, in one statement: (session id, state, priority streak, "<number> <id>" or
-    None)."""
-    _check_center_staff(clerk, window)
+    None). SQLite; PostgreSQL does this inside the call's one statement (``_CALL_SQL``)."""
     sql = _SESSION_FOR_CALL_SQL
-    if connection.features.has_select_for_update:
-        sql += " FOR UPDATE OF s"
     with connection.cursor() as cursor:
-        _sql.execute(cursor, sql, [window.pk, window.pk])
+        _sql.execute(cursor, sql, [window.pk])
         row = cursor.fetchone()
         if row is None:
             window_session_open(window=window, clerk=clerk)
-            _sql.execute(cursor, sql, [window.pk, window.pk])
+            _sql.execute(cursor, sql, [window.pk])
             row = cursor.fetchone()
     session_id, clerk_id, state, streak, current = row
     if clerk_id != clerk.pk:
@@ -232,16 +230,33 @@ _CLAIM_SQL = (
 )
 
 
-def _claim_statement(queue_ids: list[int], *, normal_first: bool) -> str:
+def _claim_statement(queue_ids: list[int], *, normal_first: bool | None) -> str:
+    """The claim (``_CLAIM_SQL``) for a window serving ``queue_ids``. ``normal_first=None``: decided inside the
+    statement by ``_CALL_SQL``'s ``go``, which also gates every walk of the line (PostgreSQL; a condition on
+    ``go`` alone is checked once, before the walk starts)."""
     line = _WINDOW_LINE.format(queues=", ".join(["%s"] * len(queue_ids)))
-    order = _FAIR_ORDER.format(normal_first="priority_reason <> ''," if normal_first else "")
-    candidates = _CANDIDATES.format(
-        line=line,
-        k=PICK_CANDIDATES,
-        normals=_NORMALS.format(line=line, k=PICK_CANDIDATES) if normal_first else "",
-    )
+    normals = ""
+    if normal_first is None:
+        line = line.replace("WHERE ", "WHERE EXISTS (SELECT 1 FROM go) AND ", 1)
+        order = _FAIR_ORDER.format(normal_first="(SELECT normal_first FROM go) AND priority_reason <> '',")
+        gated = f"{line} AND (SELECT normal_first FROM go)"  # noqa: S608 - fixed text
+        normals = _NORMALS.format(line=gated, k=PICK_CANDIDATES)
+    else:
+        order = _FAIR_ORDER.format(normal_first="priority_reason <> ''," if normal_first else "")
+        normals = _NORMALS.format(line=line, k=PICK_CANDIDATES) if normal_first else ""
+    candidates = _CANDIDATES.format(line=line, k=PICK_CANDIDATES, normals=normals)
     lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     return _CLAIM_SQL.format(candidates=candidates, order=order, line=line, lock=lock)
+
+
+def _claim_params(
+    window: Window, clerk: User, queue_ids: list[int], *, normals: bool, boost: datetime, now: datetime
+) -> list[Any]:
+    at = _sql.prep(Ticket, "called_at", now)
+    line = [window.center_id, _sql.prep(Ticket, "day", timezone.localdate(now)), *queue_ids, window.pk]
+    order = [at, _sql.prep(Ticket, "queued_at", boost)]
+    walks = [*line, at, *line] + (line if normals else [])
+    return [at, window.pk, clerk.pk, *walks, *order, *line, *order]
 
 
 _EVENT_SQL = (
@@ -253,85 +268,109 @@ _WATCHED_SQL = (
     "EXISTS (SELECT 1 FROM queueing_ticket w WHERE w.center_id = %s AND w.day = %s AND w.state = 'waiting'"
     " AND w.notify_sent_at IS NULL AND w.notify_phone <> '')"
 )
+_AUDIT_INSERT = (
+    "INSERT INTO core_auditentry (chain_seq, at, actor_id, actor_repr, action, object_type, object_id, data, ip,"
+    " prev_hash, hash)"
+)
 
-
-# PostgreSQL: claim, append the call event, write the audit entry, keep the window's count of priority calls in
-# a row, and read the matter's code and the SMS flag, in one statement. The audit entry is the one ``audit_log``
-# writes for ``queueing.ticket.call`` (test_services_calling compares them); the priority streak is ``streak + 1``
-# after a priority call and 0 otherwise, written only when it changes.
+# PostgreSQL: the whole call-next in one statement, so in one round trip and no transaction around it.
+# - s: lock the window's session. A second call-next for the window waits here for the first to commit; the
+#   session row it then gets is the first one's version, with the first one's ticket in ``current_ticket``.
+# - h: the ticket the window still has in hand, if any.
+# - go: one row if the clerk staffing the window may call now (theirs, open, nothing in hand), saying whether
+#   the fair order takes a normal ticket first (max_priority_in_row priority calls in a row).
+# - t: claim the first ticket of the fair order (gated by go); e, a: its call event and the audit entry that
+#   ``audit_log`` writes for ``queueing.ticket.call`` (test_services_calling compares them); w: the session's
+#   ticket in hand and priority streak (``streak + 1`` after a priority call, else 0).
+# The last SELECT returns one row whatever happened; the caller tells the resident which.
 _WAS_PRIORITY = "(t.priority_reason <> '' AND t.queued_at <= %s)"
-_CLAIM_WITH_EVENT_SQL = (
-    "WITH t AS ({claim} RETURNING {columns}),"  # noqa: S608 - fixed text; every value is a parameter
+_CALL_SQL = (
+    "WITH s AS MATERIALIZED (SELECT id, clerk_id, state, priority_streak, current_ticket_id"  # noqa: S608 - fixed text; every value is a parameter
+    " FROM queueing_windowsession WHERE window_id = %s AND state <> 'closed' ORDER BY opened_at DESC LIMIT 1"
+    " FOR UPDATE),"
+    " h AS MATERIALIZED (SELECT k.id, k.number FROM s JOIN queueing_ticket k ON k.id = s.current_ticket_id"
+    " WHERE " + _HELD.format(t="k") + "),"
+    " go AS MATERIALIZED (SELECT %s::int > 0 AND s.priority_streak >= %s::int AS normal_first FROM s"
+    " WHERE s.clerk_id = %s AND s.state = 'open' AND NOT EXISTS (SELECT 1 FROM h)),"
+    " t AS ({claim} RETURNING {columns}),"
     " e AS (INSERT INTO queueing_callevent (ticket_id, center_id, kind, window_id, actor_id, at, data)"
     " SELECT t.id, t.center_id, 'call', %s, %s, %s, %s FROM t),"
-    " a AS (INSERT INTO core_auditentry (chain_seq, at, actor_id, actor_repr, action, object_type, object_id,"
-    " data, ip, prev_hash, hash) SELECT NULL, %s, %s, %s::text, 'queueing.ticket.call', 'queueing.ticket',"
+    " a AS (" + _AUDIT_INSERT + " SELECT NULL, %s, %s, %s::text, 'queueing.ticket.call', 'queueing.ticket',"
     " t.id::text, jsonb_build_object('number', t.number, 'window', %s::int, 'priority', "
     + _WAS_PRIORITY
     + "),"
     " NULL, NULL, NULL FROM t),"
-    " s AS (UPDATE queueing_windowsession w SET priority_streak = c.streak FROM"
-    " (SELECT CASE WHEN " + _WAS_PRIORITY + " THEN %s::int ELSE 0 END AS streak FROM t) c"
-    " WHERE w.id = %s AND w.priority_streak <> c.streak)"
-    " SELECT {t_columns}, (SELECT code FROM catalog_matter WHERE id = t.matter_id), {watched} FROM t"
+    " w AS (UPDATE queueing_windowsession w SET current_ticket_id = t.id,"
+    " priority_streak = CASE WHEN " + _WAS_PRIORITY + " THEN s.priority_streak + 1 ELSE 0 END"
+    " FROM t, s WHERE w.id = s.id)"
+    " SELECT s.id, s.clerk_id, s.state, h.id, h.number, {t_columns},"
+    " (SELECT code FROM catalog_matter WHERE id = t.matter_id), t.id IS NOT NULL AND {watched}"
+    " FROM (SELECT 1) o LEFT JOIN s ON TRUE LEFT JOIN h ON TRUE LEFT JOIN t ON TRUE"
 )
 
 
-def _claim_next(
-    window: Window,
-    clerk: User,
-    queue_ids: list[int],
-    *,
-    normal_first: bool,
-    boost: datetime,
-    now: datetime,
-    session: tuple[int, int],
+def _call_next_in_one_statement(
+    window: Window, clerk: User, queue_ids: list[int], *, max_in_row: int, boost: datetime, now: datetime
 ) -> tuple[Ticket, bool] | None:
-    """Call the first ticket of the fair order for ``window`` and append its call event; the ticket and
-    whether anyone in the hall waits for an SMS. PostgreSQL: one statement (lock the ticket with SKIP
-    LOCKED, flip it, insert the event, and write the call's audit entry and the window session's priority
-    streak — ``session`` is its id and streak); SQLite: the first two in three statements, and the caller
-    writes the rest."""
-    pg = connection.vendor == "postgresql"
-    claim = _claim_statement(queue_ids, normal_first=normal_first)
+    """PostgreSQL's call-next (``_CALL_SQL``): the called ticket and whether anyone in the hall waits for an
+    SMS, or ``None`` when nobody waits. Raises what the window's session forbids."""
+    sql = _CALL_SQL.format(
+        claim=_claim_statement(queue_ids or [None], normal_first=None),  # type: ignore[list-item]
+        columns=_sql.columns(Ticket),
+        t_columns=_sql.columns(Ticket, "t"),
+        watched=_WATCHED_SQL,
+    )
     at = _sql.prep(Ticket, "called_at", now)
+    # a window that serves no queue has an empty line: ``queue_id IN (NULL)``
+    claim = _claim_params(window, clerk, queue_ids or [None], normals=True, boost=boost, now=now)  # type: ignore[list-item]
+    event = [window.pk, clerk.pk, _sql.prep(CallEvent, "at", now), _sql.prep(CallEvent, "data", {})]
+    audit = [_sql.prep(AuditEntry, "at", now), clerk.pk, clerk.username, window.number, at]
     day = _sql.prep(Ticket, "day", timezone.localdate(now))
-    line = [window.center_id, day, *queue_ids, window.pk]
-    order = [at, _sql.prep(Ticket, "queued_at", boost)]
-    walks = [*line, at, *line] + (line if normal_first else [])
-    claim_params = [at, window.pk, clerk.pk, *walks, *order, *line, *order]
-    event_params = [window.pk, clerk.pk, _sql.prep(CallEvent, "at", now), _sql.prep(CallEvent, "data", {})]
+    params = [window.pk, max_in_row, max_in_row, clerk.pk, *claim, *event, *audit, at, window.center_id, day]
     with connection.cursor() as cursor:
-        if pg:
-            sql = _CLAIM_WITH_EVENT_SQL.format(
-                claim=claim,
-                columns=_sql.columns(Ticket),
-                t_columns=_sql.columns(Ticket, "t"),
-                watched=_WATCHED_SQL,
-            )
-            session_id, streak = session
-            audit = [_sql.prep(AuditEntry, "at", now), clerk.pk, clerk.username, window.number, at]
-            streak_params = [at, streak + 1, session_id]
-            params = [*claim_params, *event_params, *audit, *streak_params, window.center_id, day]
+        _sql.execute(cursor, sql, params)
+        row = cursor.fetchone()
+        if row[0] is None:  # nobody staffs the window: the clerk signs on, as at the first call of the day
+            window_session_open(window=window, clerk=clerk)
             _sql.execute(cursor, sql, params)
             row = cursor.fetchone()
-            if row is None:
-                return None
-            *values, matter_code, watched = row
-        else:
-            cursor.execute(f"{claim} RETURNING {_sql.columns(Ticket)}", claim_params)
-            values = cursor.fetchone()
-            if values is None:
-                return None
-            cursor.execute(
-                _EVENT_SQL, [values[0], window.center_id, CallEvent.Kind.CALL.value, *event_params]
-            )
-            cursor.execute(f"SELECT {_WATCHED_SQL}", [window.center_id, day])
-            watched, matter_code = cursor.fetchone()[0], None
+    session_id, clerk_id, state, held_id, held_number, *values, matter_code, watched = row
+    if clerk_id != clerk.pk:
+        raise WindowStaffedByOther()
+    if state == WindowSession.State.PAUSED:
+        raise WindowPaused()
+    if held_id is not None:
+        # the id lets a workbench that lost track of its ticket finish it (or mark it no-show)
+        raise WindowBusy(details={"ticket": held_number, "ticket_id": held_id})
+    if values[0] is None:
+        return None
     ticket = _sql.from_row(Ticket, values)
     ticket.called_window = window
     ticket.called_by = clerk
     _attach(ticket, matter_code=matter_code)
+    return ticket, bool(watched)
+
+
+def _claim_next(
+    window: Window, clerk: User, queue_ids: list[int], *, normal_first: bool, boost: datetime, now: datetime
+) -> tuple[Ticket, bool] | None:
+    """SQLite's claim: call the first ticket of the fair order for ``window`` and append its call event (three
+    statements); the ticket and whether anyone in the hall waits for an SMS. The caller writes the rest."""
+    claim = _claim_statement(queue_ids, normal_first=normal_first)
+    params = _claim_params(window, clerk, queue_ids, normals=normal_first, boost=boost, now=now)
+    event = [window.pk, clerk.pk, _sql.prep(CallEvent, "at", now), _sql.prep(CallEvent, "data", {})]
+    with connection.cursor() as cursor:
+        cursor.execute(f"{claim} RETURNING {_sql.columns(Ticket)}", params)
+        values = cursor.fetchone()
+        if values is None:
+            return None
+        cursor.execute(_EVENT_SQL, [values[0], window.center_id, CallEvent.Kind.CALL.value, *event])
+        cursor.execute(f"SELECT {_WATCHED_SQL}", [window.center_id, params[4]])
+        watched = cursor.fetchone()[0]
+    ticket = _sql.from_row(Ticket, values)
+    ticket.called_window = window
+    ticket.called_by = clerk
+    _attach(ticket)
     return ticket, bool(watched)
 
 
@@ -354,14 +393,35 @@ def _attach(ticket: Ticket, *, matter_code: str | None = None) -> None:
 def ticket_call_next(*, window: Window, clerk: User, now: datetime | None = None) -> Ticket | None:
     """Call the next ticket for ``window`` under the fair order (see ``rules``); ``None`` if nobody waits."""
     now = now or timezone.now()
+    _check_center_staff(clerk, window)
     rules = settings_for(window.center)
+    boost = now - timedelta(minutes=rules.max_wait_boost_minutes)
+    if connection.vendor == "postgresql":
+        claimed = _call_next_in_one_statement(
+            window, clerk, _queue_ids_for(window), max_in_row=rules.max_priority_in_row, boost=boost, now=now
+        )
+    else:
+        claimed = _call_next_in_steps(window, clerk, rules.max_priority_in_row, boost=boost, now=now)
+    if claimed is None:
+        return None
+    ticket, watched = claimed
+    _publish_call(ticket, window, "call", now)
+    if watched:
+        _dispatch_ahead_notice(window.center_id)
+    return ticket
+
+
+def _call_next_in_steps(
+    window: Window, clerk: User, max_in_row: int, *, boost: datetime, now: datetime
+) -> tuple[Ticket, bool] | None:
+    """SQLite's call-next: what ``_CALL_SQL`` does, a statement at a time in one transaction (SQLite runs one
+    writer at a time, so a second call waits for the first to commit before it reads the session)."""
     with transaction.atomic():
         session_id, state, streak, current = _session_for_call(window, clerk)
         if state == WindowSession.State.PAUSED:
             raise WindowPaused()
         if current is not None:
             number, ticket_id = current.rsplit(" ", 1)
-            # the id lets a workbench that lost track of its ticket finish it (or mark it no-show)
             raise WindowBusy(details={"ticket": number, "ticket_id": int(ticket_id)})
         queue_ids = _queue_ids_for(window)
         if not queue_ids:
@@ -370,34 +430,26 @@ def ticket_call_next(*, window: Window, clerk: User, now: datetime | None = None
             window,
             clerk,
             queue_ids,
-            normal_first=bool(rules.max_priority_in_row) and streak >= rules.max_priority_in_row,
-            boost=now - timedelta(minutes=rules.max_wait_boost_minutes),
+            normal_first=bool(max_in_row) and streak >= max_in_row,
+            boost=boost,
             now=now,
-            session=(session_id, streak),
         )
         if claimed is None:
             return None
-        ticket, watched = claimed
-        if connection.vendor != "postgresql":  # written by the claim's statement on PostgreSQL
-            was_priority = bool(ticket.priority_reason) and ticket.queued_at <= now
-            new_streak = streak + 1 if was_priority else 0
-            if new_streak != streak:
-                with connection.cursor() as cursor:
-                    _sql.execute(
-                        cursor,
-                        "UPDATE queueing_windowsession SET priority_streak = %s WHERE id = %s",
-                        [new_streak, session_id],
-                    )
-            audit_log(
-                actor=clerk,
-                action="queueing.ticket.call",
-                obj=ticket,
-                data={"number": ticket.number, "window": window.number, "priority": was_priority},
+        ticket = claimed[0]
+        was_priority = bool(ticket.priority_reason) and ticket.queued_at <= now
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE queueing_windowsession SET priority_streak = %s, current_ticket_id = %s WHERE id = %s",
+                [streak + 1 if was_priority else 0, ticket.pk, session_id],
             )
-        _publish_call(ticket, window, "call", now)
-        if watched:
-            _dispatch_ahead_notice(window.center_id)
-    return ticket
+        audit_log(
+            actor=clerk,
+            action="queueing.ticket.call",
+            obj=ticket,
+            data={"number": ticket.number, "window": window.number, "priority": was_priority},
+        )
+    return claimed
 
 
 _LOCK_TICKET_SQL = (
@@ -450,10 +502,11 @@ def _write_with_event(
     at: datetime,
     data: dict[str, Any] | None = None,
     audit: tuple[str, dict[str, Any] | None],
+    leaves: Window | None = None,
 ) -> None:
     """Save ``fields`` of ``ticket``, append its :class:`CallEvent` and write the audit entry ``audit``
     (action, data) that :func:`audit_log` would write for ``actor`` and the ticket — one statement on
-    PostgreSQL, three elsewhere."""
+    PostgreSQL, three elsewhere. ``leaves``: the window the ticket leaves, whose session no longer holds it."""
     qn = connection.ops.quote_name
     targets = [_sql.field(Ticket, name) for name in fields]
     update = _UPDATE_SQL.format(", ".join(f"{qn(str(f.column))} = %s" for f in targets))
@@ -470,19 +523,30 @@ def _write_with_event(
     ]
     action, audit_data = audit
     entry = audit_entry(actor=actor, action=action, obj=ticket, data=audit_data)
+    release_params = [leaves.pk, ticket.pk] if leaves is not None else []
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(update, update_params)
             cursor.execute(_EVENT_SQL, event_params)
+            if leaves is not None:
+                cursor.execute(_RELEASE_SQL, release_params)
         audit_log_many([entry])
         return
     audit_insert, audit_params = _sql.insert_parts([entry])
+    release = f", r AS ({_RELEASE_SQL})" if leaves is not None else ""
     with connection.cursor() as cursor:
         _sql.execute(
             cursor,
-            f"WITH u AS ({update}), e AS ({_EVENT_SQL}) {audit_insert}",
-            [*update_params, *event_params, *audit_params],
+            f"WITH u AS ({update}), e AS ({_EVENT_SQL}){release} {audit_insert}",
+            [*update_params, *event_params, *release_params, *audit_params],
         )
+
+
+# The session of the window a ticket leaves no longer holds it (``WindowSession.current_ticket``).
+_RELEASE_SQL = (
+    "UPDATE queueing_windowsession SET current_ticket_id = NULL"
+    " WHERE window_id = %s AND state <> 'closed' AND current_ticket_id = %s"
+)
 
 
 def ticket_recall(*, ticket_id: int, actor: User, now: datetime | None = None) -> Ticket:
@@ -549,6 +613,7 @@ def ticket_no_show(*, ticket_id: int, actor: User, now: datetime | None = None) 
             actor=actor,
             at=now,
             audit=("queueing.ticket.no_show", {"number": ticket.number}),
+            leaves=ticket.called_window,
         )
         _publish(ticket.center_id, {"type": "state", "ticket": ticket.pk})
     return ticket
@@ -663,6 +728,7 @@ def ticket_transfer(
             at=now,
             data=data,
             audit=("queueing.ticket.transfer", data),
+            leaves=from_window,
         )
         _publish(ticket.center_id, {"type": "waiting"})
     return ticket
@@ -674,6 +740,11 @@ def ticket_finish(
     """办结: service over. Links the applications handled; the window's rating pad then invites a rating
     (``selectors.ticket_finished_recently``)."""
     now = now or timezone.now()
+    if not application_ids and connection.vendor == "postgresql":
+        finished = _finish_in_one_statement(ticket_id, actor, now)
+        if finished is not None:
+            return finished
+        # refused: the steps below find out why, under the ticket's lock, and say so
     with transaction.atomic():
         ticket, staffs_window = _lock_ticket(ticket_id, actor)
         _check_ticket_actor(ticket, actor, staffs_window)
@@ -692,9 +763,79 @@ def ticket_finish(
             at=now,
             data={"applications": linked},
             audit=("queueing.ticket.finish", {"number": ticket.number, "applications": linked}),
+            leaves=ticket.called_window,
         )
-        window_number = ticket.called_window.number if ticket.called_window else None
-        _publish(ticket.center_id, {"type": "finish", "ticket": ticket.pk, "window": window_number})
+        _publish_finish(ticket)
+    return ticket
+
+
+def _publish_finish(ticket: Ticket) -> None:
+    window_number = ticket.called_window.number if ticket.called_window else None
+    _publish(ticket.center_id, {"type": "finish", "ticket": ticket.pk, "window": window_number})
+
+
+# PostgreSQL: a finish with no applications to link, in one statement (one round trip, no transaction around
+# it): the ticket, its event, the audit entry ``audit_log`` writes for ``queueing.ticket.finish``
+# (test_services_calling compares them) and the window's session, which no longer holds the ticket. The
+# statement changes nothing unless the ticket is in hand and ``{actor}`` (``_actor_may_act``) holds.
+_FINISH_SQL = (
+    "WITH t AS (UPDATE queueing_ticket SET state = 'finished', served_at = COALESCE(served_at, called_at),"  # noqa: S608 - fixed text; every value is a parameter
+    " finished_at = %s WHERE id = %s AND state IN ('called', 'serving'){actor} RETURNING {columns}),"
+    " e AS (INSERT INTO queueing_callevent (ticket_id, center_id, kind, window_id, actor_id, at, data)"
+    " SELECT t.id, t.center_id, 'finish', t.called_window_id, %s, %s, %s FROM t),"
+    " a AS (" + _AUDIT_INSERT + " SELECT NULL, %s, %s, %s::text, 'queueing.ticket.finish', 'queueing.ticket',"
+    " t.id::text, jsonb_build_object('number', t.number, 'applications', '[]'::jsonb), NULL, NULL, NULL FROM t),"
+    " w AS (UPDATE queueing_windowsession w SET current_ticket_id = NULL FROM t"
+    " WHERE w.window_id = t.called_window_id AND w.state <> 'closed' AND w.current_ticket_id = t.id)"
+    " SELECT {t_columns}, (SELECT code FROM catalog_matter WHERE id = t.matter_id) FROM t"
+)
+_STAFFS_CALLING_WINDOW = (
+    " AND EXISTS (SELECT 1 FROM queueing_windowsession s"
+    " WHERE s.window_id = queueing_ticket.called_window_id AND s.clerk_id = %s AND s.state <> 'closed')"
+)
+
+
+def _actor_may_act(actor: User) -> tuple[str, list[Any]] | None:
+    """``_check_ticket_actor`` as a condition on the ticket and its parameters: an admin; the center's manager;
+    a clerk of the center staffing the window that called it. ``None`` for anyone else."""
+    if actor.role == Role.ADMIN:
+        return "", []
+    if actor.role == Role.MANAGER:
+        return " AND center_id = %s", [actor.center_id]
+    if actor.role == Role.CLERK:
+        return " AND center_id = %s" + _STAFFS_CALLING_WINDOW, [actor.center_id, actor.pk]
+    return None
+
+
+def _finish_in_one_statement(ticket_id: int, actor: User, now: datetime) -> Ticket | None:
+    """The finished ticket, or ``None`` if the statement was refused (see ``_FINISH_SQL``)."""
+    may_act = _actor_may_act(actor)
+    if may_act is None:
+        return None
+    condition, actor_params = may_act
+    sql = _FINISH_SQL.format(
+        actor=condition, columns=_sql.columns(Ticket), t_columns=_sql.columns(Ticket, "t")
+    )
+    params = [
+        _sql.prep(Ticket, "finished_at", now),
+        ticket_id,
+        *actor_params,
+        actor.pk,
+        _sql.prep(CallEvent, "at", now),
+        _sql.prep(CallEvent, "data", {"applications": []}),
+        _sql.prep(AuditEntry, "at", now),
+        actor.pk,
+        actor.username,
+    ]
+    with connection.cursor() as cursor:
+        _sql.execute(cursor, sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    *values, matter_code = row
+    ticket = _sql.from_row(Ticket, values)
+    _attach(ticket, matter_code=matter_code)
+    _publish_finish(ticket)
     return ticket
 
 

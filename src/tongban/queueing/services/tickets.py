@@ -539,11 +539,15 @@ def tickets_close_day(*, before: date | None = None) -> int:
     count = 0
     stale = Ticket.objects.filter(
         day__lt=before, state__in=[Ticket.State.WAITING, Ticket.State.CALLED, Ticket.State.SERVING]
-    ).values_list("pk", "center_id", "state")
-    for pk, center_id, state in stale.iterator():
+    ).values_list("pk", "center_id", "state", "called_window_id")
+    for pk, center_id, state, window_id in stale.iterator():
         with transaction.atomic():
             changed = Ticket.objects.filter(pk=pk, state=state).update(state=Ticket.State.ABANDONED)
             if changed:
+                if window_id is not None:  # the window that called it no longer holds it
+                    WindowSession.objects.filter(window_id=window_id, current_ticket_id=pk).exclude(
+                        state=WindowSession.State.CLOSED
+                    ).update(current_ticket=None)
                 CallEvent.objects.create(
                     ticket_id=pk,
                     center_id=center_id,

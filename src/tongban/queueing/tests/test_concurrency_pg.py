@@ -150,3 +150,69 @@ def test_a_line_vacuumed_while_empty_still_finds_a_ticket_by_its_key():
         finally:
             cursor.execute("RESET enable_seqscan")
     assert "queueing_ticket_pkey" in plan, plan
+
+
+def _wait_until_blocked_on_a_lock(timeout=30.0):
+    """Until another backend of this database waits on a row lock (the second click has reached it)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.01)
+    raise AssertionError("the second call never waited for the first")
+
+
+def test_a_double_click_on_call_next_calls_one_ticket():
+    """Two call-next requests for the same window at the same moment (a double click, two tabs): the second
+    waits for the first and then finds the window busy with the ticket the first called. It must not see
+    the window as it was before the first committed and call a second ticket."""
+    from tongban.queueing.errors import WindowBusy
+
+    center, _, (w1, _) = hall(windows=2)
+    clerk = ClerkFactory(center=center)
+    window_session_open(window=w1, clerk=clerk)
+    for _ in range(3):
+        ticket_issue(center=center, queue="A")
+    first_called, release = threading.Event(), threading.Event()
+    outcome = {}
+
+    def first():
+        try:
+            with transaction.atomic():  # the first request, held open before its COMMIT
+                outcome["first"] = ticket_call_next(window=w1, clerk=clerk)
+                first_called.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    def second():
+        try:
+            outcome["second"] = ticket_call_next(window=w1, clerk=clerk)
+        except WindowBusy as exc:
+            outcome["second"] = exc
+        finally:
+            connections.close_all()
+
+    t1 = threading.Thread(target=first)
+    t1.start()
+    assert first_called.wait(30)
+    t2 = threading.Thread(target=second)
+    t2.start()
+    try:
+        _wait_until_blocked_on_a_lock()
+    finally:
+        release.set()
+        t1.join(30)
+        t2.join(30)
+    assert isinstance(outcome["second"], WindowBusy), outcome["second"]
+    assert outcome["second"].details["ticket_id"] == outcome["first"].pk
+    assert list(Ticket.objects.filter(center=center, called_window=w1).values_list("pk", flat=True)) == [
+        outcome["first"].pk
+    ]

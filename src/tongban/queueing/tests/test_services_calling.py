@@ -399,3 +399,104 @@ def test_display_snapshot_current_recent_and_waiting(clerk_at, django_assert_num
     assert [(w["prefix"], w["waiting"]) for w in snap["waiting"]] == [("A", 2), ("V", 0), ("Y", 0)]
     panel = window_panel(w1)
     assert (panel.current.pk, panel.session.clerk, panel.served_today) == (t1.pk, c1, 0)
+
+
+def held(window):
+    return WindowSession.objects.exclude(state="closed").get(window=window).current_ticket_id
+
+
+@freeze_time(T0)
+def test_the_window_holds_the_ticket_it_called_until_it_leaves(clerk_at):
+    """``WindowSession.current_ticket`` is what tells a second call-next that the window is busy: the call
+    sets it; finish, no-show and transfer clear it, and the window calls again."""
+    center, queues, (w1, _) = hall()
+    clerk = clerk_at(w1)
+    issue(center, 3)
+    for leave, serve in (
+        (lambda t: ticket_finish(ticket_id=t.pk, actor=clerk), True),
+        (lambda t: ticket_no_show(ticket_id=t.pk, actor=clerk), False),
+        (lambda t: ticket_transfer(ticket_id=t.pk, actor=clerk, to_queue=queues["V"]), True),
+    ):
+        t = ticket_call_next(window=w1, clerk=clerk)
+        assert held(w1) == t.pk
+        ticket_recall(ticket_id=t.pk, actor=clerk)  # recall and start keep the ticket at the window
+        if serve:
+            ticket_start(ticket_id=t.pk, actor=clerk)
+        assert held(w1) == t.pk
+        leave(t)
+        assert held(w1) is None
+    assert ticket_call_next(window=w1, clerk=clerk).number == "A003"  # the transferred ticket kept its place
+
+
+@freeze_time(T0)
+def test_finish_with_applications_releases_the_window(clerk_at):
+    from tongban.applications.tests.factories import draft
+
+    center, _, (w1, _) = hall()
+    clerk = clerk_at(w1)
+    issue(center, 2)
+    t = ticket_call_next(window=w1, clerk=clerk)
+    app = draft(clerk=clerk)
+    ticket_finish(ticket_id=t.pk, actor=clerk, application_ids=[app.pk])
+    assert held(w1) is None
+    assert ticket_call_next(window=w1, clerk=clerk).number == "A002"
+
+
+@freeze_time(T0)
+def test_a_session_pointing_at_a_ticket_that_left_does_not_keep_the_window_busy(clerk_at):
+    """Closing time sends yesterday's called tickets home (``tickets_close_day``); a session that still
+    pointed at one must not refuse every call after it."""
+    center, _, (w1, _) = hall()
+    clerk = clerk_at(w1)
+    gone, waiting = issue(center, 2)
+    Ticket.objects.filter(pk=gone.pk).update(state="abandoned")
+    WindowSession.objects.filter(window=w1).update(current_ticket=gone)
+    assert ticket_call_next(window=w1, clerk=clerk).pk == waiting.pk
+
+
+def test_close_day_releases_the_window_that_called_the_ticket(clerk_at):
+    from tongban.queueing.services import tickets_close_day
+
+    center, _, (w1, _) = hall()
+    clerk = clerk_at(w1)
+    with freeze_time(T0):
+        issue(center, 1)
+        t = ticket_call_next(window=w1, clerk=clerk)
+    with freeze_time("2026-11-26 00:30:00"):
+        assert tickets_close_day() == 1
+    assert held(w1) is None
+    assert Ticket.objects.get(pk=t.pk).state == "abandoned"
+
+
+@freeze_time(T0)
+def test_a_refused_finish_says_why_and_changes_nothing(clerk_at):
+    """On PostgreSQL a finish is one statement that changes nothing unless the actor may finish the ticket in
+    hand; when it is refused, the precise reason comes from the checks under the ticket's lock."""
+    from tongban.core.errors import NotFound
+
+    center, _, (w1, w2) = hall()
+    clerk = clerk_at(w1)
+    issue(center, 1)
+    t = ticket_call_next(window=w1, clerk=clerk)
+    other_manager = ManagerFactory(center=hall()[0])
+    refusals = [
+        (clerk_at(w2), WindowNotStaffed),  # a clerk of the center, at another window
+        (ClerkFactory(center=center), WindowNotStaffed),  # a clerk of the center, at no window
+        (other_manager, Forbidden),
+        (ResidentFactory(), Forbidden),
+    ]
+    for actor, error in refusals:
+        with pytest.raises(error):
+            ticket_finish(ticket_id=t.pk, actor=actor)
+    with pytest.raises(NotFound):
+        ticket_finish(ticket_id=t.pk + 1000, actor=clerk)
+    assert Ticket.objects.get(pk=t.pk).state == "called"
+    assert held(w1) == t.pk
+    assert not CallEvent.objects.filter(ticket=t, kind="finish").exists()
+    assert not AuditEntry.objects.filter(action="queueing.ticket.finish").exists()
+    manager = ManagerFactory(center=center)  # the center's manager may finish any ticket of it
+    assert ticket_finish(ticket_id=t.pk, actor=manager).state == "finished"
+    assert held(w1) is None
+    with pytest.raises(TicketStateError):
+        ticket_finish(ticket_id=t.pk, actor=clerk)
+    assert CallEvent.objects.filter(ticket=t, kind="finish").count() == 1
