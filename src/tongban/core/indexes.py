@@ -1,4 +1,4 @@
-"""Migration helper for the index twins that Django's ``db_index=True`` makes and no query needs.
+"""Migration helpers for indexes that Django makes and no query needs.
 
 On PostgreSQL a ``CharField`` with ``db_index=True`` (or ``unique=True``) gets two indexes: a plain
 b-tree and a ``varchar_pattern_ops`` twin (``…_like``) for ``LIKE 'prefix%'``. Columns that are only
@@ -33,3 +33,27 @@ def drop_like_twin(app_label: str, model_name: str, column: str) -> migrations.R
         schema_editor.execute(f"CREATE INDEX {qn(like)} ON {qn(table)} ({qn(column)} varchar_pattern_ops)")
 
     return migrations.RunPython(forward, backward)
+
+
+def drop_key_index(app_label: str, model_name: str, field_name: str) -> migrations.SeparateDatabaseAndState:
+    """Take a foreign key's own index away (``db_index=False``) without ``AlterField``'s database side:
+    Django's ``AlterField`` drops every non-constraint index on the column, partial unique indexes of
+    ``UniqueConstraint(condition=…)`` included (seen with ``WindowSession.window``: the one-open-session
+    rule went with it). This drops the key's own index by its name and nothing else."""
+
+    def index(apps: Any, schema_editor: Any) -> tuple[str, str, str]:
+        model = apps.get_model(app_label, model_name)
+        column = model._meta.get_field(field_name).column
+        table = model._meta.db_table
+        return schema_editor._create_index_name(table, [column], suffix=""), table, column
+
+    def forward(apps: Any, schema_editor: Any) -> None:
+        name, _, _ = index(apps, schema_editor)
+        schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(name)}")
+
+    def backward(apps: Any, schema_editor: Any) -> None:
+        qn = schema_editor.quote_name
+        name, table, column = index(apps, schema_editor)
+        schema_editor.execute(f"CREATE INDEX {qn(name)} ON {qn(table)} ({qn(column)})")
+
+    return migrations.SeparateDatabaseAndState(database_operations=[migrations.RunPython(forward, backward)])

@@ -259,14 +259,18 @@ class WindowSession(models.Model):
         PAUSED = "paused", _("暂停服务")
         CLOSED = "closed", _("已结束")
 
+    # Every look-up is "the open session of this window / of this clerk", which the partial unique indexes
+    # below answer with one entry. Plain indexes on the keys would hold a session per clerk per working day
+    # (PostgreSQL chose them for call-next and walked every closed session of the window), so there are none.
     window = models.ForeignKey(
         "catalog.Window",
         on_delete=models.PROTECT,
         related_name="sessions",
         verbose_name=pgettext_lazy("hall", "窗口"),
+        db_index=False,
     )
     clerk = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="window_sessions"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="window_sessions", db_index=False
     )
     state = models.CharField(_("状态"), max_length=8, choices=State.choices, default=State.OPEN)
     opened_at = models.DateTimeField(_("开始时间"))

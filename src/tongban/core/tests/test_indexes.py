@@ -42,3 +42,21 @@ def test_lookups_by_object_and_by_case_still_use_an_index():
         reviews = Review.objects.filter(application_id=7).explain()
     assert "core_audite_object__83eb8a_idx" in audit
     assert "review_unique_app_dept" in reviews
+
+
+def test_every_declared_constraint_and_index_exists_in_the_migrated_database():
+    """Django's ``AlterField`` to ``db_index=False`` drops every index on the column that is not a
+    constraint, partial unique indexes of ``UniqueConstraint(condition=…)`` included: the rule goes
+    silently while the model still declares it. Every name the models declare must be in the database."""
+    from django.apps import apps
+
+    missing = []
+    with connection.cursor() as cursor:
+        for model in apps.get_models():
+            if not model._meta.managed or model._meta.proxy:
+                continue
+            present = connection.introspection.get_constraints(cursor, model._meta.db_table)
+            for declared in [*model._meta.constraints, *model._meta.indexes]:
+                if declared.name not in present:
+                    missing.append(f"{model._meta.label}: {declared.name}")
+    assert missing == []

@@ -216,3 +216,38 @@ def test_a_double_click_on_call_next_calls_one_ticket():
     assert list(Ticket.objects.filter(center=center, called_window=w1).values_list("pk", flat=True)) == [
         outcome["first"].pk
     ]
+
+
+def test_a_windows_open_session_is_found_through_one_index_entry():
+    """A window gets a session per working day; call-next, finish and the workbench look up the open one.
+    The partial unique indexes of open sessions answer that; plain indexes on the window and the clerk
+    would grow by a day's sessions each day, and PostgreSQL chose them for call-next (walking every closed
+    session of the window), so there are none."""
+    from django.utils import timezone
+
+    from tongban.queueing.models import WindowSession
+
+    center, _, (w1, _) = hall()
+    clerk = ClerkFactory(center=center)
+    WindowSession.objects.bulk_create(
+        WindowSession(window=w1, clerk=clerk, state="closed", opened_at=timezone.now()) for _ in range(300)
+    )
+    window_session_open(window=w1, clerk=clerk)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE queueing_windowsession")
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'queueing_windowsession' AND indexname <> %s",
+            ["queueing_windowsession_pkey"],
+        )
+        rows = cursor.fetchall()
+        indexes = sorted(row[0].split(" USING ")[1] for row in rows)
+        cursor.execute(
+            "EXPLAIN SELECT id FROM queueing_windowsession WHERE window_id = %s AND state <> 'closed'",
+            [w1.pk],
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert indexes == [
+        "btree (clerk_id) WHERE (NOT ((state)::text = 'closed'::text))",
+        "btree (window_id) WHERE (NOT ((state)::text = 'closed'::text))",
+    ]
+    assert "_one_open_session" in plan, plan  # either holds open sessions only: one per staffed window
