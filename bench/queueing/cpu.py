@@ -21,7 +21,7 @@ CPU ms of the PostgreSQL backend serving it (``/proc/<pid>/stat``, 10 ms ticks, 
 many requests means something; "-" if not readable), wall ms, and floor/op (floor CPU ÷ the
 operation's CPU: what the load test's ratio to the floor can reach for that operation on a CPU-bound
 box). ``--profile OP`` then runs ``-n`` more rounds with cProfile (timer: process CPU, so time spent
-waiting for PostgreSQL does not show) around that operation only, sorted by cumulative time, top 50;
+waiting for PostgreSQL does not show) around that operation only, sorted by cumulative time (``--sort tottime``: by own time), top 50;
 ``--sql`` prints each operation's statements. The machine's other tenants move the absolute figures
 by ±20 %; compare runs made minutes apart, and the ratios.
 """
@@ -106,6 +106,7 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=30)
     ap.add_argument("--waiting", type=int, default=50, help="tickets in line while calling")
     ap.add_argument("--profile", choices=OPS, help="cProfile this operation over -n more rounds")
+    ap.add_argument("--sort", default="cumulative", choices=["cumulative", "tottime"], help="profile order")
     ap.add_argument("--sql", action="store_true", help="print each operation's SQL statements")
     args = ap.parse_args()
     if "postgres" not in os.environ.get("DATABASE_URL", ""):
@@ -151,7 +152,7 @@ def main() -> None:
 
         rounds(args.n, profiled)
         print(f"\n-- cProfile of {args.profile}, {args.n} requests")
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(50)
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(50)
 
 
 if __name__ == "__main__":

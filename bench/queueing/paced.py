@@ -103,6 +103,7 @@ async def _run(
     port: int, seconds: float, kiosks: int, windows: list[tuple[int, str]], think_ms: float, center: str
 ) -> dict[str, Any]:
     think_s = think_ms / 1000
+    started_at = time.time()  # to line the timeline up with the server's and the database's own logs
     start = time.perf_counter()
     end = start + seconds
     tickets: list[float] = []
@@ -182,6 +183,8 @@ async def _run(
         "tickets": out_t,
         "window calls (call-next + finish)": out_w,
         "driver_cpu_s": round(time.process_time() - cpu, 2),
+        "started_at": time.strftime("%H:%M:%S", time.gmtime(started_at))
+        + f".{int(started_at % 1 * 1000):03d} UTC",
         # per second of the phase: requests answered, the slowest in ms, how many took over 50 ms. A stall
         # (a collection, a checkpoint, the driver starved of CPU) shows as one or two seconds here, where the
         # p95 alone cannot tell it from a server that is slow throughout.
