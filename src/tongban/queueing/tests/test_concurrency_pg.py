@@ -251,3 +251,27 @@ def test_a_windows_open_session_is_found_through_one_index_entry():
         "btree (window_id) WHERE (NOT ((state)::text = 'closed'::text))",
     ]
     assert "_one_open_session" in plan, plan  # either holds open sessions only: one per staffed window
+
+
+def test_the_wait_estimate_reads_recent_days_only():
+    """The ticket machine's estimate averages the last two hours' service times (refreshed every 30 s per
+    process). Without the day in its condition it read the center's whole history of tickets."""
+    from django.test.utils import CaptureQueriesContext
+
+    from tongban.queueing.services import tickets as tickets_mod
+
+    center, _, _ = hall()
+    ticket_issue(center=center, queue="A")
+    tickets_mod._estimate_cache.clear()
+    with CaptureQueriesContext(connection) as captured:
+        ticket_issue(center=center, queue="A")
+    (average,) = [q["sql"] for q in captured.captured_queries if "AVG(" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")  # a test's table is small; a center's history is not
+        try:
+            cursor.execute("EXPLAIN " + average)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        finally:
+            cursor.execute("RESET enable_seqscan")
+    conditions = [line for line in plan.splitlines() if "Index Cond" in line]
+    assert any("day >=" in line for line in conditions), plan

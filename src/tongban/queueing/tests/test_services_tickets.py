@@ -213,6 +213,28 @@ def test_estimate_uses_recent_service_times_and_open_windows(clerk_at):
     assert (issued.waiting_before, issued.estimated_wait_minutes) == (3, 6)  # ceil(3 × 4 / 2)
 
 
+def test_estimate_just_after_midnight_still_counts_the_last_two_hours(clerk_at):
+    """The service-time average reads the last two hours by the tickets' days (so that it reads no more than
+    those days): at 00:30 that is yesterday's late service too."""
+    from tongban.queueing.services import ticket_call_next, ticket_finish, window_session_open
+    from tongban.queueing.services import tickets as tickets_mod
+
+    center, _, (w1, w2) = hall()
+    c1, c2 = clerk_at(w1), clerk_at(w2)
+    window_session_open(window=w1, clerk=c1)
+    window_session_open(window=w2, clerk=c2)
+    with freeze_time("2026-11-25 15:40:00"):  # 23:40 Shanghai
+        late = ticket_issue(center=center, queue="A").ticket
+        ticket_call_next(window=w1, clerk=c1)
+    with freeze_time("2026-11-25 15:50:00"):
+        ticket_finish(ticket_id=late.pk, actor=c1)  # 10 minutes of service, at 23:50
+    tickets_mod._estimate_cache.clear()
+    with freeze_time("2026-11-25 16:30:00"):  # 00:30 the next day
+        for _ in range(3):
+            issued = ticket_issue(center=center, queue="A")
+    assert (issued.waiting_before, issued.estimated_wait_minutes) == (2, 10)  # ceil(2 × 10 / 2)
+
+
 @freeze_time("2026-11-25 02:00:00")
 def test_numbering_continues_after_tickets_imported_without_a_counter():
     center, q, _ = hall()
