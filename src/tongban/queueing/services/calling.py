@@ -365,7 +365,7 @@ def _claim_next(
         if values is None:
             return None
         cursor.execute(_EVENT_SQL, [values[0], window.center_id, CallEvent.Kind.CALL.value, *event])
-        cursor.execute(f"SELECT {_WATCHED_SQL}", [window.center_id, params[4]])
+        cursor.execute(f"SELECT {_WATCHED_SQL}", [window.center_id, timezone.localdate(now)])
         watched = cursor.fetchone()[0]
     ticket = _sql.from_row(Ticket, values)
     ticket.called_window = window

@@ -500,3 +500,14 @@ def test_a_refused_finish_says_why_and_changes_nothing(clerk_at):
     with pytest.raises(TicketStateError):
         ticket_finish(ticket_id=t.pk, actor=clerk)
     assert CallEvent.objects.filter(ticket=t, kind="finish").count() == 1
+
+
+@freeze_time(T0)
+def test_a_window_that_serves_no_queue_finds_nobody_waiting(clerk_at):
+    center, _, _ = hall()
+    issue(center, 1)
+    idle = WindowFactory(center=center, number=8, kind=Window.Kind.SPECIALISED)  # no queue assigned yet
+    clerk = clerk_at(idle)
+    assert ticket_call_next(window=idle, clerk=clerk) is None
+    assert held(idle) is None  # signed on, nothing in hand
+    assert Ticket.objects.get().state == "waiting"
