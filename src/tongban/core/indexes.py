@@ -36,10 +36,11 @@ def drop_like_twin(app_label: str, model_name: str, column: str) -> migrations.R
 
 
 def drop_key_index(app_label: str, model_name: str, field_name: str) -> migrations.SeparateDatabaseAndState:
-    """Take a foreign key's own index away (``db_index=False``) without ``AlterField``'s database side:
-    Django's ``AlterField`` drops every non-constraint index on the column, partial unique indexes of
-    ``UniqueConstraint(condition=…)`` included (seen with ``WindowSession.window``: the one-open-session
-    rule went with it). This drops the key's own index by its name and nothing else."""
+    """Take a foreign key's own index away (``db_index=False``) without ``AlterField``'s database side: on
+    PostgreSQL, Django's ``AlterField`` drops every non-constraint index on the column, partial unique
+    indexes of ``UniqueConstraint(condition=…)`` included (seen with ``WindowSession.window``: the
+    one-open-session rule went with it; SQLite rebuilds the table and keeps them). This drops the key's
+    own index by its name and nothing else."""
 
     def index(apps: Any, schema_editor: Any) -> tuple[str, str, str]:
         model = apps.get_model(app_label, model_name)
