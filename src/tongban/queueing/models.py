@@ -209,7 +209,13 @@ class Ticket(models.Model):
             models.Index(
                 fields=["center", "day", "state", "queued_at", "id"], name="ticket_day_state_line_idx"
             ),
-            models.Index(fields=["called_window", "state"], name="ticket_window_state_idx"),
+            # Only tickets a window has called: every look-up names a window, and a new ticket (issued under
+            # its queue's counter lock, which every other ticket of the queue waits for) skips this index.
+            models.Index(
+                fields=["called_window", "state"],
+                condition=Q(called_window__isnull=False),
+                name="ticket_window_state_idx",
+            ),
             models.Index(
                 fields=["center", "day", "queued_at", "id"],
                 condition=Q(state="waiting") & ~Q(priority_reason=""),

@@ -275,3 +275,28 @@ def test_the_wait_estimate_reads_recent_days_only():
             cursor.execute("RESET enable_seqscan")
     conditions = [line for line in plan.splitlines() if "Index Cond" in line]
     assert any("day >=" in line for line in conditions), plan
+
+
+def test_a_windows_tickets_are_found_through_the_index_of_called_tickets():
+    """A new ticket adds no entry to the window's index (it is written under its queue's counter lock, for
+    which the next ticket waits); the look-ups by window, which all name one, still use it."""
+    from tongban.queueing.models import Ticket
+
+    center, _, (w1, _) = hall()
+    for _ in range(3):
+        ticket_issue(center=center, queue="A")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ticket_window_state_idx'",
+        )
+        (definition,) = cursor.fetchone()
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            plans = [
+                Ticket.objects.filter(called_window=w1, state__in=["called", "serving"]).explain(),
+                Ticket.objects.filter(called_window=w1, state="finished", day="2026-11-27").explain(),
+            ]
+        finally:
+            cursor.execute("RESET enable_seqscan")
+    assert definition.endswith("WHERE (called_window_id IS NOT NULL)"), definition
+    assert all("ticket_window_state_idx" in plan for plan in plans), plans
