@@ -175,9 +175,10 @@ _SESSION_FOR_CALL_SQL = (
 
 
 def _session_for_call(window: Window, clerk: User) -> tuple[int, str, int, str | None]:
-    """Lock the clerk's session at ``window`` (opening one if the window is free) and read the ticket the
-    window still has in hand, in one statement: (session id, state, priority streak, "<number> <id>" or
-    None). SQLite; PostgreSQL does this inside the call's one statement (``_CALL_SQL``)."""
+    """The clerk's session at ``window`` (opening one if the window is free) and the ticket the window still
+    has in hand, in one statement: (session id, state, priority streak, "<number> <id>" or None). SQLite, whose
+    transactions here begin IMMEDIATE and so hold the database; PostgreSQL does this inside the call's one
+    statement (``_CALL_SQL``)."""
     sql = _SESSION_FOR_CALL_SQL
     with connection.cursor() as cursor:
         _sql.execute(cursor, sql, [window.pk])
@@ -235,7 +236,6 @@ def _claim_statement(queue_ids: list[int], *, normal_first: bool | None) -> str:
     statement by ``_CALL_SQL``'s ``go``, which also gates every walk of the line (PostgreSQL; a condition on
     ``go`` alone is checked once, before the walk starts)."""
     line = _WINDOW_LINE.format(queues=", ".join(["%s"] * len(queue_ids)))
-    normals = ""
     if normal_first is None:
         line = line.replace("WHERE ", "WHERE EXISTS (SELECT 1 FROM go) AND ", 1)
         order = _FAIR_ORDER.format(normal_first="(SELECT normal_first FROM go) AND priority_reason <> '',")
@@ -529,11 +529,11 @@ def _write_with_event(
             cursor.execute(update, update_params)
             cursor.execute(_EVENT_SQL, event_params)
             if leaves is not None:
-                cursor.execute(_RELEASE_SQL, release_params)
+                cursor.execute(_RELEASE_BY_KEYS, release_params)
         audit_log_many([entry])
         return
     audit_insert, audit_params = _sql.insert_parts([entry])
-    release = f", r AS ({_RELEASE_SQL})" if leaves is not None else ""
+    release = f", r AS ({_RELEASE_BY_KEYS})" if leaves is not None else ""
     with connection.cursor() as cursor:
         _sql.execute(
             cursor,
@@ -542,11 +542,20 @@ def _write_with_event(
         )
 
 
-# The session of the window a ticket leaves no longer holds it (``WindowSession.current_ticket``).
+# The session of the window a ticket leaves no longer holds it (``WindowSession.current_ticket``); the window and
+# the ticket are SQL expressions: parameters here, the finished ticket's columns in ``_FINISH_SQL``.
 _RELEASE_SQL = (
     "UPDATE queueing_windowsession SET current_ticket_id = NULL"
-    " WHERE window_id = %s AND state <> 'closed' AND current_ticket_id = %s"
+    " WHERE window_id = {window} AND state <> 'closed' AND current_ticket_id = {ticket}"
 )
+_RELEASE_BY_KEYS = _RELEASE_SQL.format(window="%s", ticket="%s")
+
+
+def window_release_ticket(*, window_id: int, ticket_id: int) -> None:
+    """The open session of ``window_id`` no longer holds ``ticket_id``: for a ticket that leaves the window
+    outside these services (``tickets_close_day``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_RELEASE_BY_KEYS, [window_id, ticket_id])
 
 
 def ticket_recall(*, ticket_id: int, actor: User, now: datetime | None = None) -> Ticket:
@@ -785,8 +794,9 @@ _FINISH_SQL = (
     " SELECT t.id, t.center_id, 'finish', t.called_window_id, %s, %s, %s FROM t),"
     " a AS (" + _AUDIT_INSERT + " SELECT NULL, %s, %s, %s::text, 'queueing.ticket.finish', 'queueing.ticket',"
     " t.id::text, jsonb_build_object('number', t.number, 'applications', '[]'::jsonb), NULL, NULL, NULL FROM t),"
-    " w AS (UPDATE queueing_windowsession w SET current_ticket_id = NULL FROM t"
-    " WHERE w.window_id = t.called_window_id AND w.state <> 'closed' AND w.current_ticket_id = t.id)"
+    " w AS ("
+    + _RELEASE_SQL.format(window="(SELECT called_window_id FROM t)", ticket="(SELECT id FROM t)")
+    + ")"
     " SELECT {t_columns}, (SELECT code FROM catalog_matter WHERE id = t.matter_id) FROM t"
 )
 _STAFFS_CALLING_WINDOW = (

@@ -34,6 +34,7 @@ from tongban.queueing.models import (
     WindowSession,
 )
 from tongban.queueing.rules import age_on, config_cache, enabled_reasons, hall_status, settings_for
+from tongban.queueing.services.calling import window_release_ticket
 
 
 @dataclass(frozen=True)
@@ -552,9 +553,7 @@ def tickets_close_day(*, before: date | None = None) -> int:
             changed = Ticket.objects.filter(pk=pk, state=state).update(state=Ticket.State.ABANDONED)
             if changed:
                 if window_id is not None:  # the window that called it no longer holds it
-                    WindowSession.objects.filter(window_id=window_id, current_ticket_id=pk).exclude(
-                        state=WindowSession.State.CLOSED
-                    ).update(current_ticket=None)
+                    window_release_ticket(window_id=window_id, ticket_id=pk)
                 CallEvent.objects.create(
                     ticket_id=pk,
                     center_id=center_id,
