@@ -14,6 +14,8 @@ POST .../tickets (10 % with a priority reason) and 20 windows, one wrk thread ea
                   target, then 0.2 and 0.1): is it carried, and with what p95? Driven by
                   ``paced.py`` (asyncio), whose clients connect when their first request is due:
                   wrk connects all 200 at once, and the phase's p95 then measured its first second.
+                  Each paced phase counts the requests sent after a warm-up of ``max(3 s, 3 think
+                  times)``, while the 200 clients make their first requests (reported apart).
 Each phase starts with an empty hall (see ``finish_open_calls``).
 Throughput is reported as operations/s and as a ratio to the floor of the same run.
 """
