@@ -271,6 +271,12 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "tongban.core.api.negotiation.ContentNegotiation",
+    # DRF's three, the JSON one reading the body in one piece (core/api/parsers.py)
+    "DEFAULT_PARSER_CLASSES": [
+        "tongban.core.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {

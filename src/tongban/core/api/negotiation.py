@@ -6,6 +6,10 @@ Kiosks, workbenches and scripts send no ``Accept``, ``*/*`` or ``application/jso
 ``?format=`` and no format suffix, the answer is the view's first renderer when that is the JSON renderer,
 as DRF itself would choose. Everything else (a browser's ``text/html,…`` for the browsable API, a
 ``?format=``) goes through DRF's negotiation unchanged. ``test_negotiation`` compares the two.
+
+The parser likewise: a body sent as plain ``application/json`` goes to the view's first parser when that is a
+parser of exactly that media type (``parsers.JSONParser``), which is what DRF's matching of media types would
+pick.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 _PLAIN = frozenset({"*/*", "application/json"})
@@ -34,3 +39,14 @@ class ContentNegotiation(DefaultContentNegotiation):
         ):
             return renderers[0], renderers[0].media_type
         return super().select_renderer(request, renderers, format_suffix)
+
+    def select_parser(self, request: Any, parsers: Iterable[BaseParser]) -> BaseParser | None:
+        # DRF passes the view's parser instances as a list (APIView.get_parsers)
+        if (
+            request.content_type == "application/json"
+            and isinstance(parsers, list)
+            and parsers
+            and parsers[0].media_type == "application/json"
+        ):
+            return parsers[0]
+        return super().select_parser(request, parsers)
