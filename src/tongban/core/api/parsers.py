@@ -21,7 +21,8 @@ from rest_framework.utils import json as drf_json
 
 class JSONParser(parsers.JSONParser):
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        encoding = parsers.get_encoding(parser_context or {})
+        # refuses a non-text codec (a bz2_codec body would decompress without bound); the stubs lack it
+        encoding = parsers.get_encoding(parser_context or {})  # type: ignore[attr-defined]
         try:
             text = stream.read().decode(encoding)
             return json.loads(text, parse_constant=drf_json.strict_constant if self.strict else None)
