@@ -92,4 +92,4 @@ class Meter:
         for op in self.ops:
             print(f"\n-- {op}: {len(self.captured[op])} statements")
             for sql in self.captured[op]:
-                print("  ", sql[:240])
+                print("  ", sql if os.environ.get("FULL_SQL") else sql[:240])

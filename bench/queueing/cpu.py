@@ -22,8 +22,9 @@ many requests means something; "-" if not readable), wall ms, and floor/op (floo
 operation's CPU: what the load test's ratio to the floor can reach for that operation on a CPU-bound
 box). ``--profile OP`` then runs ``-n`` more rounds with cProfile (timer: process CPU, so time spent
 waiting for PostgreSQL does not show) around that operation only, sorted by cumulative time (``--sort tottime``: by own time), top 50;
-``--sql`` prints each operation's statements. The machine's other tenants move the absolute figures
-by ±20 %; compare runs made minutes apart, and the ratios.
+``--sql`` prints each operation's statements (their first 240 characters; with ``FULL_SQL=1`` whole, to
+paste into ``EXPLAIN``). The machine's other tenants move the absolute figures by ±20 %; compare runs made
+minutes apart, and the ratios.
 """
 
 from __future__ import annotations
