@@ -44,6 +44,22 @@ def test_lookups_by_object_and_by_case_still_use_an_index():
     assert "review_unique_app_dept" in reviews
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="plans are PostgreSQL's")
+def test_call_events_keep_only_the_indexes_their_reads_use():
+    """Every call and finish writes a call event: its keys' own indexes went (queueing.0008) but the ticket's
+    (a ticket's history); look-ups by center (the hall display's) go through (center, kind, at)."""
+    from tongban.queueing.models import CallEvent
+
+    columns = sorted(d[d.index("(") :] for d in _indexes("queueing_callevent").values())
+    assert columns == ["(center_id, kind, at)", "(id)", "(ticket_id)"]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        by_center = CallEvent.objects.filter(center_id=7).explain()
+        history = CallEvent.objects.filter(ticket_id=7).explain()
+    assert "callevent_center_kind_at" in by_center
+    assert "queueing_callevent_ticket_id" in history
+
+
 def test_every_declared_constraint_and_index_exists_in_the_migrated_database():
     """Django's ``AlterField`` to ``db_index=False`` drops every index on the column that is not a
     constraint, partial unique indexes of ``UniqueConstraint(condition=…)`` included: the rule goes
