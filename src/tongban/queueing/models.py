@@ -150,8 +150,10 @@ class Ticket(models.Model):
     bundle = models.ForeignKey(
         "catalog.Bundle", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
-    appointment = models.OneToOneField(
-        "Appointment", on_delete=models.PROTECT, null=True, blank=True, related_name="ticket"
+    # At most one ticket per appointment (ticket_one_per_appointment, below): a partial unique index, so that
+    # the tickets without one (nearly all) have no entry in it, at issue and at every call and finish.
+    appointment = models.ForeignKey(
+        "Appointment", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     # Only this window may call the ticket (transfer to a window); null = any window serving the queue.
     target_window = models.ForeignKey(
@@ -199,6 +201,11 @@ class Ticket(models.Model):
         ordering = ["-day", "queued_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["queue", "day", "seq"], name="ticket_unique_number"),
+            models.UniqueConstraint(
+                fields=["appointment"],
+                condition=Q(appointment__isnull=False),
+                name="ticket_one_per_appointment",
+            ),
         ]
         indexes = [
             # The day's tickets by state, each state in call order: the line is the 'waiting' range. The pick

@@ -142,6 +142,30 @@ def test_check_in_gives_a_priority_y_ticket_inside_the_slot(clerk_at):
         ticket_issue(center=center, appointment_code=a.code)
 
 
+def test_an_appointment_has_at_most_one_ticket_in_the_database_too():
+    """The check-in's state change refuses a second check-in (above); under it, the partial unique index
+    ``ticket_one_per_appointment`` refuses a second ticket, and holds no entry for tickets without one."""
+    from django.db import IntegrityError, transaction
+
+    from tongban.queueing.models import Ticket
+
+    center, q, _ = hall()
+    s = slot(q["Y"], start=time(9), end=time(9, 30))
+    r = resident()
+    with freeze_time("2026-11-25 02:00:00"):
+        a = appointment_book(slot=s, actor=r, resident=r)
+    with freeze_time("2026-11-26 01:05:00"):
+        first = ticket_issue(center=center, appointment_code=a.code).ticket
+        ticket_issue(center=center, queue="A")
+        ticket_issue(center=center, queue="A")  # tickets without an appointment: as many as come
+        second = Ticket.objects.get(pk=first.pk)
+        second.pk, second.seq, second.number = None, 99, "Y099"
+        with pytest.raises(IntegrityError), transaction.atomic():
+            second.save(force_insert=True)
+    assert Ticket.objects.filter(appointment=a).count() == 1
+    assert Ticket.objects.filter(center=center, appointment=None).count() == 2
+
+
 def test_check_in_by_id_number_and_priority_inside_the_slot(clerk_at):
     center, q, (w1, _) = hall()
     s = slot(q["Y"], start=time(9), end=time(9, 30))
