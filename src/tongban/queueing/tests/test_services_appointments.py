@@ -144,7 +144,7 @@ def test_check_in_gives_a_priority_y_ticket_inside_the_slot(clerk_at):
 
 def test_an_appointment_has_at_most_one_ticket_in_the_database_too():
     """The check-in's state change refuses a second check-in (above); under it, the partial unique index
-    ``ticket_one_per_appointment`` refuses a second ticket, and holds no entry for tickets without one."""
+    ``ticket_one_per_appointment`` refuses a second ticket; tickets without an appointment are not limited."""
     from django.db import IntegrityError, transaction
 
     from tongban.queueing.models import Ticket
