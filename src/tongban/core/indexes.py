@@ -35,8 +35,11 @@ def drop_like_twin(app_label: str, model_name: str, column: str) -> migrations.R
     return migrations.RunPython(forward, backward)
 
 
-def drop_key_index(app_label: str, model_name: str, field_name: str) -> migrations.SeparateDatabaseAndState:
-    """Take a foreign key's own index away (``db_index=False``) without ``AlterField``'s database side: on
+def drop_key_index(
+    app_label: str, model_name: str, field_name: str, field: Any
+) -> migrations.SeparateDatabaseAndState:
+    """Take a foreign key's own index away: ``field`` is its new definition (``db_index=False``), which goes
+    into the migration state as ``AlterField`` would put it, without ``AlterField``'s database side: on
     PostgreSQL, Django's ``AlterField`` drops every non-constraint index on the column, partial unique
     indexes of ``UniqueConstraint(condition=…)`` included (seen with ``WindowSession.window``: the
     one-open-session rule went with it; SQLite rebuilds the table and keeps them). This drops the key's
@@ -57,4 +60,7 @@ def drop_key_index(app_label: str, model_name: str, field_name: str) -> migratio
         name, table, column = index(apps, schema_editor)
         schema_editor.execute(f"CREATE INDEX {qn(name)} ON {qn(table)} ({qn(column)})")
 
-    return migrations.SeparateDatabaseAndState(database_operations=[migrations.RunPython(forward, backward)])
+    return migrations.SeparateDatabaseAndState(
+        database_operations=[migrations.RunPython(forward, backward)],
+        state_operations=[migrations.AlterField(model_name=model_name, name=field_name, field=field)],
+    )

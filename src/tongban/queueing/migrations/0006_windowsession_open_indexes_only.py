@@ -16,33 +16,29 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        # the database side by name (core.indexes.drop_key_index: AlterField would drop the partial
-        # unique indexes of the one-open-session rules too), then the fields' state
-        drop_key_index("queueing", "windowsession", "clerk"),
-        drop_key_index("queueing", "windowsession", "window"),
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
-                migrations.AlterField(
-                    model_name="windowsession",
-                    name="clerk",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="window_sessions",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="windowsession",
-                    name="window",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="sessions",
-                        to="catalog.window",
-                        verbose_name="窗口",
-                    ),
-                ),
-            ]
+        # by name, with the fields' new state (core.indexes.drop_key_index: AlterField would drop the partial
+        # unique indexes of the one-open-session rules too)
+        drop_key_index(
+            "queueing",
+            "windowsession",
+            "clerk",
+            models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="window_sessions",
+                to=settings.AUTH_USER_MODEL,
+            ),
+        ),
+        drop_key_index(
+            "queueing",
+            "windowsession",
+            "window",
+            models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="sessions",
+                to="catalog.window",
+                verbose_name="窗口",
+            ),
         ),
     ]

@@ -18,46 +18,39 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        # by name (core.indexes.drop_key_index), then the fields' state
-        drop_key_index("queueing", "callevent", "center"),
-        drop_key_index("queueing", "callevent", "window"),
-        drop_key_index("queueing", "callevent", "actor"),
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
-                migrations.AlterField(
-                    model_name="callevent",
-                    name="center",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="catalog.center",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="callevent",
-                    name="window",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="catalog.window",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="callevent",
-                    name="actor",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-            ]
+        # by name, with the fields' new state (core.indexes.drop_key_index)
+        drop_key_index(
+            "queueing",
+            "callevent",
+            "center",
+            models.ForeignKey(
+                db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name="+", to="catalog.center"
+            ),
+        ),
+        drop_key_index(
+            "queueing",
+            "callevent",
+            "window",
+            models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="catalog.window",
+            ),
+        ),
+        drop_key_index(
+            "queueing",
+            "callevent",
+            "actor",
+            models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
     ]
