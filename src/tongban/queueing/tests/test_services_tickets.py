@@ -213,6 +213,30 @@ def test_estimate_uses_recent_service_times_and_open_windows(clerk_at):
     assert (issued.waiting_before, issued.estimated_wait_minutes) == (3, 6)  # ceil(3 × 4 / 2)
 
 
+@freeze_time("2026-11-25 02:00:00")
+def test_estimate_averages_the_most_recent_services(clerk_at, monkeypatch):
+    """A bounded read whatever the day's volume: the newest ESTIMATE_SAMPLE services of the last two hours."""
+    from tongban.queueing.services import ticket_call_next, ticket_finish, window_session_open
+    from tongban.queueing.services import tickets as tickets_mod
+
+    monkeypatch.setattr(tickets_mod, "ESTIMATE_SAMPLE", 2)
+    center, _, wins = hall(windows=1)
+    clerk = clerk_at(wins[0])
+    window_session_open(window=wins[0], clerk=clerk)
+    for start, minutes in (("02:01", 30), ("02:40", 4), ("02:50", 6)):  # finished in this order
+        ticket = ticket_issue(center=center, queue="A").ticket
+        with freeze_time(f"2026-11-25 {start}:00"):
+            ticket_call_next(window=wins[0], clerk=clerk)
+        with freeze_time(f"2026-11-25 {start}:00") as clock:
+            clock.tick(minutes * 60)
+            ticket_finish(ticket_id=ticket.pk, actor=clerk)
+    tickets_mod._estimate_cache.clear()
+    with freeze_time("2026-11-25 03:00:00"):
+        for _ in range(3):
+            issued = ticket_issue(center=center, queue="A")
+    assert (issued.waiting_before, issued.estimated_wait_minutes) == (2, 10)  # 2 × (4 + 6) / 2 ÷ 1 window
+
+
 def test_estimate_just_after_midnight_still_counts_the_last_two_hours(clerk_at):
     """The service-time average reads the last two hours by the tickets' days (so that it reads no more than
     those days): at 00:30 that is yesterday's late service too."""
