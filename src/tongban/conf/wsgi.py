@@ -12,7 +12,7 @@ them all stalls every thread of the worker for over 100 ms.
 import gc
 import os
 
-from django.core.wsgi import get_wsgi_application
+from tongban.core.handlers import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tongban.conf.settings")
 application = get_wsgi_application()
