@@ -6,7 +6,8 @@ done here rather than in some resident's request: the URL configuration imports 
 first request a worker serves — measured at 1.7 s for that request, once per worker, after every
 deploy or restart. Then everything loaded so far is moved out of the garbage collector's way
 (``gc.freeze``): the startup objects live as long as the process, and a full collection that walks
-them all stalls every thread of the worker for over 100 ms.
+them all stalls every thread of the worker for over 100 ms. The handler (``core/handlers.py``) keeps
+the collector's work small from then on: each request's objects are freed when its response is closed.
 """
 
 import gc

@@ -14,8 +14,9 @@ ones, ~800 collections per worker in a 100-second load test).
 Once the response is closed (after its last byte, also for streamed responses), nothing reads the
 request again. Dropping the request's attributes and the DRF renderer context then breaks every one
 of those cycles: the request's objects are freed by reference counting on the spot, the allocation
-count no longer climbs, and the collector has almost nothing to do. ``test_handlers`` checks that
-the hall's hot requests leave no cyclic garbage behind.
+count no longer climbs, and the collector has almost nothing to do.
+``queueing/tests/test_reference_cycles.py`` checks that the hall's busiest requests leave no cyclic
+garbage behind.
 
 Django's test client has its own handler (it keeps ``response.wsgi_request`` for the tests to read),
 so this runs under gunicorn and ``make demo`` (``tongban.conf.wsgi``), not under the test client.
