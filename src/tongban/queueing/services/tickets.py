@@ -516,17 +516,25 @@ ESTIMATE_SAMPLE = 200
 def _estimate_inputs(center: Center, queue: Queue, now: datetime) -> tuple[float, int]:
     """(average service minutes, windows open now) for the wait estimate."""
     since = now - timedelta(hours=2)
+    # The newest finishes first, each joined to its ticket by key, and the average taken over those: the
+    # ordered, limited read of the call events drives the join on any table size (a ``pk IN (…)`` form
+    # let the planner walk every finished ticket of the table instead, test_concurrency_pg).
     recent = (
-        CallEvent.objects.filter(center=center, kind=CallEvent.Kind.FINISH, at__gte=since)
+        CallEvent.objects.filter(
+            center=center,
+            kind=CallEvent.Kind.FINISH,
+            at__gte=since,
+            ticket__state=Ticket.State.FINISHED,
+            ticket__served_at__isnull=False,
+        )
         .order_by("-at")
-        .values("ticket_id")[:ESTIMATE_SAMPLE]
+        .annotate(
+            duration=ExpressionWrapper(
+                F("ticket__finished_at") - F("ticket__served_at"), output_field=DurationField()
+            )
+        )[:ESTIMATE_SAMPLE]
     )
-    duration = ExpressionWrapper(F("finished_at") - F("served_at"), output_field=DurationField())
-    avg = (
-        Ticket.objects.filter(pk__in=recent, state=Ticket.State.FINISHED)
-        .exclude(served_at=None)
-        .aggregate(avg=Avg(duration))["avg"]
-    )
+    avg = recent.aggregate(avg=Avg("duration"))["avg"]
     minutes = avg.total_seconds() / 60 if avg else float(queue.default_service_minutes)
     windows = WindowSession.objects.filter(window__center=center, state=WindowSession.State.OPEN).count()
     return max(minutes, 1.0), max(windows, 1)
