@@ -18,8 +18,8 @@ class ConfigCache:
 
     When an entry expires, one thread loads it again and the other threads of the process go on with the
     old value until it has: otherwise every request arriving during the load runs the load too, and on a
-    busy worker that was every thread at once (the wait estimate's refresh, 24 copies of a 100–400 ms
-    query every 30 s in the queue bench, bench/README.md "Queue"). Only a key never loaded makes its
+    busy worker that was every thread at once (the wait estimate's refresh: 23 copies of a 100–420 ms
+    query within three seconds, every 30 s, in the queue bench; bench/README.md "Queue"). Only a key never loaded makes its
     callers wait for their own load."""
 
     def __init__(self, ttl: float) -> None:
