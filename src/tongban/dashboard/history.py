@@ -107,6 +107,7 @@ def generate_history(
     application_model: Any = apps.get_model("applications", "Application")
     notice_model: Any = apps.get_model("applications", "SupplementNotice")
     ticket_model: Any = _model("queueing", "Ticket")
+    event_model: Any = _model("queueing", "CallEvent")
     queue_model: Any = _model("queueing", "Queue")
     item_model: Any = _model("cabinet", "Item")
     cabinet_model: Any = _model("cabinet", "Cabinet")
@@ -136,6 +137,7 @@ def generate_history(
         n = max(int(n * rng.uniform(0.7, 1.3)), 1)
         apps_rows: list[Any] = []
         tickets_rows: list[Any] = []
+        ticket_apps: list[int] = []  # per ticket row, the index of its application row
         for seq in range(1, n + 1):
             matter = rng.choices(matters, weights)[0]
             guide: Any = matter.current_version
@@ -178,6 +180,7 @@ def generate_history(
                 )
             )
             if queue is not None and channel == "window":
+                ticket_apps.append(len(apps_rows) - 1)  # the application this ticket was served for
                 wait = int(rng.gammavariate(2.0, 6.0))
                 issued = submitted - timedelta(minutes=wait + rng.randint(3, 12))
                 tickets_rows.append(
@@ -205,6 +208,22 @@ def generate_history(
             if tickets_rows and not ticket_model.objects.filter(queue=queue, day=day).exists():
                 created_tickets = ticket_model.objects.bulk_create(tickets_rows, batch_size=2000)
                 counts["tickets"] += len(created_tickets)
+                # each served ticket's call and finish, as the window's calls write them (the wait estimate
+                # reads the finishes)
+                events = []
+                for t, app_index in zip(created_tickets, ticket_apps, strict=True):
+                    common = {
+                        "ticket_id": t.pk,
+                        "center": center,
+                        "window": t.called_window,
+                        "actor": t.called_by,
+                    }
+                    events.append(event_model(kind="call", at=t.called_at, data={}, **common))
+                    linked = [created_apps[app_index].pk]
+                    events.append(
+                        event_model(kind="finish", at=t.finished_at, data={"applications": linked}, **common)
+                    )
+                event_model.objects.bulk_create(events, batch_size=2000)
             else:
                 created_tickets = []
             supplements = [a for a in created_apps if rng.random() < 0.12]

@@ -303,6 +303,20 @@ def test_history_generator_fills_sources_and_leaves_the_invitation_sweep_nothing
         assert history_exists(center)
         assert counts["applications"] == Application.objects.filter(center=center).count() > 0
         assert counts["tickets"] == Ticket.objects.filter(center=center).count() > 0
+        # every served ticket has its call and finish, as a window writes them (the wait estimate reads them)
+        from tongban.queueing.models import CallEvent
+
+        finishes = CallEvent.objects.filter(center=center, kind="finish").select_related("ticket")
+        assert finishes.count() == counts["tickets"]
+        assert all(
+            e.at == e.ticket.finished_at and e.window_id == e.ticket.called_window_id for e in finishes
+        )
+        linked = [e.data["applications"] for e in finishes]
+        assert all(len(ids) == 1 for ids in linked)
+        assert Application.objects.filter(pk__in=[ids[0] for ids in linked], center=center).count() == len(
+            linked
+        )
+        assert CallEvent.objects.filter(center=center, kind="call").count() == counts["tickets"]
         assert counts["ratings"] == Rating.objects.filter(center=center).count() > 0
         assert counts["pickups"] == Item.objects.filter(cabinet=cabinet, state="done").count() > 0
         assert rating_invitations_sweep() == 0
