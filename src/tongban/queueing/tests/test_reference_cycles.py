@@ -146,10 +146,10 @@ def test_the_halls_requests_leave_no_reference_cycles(servers, hall_with_token):
 
 @freeze_time("2026-11-25 02:00:00")
 def test_djangos_own_handler_leaves_the_same_requests_to_the_collector(servers, hall_with_token):
-    """The control: what the handler is for. Without it every one of these requests leaves its request,
-    DRF's request and view, and the session and message storage in cycles."""
+    """The control: what the handler is for. Without it a ticket machine's request leaves its request and
+    DRF's request and view (and what hangs from them) in cycles."""
     _, django = servers
-    center, window, token = hall_with_token
+    center, _, _ = hall_with_token
     tickets = f"/api/v1/centers/{center.code}/tickets"
     django(tickets, b'{"queue": "A"}')
     status, found = cyclic_garbage(lambda: django(tickets, b'{"queue": "A"}'))
