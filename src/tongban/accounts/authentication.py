@@ -8,6 +8,7 @@ so a request authenticated by a token counts as two-factor verified.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from tongban.core import sql
+from tongban.core.crypto import EncryptedTextField
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -28,11 +30,23 @@ _LOOKUP_SQL = (
 )
 
 
+@functools.cache
+def _user_omit() -> tuple[str, ...]:
+    """The user's encrypted fields (phone, ID number), which the look-up does not read: a request
+    authenticated by a token rarely needs them, and decrypting them for every call and finish put the
+    clerk's personal data in memory for nothing. They load on first access, as after ``defer()``."""
+    from tongban.accounts.models import User
+
+    return tuple(f.attname for f in User._meta.concrete_fields if isinstance(f, EncryptedTextField))
+
+
 def _token_with_user(key_hash: str) -> Any:
-    """The token with that hash and its user (already attached), or None. One statement."""
+    """The token with that hash and its user (already attached, its encrypted fields deferred), or None.
+    One statement."""
     from tongban.accounts.models import ApiToken, User
 
-    statement = _LOOKUP_SQL.format(token=sql.columns(ApiToken, "t"), user=sql.columns(User, "u"))
+    omit = _user_omit()
+    statement = _LOOKUP_SQL.format(token=sql.columns(ApiToken, "t"), user=sql.columns(User, "u", omit=omit))
     with connection.cursor() as cursor:
         sql.execute(cursor, statement, [key_hash])
         row = cursor.fetchone()
@@ -40,7 +54,7 @@ def _token_with_user(key_hash: str) -> Any:
         return None
     split = len(ApiToken._meta.concrete_fields)
     token = sql.from_row(ApiToken, row[:split])
-    token.user = sql.from_row(User, row[split:])
+    token.user = sql.from_row(User, row[split:], omit=omit)
     return token
 
 

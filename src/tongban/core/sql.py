@@ -23,9 +23,10 @@ from django.db.models.fields import related
 
 M = TypeVar("M", bound=Model)
 _Converter = Callable[[Any, Any, Any], Any]
-_converters: dict[tuple[type[Model], str], list[tuple[int, list[_Converter], Any]]] = {}
-_columns: dict[tuple[type[Model], str, str], str] = {}
+_converters: dict[tuple[type[Model], str, tuple[str, ...]], list[tuple[int, list[_Converter], Any]]] = {}
+_columns: dict[tuple[type[Model], str, str, tuple[str, ...]], str] = {}
 _Column = tuple["Field[Any, Any]", str, bool, tuple[type, ...]]  # field, attname, plain read, plain types
+_attnames: dict[tuple[type[Model], tuple[str, ...]], list[str]] = {}
 _inserts: dict[tuple[type[Model], str], tuple[str, str, list[_Column]]] = {}
 _reserve: dict[type[Model], str] = {}
 
@@ -46,24 +47,31 @@ _PLAIN_POSTGRESQL: dict[type[Field[Any, Any]], tuple[type, ...]] = {
 }
 
 
-def columns(model: type[Model], alias: str = "") -> str:
-    """Every concrete column of ``model`` in field order (what :func:`from_row` expects), quoted."""
-    key = (model, alias, connection.vendor)
+def _fields(model: type[Model], omit: tuple[str, ...]) -> list[Field[Any, Any]]:
+    return [f for f in model._meta.concrete_fields if f.attname not in omit]
+
+
+def columns(model: type[Model], alias: str = "", *, omit: tuple[str, ...] = ()) -> str:
+    """Every concrete column of ``model`` in field order (what :func:`from_row` expects), quoted; without
+    the fields named in ``omit`` (attnames), which :func:`from_row` then leaves deferred."""
+    key = (model, alias, connection.vendor, omit)
     found = _columns.get(key)
     if found is None:
         qn = connection.ops.quote_name
         prefix = f"{qn(alias)}." if alias else ""
-        found = ", ".join(prefix + qn(str(f.column)) for f in model._meta.concrete_fields)
+        found = ", ".join(prefix + qn(str(f.column)) for f in _fields(model, omit))
         _columns[key] = found
     return found
 
 
-def _converters_for(model: type[Model]) -> list[tuple[int, list[_Converter], Any]]:
-    key = (model, connection.vendor)
+def _converters_for(
+    model: type[Model], omit: tuple[str, ...] = ()
+) -> list[tuple[int, list[_Converter], Any]]:
+    key = (model, connection.vendor, omit)
     found = _converters.get(key)
     if found is None:
         found = []
-        for i, field in enumerate(model._meta.concrete_fields):
+        for i, field in enumerate(_fields(model, omit)):
             col = field.get_col(model._meta.db_table)
             convs = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
             if convs:
@@ -72,13 +80,17 @@ def _converters_for(model: type[Model]) -> list[tuple[int, list[_Converter], Any
     return found
 
 
-def from_row(model: type[M], values: Sequence[Any]) -> M:
-    """An instance of ``model`` from a row of :func:`columns`, converted as the ORM converts it."""
+def from_row(model: type[M], values: Sequence[Any], *, omit: tuple[str, ...] = ()) -> M:
+    """An instance of ``model`` from a row of :func:`columns` (with the same ``omit``), converted as the ORM
+    converts it. The omitted fields are deferred: they load from the database when read, as after
+    ``defer()``."""
     row = list(values)
-    for i, convs, col in _converters_for(model):
+    for i, convs, col in _converters_for(model, omit):
         for convert in convs:
             row[i] = convert(row[i], col, connection)
-    names = [f.attname for f in model._meta.concrete_fields]
+    names = _attnames.get((model, omit))
+    if names is None:
+        names = _attnames[(model, omit)] = [f.attname for f in _fields(model, omit)]
     return model.from_db(connection.alias, names, row)
 
 

@@ -56,6 +56,28 @@ def test_from_row_builds_the_instance_the_orm_loads():
     assert user.phone == "13800138000"
 
 
+def test_from_row_without_some_columns_defers_them_as_the_orm_does(django_assert_num_queries):
+    """``omit`` leaves fields out of the column list and the instance: converted as before for the rest (the
+    converters follow the columns that are there), deferred and loaded on access for those left out."""
+    clerk = ClerkFactory(phone="13800138000", id_number="310110199006150037")
+    omit = ("phone", "id_number")
+    listed = sql.columns(User, "u", omit=omit)
+    assert '"phone"' not in listed and '"id_number"' not in listed and '"last_login"' in listed
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {listed} FROM accounts_user u WHERE u.id = %s", [clerk.pk])
+        user = sql.from_row(User, cursor.fetchone(), omit=omit)
+    expected = User.objects.defer(*omit).get(pk=clerk.pk)
+    assert user.get_deferred_fields() == expected.get_deferred_fields() == set(omit)
+    names = [f.attname for f in User._meta.concrete_fields if f.attname not in omit]
+    assert [getattr(user, n) for n in names] == [getattr(expected, n) for n in names]
+    with django_assert_num_queries(1):
+        assert user.phone == "13800138000"
+    # the full row still comes back whole after a row without those columns
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {sql.columns(User)} FROM accounts_user WHERE id = %s", [clerk.pk])
+        assert sql.from_row(User, cursor.fetchone()).get_deferred_fields() == set()
+
+
 def test_hot_statements_are_prepared_on_postgresql_and_queries_are_not():
     """The written-out statements are prepared once per connection; the ORM's queries never are (a
     prepared statement may get a generic plan, and a prefix search would lose its index)."""
