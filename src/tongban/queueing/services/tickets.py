@@ -513,8 +513,9 @@ _estimate_cache = ConfigCache(ESTIMATE_TTL)
 ESTIMATE_SAMPLE = 200
 
 
-def _estimate_inputs(center: Center, queue: Queue, now: datetime) -> tuple[float, int]:
-    """(average service minutes, windows open now) for the wait estimate."""
+def _estimate_inputs(center: Center, now: datetime) -> tuple[float | None, int]:
+    """(average service minutes, or None with no service in two hours; windows open now) for the center's wait
+    estimates."""
     since = now - timedelta(hours=2)
     # The newest finishes first, each joined to its ticket by key, and the average taken over those: the
     # ordered, limited read of the call events drives the join on any table size (a ``pk IN (…)`` form
@@ -535,18 +536,18 @@ def _estimate_inputs(center: Center, queue: Queue, now: datetime) -> tuple[float
         )[:ESTIMATE_SAMPLE]
     )
     avg = recent.aggregate(avg=Avg("duration"))["avg"]
-    minutes = avg.total_seconds() / 60 if avg else float(queue.default_service_minutes)
     windows = WindowSession.objects.filter(window__center=center, state=WindowSession.State.OPEN).count()
-    return max(minutes, 1.0), max(windows, 1)
+    return (avg.total_seconds() / 60 if avg else None), max(windows, 1)
 
 
 def estimate_wait_minutes(center: Center, ahead: int, *, queue: Queue, now: datetime | None = None) -> int:
-    """ahead × average service time (the last :data:`ESTIMATE_SAMPLE` services of the last two hours) ÷
-    windows open now (cached 30 s per center)."""
+    """ahead × average service time (the last :data:`ESTIMATE_SAMPLE` services of the last two hours; the
+    ticket's queue's own default when there were none) ÷ windows open now (cached 30 s per center)."""
     if ahead <= 0:
         return 0
     now = now or timezone.now()
-    minutes, windows = _estimate_cache.get(center.pk, lambda: _estimate_inputs(center, queue, now))
+    average, windows = _estimate_cache.get(center.pk, lambda: _estimate_inputs(center, now))
+    minutes = max(average if average is not None else float(queue.default_service_minutes), 1.0)
     return math.ceil(ahead * minutes / windows)
 
 

@@ -214,6 +214,22 @@ def test_estimate_uses_recent_service_times_and_open_windows(clerk_at):
 
 
 @freeze_time("2026-11-25 02:00:00")
+def test_estimate_without_recent_services_uses_each_queues_own_default():
+    """With no service in the last two hours, each queue's own default service time, whichever queue the
+    center's cached figures were first read for (they were: the first queue's default, for 30 s)."""
+    center, q, _ = hall()  # no window open: counted as one
+    q["A"].default_service_minutes, q["V"].default_service_minutes = 8, 3
+    q["A"].save()
+    q["V"].save()
+    for _ in range(2):
+        ticket_issue(center=center, queue="A")
+    a = ticket_issue(center=center, queue="A")
+    v = ticket_issue(center=center, queue="V")
+    assert (a.waiting_before, a.estimated_wait_minutes) == (2, 16)  # 2 × 8 ÷ 1
+    assert (v.waiting_before, v.estimated_wait_minutes) == (3, 9)  # 3 × 3 ÷ 1, not 3 × 8
+
+
+@freeze_time("2026-11-25 02:00:00")
 def test_estimate_averages_the_most_recent_services(clerk_at, monkeypatch):
     """A bounded read whatever the day's volume: the newest ESTIMATE_SAMPLE services of the last two hours."""
     from tongban.queueing.services import ticket_call_next, ticket_finish, window_session_open
