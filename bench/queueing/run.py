@@ -18,6 +18,10 @@ POST .../tickets (10 % with a priority reason) and 20 windows, one wrk thread ea
                   times)``, while the 200 clients make their first requests (reported apart).
 Each phase starts with an empty hall (see ``finish_open_calls``).
 Throughput is reported as operations/s and as a ratio to the floor of the same run.
+Each phase also reports where the machine's CPU went (``cpu``, in cores, from /proc, over the whole phase,
+warm-up included): the server's processes, PostgreSQL's, the rest (the load driver: wrk or paced.py, and
+anything else running), and idle. A paced phase that misses its p95 with little idle left was offered
+more than the machine then carried comfortably; one with idle left points at the server.
 """
 
 from __future__ import annotations
@@ -43,6 +47,71 @@ from paced import paced_phase  # noqa: E402
 
 os.environ.setdefault("TONGBAN_DEMO", "1")  # relaxed secrets/2FA; nothing else changes
 CENTER = "BENCH-Q"
+
+
+class CpuAccount:
+    """CPU time of the machine (``/proc/stat``) and of process groups (``/proc/<pid>/stat``) between two
+    points, in cores: seconds of CPU per second of wall time. Linux only; an empty account elsewhere."""
+
+    TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+        self.start = self._read()
+
+    @staticmethod
+    def _proc_ticks(pid: int) -> int:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0
+        return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat(5))
+
+    def _children(self, pid: int) -> list[int]:
+        try:
+            return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        except OSError:
+            return []
+
+    def _read(self) -> dict[str, float] | None:
+        try:
+            cpu = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        except OSError:
+            return None
+        idle = cpu[3] + cpu[4]  # idle, iowait
+        server = sum(self._proc_ticks(p) for p in [self.server_pid, *self._children(self.server_pid)])
+        postgres = 0
+        for d in Path("/proc").iterdir():
+            if d.name.isdigit():
+                try:
+                    if (d / "comm").read_text().strip() == "postgres":
+                        postgres += self._proc_ticks(int(d.name))
+                except OSError:
+                    continue
+        return {
+            "wall": time.monotonic(),
+            "total": sum(cpu[:8]),  # user nice system idle iowait irq softirq steal
+            "idle": idle,
+            "server": server,
+            "postgres": postgres,
+        }
+
+    def since_start(self) -> dict[str, float]:
+        """Cores used since the account was opened (or since the last call), then start again."""
+        end = self._read()
+        start, self.start = self.start, end
+        if start is None or end is None:
+            return {}
+        wall = end["wall"] - start["wall"]
+        cores = (end["total"] - start["total"]) / self.TICK / wall  # ≈ the machine's cores
+        used = {k: (end[k] - start[k]) / self.TICK / wall for k in ("idle", "server", "postgres")}
+        other = cores - used["idle"] - used["server"] - used["postgres"]
+        return {
+            "server": round(used["server"], 2),
+            "postgres": round(used["postgres"], 2),
+            "other": round(max(other, 0.0), 2),
+            "idle": round(used["idle"], 2),
+        }
 
 
 def setup(windows: int) -> list[tuple[int, str]]:
@@ -273,9 +342,12 @@ def main() -> None:
         phase(args.port, 2, 10, windows[:2])  # warm-up: imports, connections
         finish_open_calls()
         results = []
+        account = CpuAccount(server.pid)
         floor = {"phase": "floor", **floor_phase(args.port, args.seconds, args.clients, windows[0][1])}
+        floor["cpu"] = account.since_start()
         results.append(floor)
         sat = {"phase": "saturation", **phase(args.port, args.seconds, kiosks, windows)}
+        sat["cpu"] = account.since_start()
         sat["ratio_to_floor"] = round(sat["ops_per_s"] / floor["ops_per_s"], 3)
         sat["waiting_at_end"] = finish_open_calls()
         results.append(sat)
@@ -285,7 +357,9 @@ def main() -> None:
             rate = round(share * floor["ops_per_s"])
             think_ms = max(1.0, 1000 * args.clients / rate)
             paced = {"phase": f"paced at {share:g} of the floor ({rate}/s offered)"}
+            account.since_start()  # not the line sent home before it
             paced |= paced_phase(args.port, args.seconds, kiosks, windows, think_ms, CENTER)
+            paced["cpu"] = account.since_start()
             paced["ratio_to_floor"] = round(paced["ops_per_s"] / floor["ops_per_s"], 3)
             paced["waiting_at_end"] = finish_open_calls()
             results.append(paced)
