@@ -7,6 +7,7 @@ import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.serializers.json import DjangoJSONEncoder
@@ -182,6 +183,8 @@ def display(request: HttpRequest, center: str) -> HttpResponse:
             "snapshot_data": json.loads(json.dumps(_display_json(snapshot), cls=DjangoJSONEncoder)),
             "api_url": reverse("queue-display", kwargs={"center": c.code}),
             "events_url": reverse("queueing:display-events", kwargs={"center": c.code}),
+            # the hall's clock: the center's time zone and the server's clock, not the TV's settings
+            "time_zone": settings.TIME_ZONE,
         },
     )
 

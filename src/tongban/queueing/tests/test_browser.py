@@ -80,3 +80,28 @@ def test_tickets_two_windows_and_the_speaking_display(browser_page, live_server,
     assert Ticket.objects.get(number="A002").state == "called"
     for ctx in (machine_ctx, clerk1.context, clerk2.context):
         ctx.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_display_clock_shows_the_halls_time_whatever_the_tvs_settings(browser_page, live_server):
+    """A hall TV set to another time zone, with its own clock years off, still shows the center's local time:
+    the page gives the center's time zone and each snapshot the server's time."""
+    import re
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from django.conf import settings
+
+    center, _, _ = hall()
+    context = browser_page.context.browser.new_context(locale="zh-CN", timezone_id="America/New_York")
+    tv = context.new_page()
+    tv.clock.install(time=datetime(2020, 1, 1, 8, 0, tzinfo=ZoneInfo("UTC")))  # the TV's own clock: wrong
+    tv.goto(f"{live_server.url}/queue/display/{center.code}/")
+    text = tv.locator("#cd-clock").inner_text()
+    found = re.search(r"(\d{4})/(\d{1,2})/(\d{1,2}) (\d{1,2}):(\d{2}):(\d{2})", text)
+    assert found, text
+    shown = datetime(*(int(x) for x in found.groups()))
+    hall_now = datetime.now(ZoneInfo(settings.TIME_ZONE)).replace(tzinfo=None)
+    assert abs((shown - hall_now).total_seconds()) < 120, (text, hall_now)
+    context.close()

@@ -63,6 +63,7 @@
   function esc(s) { return String(s).replace(/[&<>"]/g, function (c) { return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;'}[c]; }); }
   var flash = {};
   function render(data) {
+    syncClock(data.at);
     var cur = document.getElementById('cd-current');
     if (!data.current.length) {
       cur.innerHTML = '<tr class="cd-empty"><td colspan="2">' + esc(L.empty) + '</td></tr>';
@@ -132,10 +133,22 @@
     };
     setInterval(refresh, 15000); // safety net: the database is the truth
   }
-  function tick() {
-    var d = new Date();
-    document.getElementById('cd-clock').textContent = d.toLocaleString(document.documentElement.lang || 'zh-CN', {hour12: false});
+  // The clock shows the hall's time: the center's time zone (not the TV's setting) and the server's clock (each
+  // snapshot says when it was taken; a TV whose own clock is wrong is corrected by the difference).
+  var clockOffset = 0;
+  function syncClock(at) {
+    var t = Date.parse(at);
+    if (!isNaN(t)) clockOffset = t - Date.now();
   }
+  var clockOpts = {hour12: false, timeZone: root.getAttribute('data-tz') || undefined};
+  function tick() {
+    var d = new Date(Date.now() + clockOffset);
+    var lang = document.documentElement.lang || 'zh-CN';
+    var text;
+    try { text = d.toLocaleString(lang, clockOpts); } catch (e) { text = d.toLocaleString(lang, {hour12: false}); }
+    document.getElementById('cd-clock').textContent = text;
+  }
+  try { syncClock(JSON.parse(document.getElementById('snapshot-data').textContent).at); } catch (e) { /* keep 0 */ }
   tick();
   setInterval(tick, 1000);
   window.tbDisplay = {announce: announce, refresh: refresh};
