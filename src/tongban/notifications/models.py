@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tongban.core.crypto import EncryptedTextField, mask_phone
 
@@ -21,7 +22,7 @@ class Message(models.Model):
     channel = models.CharField(_("渠道"), max_length=8, choices=Channel.choices, default=Channel.SMS)
     to = EncryptedTextField(_("收件人"))
     to_hash = models.CharField(max_length=64, db_index=True)
-    body = EncryptedTextField(_("内容"))
+    body = EncryptedTextField(pgettext_lazy("message", "内容"))
     purpose = models.CharField(_("用途"), max_length=60, db_index=True)
     backend = models.CharField(_("发送通道"), max_length=40)
     state = models.CharField(_("状态"), max_length=8, choices=State.choices, default=State.QUEUED)

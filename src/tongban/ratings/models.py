@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tongban.core.crypto import EncryptedTextField
 
@@ -35,7 +36,7 @@ BAD_LEVEL_MAX = 2  # 不满意 and 非常不满意 are 差评
 
 class ServiceChannel(models.TextChoices):
     IN_PERSON = "in_person", _("窗口现场")
-    ONLINE = "online", _("网上办理")
+    ONLINE = "online", pgettext_lazy("channel", "网上办理")
     CABINET = "cabinet", _("智能文件柜")
 
 
@@ -123,7 +124,7 @@ class Rating(models.Model):
         API = "api", _("接口")
 
     class State(models.TextChoices):
-        VALID = "valid", _("有效")
+        VALID = "valid", pgettext_lazy("rating", "有效")
         ANNULLED = "annulled", _("已作废")
 
     number = models.CharField(_("评价编号"), max_length=24, unique=True)
