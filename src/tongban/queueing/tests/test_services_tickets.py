@@ -254,8 +254,8 @@ def test_estimate_averages_the_most_recent_services(clerk_at, monkeypatch):
 
 
 def test_estimate_just_after_midnight_still_counts_the_last_two_hours(clerk_at):
-    """The service-time average reads the last two hours by the tickets' days (so that it reads no more than
-    those days): at 00:30 that is yesterday's late service too."""
+    """The service-time average reads the last two hours by the finishes' times, not by the tickets' day: at
+    00:30 that is yesterday's late service too."""
     from tongban.queueing.services import ticket_call_next, ticket_finish, window_session_open
     from tongban.queueing.services import tickets as tickets_mod
 
