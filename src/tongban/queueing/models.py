@@ -135,7 +135,8 @@ class Ticket(models.Model):
         on_delete=models.PROTECT,
         related_name="tickets",
         verbose_name=_("队列"),
-        db_index=False,  # ticket_unique_number (queue, day, seq)
+        # Looked up with the center and the day (the line's index) or by an admin's delete: no index of its own.
+        db_index=False,
     )
     day = models.DateField(_("日期"))
     seq = models.PositiveIntegerField(_("序号"))
@@ -200,7 +201,9 @@ class Ticket(models.Model):
         verbose_name_plural = _("号票")
         ordering = ["-day", "queued_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["queue", "day", "seq"], name="ticket_unique_number"),
+            # The number on the slip, unique in the center's day (queue prefixes are unique per center). Not
+            # (queue, day, seq): a ticket transferred to another queue keeps its number.
+            models.UniqueConstraint(fields=["center", "day", "number"], name="ticket_unique_number"),
             models.UniqueConstraint(
                 fields=["appointment"],
                 condition=Q(appointment__isnull=False),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -53,7 +54,11 @@ _NEXT_SEQ_SQL = "UPDATE queueing_dailycounter SET last_seq = last_seq + 1 WHERE 
 def _highest_seq(queue: Queue, day: date) -> int:
     """Where a day's counter starts: 0, or the highest number already present if tickets were imported
     without a counter (e.g. generated history), so numbers still never repeat."""
-    found = Ticket.objects.filter(queue=queue, day=day).aggregate(top=Max("seq"))["top"]
+    # its own numbers only: a ticket transferred in from another queue keeps that queue's number
+    own = rf"^{re.escape(queue.prefix)}[0-9]+$"
+    found = Ticket.objects.filter(
+        center_id=queue.center_id, day=day, queue=queue, number__regex=own
+    ).aggregate(top=Max("seq"))["top"]
     return int(found or 0)
 
 
