@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +20,7 @@ from tongban.queueing.models import (
     QueueSettings,
     Ticket,
 )
+from tongban.queueing.selectors import prefix_printed_today
 
 
 @admin.register(QueueSettings)
@@ -26,8 +28,44 @@ class QueueSettingsAdmin(admin.ModelAdmin):
     list_display = ["center", "max_priority_in_row", "max_wait_boost_minutes", "elderly_age", "noshow_limit"]
 
 
+class QueueAdminForm(forms.ModelForm):
+    """A prefix already printed on one of the center's tickets today would make the queue's next numbers
+    collide with those slips (a ticket's number is unique in its center's day): the ticket machine would fail.
+    Such a prefix is refused until the next day; the queue's own prefix, unchanged, is of course kept."""
+
+    class Meta:
+        model = Queue
+        fields = [
+            "center",
+            "prefix",
+            "name",
+            "kind",
+            "matter_groups",
+            "windows",
+            "default_service_minutes",
+            "order",
+            "active",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        center, prefix = data.get("center"), data.get("prefix")
+        unchanged = self.instance.pk is not None and (center, prefix) == (
+            self.instance.center,
+            self.instance.prefix,
+        )
+        if center is not None and prefix and not unchanged and prefix_printed_today(center, prefix):
+            self.add_error(
+                "prefix",
+                _("今天已有号码以“%(prefix)s”开头的号票，请明天再改用此前缀") % {"prefix": prefix},
+            )
+        return data
+
+
 @admin.register(Queue)
 class QueueAdmin(admin.ModelAdmin):
+    form = QueueAdminForm
     list_display = ["center", "prefix", "name", "kind", "order", "active"]
     list_filter = ["center", "kind", "active"]
     filter_horizontal = ["matter_groups", "windows"]

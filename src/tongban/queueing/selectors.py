@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -54,6 +55,13 @@ def queue_by_pk(pk: int) -> Queue | None:
 
 def queues_for_center(center: Center) -> list[Queue]:
     return list(Queue.objects.filter(center=center, active=True).order_by("order", "prefix"))
+
+
+def prefix_printed_today(center: Center, prefix: str) -> bool:
+    """Whether a ticket of ``center`` issued today carries a number made of ``prefix`` and digits (whatever
+    queue it waits in now: a transferred ticket keeps its number)."""
+    own = rf"^{re.escape(prefix)}[0-9]+$"
+    return Ticket.objects.filter(center=center, day=timezone.localdate(), number__regex=own).exists()
 
 
 def waiting_counts(center: Center, *, day: date | None = None) -> list[dict[str, Any]]:

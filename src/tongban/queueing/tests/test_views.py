@@ -206,6 +206,49 @@ def test_appointments_page_book_and_cancel(client):
 
 
 @freeze_time(T0)
+def test_admin_refuses_a_queue_prefix_already_printed_on_a_slip_today(admin_client):
+    """A001 was issued today; queue A is renamed X, and then V is given "A": its next number would be A001
+    again, which the ticket machine could not insert. The admin says so, in the admin's language, and keeps the
+    queue as it was. The day after, the prefix is free."""
+    from django.utils import translation
+
+    from tongban.queueing.admin import QueueAdminForm
+
+    center, q, _ = hall()
+    ticket_issue(center=center, queue="A")
+
+    def form(queue, prefix):
+        fields = ["center", "name", "kind", "default_service_minutes", "order", "active"]
+        data = {f: getattr(queue, f if f != "center" else "center_id") for f in fields}
+        return QueueAdminForm(data={**data, "prefix": prefix}, instance=queue)
+
+    assert form(q["A"], "A").is_valid()  # unchanged: of course
+    renamed = form(q["A"], "X")
+    assert renamed.is_valid(), renamed.errors
+    renamed.save()
+    refused = form(q["V"], "A")
+    assert not refused.is_valid()
+    assert "今天已有号码以“A”开头的号票" in refused.errors["prefix"][0]
+    with translation.override("en"):
+        assert "were issued today" in form(q["V"], "A").errors["prefix"][0]
+    q["V"].refresh_from_db()
+    assert q["V"].prefix == "V"
+    with freeze_time("2026-11-26 02:00:00"):
+        assert form(q["V"], "A").is_valid()
+    # the admin's change page shows the refusal rather than failing later at the ticket machine
+    page = admin_client.post(
+        f"/admin/queueing/queue/{q['Y'].pk}/change/",
+        {
+            **{f: getattr(q["Y"], f) for f in ["name", "kind", "default_service_minutes", "order"]},
+            "center": center.pk,
+            "prefix": "A",
+            "active": "on",
+        },
+    )
+    assert page.status_code == 200 and "今天已有号码以" in page.content.decode()
+
+
+@freeze_time(T0)
 def test_admin_pages_render_and_tickets_are_read_only(admin_client):
     center, _, _ = hall()
     t = ticket_issue(center=center, queue="A").ticket
