@@ -11,6 +11,8 @@ each day and are never reused or skipped.
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -110,6 +112,12 @@ class DailyCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.queue.prefix}@{self.day}: {self.last_seq}"
+
+
+def numbered_with(prefix: str) -> Q:
+    """Tickets whose number is ``prefix`` and digits: the numbers a queue with that prefix issued, wherever the
+    tickets wait now (a ticket transferred to another queue keeps its number)."""
+    return Q(number__regex=rf"^{re.escape(prefix)}[0-9]+$")
 
 
 class Ticket(models.Model):

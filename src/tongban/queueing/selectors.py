@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from tongban.queueing.models import (
     Queue,
     Ticket,
     WindowSession,
+    numbered_with,
 )
 
 
@@ -60,8 +60,7 @@ def queues_for_center(center: Center) -> list[Queue]:
 def prefix_printed_today(center: Center, prefix: str) -> bool:
     """Whether a ticket of ``center`` issued today carries a number made of ``prefix`` and digits (whatever
     queue it waits in now: a transferred ticket keeps its number)."""
-    own = rf"^{re.escape(prefix)}[0-9]+$"
-    return Ticket.objects.filter(center=center, day=timezone.localdate(), number__regex=own).exists()
+    return Ticket.objects.filter(numbered_with(prefix), center=center, day=timezone.localdate()).exists()
 
 
 def waiting_counts(center: Center, *, day: date | None = None) -> list[dict[str, Any]]:

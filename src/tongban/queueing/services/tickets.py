@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -32,6 +31,7 @@ from tongban.queueing.models import (
     QueueSettings,
     Ticket,
     WindowSession,
+    numbered_with,
 )
 from tongban.queueing.rules import age_on, config_cache, enabled_reasons, hall_status, settings_for
 from tongban.queueing.services.calling import window_release_ticket
@@ -55,9 +55,8 @@ def _highest_seq(queue: Queue, day: date) -> int:
     """Where a day's counter starts: 0, or the highest number already present if tickets were imported
     without a counter (e.g. generated history), so numbers still never repeat."""
     # its own numbers only: a ticket transferred in from another queue keeps that queue's number
-    own = rf"^{re.escape(queue.prefix)}[0-9]+$"
     found = Ticket.objects.filter(
-        center_id=queue.center_id, day=day, queue=queue, number__regex=own
+        numbered_with(queue.prefix), center_id=queue.center_id, day=day, queue=queue
     ).aggregate(top=Max("seq"))["top"]
     return int(found or 0)
 
