@@ -5,7 +5,9 @@
 The clients are wrk connections (Debian's `wrk`; scripts in bench/wrk/): 180 ticket machines
 POST .../tickets (10 % with a priority reason) and 20 windows, one wrk thread each, POST
 .../call-next then .../finish with their own Bearer token. Phases, each bounded in time (``--seconds``):
-  1. floor      — 200 clients POST /bench/floor (bare DRF + one INSERT) back to back;
+  1. floor      — 200 clients POST /bench/floor (bare DRF + one INSERT) back to back, ``--floors``
+                  times (default 2); the highest is the floor, each is in ``attempts``, and a floor
+                  that left cores idle is marked ``held_back``;
   2. saturation — the 200 queue clients back to back: the most the server carries (under
                   saturation a closed loop of 200 clients only measures queueing: latency ≈
                   clients ÷ throughput);
@@ -196,6 +198,11 @@ def vacuum() -> None:
 
 WRK_DIR = HERE.parent / "wrk"
 
+# Cores left idle by the floor phase above which it is reported as held back (``held_back`` in the results).
+# On 2-core machines of this kind a floor that used the machine left 0.03–0.18 of the cores idle, a held-back
+# one 0.21–0.35, with a fifth to a half fewer requests (bench/README.md, the ninth and tenth machines).
+HELD_BACK_IDLE = 0.2
+
 
 def wrk(
     port: int, script: str, threads: int, conns: int, seconds: float, env: dict[str, str]
@@ -282,6 +289,12 @@ def main() -> None:
         default=0,
         help="per worker; default clients × 1.25 ÷ workers + threads",
     )
+    ap.add_argument(
+        "--floors",
+        type=int,
+        default=2,
+        help="measure the floor this many times and compare with the highest (default 2)",
+    )
     ap.add_argument("--out", default=str(HERE / "results.json"))
     args = ap.parse_args()
     if "postgres" not in os.environ.get("DATABASE_URL", ""):
@@ -343,8 +356,19 @@ def main() -> None:
         finish_open_calls()
         results = []
         account = CpuAccount(server.pid)
-        floor = {"phase": "floor", **floor_phase(args.port, args.seconds, args.clients, windows[0][1])}
-        floor["cpu"] = account.since_start()
+        # The floor is the best of ``--floors`` measurements. On some machines of this kind one floor phase in
+        # two or three leaves a fifth to a third of the cores idle and reaches half the requests of the next
+        # (bench/README.md, "A ninth machine"): a share of a held-back floor is a load the queue carries with
+        # room to spare, so the paced phases would say less than they seem to.
+        attempts = []
+        for _ in range(max(1, args.floors)):
+            attempt = floor_phase(args.port, args.seconds, args.clients, windows[0][1])
+            attempt["cpu"] = account.since_start()
+            attempts.append(attempt)
+        floor = {"phase": "floor", **max(attempts, key=lambda a: a["ops_per_s"])}
+        floor["attempts"] = [{k: a[k] for k in ("ops_per_s", "p95_ms", "cpu")} for a in attempts]
+        # a floor that left cores idle was held back by something other than the CPU; say so in the results
+        floor["held_back"] = floor["cpu"].get("idle", 0.0) > HELD_BACK_IDLE
         results.append(floor)
         sat = {"phase": "saturation", **phase(args.port, args.seconds, kiosks, windows)}
         sat["cpu"] = account.since_start()
@@ -372,6 +396,7 @@ def main() -> None:
         "clients": args.clients,
         "windows": args.windows,
         "seconds": args.seconds,
+        "floors": args.floors,
         "server": f"gunicorn gthread {args.workers}x{args.threads}, worker connections capped",
         "live_events": "redis" if env["USE_REDIS"] == "1" else "in-process",
         "driver": "wrk (bench/wrk/*.lua) for the floor and saturation, paced.py for the paced phases",
