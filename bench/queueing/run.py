@@ -270,6 +270,62 @@ def floor_phase(port: int, seconds: float, clients: int, token: str) -> dict:
     }
 
 
+def default_worker_connections(args: argparse.Namespace) -> int:
+    return -(-args.clients * 5 // (4 * args.workers)) + args.threads
+
+
+def start_server(port: int, workers: int, threads: int, worker_connections: int) -> subprocess.Popen:
+    """gunicorn (gthread) on loopback with the bench's settings, once it answers /healthz."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT / 'src'}:{HERE}",
+        "TONGBAN_DEBUG": "0",
+        "TONGBAN_LOG_LEVEL": "WARNING",
+        # as in production: every ticket and call is published to Redis for the hall displays of every
+        # process (without it the display of another worker process would not update)
+        "USE_REDIS": os.environ.get("USE_REDIS", "1"),
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "tongban.conf.wsgi:application",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(workers),
+            "-k",
+            "gthread",
+            "--threads",
+            str(threads),
+            "--backlog",
+            "2048",
+            # at most this many connections per worker (gunicorn's default is 1,000): without a cap, the
+            # worker that wakes first accepts most of the 200 connections opened at once and serves them
+            # with its threads while the other workers idle (the floor then ranged 279–781/s run to run).
+            # Plus the threads: gthread keeps at most (worker connections − threads) idle connections and
+            # answers "Connection: close" beyond that, and gunicorn 27 then waits on its event loop for the
+            # client to close (util.close_graceful, up to 2 s; docs/deploy.md)
+            "--worker-connections",
+            str(worker_connections),
+            "--keep-alive",
+            "60",  # paced clients think for seconds between requests: keep their connections
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=str(ROOT),
+    )
+    for _ in range(100):
+        try:
+            http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
+            break
+        except OSError:
+            time.sleep(0.1)
+    return server
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--clients", type=int, default=200)
@@ -303,54 +359,10 @@ def main() -> None:
         sys.exit("wrk is not installed: apt-get install wrk")
 
     windows = setup(args.windows)
-    env = {
-        **os.environ,
-        "PYTHONPATH": f"{ROOT / 'src'}:{HERE}",
-        "TONGBAN_DEBUG": "0",
-        "TONGBAN_LOG_LEVEL": "WARNING",
-        # as in production: every ticket and call is published to Redis for the hall displays of every
-        # process (without it the display of another worker process would not update)
-        "USE_REDIS": os.environ.get("USE_REDIS", "1"),
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "tongban.conf.wsgi:application",
-            "-b",
-            f"127.0.0.1:{args.port}",
-            "-w",
-            str(args.workers),
-            "-k",
-            "gthread",
-            "--threads",
-            str(args.threads),
-            "--backlog",
-            "2048",
-            # at most this many connections per worker (gunicorn's default is 1,000): without a cap, the
-            # worker that wakes first accepts most of the 200 connections opened at once and serves them
-            # with its threads while the other workers idle (the floor then ranged 279–781/s run to run).
-            # Plus the threads: gthread keeps at most (worker connections − threads) idle connections and
-            # answers "Connection: close" beyond that, and gunicorn 27 then waits on its event loop for the
-            # client to close (util.close_graceful, up to 2 s; docs/deploy.md)
-            "--worker-connections",
-            str(args.worker_connections or -(-args.clients * 5 // (4 * args.workers)) + args.threads),
-            "--keep-alive",
-            "60",  # paced clients think for seconds between requests: keep their connections
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=str(ROOT),
+    server = start_server(
+        args.port, args.workers, args.threads, args.worker_connections or default_worker_connections(args)
     )
     try:
-        for _ in range(100):
-            try:
-                http.client.HTTPConnection("127.0.0.1", args.port, timeout=1).request("GET", "/healthz")
-                break
-            except OSError:
-                time.sleep(0.1)
         kiosks = args.clients - args.windows
         phase(args.port, 2, 10, windows[:2])  # warm-up: imports, connections
         finish_open_calls()
@@ -398,7 +410,7 @@ def main() -> None:
         "seconds": args.seconds,
         "floors": args.floors,
         "server": f"gunicorn gthread {args.workers}x{args.threads}, worker connections capped",
-        "live_events": "redis" if env["USE_REDIS"] == "1" else "in-process",
+        "live_events": "redis" if os.environ.get("USE_REDIS", "1") == "1" else "in-process",
         "driver": "wrk (bench/wrk/*.lua) for the floor and saturation, paced.py for the paced phases",
         "results": results,
     }
