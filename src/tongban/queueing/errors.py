@@ -11,6 +11,12 @@ class HallClosed(Conflict):
     message_en = "The service center is closed now"
 
 
+class NotATicketMachine(Forbidden):
+    code = "queue.not_a_ticket_machine"
+    message = "请在服务中心大厅的取号机上取号或签到；也可以在网上预约"
+    message_en = "Tickets are taken and appointments checked in at the center's own ticket machines; you can book online"
+
+
 class QueueNotFound(NotFound):
     code = "queue.not_found"
     message = "没有可取号的队列"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -58,6 +59,16 @@ class QueueSettings(models.Model):
     noshow_limit = models.PositiveSmallIntegerField(_("爽约次数上限"), default=3)
     noshow_window_days = models.PositiveSmallIntegerField(_("爽约统计周期（天）"), default=30)
     suspend_days = models.PositiveSmallIntegerField(_("暂停预约天数"), default=30)
+    # The ticket machine's API needs no login; this keeps it to the hall (and keeps check-in by ID number from
+    # being tried from anywhere). rules.ticket_machine_allowed reads it.
+    kiosk_networks = models.TextField(
+        _("取号机所在网络"),
+        blank=True,
+        help_text=_(
+            "每行一个 IP 地址或网段，如 10.12.0.0/16。填写后，只有来自这些网络的设备能取号和签到"
+            "（取号机页面和取号接口）。留空表示不限制。"
+        ),
+    )
 
     class Meta:
         verbose_name = _("排队规则")
@@ -65,6 +76,14 @@ class QueueSettings(models.Model):
 
     def __str__(self) -> str:
         return str(_("%(center)s 排队规则") % {"center": self.center})
+
+    def clean(self) -> None:
+        from tongban.queueing.rules import parse_networks
+
+        try:
+            parse_networks(self.kiosk_networks)
+        except ValueError as exc:
+            raise ValidationError({"kiosk_networks": str(exc)}) from exc
 
 
 class Queue(models.Model):

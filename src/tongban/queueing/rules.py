@@ -14,10 +14,13 @@ The fair call order (documented in docs/architecture.md, "Queue"):
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from stdnum import exceptions as stdnum_exceptions
 from stdnum.cn import ric
 
@@ -48,6 +51,41 @@ def settings_for(center: Center) -> QueueSettings:
         return found if found is not None else QueueSettings(center_id=center.pk)
 
     return config_cache.get(("rules", center.pk), load)
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=64)
+def parse_networks(text: str) -> tuple[Network, ...]:
+    """The networks of ``QueueSettings.kiosk_networks``: one address or network a line (blank lines and
+    ``#`` comments skipped). ``ValueError`` names the first line that is neither."""
+    found = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        try:
+            found.append(ipaddress.ip_network(line, strict=False))
+        except ValueError:
+            raise ValueError(
+                gettext("第 %(line)d 行“%(value)s”不是 IP 地址或网段（如 10.12.0.0/16）")
+                % {"line": number, "value": line}
+            ) from None
+    return tuple(found)
+
+
+def ticket_machine_allowed(rules: QueueSettings, client_ip: str) -> bool:
+    """May a ticket be taken from ``client_ip`` (``accounts.http.client_ip``; "" when unknown)? Yes when the
+    center names no networks; otherwise only from an address in one of them."""
+    if not rules.kiosk_networks:
+        return True
+    try:
+        networks = parse_networks(rules.kiosk_networks)
+        address = ipaddress.ip_address(client_ip)
+    except ValueError:  # a list saved around the form's check, or no address: refuse rather than open up
+        return False
+    return any(address in network for network in networks)
 
 
 def enabled_reasons(rules: QueueSettings) -> list[str]:

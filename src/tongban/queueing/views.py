@@ -25,14 +25,15 @@ from django.utils.translation import get_language, gettext_lazy, pgettext, pgett
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from tongban.accounts.http import client_ip
 from tongban.accounts.models import Role, User
 from tongban.catalog.models import Bundle, Center, Matter, Window
 from tongban.core.crypto import mask_phone
 from tongban.core.errors import TongbanError, ValidationError
 from tongban.queueing import live, selectors, services
-from tongban.queueing.errors import WindowNotStaffed
+from tongban.queueing.errors import NotATicketMachine, WindowNotStaffed
 from tongban.queueing.models import Appointment, AppointmentSlot, PriorityReason, Queue, Ticket
-from tongban.queueing.rules import enabled_reasons, hall_status, settings_for
+from tongban.queueing.rules import enabled_reasons, hall_status, settings_for, ticket_machine_allowed
 
 STAFF = {Role.CLERK, Role.MANAGER, Role.ADMIN}
 STATS_ROLES = {Role.MANAGER, Role.ADMIN, Role.SUPERVISOR}
@@ -100,6 +101,12 @@ def _machine_context(request: HttpRequest, center: Center) -> dict[str, Any]:
 def ticket_machine(request: HttpRequest, center: str) -> HttpResponse:
     c = _center_or_404(center)
     ctx = _machine_context(request, c)
+    if not ticket_machine_allowed(settings_for(c), client_ip(request) or ""):
+        # opened away from the hall (a phone, a home computer): say where tickets are taken, offer what works
+        # from anywhere, and show no choices that would only be refused
+        ctx["error"] = NotATicketMachine()
+        ctx["not_here"] = True
+        return render(request, "queueing/ticket_machine.html", ctx, status=NotATicketMachine.status_code)
     q = request.GET.get("q", "").strip()
     step = request.GET.get("step", "")
     if q:
@@ -119,6 +126,7 @@ def ticket_machine(request: HttpRequest, center: str) -> HttpResponse:
                 appointment_code=form.get("appointment_code") or None,
                 id_number=form.get("id_number", ""),
                 priority_reason=form.get("priority_reason", ""),
+                client_ip=client_ip(request) or "",
             )
         except TongbanError as exc:
             ctx["error"] = exc

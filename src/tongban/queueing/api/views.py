@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tongban.accounts.http import client_ip
 from tongban.accounts.models import Role, User
 from tongban.catalog.models import Center, Matter, Window
 from tongban.core.api.serializers import datetime_out
@@ -85,6 +86,7 @@ class TicketIssueView(APIView):
             id_number=v.get("id_number", ""),
             priority_reason=v.get("priority_reason", ""),
             notify_phone=v.get("notify_phone", ""),
+            client_ip=client_ip(request) or "",
         )
         t = issued.ticket
         out = {  # = TicketIssueOut(...).data (test_api_fast.py)

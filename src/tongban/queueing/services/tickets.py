@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -19,6 +20,7 @@ from tongban.queueing import live
 from tongban.queueing.errors import (
     HallClosed,
     InvalidTicketRequest,
+    NotATicketMachine,
     NotElderly,
     PriorityNotAllowed,
     QueueNotFound,
@@ -33,8 +35,17 @@ from tongban.queueing.models import (
     WindowSession,
     numbered_with,
 )
-from tongban.queueing.rules import age_on, config_cache, enabled_reasons, hall_status, settings_for
+from tongban.queueing.rules import (
+    age_on,
+    config_cache,
+    enabled_reasons,
+    hall_status,
+    settings_for,
+    ticket_machine_allowed,
+)
 from tongban.queueing.services.calling import window_release_ticket
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -236,20 +247,30 @@ def ticket_issue(
     id_number: str = "",
     priority_reason: str = "",
     notify_phone: str = "",
+    client_ip: str | None = None,
     now: datetime | None = None,
 ) -> IssuedTicket:
     """Issue the next number in a queue (chosen directly, by matter, by bundle, or by checking in an
-    appointment by code or ID number). Enforces opening hours and the priority rules."""
+    appointment by code or ID number). Enforces the center's ticket machine networks (``client_ip``: the
+    requester's address, "" when unknown; ``None`` only for callers that are not a request, e.g. the demo
+    loader), opening hours and the priority rules."""
     from tongban.queueing.services.appointments import claim_for_check_in
 
     now = now or timezone.now()
+    rules = settings_for(center)
+    if client_ip is not None and not ticket_machine_allowed(rules, client_ip):
+        log.warning(
+            "queue: ticket refused to %s, outside the ticket machine networks of center %s",
+            client_ip,
+            center.pk,
+        )
+        raise NotATicketMachine()
     chosen = [x for x in (queue, matter, bundle, appointment_code) if x]
     if len(chosen) > 1 or (not chosen and not id_number):
         raise InvalidTicketRequest()
     status = hall_status(center, now)
     if not status.open:
         raise hall_closed_error(status.next_open)
-    rules = settings_for(center)
     today = timezone.localdate(now)
     id_number = "".join(id_number.split()).upper()
 

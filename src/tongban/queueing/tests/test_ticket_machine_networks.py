@@ -1,0 +1,124 @@
+"""A center may keep ticket-taking to its hall: ``QueueSettings.kiosk_networks`` (the ticket API needs no login)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import translation
+from freezegun import freeze_time
+from rest_framework.test import APIClient
+
+from tongban.queueing.models import DailyCounter, QueueSettings, Ticket
+from tongban.queueing.rules import parse_networks, ticket_machine_allowed
+from tongban.queueing.services import ticket_issue
+from tongban.queueing.tests.factories import hall
+
+pytestmark = pytest.mark.django_db
+T0 = "2026-11-25 02:00:00"
+HALL = "10.8.0.0/16\n# the self-service room\n192.168.40.7\n"
+
+
+def take(center, remote, forwarded=None):
+    extra = {"REMOTE_ADDR": remote}
+    if forwarded is not None:
+        extra["HTTP_X_FORWARDED_FOR"] = forwarded
+    return APIClient().post(f"/api/v1/centers/{center.code}/tickets", {"queue": "A"}, format="json", **extra)
+
+
+@freeze_time(T0)
+def test_the_ticket_api_answers_only_the_halls_networks():
+    center, _, _ = hall(kiosk_networks=HALL)
+    assert take(center, "10.8.3.4").status_code == 201
+    assert take(center, "192.168.40.7").status_code == 201
+    # from anywhere else: refused, in Chinese first, and nothing is numbered or written
+    r = take(center, "203.0.113.9")
+    assert r.status_code == 403
+    body = r.json()["error"]
+    assert body["code"] == "queue.not_a_ticket_machine"
+    assert body["message"].startswith("请在服务中心大厅的取号机上取号")
+    assert "ticket machines" in body["message_en"]
+    assert take(center, "192.168.40.8").status_code == 403  # the next address is not the listed one
+    assert list(Ticket.objects.order_by("number").values_list("number", flat=True)) == ["A001", "A002"]
+    assert DailyCounter.objects.get(queue__prefix="A", queue__center=center).last_seq == 2
+
+
+@freeze_time(T0)
+def test_behind_the_proxy_the_address_nginx_saw_decides():
+    """nginx (docs/deploy.md) appends the client's address to X-Forwarded-For; a client can put anything before it."""
+    center, _, _ = hall(kiosk_networks=HALL)
+    assert take(center, "127.0.0.1", "10.8.9.9").status_code == 201
+    assert take(center, "127.0.0.1", "203.0.113.9").status_code == 403
+    assert take(center, "127.0.0.1", "10.8.9.9, 203.0.113.9").status_code == 403  # forged first entry
+    # a request straight from a public address is taken at its word, whatever it forwards
+    assert take(center, "114.114.114.114", "10.8.9.9").status_code == 403
+    assert Ticket.objects.count() == 1
+
+
+@freeze_time(T0)
+def test_check_in_by_id_number_is_refused_outside_before_anything_is_looked_up(django_assert_num_queries):
+    """From outside the hall, the answer must not tell whether an ID number has an appointment today."""
+    center, _, _ = hall(kiosk_networks=HALL)
+    ticket_issue(center=center, queue="A")  # rules cached, as at any busy hour
+    with django_assert_num_queries(1):  # the center, by code: no appointment, no ticket, no counter
+        r = APIClient().post(
+            f"/api/v1/centers/{center.code}/tickets",
+            {"id_number": "110101195001011237"},
+            format="json",
+            REMOTE_ADDR="203.0.113.9",
+        )
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "queue.not_a_ticket_machine")
+
+
+@freeze_time(T0)
+def test_no_networks_means_no_restriction_and_internal_callers_are_not_asked():
+    center, _, _ = hall()
+    assert take(center, "203.0.113.9").status_code == 201
+    restricted, _, _ = hall(kiosk_networks=HALL)
+    assert ticket_issue(center=restricted, queue="A").ticket.number == "A001"  # the demo loader: no request
+
+
+@freeze_time(T0)
+def test_the_machine_page_away_from_the_hall_says_where_to_go(client):
+    center, _, _ = hall(kiosk_networks=HALL)
+    page = client.get(f"/queue/ticket-machine/{center.code}/", REMOTE_ADDR="203.0.113.9")
+    html = page.content.decode()
+    assert page.status_code == 403
+    assert "请在服务中心大厅的取号机上取号或签到" in html
+    assert "网上预约" in html and 'name="queue"' not in html  # what works from anywhere, no choices to refuse
+    assert f"中心地址：{center.address}" in html
+    client.cookies["django_language"] = "en"  # the machine's language button
+    english = client.get(f"/queue/ticket-machine/{center.code}/", REMOTE_ADDR="203.0.113.9").content.decode()
+    del client.cookies["django_language"]
+    assert "at the center&#x27;s own ticket machines" in english and f"Address: {center.address}" in english
+    r = client.post(f"/queue/ticket-machine/{center.code}/", {"queue": "A"}, REMOTE_ADDR="203.0.113.9")
+    assert r.status_code == 403 and Ticket.objects.count() == 0
+    # at the hall's machine: the choices, and a ticket
+    assert (
+        'name="queue"'
+        in client.get(f"/queue/ticket-machine/{center.code}/", REMOTE_ADDR="10.8.0.5").content.decode()
+    )
+    r = client.post(f"/queue/ticket-machine/{center.code}/", {"queue": "A"}, REMOTE_ADDR="10.8.0.5")
+    assert r.status_code == 302 and Ticket.objects.get().number == "A001"
+
+
+def test_the_admin_refuses_a_line_that_is_no_network():
+    center, _, _ = hall()
+    rules = QueueSettings.objects.get(center=center)
+    rules.kiosk_networks = "10.8.0.0/16\n10.9.0.0/33\n"
+    with pytest.raises(ValidationError) as refused:
+        rules.full_clean()
+    assert refused.value.message_dict["kiosk_networks"] == [
+        "第 2 行“10.9.0.0/33”不是 IP 地址或网段（如 10.12.0.0/16）"
+    ]
+    with translation.override("en"), pytest.raises(ValueError, match="Line 1, “kiosk”, is not an IP address"):
+        parse_networks("kiosk\n")
+    rules.kiosk_networks = "10.8.0.0/16  # hall\n\n2001:db8::/32\n"
+    rules.full_clean()
+    assert ticket_machine_allowed(rules, "2001:db8::7") and not ticket_machine_allowed(rules, "")
+
+
+def test_a_list_saved_around_the_check_refuses_rather_than_opens():
+    center, _, _ = hall()
+    QueueSettings.objects.filter(center=center).update(kiosk_networks="hall wifi")
+    rules = QueueSettings.objects.get(center=center)
+    assert not ticket_machine_allowed(rules, "10.8.0.5")
