@@ -214,6 +214,8 @@ class DeviceCommand(models.Model):
     error = models.CharField(max_length=200, blank=True)
 
     class Meta:
+        verbose_name = _("设备指令")
+        verbose_name_plural = _("设备指令")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["state", "cabinet"], name="devicecommand_state_cabinet")]
 
@@ -259,6 +261,8 @@ class Alert(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("柜机告警")
+        verbose_name_plural = _("柜机告警")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -322,6 +326,8 @@ class RemoteOpen(models.Model):
     command = models.ForeignKey(DeviceCommand, on_delete=models.SET_NULL, null=True, blank=True)
 
     class Meta:
+        verbose_name = _("远程开格")
+        verbose_name_plural = _("远程开格")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
