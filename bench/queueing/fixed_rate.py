@@ -21,7 +21,15 @@ import sys
 import time
 
 from paced import paced_phase
-from run import CENTER, CpuAccount, finish_open_calls, phase, setup, start_server  # puts src/ on sys.path
+from run import (  # puts src/ on sys.path
+    CENTER,
+    CpuAccount,
+    default_worker_connections,
+    finish_open_calls,
+    phase,
+    setup,
+    start_server,
+)
 
 
 def main() -> None:
@@ -39,8 +47,7 @@ def main() -> None:
         sys.exit("set DATABASE_URL to a migrated PostgreSQL database")
 
     windows = setup(args.windows)
-    connections = -(-args.clients * 5 // (4 * args.workers)) + args.threads  # as run.py
-    server = start_server(args.port, args.workers, args.threads, connections)
+    server = start_server(args.port, args.workers, args.threads, default_worker_connections(args))
     try:
         phase(args.port, 2, 10, windows[:2])  # warm-up: imports, connections
         finish_open_calls()
