@@ -101,7 +101,8 @@ def _machine_context(request: HttpRequest, center: Center) -> dict[str, Any]:
 def ticket_machine(request: HttpRequest, center: str) -> HttpResponse:
     c = _center_or_404(center)
     ctx = _machine_context(request, c)
-    if not ticket_machine_allowed(settings_for(c), client_ip(request) or ""):
+    ip = client_ip(request) or ""
+    if not ticket_machine_allowed(settings_for(c), ip):
         # opened away from the hall (a phone, a home computer): say where tickets are taken, offer what works
         # from anywhere, and show no choices that would only be refused
         ctx["error"] = NotATicketMachine()
@@ -126,7 +127,7 @@ def ticket_machine(request: HttpRequest, center: str) -> HttpResponse:
                 appointment_code=form.get("appointment_code") or None,
                 id_number=form.get("id_number", ""),
                 priority_reason=form.get("priority_reason", ""),
-                client_ip=client_ip(request) or "",
+                client_ip=ip,  # checked again by the service, which the API shares
             )
         except TongbanError as exc:
             ctx["error"] = exc
