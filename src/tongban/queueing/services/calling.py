@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from tongban.accounts.models import Role, User
@@ -68,21 +68,41 @@ def window_session_open(*, window: Window, clerk: User, now: datetime | None = N
         raise ValidationError("窗口已停用", "The window is inactive", code="queue.window_inactive")
     now = now or timezone.now()
     with transaction.atomic():
-        current = (
-            WindowSession.objects.select_for_update()
-            .filter(window=window)
-            .exclude(state=WindowSession.State.CLOSED)
-            .first()
-        )
+        current = _session_to_reuse(window, clerk)
         if current is not None:
-            if current.clerk_id == clerk.pk:
-                return current
-            raise WindowStaffedByOther()
-        if WindowSession.objects.filter(clerk=clerk).exclude(state=WindowSession.State.CLOSED).exists():
-            raise ClerkAtOtherWindow()
-        session = WindowSession.objects.create(window=window, clerk=clerk, opened_at=now)
+            return current
+        try:
+            with transaction.atomic():
+                session = WindowSession.objects.create(window=window, clerk=clerk, opened_at=now)
+        except IntegrityError:
+            # Another request opened this window, or signed this clerk on at another, in the same moment and
+            # committed first (the day's first call-next clicked twice, two tabs): neither saw the other's
+            # uncommitted session, and the open-session constraints let one through. Answer as if this one had
+            # come second: the same session for the same clerk, else the reason it is refused.
+            current = _session_to_reuse(window, clerk)
+            if current is None:
+                raise
+            return current
         audit_log(actor=clerk, action="queueing.window.open", obj=session, data={"window": window.number})
     return session
+
+
+def _session_to_reuse(window: Window, clerk: User) -> WindowSession | None:
+    """The window's open session, locked, if it is ``clerk``'s; ``None`` if the window and the clerk are both
+    free; raises if the window is another clerk's or the clerk staffs another window."""
+    current = (
+        WindowSession.objects.select_for_update()
+        .filter(window=window)
+        .exclude(state=WindowSession.State.CLOSED)
+        .first()
+    )
+    if current is not None:
+        if current.clerk_id == clerk.pk:
+            return current
+        raise WindowStaffedByOther()
+    if WindowSession.objects.filter(clerk=clerk).exclude(state=WindowSession.State.CLOSED).exists():
+        raise ClerkAtOtherWindow()
+    return None
 
 
 def window_session_close(*, window: Window, clerk: User, now: datetime | None = None) -> None:

@@ -218,6 +218,73 @@ def test_a_double_click_on_call_next_calls_one_ticket():
     ]
 
 
+@pytest.mark.parametrize(
+    "second_opens", ["same window, same clerk", "same window, other clerk", "other window"]
+)
+def test_two_requests_opening_a_window_at_once_leave_one_session_and_a_clear_answer(second_opens):
+    """The day's first call-next signs the clerk on. Two such requests at the same moment (a double click,
+    two tabs) both find the window free, since neither sees the other's uncommitted session, and both insert
+    one; the open-session constraints let only the first through. The second must get the answer it would
+    have had a moment later (the same session and the next ticket; the window is taken; the clerk is at
+    another window), not a database error (a 500), and the window must have one session, opened once."""
+    from tongban.core.models import AuditEntry
+    from tongban.queueing.errors import ClerkAtOtherWindow, WindowStaffedByOther
+    from tongban.queueing.models import WindowSession
+
+    center, _, (w1, w2) = hall(windows=2)
+    clerk, other = ClerkFactory(center=center), ClerkFactory(center=center)
+    waiting = ticket_issue(center=center, queue="A").ticket
+    opened, release = threading.Event(), threading.Event()
+    outcome = {}
+
+    def first():
+        try:
+            with transaction.atomic():  # the first request, held open before its COMMIT
+                outcome["first"] = window_session_open(window=w1, clerk=clerk)
+                opened.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    def second():
+        try:
+            if second_opens == "same window, same clerk":
+                outcome["second"] = ticket_call_next(window=w1, clerk=clerk)
+            elif second_opens == "same window, other clerk":
+                outcome["second"] = window_session_open(window=w1, clerk=other)
+            else:
+                outcome["second"] = window_session_open(window=w2, clerk=clerk)
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            outcome["second"] = exc
+        finally:
+            connections.close_all()
+
+    t1 = threading.Thread(target=first)
+    t1.start()
+    assert opened.wait(30)
+    t2 = threading.Thread(target=second)
+    t2.start()
+    try:
+        _wait_until_blocked_on_a_lock()  # the second's INSERT waits on the first's session in the unique index
+    finally:
+        release.set()
+        t1.join(30)
+        t2.join(30)
+
+    if second_opens == "same window, same clerk":
+        assert isinstance(outcome["second"], Ticket), outcome["second"]
+        assert outcome["second"].pk == waiting.pk
+    elif second_opens == "same window, other clerk":
+        assert isinstance(outcome["second"], WindowStaffedByOther), outcome["second"]
+    else:
+        assert isinstance(outcome["second"], ClerkAtOtherWindow), outcome["second"]
+    open_sessions = WindowSession.objects.exclude(state=WindowSession.State.CLOSED)
+    assert list(open_sessions.values_list("pk", "window_id", "clerk_id")) == [
+        (outcome["first"].pk, w1.pk, clerk.pk)
+    ]
+    assert AuditEntry.objects.filter(action="queueing.window.open").count() == 1
+
+
 def test_a_windows_open_session_is_found_through_one_index_entry():
     """A window gets a session per working day; call-next, finish and the workbench look up the open one.
     The partial unique indexes of open sessions answer that; plain indexes on the window and the clerk
