@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tongban.accounts import selectors
@@ -37,6 +37,7 @@ from tongban.accounts.services.people import (
     enterprise_registration_check,
     resident_get_or_create_by_phone,
 )
+from tongban.core import locks
 from tongban.core.audit import audit_log
 from tongban.core.crypto import blind_index, mask_phone
 from tongban.core.errors import Forbidden, RateLimited
@@ -48,23 +49,6 @@ class SmsCodeSent:
     phone: str
     expires_at: datetime
     resend_after: int  # seconds until another code may be requested
-
-
-_ADVISORY_NAMESPACE = 0x5442  # "TB": keeps these locks apart from other advisory-lock users
-
-
-def _lock_phone(phone_hash: str) -> None:
-    """Serialise code requests for one phone until the transaction ends.
-
-    Without it two simultaneous requests both pass the rate-limit check, and the later one
-    supersedes the earlier code and sends a second SMS. PostgreSQL: a transaction-scoped
-    advisory lock keyed by the blind index. SQLite: transactions are IMMEDIATE (settings), so
-    writers are already serialised.
-    """
-    if connection.vendor == "postgresql":
-        key = int(phone_hash[:8], 16) - 2**31  # int4
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_ADVISORY_NAMESPACE, key])
 
 
 def _code_hash(salt: str, code: str) -> str:
@@ -110,7 +94,10 @@ def sms_code_request(
     salt = secrets.token_hex(16)
     try:
         with transaction.atomic():
-            _lock_phone(phone_hash)  # the checks below and the insert happen one request at a time per phone
+            # the checks below and the insert happen one request at a time per phone: without it two
+            # simultaneous requests both pass the rate limit, and the later supersedes the earlier code
+            # and sends a second SMS
+            locks.lock_for_transaction(locks.PHONE, phone_hash)
             by_phone = SmsCode.objects.filter(phone_hash=phone_hash)
             _check(
                 by_phone, per_minute, 60, "验证码已发送，请稍后再获取", "A code was just sent; wait a moment"
