@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from tongban.accounts.models import Role, User
 from tongban.catalog.models import Center, Matter
+from tongban.core import locks
 from tongban.core.audit import audit_log
 from tongban.core.calendar import is_workday
 from tongban.core.crypto import blind_index, mask_phone
@@ -135,6 +136,24 @@ def _check_suspension(center: Center, who: str, now: datetime) -> None:
         )
 
 
+def _lock_person(who: str) -> None:
+    """Book, and change, for one person one request at a time until the transaction ends. Without it a
+    double click on "book" (or two tabs, two slots of one day) passed the one-a-day check twice, since
+    neither request saw the other's uncommitted booking: two appointments, two places, two SMS codes."""
+    locks.lock_for_transaction(locks.PERSON_BOOKING, who)
+
+
+def _check_not_booked(
+    slot: AppointmentSlot, who: str, *, by_id_number: bool, other_than: int | None = None
+) -> None:
+    """One booking a person a center-day: who is the ID number's blind index if known, else the phone's."""
+    same_day = Appointment.objects.filter(
+        slot__center_id=slot.center_id, slot__day=slot.day, state=Appointment.State.BOOKED
+    ).exclude(pk=other_than)
+    if same_day.filter(**{"id_number_hash" if by_id_number else "phone_hash": who}).exists():
+        raise AlreadyBooked()
+
+
 def _take_place(slot_id: int) -> None:
     taken = AppointmentSlot.objects.filter(pk=slot_id, booked__lt=F("capacity")).update(
         booked=F("booked") + 1
@@ -186,14 +205,9 @@ def appointment_book(
         raise SlotPast()
     who = person_hash(id_number=id_number, phone=phone)
     with transaction.atomic():
+        _lock_person(who)
         _check_suspension(slot.center, who, now)
-        same_day = Appointment.objects.filter(
-            slot__center_id=slot.center_id, slot__day=slot.day, state=Appointment.State.BOOKED
-        )
-        if (id_number and same_day.filter(id_number_hash=blind_index(id_number)).exists()) or (
-            not id_number and same_day.filter(phone_hash=blind_index(phone)).exists()
-        ):
-            raise AlreadyBooked()
+        _check_not_booked(slot, who, by_id_number=bool(id_number))
         _take_place(slot.pk)
         appointment = None
         for _ in range(5):
@@ -264,6 +278,12 @@ def appointment_change(
         old_slot_id = appointment.slot_id
         if new_slot.pk == old_slot_id:
             return appointment
+        if new_slot.day != appointment.slot.day:
+            who = appointment.id_number_hash or appointment.phone_hash
+            _lock_person(who)
+            _check_not_booked(
+                new_slot, who, by_id_number=bool(appointment.id_number_hash), other_than=appointment.pk
+            )
         _take_place(new_slot.pk)
         _release_place(old_slot_id)
         appointment.slot = new_slot

@@ -285,6 +285,74 @@ def test_two_requests_opening_a_window_at_once_leave_one_session_and_a_clear_ans
     assert AuditEntry.objects.filter(action="queueing.window.open").count() == 1
 
 
+@pytest.mark.parametrize("second_slot", ["the same slot", "another slot that day"])
+def test_a_person_booking_twice_at_once_gets_one_appointment(second_slot):
+    """One booking a person a center-day. A double click on "book", or two tabs with two slots of the same day:
+    both requests found no booking (the other's was not committed) and both booked, with two SMS codes and two
+    places taken. The second must wait for the first and then be told it is already booked."""
+    from datetime import time, timedelta
+
+    from django.utils import timezone
+
+    from tongban.accounts.tests.factories import ResidentFactory
+    from tongban.notifications.models import Message
+    from tongban.queueing.errors import AlreadyBooked
+    from tongban.queueing.models import Appointment, AppointmentSlot
+    from tongban.queueing.services import appointment_book
+
+    center, q, _ = hall()
+    day = timezone.localdate() + timedelta(days=1)
+    slots = [
+        AppointmentSlot.objects.create(
+            center=center, queue=q["Y"], day=day, start=time(h), end=time(h, 30), capacity=5
+        )
+        for h in (9, 10)
+    ]
+    person = ResidentFactory(id_number="310110195601010049", phone="13800000001")
+    booked, release = threading.Event(), threading.Event()
+    outcome = {}
+
+    def first():
+        try:
+            with transaction.atomic():  # the first request, held open before its COMMIT
+                outcome["first"] = appointment_book(slot=slots[0], actor=person, resident=person)
+                booked.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    def second():
+        target = slots[0] if second_slot == "the same slot" else slots[1]
+        try:
+            outcome["second"] = appointment_book(slot=target, actor=person, resident=person)
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            outcome["second"] = exc
+        finally:
+            connections.close_all()
+
+    t1 = threading.Thread(target=first)
+    t1.start()
+    assert booked.wait(30)
+    t2 = threading.Thread(target=second)
+    t2.start()
+    try:
+        _wait_until_blocked_on_a_lock()
+    finally:
+        release.set()
+        t1.join(30)
+        t2.join(30)
+
+    assert isinstance(outcome["second"], AlreadyBooked), outcome["second"]
+    assert list(Appointment.objects.values_list("pk", flat=True)) == [outcome["first"].pk]
+    assert [
+        s.booked for s in AppointmentSlot.objects.filter(pk__in=[s.pk for s in slots]).order_by("start")
+    ] == [
+        1,
+        0,
+    ]
+    assert Message.objects.filter(purpose="queueing.appointment.booked").count() == 1
+
+
 def test_a_windows_open_session_is_found_through_one_index_entry():
     """A window gets a session per working day; call-next, finish and the workbench look up the open one.
     The partial unique indexes of open sessions answer that; plain indexes on the window and the clerk

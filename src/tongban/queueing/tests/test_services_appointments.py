@@ -119,6 +119,29 @@ def test_change_and_cancel_move_capacity():
         appointment_cancel(appointment_id=a.pk, actor=r)
 
 
+@freeze_time("2026-11-25 02:00:00")
+def test_change_to_a_day_already_booked_is_refused_and_moves_nothing():
+    """One booking a person a center-day holds when changing too: moving Thursday's booking to Friday, where the
+    person already has one, would leave two on Friday."""
+    _, q, _ = hall()
+    thu = slot(q["Y"], day=date(2026, 11, 26))
+    fri_9, fri_10 = (slot(q["Y"], day=date(2026, 11, 27), start=time(h), end=time(h, 30)) for h in (9, 10))
+    r = resident()
+    a = appointment_book(slot=thu, actor=r, resident=r)
+    appointment_book(slot=fri_9, actor=r, resident=r)
+    with pytest.raises(AlreadyBooked):
+        appointment_change(appointment_id=a.pk, new_slot=fri_10, actor=r)
+    assert Appointment.objects.get(pk=a.pk).slot_id == thu.pk
+    assert [
+        s.booked
+        for s in AppointmentSlot.objects.filter(pk__in=[thu.pk, fri_9.pk, fri_10.pk]).order_by("day", "start")
+    ] == [1, 1, 0]
+    # within its own day a booking moves freely
+    b = Appointment.objects.get(slot=fri_9)
+    appointment_change(appointment_id=b.pk, new_slot=fri_10, actor=r)
+    assert Appointment.objects.get(pk=b.pk).slot_id == fri_10.pk
+
+
 def test_check_in_gives_a_priority_y_ticket_inside_the_slot(clerk_at):
     center, q, (w1, _) = hall(checkin_early_minutes=30, checkin_late_minutes=15)
     s = slot(q["Y"], start=time(9), end=time(9, 30))
