@@ -26,9 +26,9 @@ from run import (  # puts src/ on sys.path
     CpuAccount,
     default_worker_connections,
     finish_open_calls,
-    phase,
     setup,
     start_server,
+    warm_up,
 )
 
 
@@ -49,8 +49,7 @@ def main() -> None:
     windows = setup(args.windows)
     server = start_server(args.port, args.workers, args.threads, default_worker_connections(args))
     try:
-        phase(args.port, 2, 10, windows[:2])  # warm-up: imports, connections
-        finish_open_calls()
+        warm_up(args.port, windows)
         account = CpuAccount(server.pid)
         think_ms = 1000 * args.clients / args.rate
         r = paced_phase(args.port, args.seconds, args.clients - args.windows, windows, think_ms, CENTER)
@@ -69,8 +68,8 @@ def main() -> None:
     t, w, cpu = r["tickets"], r["window calls (call-next + finish)"], r["cpu"]
     print(
         f"{line['date']} {args.workers}x{args.threads} offered {args.rate:g}/s carried {r['ops_per_s']}/s "
-        f"p95 tickets {t['p95_ms']} ms, window calls {w['p95_ms']} ms; cores server/postgres/rest/idle "
-        f"{cpu.get('server')}/{cpu.get('postgres')}/{cpu.get('other')}/{cpu.get('idle')}"
+        f"p95 tickets {t['p95_ms']} ms, window calls {w['p95_ms']} ms; cores server/postgres/rest/steal/idle "
+        f"{cpu.get('server')}/{cpu.get('postgres')}/{cpu.get('other')}/{cpu.get('steal')}/{cpu.get('idle')}"
     )
     if args.out:
         with open(args.out, "a") as f:
