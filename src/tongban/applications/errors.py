@@ -29,6 +29,19 @@ class ApplicationStale(Conflict):
     message_en = "Someone else changed this application first; reload and try again"
 
 
+class ApplicantPhoneTaken(Conflict):
+    """A new applicant given a phone that is another resident's sign-in (one account per phone)."""
+
+    code = "applicant.phone_taken"
+
+    def __init__(self, masked_phone: str) -> None:
+        super().__init__(
+            f"手机号 {masked_phone} 已是另一位居民的登录手机号，不能登记给新申请人；请换一个号码，或留空后登记",
+            f"{masked_phone} is already another resident's sign-in phone and cannot be given to a new applicant;"
+            " use another number, or leave it empty",
+        )
+
+
 class MaterialMissing(ValidationError):
     code = "application.material_missing"
     message = "缺少必需材料"

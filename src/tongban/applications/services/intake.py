@@ -13,6 +13,7 @@ from django.utils import timezone
 from tongban.accounts.models import Role, User
 from tongban.applications import notify
 from tongban.applications.errors import (
+    ApplicantPhoneTaken,
     ApplicationForbidden,
     ApplicationInvalidTransition,
     InvalidInput,
@@ -52,7 +53,8 @@ from tongban.catalog.models import Bundle, Center, Department, Matter
 from tongban.core import sql
 from tongban.core.audit import audit_entry, audit_log, audit_log_many
 from tongban.core.calendar import add_workdays
-from tongban.core.crypto import blind_index
+from tongban.core.crypto import blind_index, mask_phone
+from tongban.core.identity import validate_mobile
 from tongban.core.models import AuditEntry
 
 # --- intake ----------------------------------------------------------------
@@ -79,6 +81,9 @@ def applicant_find_or_register(
     if user is None:
         if not name:
             raise InvalidInput("请填写申请人姓名", "Enter the applicant's name")
+        phone = validate_mobile(phone) if phone.strip() else ""
+        if phone and User.objects.filter(phone_hash=blind_index(phone), role=Role.RESIDENT).exists():
+            raise ApplicantPhoneTaken(mask_phone(phone))
         new = User(
             username=f"r-{index[:16]}",
             role=Role.RESIDENT,
@@ -93,8 +98,10 @@ def applicant_find_or_register(
         if user is None:
             if sql.insert([new], skip_conflict=True):
                 user, action = new, "applications.applicant.register"
-            else:  # registered by another window since the SELECT
-                user = User.objects.get(username=new.username)
+            else:  # registered by another window since the SELECT (or the phone given to someone since)
+                user = User.objects.filter(username=new.username).first()
+                if user is None:
+                    raise ApplicantPhoneTaken(mask_phone(phone))
         if audit is None:
             audit_log(actor=actor, action=action, obj=user, data={})
     if audit is not None:

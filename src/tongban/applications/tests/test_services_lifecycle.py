@@ -412,6 +412,30 @@ def test_register_applicant_validates_the_id_number(clerk):
     assert user.role == "resident"
 
 
+def test_registering_a_new_applicant_with_a_phone_another_resident_signs_in_with_is_refused_clearly(clerk):
+    """A resident's phone is their sign-in, one account each. A parent registered at the window with the phone
+    of a child who already has an account (or a phone re-issued by the carrier) must get a clear 409 the clerk
+    can act on (another number, or none), not a 500, and no half-registered person."""
+    from tongban.accounts.models import User
+    from tongban.applications.errors import ApplicantPhoneTaken
+    from tongban.applications.tests.factories import valid_id
+
+    resident(id_number="", phone="13911112222")  # signed up by SMS, no ID number
+    before = User.objects.count()
+    with pytest.raises(ApplicantPhoneTaken) as exc:
+        s.applicant_find_or_register(actor=clerk, id_number=valid_id(), name="张三", phone="139 1111 2222")
+    assert (exc.value.status_code, exc.value.code) == (409, "applicant.phone_taken")
+    assert "139****2222" in exc.value.message and "139****2222" in exc.value.message_en
+    assert User.objects.count() == before
+    # without the phone the person is registered, and the next intake finds them by the ID number
+    user = s.applicant_find_or_register(actor=clerk, id_number=valid_id(), name="张三")
+    assert (user.phone, user.display_name) == ("", "张三")
+    assert (
+        s.applicant_find_or_register(actor=clerk, id_number=valid_id(), name="", phone="13911112222").pk
+        == user.pk
+    )
+
+
 def test_bundle_accept_is_all_or_nothing(clerk):
     m1, m2 = MatterFactory(guide__materials=1), MatterFactory(guide__materials=1)
     bundle = BundleFactory(matters=[m1, m2])
