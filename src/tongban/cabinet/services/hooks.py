@@ -70,9 +70,26 @@ def application_for_dropoff(*, application: Application) -> ApplicationDetails:
 
 
 def _alert(item: Item, message: str) -> None:
-    Alert.objects.create(
-        cabinet=item.cabinet, compartment=item.compartment, kind=Alert.Kind.DOOR_FAULT, message=message[:200]
+    """Ask staff to finish the case by hand. A compartment has one open alert of a kind; when its door fault
+    from earlier is still open, the message is added to that one, newest first, so the door event that raised
+    it still commits (a second insert would fail it, and the device would send it again to fail again)."""
+    open_alert = (
+        Alert.objects.select_for_update()
+        .filter(
+            cabinet=item.cabinet, compartment=item.compartment, kind=Alert.Kind.DOOR_FAULT, resolved_at=None
+        )
+        .first()
     )
+    if open_alert is None:
+        Alert.objects.create(
+            cabinet=item.cabinet,
+            compartment=item.compartment,
+            kind=Alert.Kind.DOOR_FAULT,
+            message=message[:200],
+        )
+    else:
+        open_alert.message = f"{message}；{open_alert.message}"[:200]
+        open_alert.save(update_fields=["message"])
 
 
 def pickup_completed(*, item: Item) -> None:

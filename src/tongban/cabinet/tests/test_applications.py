@@ -84,6 +84,29 @@ def test_case_handed_over_elsewhere_meanwhile_still_completes_the_item(cabinet, 
     assert Alert.objects.filter(cabinet=cabinet, message__contains="办件未能标记为已送达").count() == 1
 
 
+def test_a_follow_up_alert_on_a_compartment_with_an_open_fault_keeps_the_pickup(cabinet, app_clerk, device):
+    """A compartment has one open alert of a kind. When its door fault from earlier was still open, the alert
+    asking staff to finish the case by hand hit that constraint and rolled the whole door event back: the
+    pickup was not recorded, and each time the device sent the event again it failed again. The event must
+    commit and staff must read both messages, the newest first."""
+    app = ready_case(app_clerk)
+    item = services.deposit_create(cabinet=cabinet, actor=app_clerk, size="S", application=app)
+    device.obey(item)
+    code = sms_code()
+    item.refresh_from_db()
+    Alert.objects.create(
+        cabinet=cabinet, compartment=item.compartment, kind=Alert.Kind.DOOR_FAULT, message="柜门曾卡住"
+    )
+    app_services.application_mark_delivered(application=app, actor=app_clerk, via="window")
+    result = services.code_enter(cabinet=cabinet, code=code, source="10.0.0.1")
+    device.open(result.compartment, result.request_id)
+    assert device.close(result.compartment) == "picked_up"
+    item.refresh_from_db()
+    assert item.state == Item.State.DONE
+    alert = Alert.objects.get(cabinet=cabinet, compartment=item.compartment, resolved_at=None)
+    assert alert.message.startswith("已取件，但办件未能标记为已送达") and alert.message.endswith("柜门曾卡住")
+
+
 def test_dropoff_for_a_supplement_marks_it_received_when_the_clerk_collects(cabinet, app_clerk, device):
     app = draft(clerk=app_clerk, applicant=resident(phone="13800000008"), received=False)
     app_services.application_request_supplement(application=app, actor=app_clerk, items=[])
