@@ -14,6 +14,10 @@ from django.db import connection
 # One namespace per kind of thing, so that two kinds never share a lock. Keep them distinct.
 PHONE = 0x5442  # "TB": SMS codes requested for one phone
 PERSON_BOOKING = 0x5443  # appointments booked by one person (id number or phone)
+ADDRESS = 0x5444  # SMS codes requested from one client address
+
+# Two locks in one transaction are taken in this order (ADDRESS before PHONE), so two requests never wait
+# for each other's second lock.
 
 
 def lock_for_transaction(namespace: int, key_hex: str) -> None:

@@ -94,9 +94,11 @@ def sms_code_request(
     salt = secrets.token_hex(16)
     try:
         with transaction.atomic():
-            # the checks below and the insert happen one request at a time per phone: without it two
-            # simultaneous requests both pass the rate limit, and the later supersedes the earlier code
-            # and sends a second SMS
+            # the checks below and the insert happen one request at a time per address and per phone:
+            # without it simultaneous requests all pass the limits (and for one phone the later supersedes
+            # the earlier code and sends a second SMS)
+            if ip:
+                locks.lock_for_transaction(locks.ADDRESS, hashlib.sha256(ip.encode()).hexdigest())
             locks.lock_for_transaction(locks.PHONE, phone_hash)
             by_phone = SmsCode.objects.filter(phone_hash=phone_hash)
             _check(

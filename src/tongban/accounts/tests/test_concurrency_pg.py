@@ -49,6 +49,28 @@ def test_concurrent_code_requests_send_one_code():
 @pytest.mark.postgres
 @only_postgresql
 @pytest.mark.django_db(transaction=True)
+def test_concurrent_code_requests_from_one_address_keep_its_hourly_limit(settings):
+    """The per-address limit counts the codes an address asked for in the hour. Requests for different phones
+    took different phone locks, so a burst from one address all read the count before any was written and all
+    passed: a script could send as many SMS as it had threads."""
+    settings.SMS_PER_IP_HOUR = 2
+    phones = iter(f"1380000001{i}" for i in range(6))
+    lock = threading.Lock()
+
+    def request():
+        with lock:
+            phone = next(phones)
+        return services.sms_code_request(phone=phone, ip="203.0.113.9")
+
+    results, errors = run_at_once(6, request)
+    assert len(results) == 2
+    assert len(errors) == 4 and all(isinstance(e, RateLimited) for e in errors)
+    assert SmsCode.objects.filter(ip="203.0.113.9").count() == 2
+
+
+@pytest.mark.postgres
+@only_postgresql
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_first_sign_ins_create_one_resident():
     results, errors = run_at_once(6, lambda: services.resident_get_or_create_by_phone(phone="13800000002"))
     assert errors == []
