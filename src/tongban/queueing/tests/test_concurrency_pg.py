@@ -10,6 +10,7 @@ import pytest
 from django.db import connection, connections, transaction
 
 from tongban.accounts.tests.factories import ClerkFactory
+from tongban.core.tests.races import first_holds_second_waits
 from tongban.queueing.models import CallEvent, Ticket
 from tongban.queueing.services import ticket_call_next, ticket_finish, ticket_issue, window_session_open
 from tongban.queueing.tests.factories import hall
@@ -152,23 +153,6 @@ def test_a_line_vacuumed_while_empty_still_finds_a_ticket_by_its_key():
     assert "queueing_ticket_pkey" in plan, plan
 
 
-def _wait_until_blocked_on_a_lock(timeout=30.0):
-    """Until another backend of this database waits on a row lock (the second click has reached it)."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-            )
-            if cursor.fetchone()[0]:
-                return
-            time.sleep(0.01)
-    raise AssertionError("the second call never waited for the first")
-
-
 def test_a_double_click_on_call_next_calls_one_ticket():
     """Two call-next requests for the same window at the same moment (a double click, two tabs): the second
     waits for the first and then finds the window busy with the ticket the first called. It must not see
@@ -180,41 +164,15 @@ def test_a_double_click_on_call_next_calls_one_ticket():
     window_session_open(window=w1, clerk=clerk)
     for _ in range(3):
         ticket_issue(center=center, queue="A")
-    first_called, release = threading.Event(), threading.Event()
-    outcome = {}
 
-    def first():
-        try:
-            with transaction.atomic():  # the first request, held open before its COMMIT
-                outcome["first"] = ticket_call_next(window=w1, clerk=clerk)
-                first_called.set()
-                release.wait(30)
-        finally:
-            connections.close_all()
+    def call():
+        return ticket_call_next(window=w1, clerk=clerk)
 
-    def second():
-        try:
-            outcome["second"] = ticket_call_next(window=w1, clerk=clerk)
-        except WindowBusy as exc:
-            outcome["second"] = exc
-        finally:
-            connections.close_all()
-
-    t1 = threading.Thread(target=first)
-    t1.start()
-    assert first_called.wait(30)
-    t2 = threading.Thread(target=second)
-    t2.start()
-    try:
-        _wait_until_blocked_on_a_lock()
-    finally:
-        release.set()
-        t1.join(30)
-        t2.join(30)
-    assert isinstance(outcome["second"], WindowBusy), outcome["second"]
-    assert outcome["second"].details["ticket_id"] == outcome["first"].pk
+    first, second = first_holds_second_waits(call, call)
+    assert isinstance(second, WindowBusy), second
+    assert second.details["ticket_id"] == first.pk
     assert list(Ticket.objects.filter(center=center, called_window=w1).values_list("pk", flat=True)) == [
-        outcome["first"].pk
+        first.pk
     ]
 
 
@@ -224,9 +182,10 @@ def test_a_double_click_on_call_next_calls_one_ticket():
 def test_two_requests_opening_a_window_at_once_leave_one_session_and_a_clear_answer(second_opens):
     """The day's first call-next signs the clerk on. Two such requests at the same moment (a double click,
     two tabs) both find the window free, since neither sees the other's uncommitted session, and both insert
-    one; the open-session constraints let only the first through. The second must get the answer it would
-    have had a moment later (the same session and the next ticket; the window is taken; the clerk is at
-    another window), not a database error (a 500), and the window must have one session, opened once."""
+    one; the open-session constraints let only the first through (the second's INSERT waits on the first's
+    entry in the unique index). The second must get the answer it would have had a moment later (the same
+    session and the next ticket; the window is taken; the clerk is at another window), not a database error
+    (a 500), and the window must have one session, opened once."""
     from tongban.core.models import AuditEntry
     from tongban.queueing.errors import ClerkAtOtherWindow, WindowStaffedByOther
     from tongban.queueing.models import WindowSession
@@ -234,54 +193,24 @@ def test_two_requests_opening_a_window_at_once_leave_one_session_and_a_clear_ans
     center, _, (w1, w2) = hall(windows=2)
     clerk, other = ClerkFactory(center=center), ClerkFactory(center=center)
     waiting = ticket_issue(center=center, queue="A").ticket
-    opened, release = threading.Event(), threading.Event()
-    outcome = {}
-
-    def first():
-        try:
-            with transaction.atomic():  # the first request, held open before its COMMIT
-                outcome["first"] = window_session_open(window=w1, clerk=clerk)
-                opened.set()
-                release.wait(30)
-        finally:
-            connections.close_all()
 
     def second():
-        try:
-            if second_opens == "same window, same clerk":
-                outcome["second"] = ticket_call_next(window=w1, clerk=clerk)
-            elif second_opens == "same window, other clerk":
-                outcome["second"] = window_session_open(window=w1, clerk=other)
-            else:
-                outcome["second"] = window_session_open(window=w2, clerk=clerk)
-        except Exception as exc:  # noqa: BLE001 - asserted below
-            outcome["second"] = exc
-        finally:
-            connections.close_all()
+        if second_opens == "same window, same clerk":
+            return ticket_call_next(window=w1, clerk=clerk)
+        if second_opens == "same window, other clerk":
+            return window_session_open(window=w1, clerk=other)
+        return window_session_open(window=w2, clerk=clerk)
 
-    t1 = threading.Thread(target=first)
-    t1.start()
-    assert opened.wait(30)
-    t2 = threading.Thread(target=second)
-    t2.start()
-    try:
-        _wait_until_blocked_on_a_lock()  # the second's INSERT waits on the first's session in the unique index
-    finally:
-        release.set()
-        t1.join(30)
-        t2.join(30)
-
+    opened, answer = first_holds_second_waits(lambda: window_session_open(window=w1, clerk=clerk), second)
     if second_opens == "same window, same clerk":
-        assert isinstance(outcome["second"], Ticket), outcome["second"]
-        assert outcome["second"].pk == waiting.pk
+        assert isinstance(answer, Ticket), answer
+        assert answer.pk == waiting.pk
     elif second_opens == "same window, other clerk":
-        assert isinstance(outcome["second"], WindowStaffedByOther), outcome["second"]
+        assert isinstance(answer, WindowStaffedByOther), answer
     else:
-        assert isinstance(outcome["second"], ClerkAtOtherWindow), outcome["second"]
+        assert isinstance(answer, ClerkAtOtherWindow), answer
     open_sessions = WindowSession.objects.exclude(state=WindowSession.State.CLOSED)
-    assert list(open_sessions.values_list("pk", "window_id", "clerk_id")) == [
-        (outcome["first"].pk, w1.pk, clerk.pk)
-    ]
+    assert list(open_sessions.values_list("pk", "window_id", "clerk_id")) == [(opened.pk, w1.pk, clerk.pk)]
     assert AuditEntry.objects.filter(action="queueing.window.open").count() == 1
 
 
@@ -309,47 +238,16 @@ def test_a_person_booking_twice_at_once_gets_one_appointment(second_slot):
         for h in (9, 10)
     ]
     person = ResidentFactory(id_number="310110195601010049", phone="13800000001")
-    booked, release = threading.Event(), threading.Event()
-    outcome = {}
+    target = slots[0] if second_slot == "the same slot" else slots[1]
 
-    def first():
-        try:
-            with transaction.atomic():  # the first request, held open before its COMMIT
-                outcome["first"] = appointment_book(slot=slots[0], actor=person, resident=person)
-                booked.set()
-                release.wait(30)
-        finally:
-            connections.close_all()
-
-    def second():
-        target = slots[0] if second_slot == "the same slot" else slots[1]
-        try:
-            outcome["second"] = appointment_book(slot=target, actor=person, resident=person)
-        except Exception as exc:  # noqa: BLE001 - asserted below
-            outcome["second"] = exc
-        finally:
-            connections.close_all()
-
-    t1 = threading.Thread(target=first)
-    t1.start()
-    assert booked.wait(30)
-    t2 = threading.Thread(target=second)
-    t2.start()
-    try:
-        _wait_until_blocked_on_a_lock()
-    finally:
-        release.set()
-        t1.join(30)
-        t2.join(30)
-
-    assert isinstance(outcome["second"], AlreadyBooked), outcome["second"]
-    assert list(Appointment.objects.values_list("pk", flat=True)) == [outcome["first"].pk]
-    assert [
-        s.booked for s in AppointmentSlot.objects.filter(pk__in=[s.pk for s in slots]).order_by("start")
-    ] == [
-        1,
-        0,
-    ]
+    first, second = first_holds_second_waits(
+        lambda: appointment_book(slot=slots[0], actor=person, resident=person),
+        lambda: appointment_book(slot=target, actor=person, resident=person),
+    )
+    assert isinstance(second, AlreadyBooked), second
+    assert list(Appointment.objects.values_list("pk", flat=True)) == [first.pk]
+    booked = AppointmentSlot.objects.filter(pk__in=[s.pk for s in slots]).order_by("start")
+    assert [s.booked for s in booked] == [1, 0]
     assert Message.objects.filter(purpose="queueing.appointment.booked").count() == 1
 
 
