@@ -91,7 +91,11 @@ def user_create_staff(
     with transaction.atomic():
         if User.objects.filter(username=username).exists():
             raise UsernameTaken()
-        user.save()
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError as exc:  # the same name created a moment ago (a double submit): the same answer
+            raise UsernameTaken() from exc
         audit_log(
             actor=actor,
             action="accounts.user.create_staff",

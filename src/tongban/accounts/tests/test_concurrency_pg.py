@@ -76,3 +76,29 @@ def test_concurrent_first_sign_ins_create_one_resident():
     assert errors == []
     assert len({u.pk for u in results}) == 1
     assert User.objects.filter(role=Role.RESIDENT).count() == 1
+
+
+@pytest.mark.postgres
+@only_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_an_admin_creating_the_same_user_twice_at_once_is_told_the_name_is_taken():
+    """A double submit of "add user": both requests found the name free and both saved; the unique username let
+    the first through and the second failed with a database error (a 500). It must get the 409 a later request
+    gets, and there must be one user, created once."""
+    from tongban.accounts.errors import UsernameTaken
+    from tongban.accounts.tests.factories import AdminFactory
+    from tongban.catalog.tests.factories import CenterFactory
+    from tongban.core.models import AuditEntry
+    from tongban.core.tests.races import first_holds_second_waits
+
+    admin, center = AdminFactory(), CenterFactory()
+
+    def create():
+        return services.user_create_staff(
+            actor=admin, username="window9", role=Role.CLERK, display_name="王芳", center=center
+        )
+
+    first, second = first_holds_second_waits(create, create)
+    assert isinstance(second, UsernameTaken), second
+    assert list(User.objects.filter(username="window9").values_list("pk", flat=True)) == [first.pk]
+    assert AuditEntry.objects.filter(action="accounts.user.create_staff").count() == 1
