@@ -77,6 +77,20 @@ def _check_curator(actor: User) -> None:
         )
 
 
+def _synonym_locked_or_new(term: str, words: list[str]) -> tuple[Synonym, bool]:
+    """The term's synonym row, locked, and False; or the row inserted for a new term, and True. When a curator
+    added the same new term a moment ago (a double submit), the insert fails on the unique term and theirs is
+    returned, locked, so the words are merged into it instead of a 500."""
+    synonym = Synonym.objects.select_for_update().filter(term=term).first()
+    if synonym is not None:
+        return synonym, False
+    try:
+        with transaction.atomic():
+            return Synonym.objects.create(term=term, expansions=" ".join(dict.fromkeys(words))[:300]), True
+    except IntegrityError:
+        return Synonym.objects.select_for_update().get(term=term), False
+
+
 def guide_synonym_add(*, actor: User, term: str, expansions: str, question_id: int | None = None) -> Synonym:
     """Add (or extend) a catalog synonym from the question log and close the question. Rebuilds the index."""
     _check_curator(actor)
@@ -93,10 +107,8 @@ def guide_synonym_add(*, actor: User, term: str, expansions: str, question_id: i
             "请至少填写一个对应的规范词", "Give at least one catalog word", code="guide.synonym_invalid"
         )
     with transaction.atomic():
-        synonym = Synonym.objects.select_for_update().filter(term=term).first()
-        if synonym is None:
-            synonym = Synonym.objects.create(term=term, expansions=" ".join(dict.fromkeys(words))[:300])
-        else:
+        synonym, created = _synonym_locked_or_new(term, words)
+        if not created:
             merged = dict.fromkeys([*split_words(synonym.expansions), *words])
             synonym.expansions = " ".join(merged)[:300]
             synonym.save(update_fields=["expansions"])
