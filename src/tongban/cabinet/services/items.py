@@ -517,16 +517,22 @@ def items_process_overdue() -> dict[str, int]:
     now = timezone.now()
     reminded = expired = 0
     stored = Item.objects.filter(kind=Item.Kind.PICKUP, state=Item.State.STORED).select_related("cabinet")
+
+    def reminded_today(i: Item) -> bool:
+        return i.last_reminder_at is not None and i.last_reminder_at > now - timedelta(days=1)
+
     for item in stored:
         cabinet = item.cabinet
         if item.stored_at is None or item.stored_at > now - timedelta(days=cabinet.reminder_after_days):
             continue
-        if item.last_reminder_at is not None and item.last_reminder_at > now - timedelta(days=1):
+        if reminded_today(item):
             continue
         with transaction.atomic():
             lock_cabinet(cabinet.pk)
             fresh = Item.objects.select_for_update().get(pk=item.pk)
-            if fresh.state != Item.State.STORED:
+            # read again under the lock: a run that overlaps this one (a backlogged worker) may have reminded
+            # since the list was read, and the resident would get the same SMS twice
+            if fresh.state != Item.State.STORED or reminded_today(fresh):
                 continue
             assert fresh.stored_at is not None
             deadline = timezone.localtime(fresh.stored_at + timedelta(days=cabinet.recall_after_days))

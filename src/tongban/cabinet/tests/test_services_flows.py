@@ -300,6 +300,28 @@ def test_overdue_reminder_then_recall_kills_the_code(cabinet, clerk, device):
     assert "已回收" in Message.objects.get(purpose="cabinet.recalled").body
 
 
+def test_an_overlapping_overdue_run_does_not_remind_twice(cabinet, clerk, device, monkeypatch):
+    """Two runs of the hourly job can overlap (a backlogged worker). One read the list of items to remind; the
+    other reminded an item and committed before the first locked it. The first must read the item again under
+    the lock and leave it, not send the resident the same SMS a second time."""
+    from tongban.cabinet.services import items as items_module
+
+    item, _ = deposited(cabinet, clerk, device)
+    take_lock = items_module.lock_cabinet
+    later = timezone.now() + timedelta(days=3, hours=1)
+
+    def the_other_run_reminds_first(cabinet_id):
+        Item.objects.filter(pk=item.pk).update(last_reminder_at=later, reminders_sent=1)
+        return take_lock(cabinet_id)
+
+    monkeypatch.setattr(items_module, "lock_cabinet", the_other_run_reminds_first)
+    with freeze_time(later):
+        assert services.items_process_overdue()["reminded"] == 0
+    assert not Message.objects.filter(purpose="cabinet.overdue_reminder").exists()
+    item.refresh_from_db()
+    assert item.reminders_sent == 1
+
+
 def test_pickup_then_recall_exactly_one_wins(cabinet, clerk, device):
     item, code = deposited(cabinet, clerk, device)
     services.code_enter(cabinet=cabinet, code=code, source="10.0.0.9")
