@@ -370,42 +370,51 @@ def appointments_mark_no_shows(*, now: datetime | None = None) -> int:
         rules = settings_for(appointment.slot.center)
         if _slot_end(appointment.slot) + timedelta(minutes=rules.checkin_late_minutes) > now:
             continue
-        with transaction.atomic():
-            changed = Appointment.objects.filter(pk=appointment.pk, state=Appointment.State.BOOKED).update(
-                state=Appointment.State.NO_SHOW
-            )
-            if not changed:
-                continue
-            _release_place(appointment.slot_id)
-            who = person_hash(id_number=appointment.id_number, phone=appointment.phone)
-            center = appointment.slot.center
-            NoShowRecord.objects.create(appointment=appointment, center=center, person_hash=who, at=now)
-            audit_log(action="queueing.appointment.no_show", obj=appointment)
-            recent = NoShowRecord.objects.filter(
-                person_hash=who, center=center, at__gt=now - timedelta(days=rules.noshow_window_days)
-            ).count()
-            already = BookingSuspension.objects.filter(
-                person_hash=who, center=center, until__gt=now, lifted_at=None
-            ).exists()
-            if recent >= rules.noshow_limit and not already:
-                suspension = BookingSuspension.objects.create(
-                    person_hash=who,
-                    center=center,
-                    since=now,
-                    until=now + timedelta(days=rules.suspend_days),
-                    reason=f"{rules.noshow_window_days}天内爽约{recent}次",
-                )
-                audit_log(action="queueing.booking.suspend", obj=suspension, data={"no_shows": recent})
-                sms_send(
-                    to_phone=appointment.phone,
-                    body=(
-                        f"【通办】您在{rules.noshow_window_days}天内预约未到{recent}次，"
-                        f"{rules.suspend_days}天内暂停网上预约，仍可现场取号办理。"
-                    ),
-                    purpose="queueing.booking.suspended",
-                )
+        if _mark_no_show(appointment, rules, now):
             count += 1
     return count
+
+
+def _mark_no_show(appointment: Appointment, rules: QueueSettings, now: datetime) -> bool:
+    """Mark one appointment a no-show (unless another run did), and apply the no-show policy to its person.
+    Under the person's lock: two runs that overlap, each marking one of a person's appointments, each counted
+    only its own record and the suspension the two together call for was never made (or both made one)."""
+    with transaction.atomic():
+        changed = Appointment.objects.filter(pk=appointment.pk, state=Appointment.State.BOOKED).update(
+            state=Appointment.State.NO_SHOW
+        )
+        if not changed:
+            return False
+        _release_place(appointment.slot_id)
+        who = person_hash(id_number=appointment.id_number, phone=appointment.phone)
+        _lock_person(who)
+        center = appointment.slot.center
+        NoShowRecord.objects.create(appointment=appointment, center=center, person_hash=who, at=now)
+        audit_log(action="queueing.appointment.no_show", obj=appointment)
+        recent = NoShowRecord.objects.filter(
+            person_hash=who, center=center, at__gt=now - timedelta(days=rules.noshow_window_days)
+        ).count()
+        already = BookingSuspension.objects.filter(
+            person_hash=who, center=center, until__gt=now, lifted_at=None
+        ).exists()
+        if recent >= rules.noshow_limit and not already:
+            suspension = BookingSuspension.objects.create(
+                person_hash=who,
+                center=center,
+                since=now,
+                until=now + timedelta(days=rules.suspend_days),
+                reason=f"{rules.noshow_window_days}天内爽约{recent}次",
+            )
+            audit_log(action="queueing.booking.suspend", obj=suspension, data={"no_shows": recent})
+            sms_send(
+                to_phone=appointment.phone,
+                body=(
+                    f"【通办】您在{rules.noshow_window_days}天内预约未到{recent}次，"
+                    f"{rules.suspend_days}天内暂停网上预约，仍可现场取号办理。"
+                ),
+                purpose="queueing.booking.suspended",
+            )
+    return True
 
 
 def appointments_send_reminders(*, now: datetime | None = None) -> int:

@@ -251,6 +251,45 @@ def test_a_person_booking_twice_at_once_gets_one_appointment(second_slot):
     assert Message.objects.filter(purpose="queueing.appointment.booked").count() == 1
 
 
+def test_two_no_show_runs_at_once_for_one_person_suspend_booking_once():
+    """The no-show job can overlap itself (a backlogged worker). With the limit at two, a person's two missed
+    appointments marked by two runs at once were each counted alone (one record each, neither seeing the
+    other's): no suspension, though the policy called for one. The second must wait for the first and count
+    both."""
+    from datetime import time, timedelta
+
+    from django.utils import timezone
+
+    from tongban.accounts.tests.factories import ResidentFactory
+    from tongban.queueing.models import Appointment, AppointmentSlot, BookingSuspension, NoShowRecord
+    from tongban.queueing.rules import settings_for
+    from tongban.queueing.services import appointment_book
+    from tongban.queueing.services.appointments import _mark_no_show
+
+    center, q, _ = hall(noshow_limit=2)
+    person = ResidentFactory(id_number="310110195601010049", phone="13800000001")
+    booked = []
+    for days in (1, 2):
+        slot = AppointmentSlot.objects.create(
+            center=center,
+            queue=q["Y"],
+            day=timezone.localdate() + timedelta(days=days),
+            start=time(9),
+            end=time(9, 30),
+            capacity=2,
+        )
+        booked.append(appointment_book(slot=slot, actor=person, resident=person))
+    a, b = (Appointment.objects.select_related("slot__center").get(pk=x.pk) for x in booked)
+    rules, later = settings_for(center), timezone.now() + timedelta(days=3)
+
+    first, second = first_holds_second_waits(
+        lambda: _mark_no_show(a, rules, later), lambda: _mark_no_show(b, rules, later)
+    )
+    assert (first, second) == (True, True)
+    assert NoShowRecord.objects.filter(center=center).count() == 2
+    assert BookingSuspension.objects.filter(center=center).count() == 1
+
+
 def test_a_windows_open_session_is_found_through_one_index_entry():
     """A window gets a session per working day; call-next, finish and the workbench look up the open one.
     The partial unique indexes of open sessions answer that; plain indexes on the window and the clerk
