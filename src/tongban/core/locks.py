@@ -15,6 +15,7 @@ from django.db import connection
 PHONE = 0x5442  # "TB": SMS codes requested for one phone
 PERSON_BOOKING = 0x5443  # appointments booked by one person (id number or phone)
 ADDRESS = 0x5444  # SMS codes requested from one client address
+ROLLUPS = 0x5445  # the dashboard's rollup tables, rebuilt by one run at a time (key "0")
 
 # Two locks in one transaction are taken in this order (ADDRESS before PHONE), so two requests never wait
 # for each other's second lock.

@@ -20,6 +20,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from tongban.catalog.models import Center, Matter
+from tongban.core import locks
 from tongban.core.calendar import workdays_between
 from tongban.dashboard.models import PROC_BOUNDS, WAIT_BOUNDS, DailyRollup, MonthlyRollup
 
@@ -181,6 +182,10 @@ def rollup_rebuild_range(*, date_from: date, date_to: date, center_ids: Iterable
         months.append(month)
         month = (month + timedelta(days=32)).replace(day=1)
     with transaction.atomic():
+        # one rebuild at a time: two that overlap (the 5-minute refresh and a backlogged one, or the rebuild
+        # command) each deleted the rows they could see, not the other's uncommitted ones, and both inserted,
+        # doubling the counts. Waiting here, the second deletes what the first wrote.
+        locks.lock_for_transaction(locks.ROLLUPS, "0")
         DailyRollup.objects.filter(day__gte=date_from, day__lte=date_to, center_id__in=ids).delete()
         _insert_daily(objects)
         for month in months:
