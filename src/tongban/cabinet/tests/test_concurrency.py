@@ -97,3 +97,26 @@ def test_pickup_and_recall_at_once_exactly_one_wins(rounds):
         item.refresh_from_db()
         assert (item.state, item.unload_reason) == ("unloading", expected)
         assert item.commands.filter(purpose__in=["pickup", "recall"]).count() == 1
+
+
+def test_one_case_deposited_into_two_cabinets_at_once_is_stored_once():
+    """Two clerks put the same case's document into two cabinets of its center at the same moment. Were each to
+    hold only its own cabinet's lock, both would find the case in no cabinet and both store it: two
+    compartments, two pickup codes. ``lock_cabinet`` also locks the cabinet's center row (its join), so the
+    second waits for the first and is told the case is already in a cabinet; this pins that."""
+    from tongban.applications.tests.factories import clerk_at
+    from tongban.cabinet.tests.test_applications import ready_case
+    from tongban.core.errors import Conflict
+    from tongban.core.tests.races import first_holds_second_waits
+
+    one = CabinetFactory()
+    two = CabinetFactory(center=one.center)
+    clerk = clerk_at(one.center)
+    app = ready_case(clerk)
+
+    first, second = first_holds_second_waits(
+        lambda: services.deposit_create(cabinet=one, actor=clerk, size="S", application=app),
+        lambda: services.deposit_create(cabinet=two, actor=clerk, size="S", application=app),
+    )
+    assert isinstance(second, Conflict) and second.code == "cabinet.already_deposited", second
+    assert list(Item.objects.filter(application=app).values_list("pk", flat=True)) == [first.pk]
