@@ -149,7 +149,9 @@ def _check_not_booked(
     """One booking a person a center-day: who is the ID number's blind index if known, else the phone's."""
     same_day = Appointment.objects.filter(
         slot__center_id=slot.center_id, slot__day=slot.day, state=Appointment.State.BOOKED
-    ).exclude(pk=other_than)
+    )
+    if other_than is not None:
+        same_day = same_day.exclude(pk=other_than)
     if same_day.filter(**{"id_number_hash" if by_id_number else "phone_hash": who}).exists():
         raise AlreadyBooked()
 
