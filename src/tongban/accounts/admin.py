@@ -217,7 +217,7 @@ class UserAdmin(DjangoUserAdmin):
     def get_urls(self) -> list[Any]:
         custom = [
             path(
-                "<int:pk>/reveal/<str:field>/",
+                "<id:pk>/reveal/<str:field>/",
                 self.admin_site.admin_view(self.reveal_view),
                 name="accounts_user_reveal",
             )

@@ -12,6 +12,6 @@ urlpatterns = [
     path("<str:code>/staff/deposit", views.staff_deposit, name="staff-deposit"),
     path("<str:code>/staff/dropoff", views.staff_dropoff, name="staff-dropoff"),
     path("<str:code>/staff/items/<uuid:reference>/<str:action>", views.staff_item, name="staff-item"),
-    path("<str:code>/staff/compartments/<int:number>", views.staff_compartment, name="staff-compartment"),
-    path("<str:code>/staff/remote/<int:pk>", views.staff_remote_decide, name="staff-remote"),
+    path("<str:code>/staff/compartments/<id:number>", views.staff_compartment, name="staff-compartment"),
+    path("<str:code>/staff/remote/<id:pk>", views.staff_remote_decide, name="staff-remote"),
 ]

@@ -181,7 +181,7 @@ class MatterAdmin(AuditedAdmin):
     def get_urls(self) -> list[Any]:
         return [
             path(
-                "<int:object_id>/publish/",
+                "<id:object_id>/publish/",
                 self.admin_site.admin_view(self.publish_view),
                 name="catalog_matter_publish",
             ),

@@ -279,6 +279,8 @@ REST_FRAMEWORK = {
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+from tongban.core.converters import MAX_ID  # noqa: E402 - plain constants, no Django import
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "tongban API",
     "DESCRIPTION": "通办 — service catalog, applications, queue, cabinet, self-service and ratings.",
@@ -289,6 +291,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # ``<id:…>`` (tongban.core.converters): a key of at most 18 digits
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 0, "maximum": MAX_ID}},
 }
 
 # applications: one OpenAPI name per choice set it shares between fields

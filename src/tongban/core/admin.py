@@ -115,7 +115,7 @@ class CalendarYearAdmin(admin.ModelAdmin):
             ),
             path("seed/", self.admin_site.admin_view(self.seed_view), name="core_calendaryear_seed"),
             path(
-                "<int:year>/calendar/",
+                "<id:year>/calendar/",
                 self.admin_site.admin_view(self.grid_view),
                 name="core_calendaryear_grid",
             ),

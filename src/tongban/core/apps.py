@@ -89,7 +89,12 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.urls import register_converter
+
         from tongban.core import checks  # noqa: F401 - registers the system checks
+        from tongban.core.converters import DatabaseIdConverter
+
+        register_converter(DatabaseIdConverter, "id")  # before any URLconf is read
 
         _cache_long_statements()
         connection_created.connect(load_timestamps_in_c, dispatch_uid="tongban.core.load_timestamps_in_c")

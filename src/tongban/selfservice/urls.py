@@ -10,7 +10,7 @@ urlpatterns = [
     path("guide/", guide.guide_home, name="guide-home"),
     path("guide/review/", guide.guide_review, name="guide-review"),
     path("guide/review/synonym", guide.guide_review_synonym, name="guide-review-synonym"),
-    path("guide/review/<int:pk>/dismiss", guide.guide_review_dismiss, name="guide-review-dismiss"),
+    path("guide/review/<id:pk>/dismiss", guide.guide_review_dismiss, name="guide-review-dismiss"),
     # 一网通办 portal
     path("portal/", portal.home, name="portal-home"),
     path("portal/matters/<str:code>/", portal.matter_detail, name="portal-matter"),
@@ -18,8 +18,8 @@ urlpatterns = [
     path("portal/apply/<str:code>/", portal.apply_matter, name="portal-apply"),
     path("portal/apply-bundle/<str:code>/", portal.apply_bundle, name="portal-apply-bundle"),
     path("portal/cases/", portal.my_cases, name="portal-cases"),
-    path("portal/cases/<int:pk>/", portal.case_detail, name="portal-case"),
-    path("portal/cases/<int:pk>/<str:kind>.pdf", portal.case_pdf, name="portal-case-pdf"),
+    path("portal/cases/<id:pk>/", portal.case_detail, name="portal-case"),
+    path("portal/cases/<id:pk>/<str:kind>.pdf", portal.case_pdf, name="portal-case-pdf"),
     path("portal/appointments/", portal.appointments, name="portal-appointments"),
     # 24-hour kiosk
     path("kiosk/", kiosk.home, name="kiosk-home"),

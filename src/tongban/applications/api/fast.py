@@ -17,6 +17,7 @@ from django.utils import timezone
 from tongban.applications.api.serializers import ApplicationDetailOut, deadline_dict
 from tongban.applications.models import ApplicationMaterial, Channel, DeliveryMethod, Status
 from tongban.core.api.serializers import datetime_out
+from tongban.core.converters import MAX_ID
 from tongban.core.crypto import mask_id_number
 
 _CHANNELS = frozenset(Channel.values)
@@ -61,9 +62,14 @@ def _tick(data: Any) -> dict[str, Any] | None:
         return None
     type_id, state = data.get("material_type_id"), data.get("state", "received")
     form, count, problem = data.get("received_form", ""), data.get("received_count"), data.get("problem", "")
-    if type(type_id) is not int or type(state) is not str or state not in _STATES:
+    if (
+        type(type_id) is not int
+        or not 1 <= type_id <= MAX_ID
+        or type(state) is not str
+        or state not in _STATES
+    ):
         return None
-    if not (count is None or (type(count) is int and count >= 0)):
+    if not (count is None or (type(count) is int and 0 <= count <= 9999)):
         return None
     if not (_text(form, None) and _text(problem, 300)):
         return None

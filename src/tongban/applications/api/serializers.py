@@ -25,6 +25,7 @@ from tongban.applications.models import (
 )
 from tongban.applications.selectors import application_deadline_ex, deadline_of
 from tongban.core.api.serializers import datetime_out
+from tongban.core.converters import MAX_ID
 from tongban.core.crypto import mask_id_number
 
 # --- output ------------------------------------------------------------------------
@@ -267,10 +268,12 @@ def detail_data(app: Application) -> dict[str, Any]:
 
 
 class MaterialTickIn(serializers.Serializer):
-    material_type_id = serializers.IntegerField()
+    material_type_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     state = serializers.ChoiceField(choices=ApplicationMaterial.State.choices, default="received")
     received_form = serializers.CharField(required=False, allow_blank=True, default="")
-    received_count = serializers.IntegerField(required=False, allow_null=True, min_value=0, default=None)
+    received_count = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=9999, default=None
+    )
     problem = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
 
 
@@ -313,7 +316,9 @@ class AcceptIn(VersionIn):
 
 
 class SupplementItemIn(serializers.Serializer):
-    material_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    material_id = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_ID, default=None
+    )
     name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     problem = serializers.CharField(max_length=300)
 
@@ -367,7 +372,9 @@ class OpinionIn(serializers.Serializer):
 
 class AttachmentIn(serializers.Serializer):
     file = serializers.FileField()
-    material_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    material_id = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_ID, default=None
+    )
 
 
 class AttachmentOut(serializers.Serializer):

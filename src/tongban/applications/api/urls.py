@@ -32,7 +32,7 @@ urlpatterns = [
         name="applications-extensions",
     ),
     path(
-        "applications/<str:number>/extensions/<int:pk>/decision",
+        "applications/<str:number>/extensions/<id:pk>/decision",
         v.ExtensionDecisionView.as_view(),
         name="applications-extension-decision",
     ),
@@ -47,5 +47,5 @@ urlpatterns = [
         name="applications-document",
     ),
     path("reviews", v.ReviewInboxView.as_view(), name="reviews-inbox"),
-    path("reviews/<int:pk>/opinion", v.ReviewOpinionView.as_view(), name="reviews-opinion"),
+    path("reviews/<id:pk>/opinion", v.ReviewOpinionView.as_view(), name="reviews-opinion"),
 ]

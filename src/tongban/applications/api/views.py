@@ -36,6 +36,7 @@ from tongban.applications.services.progress import application_progress_lookup
 from tongban.catalog.cache import center_by_code, center_by_pk, intake_matter
 from tongban.catalog.models import Bundle
 from tongban.core.audit import audit_log
+from tongban.core.converters import MAX_ID
 from tongban.core.models import AuditEntry
 
 
@@ -117,6 +118,8 @@ class ApplicationListCreateView(_Base):
             offset = max(int(request.query_params.get("offset", 0)), 0)
         except ValueError as exc:
             raise InvalidInput(details={"limit/offset": "integer"}) from exc
+        if offset > MAX_ID:  # the database could not take it (SQLite: a 500); no page lies that far anyway
+            raise InvalidInput(details={"offset": f"≤ {MAX_ID}"})
         rows = applications_page_rows(
             user=_user(request),
             status=request.query_params.get("status") or None,

@@ -265,6 +265,18 @@ def test_list_query_count_is_flat(clerk, django_assert_num_queries):
         assert c.get("/api/v1/applications?limit=50").json() == r.json()
 
 
+def test_list_paging_beyond_a_database_number_is_a_clear_400(clerk):
+    """An offset too large for the database (found probing the API) was a 500 on SQLite."""
+    draft(clerk=clerk)
+    c = client_for(clerk)
+    r = c.get("/api/v1/applications?offset=100000000000000000000")
+    assert r.status_code == 400 and "offset" in r.json()["error"]["details"], r.json()
+    r = c.get("/api/v1/applications?offset=abc")
+    assert r.status_code == 400
+    assert c.get("/api/v1/applications?offset=999999999999999999").json() == []
+    assert len(c.get("/api/v1/applications?offset=0").json()) == 1
+
+
 def test_list_rows_are_exactly_what_the_documented_serializer_gives(clerk):
     """The list's hot path builds plain dicts; the OpenAPI file documents ApplicationListOut.
     Both must give the same JSON for every kind of row (draft, accepted with a deadline, bundle part)."""

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from tongban.catalog.models import GuideVersion, Material, Matter, Window, Zone
 from tongban.catalog.selectors import BundleMaterial, bundle_summary
+from tongban.core.converters import MAX_ID
 
 
 class MatterListQuery(serializers.Serializer):
@@ -20,7 +21,7 @@ class MatterListQuery(serializers.Serializer):
     department = serializers.CharField(required=False, max_length=40, help_text="实施部门编码，如 YP-YB")
     online = serializers.BooleanField(required=False, allow_null=True, default=None)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
-    offset = serializers.IntegerField(required=False, min_value=0, default=0)
+    offset = serializers.IntegerField(required=False, min_value=0, max_value=MAX_ID, default=0)
 
 
 class BundleListQuery(serializers.Serializer):
@@ -28,7 +29,9 @@ class BundleListQuery(serializers.Serializer):
 
 
 class MatterDetailQuery(serializers.Serializer):
-    version = serializers.IntegerField(required=False, min_value=1, help_text="历史版本号；缺省为当前版本")
+    version = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="历史版本号；缺省为当前版本"
+    )
 
 
 class RefSerializer(serializers.Serializer):

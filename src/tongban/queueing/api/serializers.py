@@ -8,6 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from tongban.core.api.serializers import datetime_out
+from tongban.core.converters import MAX_ID
 from tongban.queueing.models import PriorityReason
 
 REASONS = [r for r in PriorityReason.values if r]
@@ -83,11 +84,11 @@ def ticket_issue_in(data: Any) -> dict[str, str] | None:
 
 def finish_in(data: Any) -> list[int] | None:
     """``FinishIn(data=data).validated_data["applications"]`` for a JSON object whose ``applications`` is
-    absent or a list of positive integers; ``None`` when the serializer has to decide."""
+    absent or a list of positive integers that can be keys; ``None`` when the serializer has to decide."""
     if type(data) is not dict:
         return None
     ids = data.get("applications", [])
-    if type(ids) is not list or not all(type(x) is int and x >= 1 for x in ids):
+    if type(ids) is not list or not all(type(x) is int and 1 <= x <= MAX_ID for x in ids):
         return None
     return list(ids)
 
@@ -149,7 +150,7 @@ class CallNextOut(serializers.Serializer):
 
 class TransferIn(serializers.Serializer):
     queue = serializers.CharField(required=False, max_length=2, help_text="目标队列前缀")
-    window = serializers.IntegerField(required=False, min_value=1, help_text="目标窗口号")
+    window = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID, help_text="目标窗口号")
 
     def validate(self, attrs: dict) -> dict:
         if not attrs.get("queue") and not attrs.get("window"):
@@ -159,7 +160,10 @@ class TransferIn(serializers.Serializer):
 
 class FinishIn(serializers.Serializer):
     applications = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, default=list, help_text="办理的办件ID"
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        default=list,
+        help_text="办理的办件ID",
     )
 
 
@@ -277,7 +281,7 @@ class SlotsIn(serializers.Serializer):
 
 
 class AppointmentBookIn(serializers.Serializer):
-    slot = serializers.IntegerField(min_value=1)
+    slot = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     matter = serializers.CharField(required=False, max_length=60)
     name = serializers.CharField(required=False, max_length=50, help_text="工作人员代约时填写")
     id_number = serializers.CharField(required=False, max_length=18, help_text="工作人员代约时填写")
@@ -285,7 +289,7 @@ class AppointmentBookIn(serializers.Serializer):
 
 
 class AppointmentChangeIn(serializers.Serializer):
-    slot = serializers.IntegerField(min_value=1)
+    slot = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
 
 class AppointmentOut(serializers.Serializer):

@@ -81,6 +81,8 @@ FINISH_BODIES = [
     {"applications": []},
     {"applications": [1, 2, 3]},
     {"applications": [0]},
+    {"applications": [999_999_999_999_999_999]},
+    {"applications": [10**18]},  # beyond a database key
     {"applications": [-1]},
     {"applications": [True]},
     {"applications": ["1"]},
