@@ -81,9 +81,8 @@ class CpuAccount:
         except OSError:
             return None
         idle = cpu[3] + cpu[4]  # idle, iowait
-        steal = (
-            cpu[7] if len(cpu) > 7 else 0
-        )  # time the hypervisor ran something else while a vCPU wanted to run
+        # steal: time the hypervisor ran something else while a vCPU had work
+        steal = cpu[7] if len(cpu) > 7 else 0
         server = sum(self._proc_ticks(p) for p in [self.server_pid, *self._children(self.server_pid)])
         postgres = 0
         for d in Path("/proc").iterdir():
