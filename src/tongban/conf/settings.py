@@ -132,6 +132,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- i18n -----------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
+# Bootstrap's name for an error's colour is "danger": without this an error message got the class
+# alert-error, which Bootstrap does not style, and showed as plain text
+MESSAGE_TAGS = {40: "danger"}  # django.contrib.messages.constants.ERROR
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [SRC_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"

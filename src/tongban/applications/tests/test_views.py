@@ -82,7 +82,11 @@ def test_intake_from_the_workbench_with_an_invalid_id_number(clerk):
         follow=True,
     )
     assert r.redirect_chain[-1][0] == "/cases/workbench/"
-    assert "alert" in r.content.decode()
+    # shown as an error (Bootstrap's red "danger", announced by screen readers), not as plain text: Django
+    # tags an error "error", a class Bootstrap does not style
+    page = r.content.decode()
+    error = page[page.index('<div class="alert alert-danger" role="alert">') :]
+    assert "身份证" in error[: error.index("</div>")]
     assert matter.applications.count() == 0
 
 
