@@ -93,8 +93,17 @@ def reserve_compartment(cabinet: Cabinet, size: str, *, exclude: int | None = No
 
 
 def raise_alert(
-    *, cabinet: Cabinet, kind: str, message: str, compartment: Compartment | None = None
+    *,
+    cabinet: Cabinet,
+    kind: str,
+    message: str,
+    compartment: Compartment | None = None,
+    add_to_open: bool = False,
 ) -> Alert:
+    """The open alert of this kind for the cabinet (or compartment), created if there is none: one open alert
+    a kind, so a fault reported again is the same alert. ``add_to_open``: a different matter of the same kind
+    (a case staff must finish by hand) puts its message first on the open alert instead of being lost.
+    Callers hold the cabinet's lock."""
     alert = Alert.objects.filter(
         cabinet=cabinet, compartment=compartment, kind=kind, resolved_at=None
     ).first()
@@ -102,6 +111,9 @@ def raise_alert(
         alert = Alert.objects.create(
             cabinet=cabinet, compartment=compartment, kind=kind, message=message[:200]
         )
+    elif add_to_open:
+        alert.message = f"{message}；{alert.message}"[:200]
+        alert.save(update_fields=["message"])
     return alert
 
 

@@ -17,6 +17,7 @@ from tongban.applications.models import Application, Status
 from tongban.applications.selectors import application_get_by_number
 from tongban.applications.services import application_mark_delivered, application_supplement_received
 from tongban.cabinet.models import Alert, Item, ItemEvent
+from tongban.cabinet.services._common import raise_alert
 from tongban.core.audit import audit_log
 from tongban.core.errors import InvalidTransition, NotFound, TongbanError
 
@@ -70,26 +71,16 @@ def application_for_dropoff(*, application: Application) -> ApplicationDetails:
 
 
 def _alert(item: Item, message: str) -> None:
-    """Ask staff to finish the case by hand. A compartment has one open alert of a kind; when its door fault
-    from earlier is still open, the message is added to that one, newest first, so the door event that raised
-    it still commits (a second insert would fail it, and the device would send it again to fail again)."""
-    open_alert = (
-        Alert.objects.select_for_update()
-        .filter(
-            cabinet=item.cabinet, compartment=item.compartment, kind=Alert.Kind.DOOR_FAULT, resolved_at=None
-        )
-        .first()
+    """Ask staff to finish the case by hand. When the compartment's door fault from earlier is still open, the
+    message joins it (a second open alert of the kind would break the constraint, roll back the door event that
+    raised it, and the device would send that event again to fail again)."""
+    raise_alert(
+        cabinet=item.cabinet,
+        compartment=item.compartment,
+        kind=Alert.Kind.DOOR_FAULT,
+        message=message,
+        add_to_open=True,
     )
-    if open_alert is None:
-        Alert.objects.create(
-            cabinet=item.cabinet,
-            compartment=item.compartment,
-            kind=Alert.Kind.DOOR_FAULT,
-            message=message[:200],
-        )
-    else:
-        open_alert.message = f"{message}；{open_alert.message}"[:200]
-        open_alert.save(update_fields=["message"])
 
 
 def pickup_completed(*, item: Item) -> None:

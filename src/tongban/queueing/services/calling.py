@@ -90,19 +90,27 @@ def window_session_open(*, window: Window, clerk: User, now: datetime | None = N
 def _session_to_reuse(window: Window, clerk: User) -> WindowSession | None:
     """The window's open session, locked, if it is ``clerk``'s; ``None`` if the window and the clerk are both
     free; raises if the window is another clerk's or the clerk staffs another window."""
-    current = (
+    current = _open_session_locked(window, clerk)
+    if (
+        current is None
+        and WindowSession.objects.filter(clerk=clerk).exclude(state=WindowSession.State.CLOSED).exists()
+    ):
+        raise ClerkAtOtherWindow()
+    return current
+
+
+def _open_session_locked(window: Window, clerk: User) -> WindowSession | None:
+    """The window's open session, locked, when ``clerk`` staffs it; ``None`` when nobody does; raises when
+    another clerk does."""
+    session = (
         WindowSession.objects.select_for_update()
         .filter(window=window)
         .exclude(state=WindowSession.State.CLOSED)
         .first()
     )
-    if current is not None:
-        if current.clerk_id == clerk.pk:
-            return current
+    if session is not None and session.clerk_id != clerk.pk:
         raise WindowStaffedByOther()
-    if WindowSession.objects.filter(clerk=clerk).exclude(state=WindowSession.State.CLOSED).exists():
-        raise ClerkAtOtherWindow()
-    return None
+    return session
 
 
 def window_session_close(*, window: Window, clerk: User, now: datetime | None = None) -> None:
@@ -154,19 +162,12 @@ def window_resume(*, window: Window, clerk: User) -> WindowSession:
 def _staffing_session(window: Window, clerk: User, *, open_if_needed: bool) -> WindowSession:
     """The clerk's open session at ``window``, locked. Opens one if the window is free."""
     _check_center_staff(clerk, window)
-    session = (
-        WindowSession.objects.select_for_update()
-        .filter(window=window)
-        .exclude(state=WindowSession.State.CLOSED)
-        .first()
-    )
+    session = _open_session_locked(window, clerk)
     if session is None:
         if not open_if_needed:
             raise WindowNotStaffed()
         opened = window_session_open(window=window, clerk=clerk)
         return WindowSession.objects.select_for_update().get(pk=opened.pk)
-    if session.clerk_id != clerk.pk:
-        raise WindowStaffedByOther()
     return session
 
 
