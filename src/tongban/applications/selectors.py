@@ -466,6 +466,24 @@ class IntakeOption:
     code: str
     name: str
     detail: str
+    matter: Any = None  # the Matter or Bundle itself, where the caller goes on to use it
+    bundle: Any = None
+
+
+def intake_option(target: str) -> IntakeOption | None:
+    """The matter or bundle a workbench form names (``m:<code>`` or ``b:<code>``), or None."""
+    from tongban.catalog.models import Bundle, Matter
+
+    kind, _, code = target.partition(":")
+    if kind == "m" and code:
+        matter = Matter.objects.filter(code=code).select_related("department").first()
+        if matter is not None:
+            return IntakeOption("m", matter.code, matter.name, matter.department.name, matter=matter)
+    elif kind == "b" and code:
+        bundle = Bundle.objects.filter(code=code).first()
+        if bundle is not None:
+            return IntakeOption("b", bundle.code, bundle.name, gettext("一件事"), bundle=bundle)
+    return None
 
 
 def intake_search(*, q: str, limit: int = 15) -> list[IntakeOption]:

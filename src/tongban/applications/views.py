@@ -11,6 +11,7 @@ from typing import cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -41,14 +42,14 @@ from tongban.applications.selectors import (
     applications_board,
     applications_list,
     applications_visible_to,
+    intake_option,
     intake_search,
     review_inbox,
 )
 from tongban.applications.services.progress import application_progress_lookup
-from tongban.catalog.models import Bundle, Matter
 from tongban.core.audit import audit_log
 from tongban.core.crypto import mask_id_number
-from tongban.core.errors import TongbanError
+from tongban.core.errors import TongbanError, ValidationError
 
 CENTER_STAFF = (Role.CLERK, Role.MANAGER, Role.ADMIN)
 # history rows that do not change the state say what happened
@@ -109,6 +110,15 @@ def _case(request: HttpRequest, number: str) -> Application:
 @require_GET
 @staff_only(*CENTER_STAFF)
 def workbench(request: HttpRequest) -> HttpResponse:
+    return _workbench_page(request)
+
+
+def _workbench_page(
+    request: HttpRequest, *, intake: dict[str, object] | None = None, status: int = 200
+) -> HttpResponse:
+    """The workbench; after a refused intake, with the clerk's entries (``intake``) back in the form so that
+    nothing has to be typed again. The entries go back in the page, never into a URL: an ID number must
+    not reach an address bar, a history or an access log."""
     user = _user(request)
     open_cases = (
         applications_list(user=user)
@@ -126,7 +136,13 @@ def workbench(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "applications/workbench.html",
-        {"rows": rows, "delivery_choices": DeliveryMethod.choices, "q": request.GET.get("q", "")},
+        {
+            "rows": rows,
+            "delivery_choices": DeliveryMethod.choices,
+            "q": request.GET.get("q", ""),
+            "intake": intake or {},
+        },
+        status=status,
     )
 
 
@@ -156,37 +172,39 @@ def idcard_read(request: HttpRequest) -> HttpResponse:
 def intake(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     post = request.POST
+    target = intake_option(post.get("target", ""))
     try:
-        applicant = services.applicant_find_or_register(
-            actor=user,
-            id_number=post.get("id_number", ""),
-            name=post.get("name", ""),
-            phone=post.get("phone", ""),
-        )
-        target = post.get("target", "")
-        matter = bundle = None
-        if target.startswith("m:"):
-            matter = Matter.objects.filter(code=target[2:]).first()
-        elif target.startswith("b:"):
-            bundle = Bundle.objects.filter(code=target[2:]).first()
-        if matter is None and bundle is None:
-            messages.error(request, gettext("请选择要办理的事项或一件事"))
-            return redirect("applications:workbench")
-        if user.center is None:
-            raise PermissionDenied
-        apps = services.application_create(
-            actor=user,
-            applicant=applicant,
-            center=user.center,
-            channel="window",
-            matter=matter,
-            bundle=bundle,
-            delivery=post.get("delivery", DeliveryMethod.WINDOW),
-            delivery_address=post.get("delivery_address", ""),
-        )
+        with (
+            transaction.atomic()
+        ):  # registering the applicant and opening the case: all or nothing (as the API)
+            applicant = services.applicant_find_or_register(
+                actor=user,
+                id_number=post.get("id_number", ""),
+                name=post.get("name", ""),
+                phone=post.get("phone", ""),
+            )
+            if target is None:
+                raise ValidationError("请选择要办理的事项或一件事", "Choose a matter or a bundle")
+            if user.center is None:
+                raise PermissionDenied
+            apps = services.application_create(
+                actor=user,
+                applicant=applicant,
+                center=user.center,
+                channel="window",
+                matter=target.matter,
+                bundle=target.bundle,
+                delivery=post.get("delivery", DeliveryMethod.WINDOW),
+                delivery_address=post.get("delivery_address", ""),
+            )
     except TongbanError as err:
         messages.error(request, _error_text(err))
-        return redirect("applications:workbench")
+        entries = {
+            k: post.get(k, "")[:300] for k in ("id_number", "name", "phone", "delivery", "delivery_address")
+        }
+        return _workbench_page(
+            request, intake={**entries, "targets": [target] if target else []}, status=err.status_code
+        )
     return redirect("applications:detail", number=apps[0].number)
 
 
