@@ -41,7 +41,7 @@ class ApplicationAdmin(ReadOnly):
     list_filter = ["status", "center", "channel"]
     search_fields = ["number"]
     list_select_related = ["matter", "center"]
-    exclude = ["delivery_address"]
+    exclude = ["delivery_address", "contact_phone"]  # personal data: shown masked on the case page
     inlines = [MaterialInline, HistoryInline]
 
 

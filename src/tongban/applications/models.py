@@ -154,6 +154,10 @@ class Application(models.Model):
         _("送达方式"), max_length=10, choices=DeliveryMethod.choices, default=DeliveryMethod.WINDOW
     )
     delivery_address = EncryptedTextField(_("邮寄地址"), blank=True, default="")
+    # Where this case's SMS notices go when not to the applicant's own phone: a number the applicant gave at
+    # intake that is a family member's (another resident signs in with it) or simply not theirs. Empty: the
+    # applicant's phone.
+    contact_phone = EncryptedTextField(_("本件联系电话"), blank=True, default="")
     delivered_via = models.CharField(_("实际送达途径"), max_length=40, blank=True)
     delivered_by_proxy = models.BooleanField(_("代领"), default=False)
 

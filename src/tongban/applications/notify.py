@@ -12,7 +12,7 @@ from tongban.notifications.services import sms_send
 
 
 def _to_applicant(app: Application, body: str, purpose: str) -> None:
-    phone = app.applicant.phone
+    phone = app.contact_phone or app.applicant.phone  # the number given for this case, if any
     if phone:
         sms_send(to_phone=phone, body=f"【{app.center.name}】{body}", purpose=purpose)
 

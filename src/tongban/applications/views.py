@@ -48,7 +48,7 @@ from tongban.applications.selectors import (
 )
 from tongban.applications.services.progress import application_progress_lookup
 from tongban.core.audit import audit_log
-from tongban.core.crypto import mask_id_number
+from tongban.core.crypto import mask_id_number, mask_phone
 from tongban.core.errors import TongbanError, ValidationError
 
 CENTER_STAFF = (Role.CLERK, Role.MANAGER, Role.ADMIN)
@@ -177,7 +177,7 @@ def intake(request: HttpRequest) -> HttpResponse:
         with (
             transaction.atomic()
         ):  # registering the applicant and opening the case: all or nothing (as the API)
-            applicant = services.applicant_find_or_register(
+            applicant, contact_phone = services.applicant_for_intake(
                 actor=user,
                 id_number=post.get("id_number", ""),
                 name=post.get("name", ""),
@@ -196,6 +196,7 @@ def intake(request: HttpRequest) -> HttpResponse:
                 bundle=target.bundle,
                 delivery=post.get("delivery", DeliveryMethod.WINDOW),
                 delivery_address=post.get("delivery_address", ""),
+                contact_phone=contact_phone,
             )
     except TongbanError as err:
         messages.error(request, _error_text(err))
@@ -204,6 +205,12 @@ def intake(request: HttpRequest) -> HttpResponse:
         }
         return _workbench_page(
             request, intake={**entries, "targets": [target] if target else []}, status=err.status_code
+        )
+    if contact_phone:
+        messages.info(
+            request,
+            gettext("本件短信通知发往 %(phone)s（不是申请人本人的登录手机号）")
+            % {"phone": mask_phone(contact_phone)},
         )
     return redirect("applications:detail", number=apps[0].number)
 
@@ -244,6 +251,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
         "extensions": list(app.extensions.all()),
         "pending_extension": next((e for e in app.extensions.all() if e.state == "requested"), None),
         "applicant_id_masked": mask_id_number(app.applicant.id_number) if app.applicant.id_number else "",
+        "contact_phone_masked": mask_phone(app.contact_phone) if app.contact_phone else "",
         "material_states": ApplicationMaterial.State.choices,
         "delivery_choices": DeliveryMethod.choices,
         "outcome_choices": Outcome.choices,

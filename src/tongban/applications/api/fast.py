@@ -18,7 +18,7 @@ from tongban.applications.api.serializers import ApplicationDetailOut, deadline_
 from tongban.applications.models import ApplicationMaterial, Channel, DeliveryMethod, Status
 from tongban.core.api.serializers import datetime_out
 from tongban.core.converters import MAX_ID
-from tongban.core.crypto import mask_id_number
+from tongban.core.crypto import mask_id_number, mask_phone
 
 _CHANNELS = frozenset(Channel.values)
 _DELIVERIES = {m.value: m for m in DeliveryMethod}
@@ -178,6 +178,7 @@ def detail_out(app: Any) -> dict[str, Any]:
         "accepted_at": datetime_out(app.accepted_at, tz),
         "deadline": deadline_dict(app),
         "applicant_id_masked": mask_id_number(app.applicant.id_number) if app.applicant.id_number else "",
+        "contact_phone_masked": mask_phone(app.contact_phone) if app.contact_phone else "",
         "guide_version": _i(app.guide.version),
         "delivery": _s(app.delivery),
         "outcome": _s(app.outcome),

@@ -26,7 +26,7 @@ from tongban.applications.models import (
 from tongban.applications.selectors import application_deadline_ex, deadline_of
 from tongban.core.api.serializers import datetime_out
 from tongban.core.converters import MAX_ID
-from tongban.core.crypto import mask_id_number
+from tongban.core.crypto import mask_id_number, mask_phone
 
 # --- output ------------------------------------------------------------------------
 
@@ -209,6 +209,10 @@ class SupplementNoticeOut(serializers.Serializer):
 
 class ApplicationDetailOut(ApplicationListOut):
     applicant_id_masked = serializers.SerializerMethodField()
+    contact_phone_masked = serializers.SerializerMethodField(
+        help_text="Where this case's SMS notices go when not to the applicant's own phone (masked); empty: the"
+        " applicant's phone."
+    )
     guide_version = serializers.IntegerField(source="guide.version")
     delivery = serializers.ChoiceField(choices=DeliveryMethod.choices)
     outcome = serializers.CharField()
@@ -228,6 +232,9 @@ class ApplicationDetailOut(ApplicationListOut):
 
     def get_applicant_id_masked(self, obj: Application) -> str:
         return mask_id_number(obj.applicant.id_number) if obj.applicant.id_number else ""
+
+    def get_contact_phone_masked(self, obj: Application) -> str:
+        return mask_phone(obj.contact_phone) if obj.contact_phone else ""
 
     @extend_schema_field(DeadlineOut)
     def get_deadline(self, obj: Application) -> dict[str, Any]:
@@ -280,7 +287,14 @@ class MaterialTickIn(serializers.Serializer):
 class ApplicantIn(serializers.Serializer):
     id_number = serializers.CharField(max_length=30)
     name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(
+        max_length=20,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A mainland mobile. A new applicant's sign-in phone; where it is not the applicant's own (another"
+        " resident signs in with it, or a known applicant gives another number) it becomes the case's contact phone.",
+    )
 
 
 class CreateIn(serializers.Serializer):

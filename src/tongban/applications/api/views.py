@@ -160,12 +160,17 @@ class ApplicationListCreateView(_Base):
             if user.role not in (Role.CLERK, Role.MANAGER, Role.ADMIN):
                 raise ApplicationForbidden()
         entries: list[AuditEntry] = []  # the applicant's look-up: written with the case
+        contact_phone = (
+            ""  # a number given at the window that is not the applicant's own (applicant_for_intake)
+        )
         with transaction.atomic():  # registering the applicant and opening the case: all or nothing
             if user.role in (Role.RESIDENT, Role.ENTERPRISE):
                 applicant = user
                 center = center_by_code(v["center_code"])
             else:
-                applicant = services.applicant_find_or_register(actor=user, **v["applicant"], audit=entries)
+                applicant, contact_phone = services.applicant_for_intake(
+                    actor=user, **v["applicant"], audit=entries
+                )
                 if v["center_code"]:
                     center = center_by_code(v["center_code"])
                 else:
@@ -186,6 +191,7 @@ class ApplicationListCreateView(_Base):
                 delivery_address=v["delivery_address"],
                 materials=[services.MaterialTick(**t) for t in v["materials"]],
                 note=v["note"],
+                contact_phone=contact_phone,
                 audit=entries,
             )
         # New cases come back with their relations filled in from what was just written, so the

@@ -37,6 +37,7 @@ from tongban.applications.services.delivery import (
 )
 from tongban.applications.services.intake import (
     applicant_find_or_register,
+    applicant_for_intake,
     application_accept,
     application_create,
     application_create_and_accept,
@@ -59,6 +60,7 @@ __all__ = [
     "MaterialTick",
     "SupplementItem",
     "applicant_find_or_register",
+    "applicant_for_intake",
     "application_accept",
     "application_close",
     "application_create",

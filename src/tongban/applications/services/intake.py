@@ -100,13 +100,35 @@ def applicant_find_or_register(
                 user, action = new, "applications.applicant.register"
             else:  # registered by another window since the SELECT (or the phone given to someone since)
                 user = User.objects.filter(username=new.username).first()
-                if user is None:
-                    raise ApplicantPhoneTaken(mask_phone(phone))
-        if audit is None:
+        if user is not None and audit is None:
             audit_log(actor=actor, action=action, obj=user, data={})
+    if (
+        user is None
+    ):  # raised out here: an error leaving atomic(savepoint=False) dooms the caller's transaction
+        raise ApplicantPhoneTaken(mask_phone(phone))
     if audit is not None:
         audit.append(audit_entry(actor=actor, action=action, obj=user, data={}))
     return user
+
+
+def applicant_for_intake(
+    *, actor: User, id_number: str, name: str, phone: str = "", audit: list[AuditEntry] | None = None
+) -> tuple[User, str]:
+    """The applicant of a window intake (:func:`applicant_find_or_register`) and the case's contact phone:
+    the phone given, where it is not the applicant's own sign-in phone (else "").
+
+    A family often gives one phone for all its members: a parent registered at the window with a number
+    their child signs in with cannot have it as a sign-in phone too (one resident account per phone), so
+    the parent is registered without one and the number becomes this case's contact phone: its SMS
+    notices reach the family all the same. Likewise a known applicant who gives another number today."""
+    phone = validate_mobile(phone) if phone.strip() else ""
+    try:
+        user = applicant_find_or_register(
+            actor=actor, id_number=id_number, name=name, phone=phone, audit=audit
+        )
+    except ApplicantPhoneTaken:
+        user = applicant_find_or_register(actor=actor, id_number=id_number, name=name, phone="", audit=audit)
+    return user, (phone if phone and phone != user.phone else "")
 
 
 def _user_by_id_number_hash(index: str) -> User | None:
@@ -126,6 +148,7 @@ def application_create(
     delivery_address: str = "",
     materials: Sequence[MaterialTick] = (),
     note: str = "",
+    contact_phone: str = "",
     audit: Sequence[AuditEntry] = (),
 ) -> list[Application]:
     """Open a draft: one application for a matter, or one per matter of a bundle (linked by a BundleCase).
@@ -133,7 +156,9 @@ def application_create(
     Returns the applications created (one element for a single matter). The
     checklist is copied from each matter's current guide version; ``materials``
     ticks rows by material type, so a material shared by a bundle's matters is
-    received once. ``audit``: entries of the same intake to write with it (the applicant's look-up).
+    received once. ``contact_phone``: where the case's SMS notices go, when not to the applicant's own
+    phone (:func:`applicant_for_intake`). ``audit``: entries of the same intake to write with it (the
+    applicant's look-up).
     """
     cases = _drafts(
         actor=actor,
@@ -146,6 +171,7 @@ def application_create(
         delivery_address=delivery_address,
         materials=materials,
         note=note,
+        contact_phone=contact_phone,
     )
     with transaction.atomic():
         audit_log_many(list(audit))
@@ -176,6 +202,7 @@ def _drafts(
     delivery_address: str = "",
     materials: Sequence[MaterialTick] = (),
     note: str = "",
+    contact_phone: str = "",
 ) -> list[tuple[Application, list[ApplicationMaterial]]]:
     """Check an intake's arguments and the actor's right to open it; then each matter's draft and its
     ticked checklist, in memory (:func:`_new_case`): nothing is written."""
@@ -188,6 +215,9 @@ def _drafts(
     if delivery == DeliveryMethod.POST and not delivery_address.strip():
         raise InvalidInput("邮寄送达须填写地址", "Postal delivery needs an address")
     _check_applicant(applicant)
+    contact_phone = validate_mobile(contact_phone) if contact_phone.strip() else ""
+    if contact_phone == applicant.phone:
+        contact_phone = ""
     if actor.role in (Role.RESIDENT, Role.ENTERPRISE):
         if actor.pk != applicant.pk:
             raise ApplicationForbidden()
@@ -222,6 +252,7 @@ def _drafts(
             delivery_address=delivery_address,
             note=note,
             materials=materials,
+            contact_phone=contact_phone,
         )
         for m in matters
     ]
@@ -238,6 +269,7 @@ def _new_case(
     delivery_address: str,
     note: str,
     materials: Sequence[MaterialTick],
+    contact_phone: str = "",
 ) -> tuple[Application, list[ApplicationMaterial]]:
     """A draft for matter ``m`` and its checklist (copied from the current guide version, ticked),
     in memory: no number yet, nothing saved."""
@@ -255,6 +287,7 @@ def _new_case(
         channel=channel,
         delivery=delivery,
         delivery_address=delivery_address,
+        contact_phone=contact_phone,
         created_by=actor,
         handler=actor if actor.role in CENTER_STAFF else None,
         # the key only: loading the clerk's window (one SELECT per intake) served nothing

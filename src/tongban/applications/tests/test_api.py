@@ -37,6 +37,40 @@ def url(number: str, action: str = "") -> str:
     return f"/api/v1/applications/{number}" + (f"/{action}" if action else "")
 
 
+@pytest.mark.parametrize("accept", [False, True])
+def test_api_intake_with_a_phone_another_resident_signs_in_with(clerk, accept):
+    """The number goes on the case as its contact phone (masked in the answer) and the new applicant is
+    registered without a sign-in phone: the intake is not refused for a family's shared phone."""
+    from tongban.accounts.models import User
+
+    resident(phone="13800000002", id_number=valid_id("31011019950101001"))
+    matter = MatterFactory(guide__materials=1)
+    types = list(matter.current_version.materials.values_list("material_type_id", flat=True))
+    r = client_for(clerk).post(
+        "/api/v1/applications",
+        {
+            "matter_code": matter.code,
+            "applicant": {
+                "id_number": valid_id("31011019510307001"),
+                "name": "张建国",
+                "phone": "13800000002",
+            },
+            "channel": "window",
+            "accept": accept,
+            "materials": [{"material_type_id": t} for t in types],
+        },
+        format="json",
+    )
+    assert r.status_code == 201, r.content
+    (body,) = r.json()
+    assert body["contact_phone_masked"] == "138****0002"
+    assert "13800000002" not in r.content.decode()
+    app = Application.objects.get(number=body["number"])
+    assert app.contact_phone == "13800000002"
+    assert User.objects.get(pk=app.applicant_id).phone == ""
+    assert client_for(clerk).get(url(app.number)).json()["contact_phone_masked"] == "138****0002"
+
+
 def test_staff_intake_by_api_end_to_end(clerk):
     matter = MatterFactory(guide__materials=2, guide__promised_days=5)
     c = client_for(clerk)

@@ -175,7 +175,9 @@ def test_intake_answer_built_directly_equals_the_serializers(accept):
         matter=matter,
         materials=[services.MaterialTick(material_type_id=t) for t in ticks],
         note="备注",
+        contact_phone="13700001111",
     )
+    assert fast.detail_out(app)["contact_phone_masked"] == "137****1111"
     _same(app)
     _same(detail_queryset().get(pk=app.pk))
 

@@ -84,7 +84,7 @@ def test_workbench_in_english(clerk):
         "New application",
         "Read ID card",
         "Resident ID number",
-        "Mobile (for new registration)",
+        "Mobile (for SMS notices)",
         "Start intake",
         "My open cases",
         ">Number<",

@@ -436,6 +436,57 @@ def test_registering_a_new_applicant_with_a_phone_another_resident_signs_in_with
     )
 
 
+def test_a_family_phone_becomes_the_cases_contact_phone(clerk):
+    """A parent comes to the window and gives the family's phone, which their child already signs in with.
+    The intake goes on: the parent is registered without a sign-in phone, and the number becomes this
+    case's contact phone, where its SMS notices go (and only this case's: the child's own cases and the
+    child's account are untouched)."""
+    from tongban.accounts.models import User
+    from tongban.applications.tests.factories import valid_id
+
+    child = resident(phone="13911112222", id_number=valid_id("31011019950101001"))
+    parent, contact = s.applicant_for_intake(
+        actor=clerk, id_number=valid_id("31011019510307001"), name="张建国", phone="139 1111 2222"
+    )
+    assert parent.pk != child.pk and (parent.phone, contact) == ("", "13911112222")
+    assert User.objects.filter(pk=parent.pk, display_name="张建国").exists()
+    (app,) = s.application_create(
+        actor=clerk,
+        applicant=parent,
+        center=clerk.center,
+        channel=Channel.WINDOW,
+        matter=MatterFactory(),
+        contact_phone=contact,
+    )
+    app.refresh_from_db()
+    assert app.contact_phone == "13911112222"
+    s.application_tick_materials(application=app, actor=clerk, ticks=received_all(app))
+    s.application_accept(application=app, actor=clerk)
+    sms = Message.objects.get(purpose="application.accepted")
+    assert sms.to == "13911112222" and app.number in sms.body
+
+    # A known applicant: their own phone is no contact phone; another number today is.
+    assert s.applicant_for_intake(actor=clerk, id_number=child.id_number, name="", phone="13911112222") == (
+        child,
+        "",
+    )
+    assert s.applicant_for_intake(actor=clerk, id_number=child.id_number, name="", phone="13700001111") == (
+        child,
+        "13700001111",
+    )
+    with pytest.raises(TongbanError) as exc:  # still a mobile number, or nothing
+        s.applicant_for_intake(actor=clerk, id_number=child.id_number, name="", phone="021-6555")
+    assert exc.value.status_code == 400
+
+
+def test_without_a_contact_phone_notices_go_to_the_applicants_phone(clerk):
+    app = draft(clerk=clerk, applicant=resident(phone="13800000002"))
+    assert app.contact_phone == ""
+    s.application_tick_materials(application=app, actor=clerk, ticks=received_all(app))
+    s.application_accept(application=app, actor=clerk)
+    assert Message.objects.get(purpose="application.accepted").to == "13800000002"
+
+
 def test_bundle_accept_is_all_or_nothing(clerk):
     m1, m2 = MatterFactory(guide__materials=1), MatterFactory(guide__materials=1)
     bundle = BundleFactory(matters=[m1, m2])

@@ -132,23 +132,45 @@ def test_a_refused_intake_registers_nobody(clerk):
 
 def test_a_refused_intake_keeps_a_chosen_bundle(clerk):
     bundle = BundleFactory(name="我要开餐馆")
-    taken = resident(phone="13900002222", id_number=valid_id("31011019700101001"))
     r = signed_in(clerk).post(
         "/cases/new/",
         {
             "id_number": valid_id("31011019800101010"),
             "name": "赵六",
-            "phone": "13900002222",
+            "phone": "1390000",
             "target": f"b:{bundle.code}",
         },
     )
-    assert r.status_code == 409  # applicant.phone_taken
+    assert r.status_code == 400  # not a mobile number
     page = r.content.decode()
-    assert "139****2222" in _error_alert(page)
+    assert "手机号" in _error_alert(page)
+    assert _field(page, "phone") == "1390000"
     chosen = page[page.index(f'value="b:{bundle.code}"') :]
     assert "checked" in chosen[: chosen.index(">")] and "我要开餐馆" in chosen[:400]
     assert Application.objects.count() == 0
-    assert User.objects.filter(phone_hash=taken.phone_hash).count() == 1
+
+
+def test_an_intake_with_the_familys_phone_opens_the_case_and_says_where_its_sms_go(clerk):
+    resident(phone="13900002222", id_number=valid_id("31011019950101001"))  # the son, signed up with it
+    matter = MatterFactory()
+    c = signed_in(clerk)
+    r = c.post(
+        "/cases/new/",
+        {
+            "id_number": valid_id("31011019510307001"),
+            "name": "张建国",
+            "phone": "13900002222",
+            "target": f"m:{matter.code}",
+        },
+        follow=True,
+    )
+    (app,) = matter.applications.all()
+    assert r.redirect_chain[-1][0] == f"/cases/{app.number}/"
+    page = r.content.decode()
+    assert "本件短信通知发往 139****2222" in page  # the flash, masked
+    assert "本件联系电话 139****2222" in page  # the case header
+    assert "13900002222" not in page
+    assert app.contact_phone == "13900002222" and app.applicant.phone == ""
 
 
 def test_workbench_query_count_does_not_grow_with_cases(clerk, django_assert_num_queries):
