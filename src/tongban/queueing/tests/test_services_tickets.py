@@ -428,3 +428,70 @@ def test_a_burst_of_tickets_reaches_the_displays_as_two_messages(monkeypatch):
         assert sub.get(1.0) == {"type": "waiting"}
     finally:
         sub.close()
+
+
+@freeze_time("2026-11-25 02:00:00")
+def test_the_few_ahead_reminder_goes_once_when_its_time_comes():
+    from tongban.notifications.models import Message
+    from tongban.queueing.tasks import notify_ahead
+
+    center, _, _ = hall(sms_ahead=2)
+    line = [ticket_issue(center=center, queue="A").ticket for _ in range(4)]
+    mine = ticket_issue(center=center, queue="A", notify_phone="13912345678").ticket
+    assert notify_ahead(center.pk) == 0  # four ahead
+    Ticket.objects.filter(pk__in=[t.pk for t in line[:2]]).update(state=Ticket.State.FINISHED)
+    assert notify_ahead(center.pk) == 1  # two ahead
+    sms = Message.objects.get(purpose="queueing.ticket.ahead")
+    assert sms.to == "13912345678" and mine.number in sms.body and "前面还有 2 位" in sms.body
+    Ticket.objects.filter(pk=line[2].pk).update(state=Ticket.State.FINISHED)
+    assert notify_ahead(center.pk) == 0  # once per ticket
+    assert Message.objects.count() == 1
+
+
+@freeze_time("2026-11-25 02:00:00")
+@pytest.mark.parametrize("by", ["queue", "appointment check-in path's generic insert"])
+def test_the_reminder_phone_is_encrypted_at_rest(by):
+    """Given with the ticket (the ticket machine's API), the phone is personal data like any other: the
+    column holds ciphertext, and reading the ticket gives the number back."""
+    from django.db import connection
+
+    from tongban.core.crypto import decrypt_str
+    from tongban.queueing.services.tickets import _insert_numbered
+
+    center, q, _ = hall()
+    if by == "queue":
+        ticket = ticket_issue(center=center, queue="A", notify_phone="13912345678").ticket
+    else:
+        ticket = Ticket(center=center, queue=q["A"], day=at(2026, 11, 25).date(), notify_phone="13912345678")
+        ticket.queued_at = ticket.issued_at = at(2026, 11, 25, 10)
+        _insert_numbered(ticket)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT notify_phone FROM queueing_ticket WHERE id = %s", [ticket.pk])
+        (stored,) = cursor.fetchone()
+    assert "13912345678" not in stored and decrypt_str(stored) == "13912345678"
+    assert ticket.notify_phone == Ticket.objects.get(pk=ticket.pk).notify_phone == "13912345678"
+
+
+@freeze_time("2026-11-25 02:00:00")
+def test_the_migration_encrypts_reminder_phones_stored_in_the_clear():
+    import importlib
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    from tongban.core.crypto import decrypt_str
+
+    migration = importlib.import_module("tongban.queueing.migrations.0012_encrypt_plaintext_notify_phones")
+    center, _, _ = hall()
+    plain = ticket_issue(center=center, queue="A").ticket
+    kept = ticket_issue(center=center, queue="A", notify_phone="13800001111").ticket
+    with connection.cursor() as cursor:  # as the unprepared insert left it
+        cursor.execute("UPDATE queueing_ticket SET notify_phone = '13912345678' WHERE id = %s", [plain.pk])
+        cursor.execute("SELECT notify_phone FROM queueing_ticket WHERE id = %s", [kept.pk])
+        (kept_before,) = cursor.fetchone()
+    migration.encrypt_plaintext(None, SimpleNamespace(connection=connection))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, notify_phone FROM queueing_ticket ORDER BY id")
+        stored = dict(cursor.fetchall())
+    assert decrypt_str(stored[plain.pk]) == "13912345678"
+    assert stored[kept.pk] == kept_before  # already encrypted: untouched
