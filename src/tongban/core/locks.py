@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.db import connection
 
 # One namespace per kind of thing, so that two kinds never share a lock. Keep them distinct.
-PHONE = 0x5442  # "TB": SMS codes requested for one phone
+PHONE = 0x5442  # "TB": SMS to one phone under a limit (sign-in codes, queue reminders)
 PERSON_BOOKING = 0x5443  # appointments booked by one person (id number or phone)
 ADDRESS = 0x5444  # SMS codes requested from one client address
 ROLLUPS = 0x5445  # the dashboard's rollup tables, rebuilt by one run at a time (key "0")

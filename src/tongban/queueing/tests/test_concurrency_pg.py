@@ -381,3 +381,31 @@ def test_a_windows_tickets_are_found_through_the_index_of_called_tickets():
             cursor.execute("RESET enable_seqscan")
     assert definition.endswith("WHERE (called_window_id IS NOT NULL)"), definition
     assert all("ticket_window_state_idx" in plan for plan in plans), plans
+
+
+def test_two_reminder_runs_at_once_keep_a_phone_to_three_reminders_a_day():
+    """Two centers' reminder runs at once, each due to remind one phone that has had two reminders today:
+    each counted two and each sent, four in all. The second must wait for the first and count three."""
+    from tongban.core.crypto import blind_index
+    from tongban.notifications.models import Message
+    from tongban.queueing.services import ticket_issue
+    from tongban.queueing.tasks import notify_ahead
+
+    phone = "13912345678"
+    first_center, _, _ = hall(sms_ahead=10)
+    second_center, _, _ = hall(sms_ahead=10)
+    for _ in range(3):
+        ticket_issue(center=first_center, queue="A", notify_phone=phone)
+    ticket_issue(center=second_center, queue="A", notify_phone=phone)
+    Message.objects.create(
+        to=phone, to_hash=blind_index(phone), body="-", purpose="queueing.ticket.ahead", backend="outbox"
+    )
+    Message.objects.create(
+        to=phone, to_hash=blind_index(phone), body="-", purpose="queueing.ticket.ahead", backend="outbox"
+    )
+    # the first run reminds its first ticket (the third reminder), then waits before its second
+    first, second = first_holds_second_waits(
+        lambda: notify_ahead(first_center.pk), lambda: notify_ahead(second_center.pk)
+    )
+    assert (first, second) == (1, 0)
+    assert Message.objects.filter(to_hash=blind_index(phone)).count() == 3

@@ -9,6 +9,7 @@ import pytest
 from freezegun import freeze_time
 
 from tongban.catalog.tests.factories import BundleFactory, CenterFactory, MatterFactory
+from tongban.core.crypto import blind_index
 from tongban.core.models import AuditEntry, CalendarDay
 from tongban.queueing.errors import (
     HallClosed,
@@ -446,6 +447,27 @@ def test_the_few_ahead_reminder_goes_once_when_its_time_comes():
     Ticket.objects.filter(pk=line[2].pk).update(state=Ticket.State.FINISHED)
     assert notify_ahead(center.pk) == 0  # once per ticket
     assert Message.objects.count() == 1
+
+
+@freeze_time("2026-11-25 02:00:00")
+def test_a_phone_gets_at_most_three_reminders_a_day_however_many_tickets_name_it():
+    """The reminder is asked for without signing in: without a limit, taking tickets would send a stranger
+    one SMS each. A family with a few tickets on one phone is still reminded for each, up to three."""
+    from tongban.notifications.models import Message
+    from tongban.queueing.tasks import AHEAD_SMS_PER_PHONE_PER_DAY, notify_ahead
+
+    center, _, _ = hall(sms_ahead=10)
+    for _ in range(5):
+        ticket_issue(center=center, queue="A", notify_phone="13912345678")
+    neighbour = ticket_issue(center=center, queue="A", notify_phone="13800001111").ticket
+    assert notify_ahead(center.pk) == AHEAD_SMS_PER_PHONE_PER_DAY + 1 == 4
+    to_victim = Message.objects.filter(to_hash=blind_index("13912345678"))
+    assert to_victim.count() == 3
+    (to_neighbour,) = Message.objects.filter(to_hash=blind_index("13800001111"))
+    assert neighbour.number in to_neighbour.body
+    # the two over the limit are settled, not retried by every later run
+    assert not Ticket.objects.filter(notify_sent_at=None).exclude(notify_phone="").exists()
+    assert notify_ahead(center.pk) == 0
 
 
 @freeze_time("2026-11-25 02:00:00")
