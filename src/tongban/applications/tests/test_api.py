@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from rest_framework.test import APIClient
 
 from tongban.accounts.models import User
@@ -67,6 +68,11 @@ def test_api_intake_with_a_phone_another_resident_signs_in_with(clerk, accept):
     assert "13800000002" not in r.content.decode()
     app = Application.objects.get(number=body["number"])
     assert app.contact_phone == "13800000002"
+    with (
+        connection.cursor() as cursor
+    ):  # personal data: encrypted at rest, whichever way the case was written
+        cursor.execute("SELECT contact_phone FROM applications_application WHERE id = %s", [app.pk])
+        assert "13800000002" not in cursor.fetchone()[0]
     assert User.objects.get(pk=app.applicant_id).phone == ""
     assert client_for(clerk).get(url(app.number)).json()["contact_phone_masked"] == "138****0002"
 
