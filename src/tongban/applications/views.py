@@ -174,9 +174,8 @@ def intake(request: HttpRequest) -> HttpResponse:
     post = request.POST
     target = intake_option(post.get("target", ""))
     try:
-        with (
-            transaction.atomic()
-        ):  # registering the applicant and opening the case: all or nothing (as the API)
+        # registering the applicant and opening the case: all or nothing (as the API)
+        with transaction.atomic():
             applicant, contact_phone = services.applicant_for_intake(
                 actor=user,
                 id_number=post.get("id_number", ""),

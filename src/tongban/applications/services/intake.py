@@ -102,9 +102,9 @@ def applicant_find_or_register(
                 user = User.objects.filter(username=new.username).first()
         if user is not None and audit is None:
             audit_log(actor=actor, action=action, obj=user, data={})
-    if (
-        user is None
-    ):  # raised out here: an error leaving atomic(savepoint=False) dooms the caller's transaction
+    if user is None:
+        # raised out here, not in the block: an error leaving atomic(savepoint=False) dooms the caller's
+        # transaction, and applicant_for_intake goes on in it without the phone
         raise ApplicantPhoneTaken(mask_phone(phone))
     if audit is not None:
         audit.append(audit_entry(actor=actor, action=action, obj=user, data={}))

@@ -471,7 +471,7 @@ _COUNTED_INSERT_SQL = (
 _counted: dict[bool, str] = {}
 _INSERT_ATTNAMES = [str(_sql.field(Ticket, name).attname) for name in _INSERT_FIELDS]
 _NOTIFY_PHONE = _sql.field(Ticket, "notify_phone")
-assert _INSERT_FIELDS[-1] == "notify_phone"  # _issue_counted encrypts the last value
+assert _INSERT_FIELDS[-1] == "notify_phone"  # _issue_counted puts it in encrypted, last
 _TICKET_ATTNAMES = [str(f.attname) for f in Ticket._meta.concrete_fields]
 
 
@@ -517,9 +517,9 @@ def _issue_counted(
     values = [center.pk, queue.pk, day, Ticket.State.WAITING.value, reason, matter_id, bundle_id, None, None]
     values += [now, now, 0, notify_phone]
     sql = _counted_insert(in_priority)
-    params = [*count, queue.pk, day, *values, queue.prefix]
-    if notify_phone:  # personal data: encrypted at rest like every phone (the rest go in as they are)
-        params[len(count) + 2 + len(values) - 1] = _NOTIFY_PHONE.get_db_prep_save(notify_phone, connection)
+    # personal data, encrypted at rest like every phone (the other values go in as they are)
+    stored_phone = _NOTIFY_PHONE.get_db_prep_save(notify_phone, connection) if notify_phone else ""
+    params = [*count, queue.pk, day, *values[:-1], stored_phone, queue.prefix]
     pk, seq, number, ahead = _execute_numbered(sql, params, queue, day)
     known = dict(zip(_INSERT_ATTNAMES, values, strict=True))
     known.update(id=pk, seq=seq, number=number)
