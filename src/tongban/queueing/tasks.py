@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time
 
 from celery import shared_task
 from django.db import transaction
@@ -14,25 +13,22 @@ from tongban.core.periodic import Periodic
 log = logging.getLogger(__name__)
 
 
-# A phone gets at most this many "few ahead" reminders a day, however many tickets name it. The reminder is
-# asked for without signing in (the ticket machine and its API), so without a limit anyone could send a
-# stranger one SMS per ticket taken. A family taking two or three tickets on one phone is still served.
-AHEAD_SMS_PER_PHONE_PER_DAY = 3
-AHEAD_SMS_PURPOSE = "queueing.ticket.ahead"
-
-
 @shared_task(name="queueing.notify_ahead")
 def notify_ahead(center_id: int) -> int:
     """SMS residents who asked for it once ``sms_ahead`` or fewer tickets are before them (at most
-    :data:`AHEAD_SMS_PER_PHONE_PER_DAY` to one phone a day)."""
+    :data:`~tongban.queueing.services.tickets.AHEAD_SMS_PER_PHONE_PER_DAY` to one phone a day)."""
     from tongban.catalog.models import Center
     from tongban.core import locks
     from tongban.core.crypto import blind_index, mask_phone
-    from tongban.notifications.models import Message
     from tongban.notifications.services import sms_send
     from tongban.queueing.models import Ticket
     from tongban.queueing.rules import settings_for
-    from tongban.queueing.services.tickets import tickets_ahead
+    from tongban.queueing.services.tickets import (
+        AHEAD_SMS_PER_PHONE_PER_DAY,
+        AHEAD_SMS_PURPOSE,
+        ahead_sms_today,
+        tickets_ahead,
+    )
 
     today = timezone.localdate()
     watching = list(
@@ -44,7 +40,6 @@ def notify_ahead(center_id: int) -> int:
         return 0
     center = Center.objects.get(pk=center_id)
     rules = settings_for(center)
-    day_start = timezone.make_aware(datetime.combine(today, time.min))
     sent = 0
     for ticket in watching:
         ahead = tickets_ahead(ticket, rules=rules)
@@ -57,9 +52,7 @@ def notify_ahead(center_id: int) -> int:
             ):
                 continue
             locks.lock_for_transaction(locks.PHONE, phone_hash)  # two runs count one phone's SMS in turn
-            today_to_phone = Message.objects.filter(
-                to_hash=phone_hash, purpose=AHEAD_SMS_PURPOSE, created_at__gte=day_start
-            ).count()
+            today_to_phone = ahead_sms_today(phone_hash, today)
             if today_to_phone >= AHEAD_SMS_PER_PHONE_PER_DAY:
                 log.warning(
                     "queue: no reminder for ticket %s: %s has had %d today",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -606,15 +606,41 @@ def tickets_close_day(*, before: date | None = None) -> int:
     return count
 
 
+# A phone gets at most this many "few ahead" reminders a day, however many tickets name it. The reminder is
+# asked for without signing in (the ticket machine and its API), so without a limit anyone could send a
+# stranger one SMS per ticket taken. A family taking two or three tickets on one phone is still served.
+AHEAD_SMS_PER_PHONE_PER_DAY = 3
+AHEAD_SMS_PURPOSE = "queueing.ticket.ahead"
+
+
+def ahead_sms_today(phone_hash: str, day: date) -> int:
+    """How many "few ahead" reminders the phone with this blind index has had on ``day`` (from the SMS log)."""
+    from tongban.notifications.models import Message
+
+    since = timezone.make_aware(datetime.combine(day, time.min))
+    return Message.objects.filter(
+        to_hash=phone_hash, purpose=AHEAD_SMS_PURPOSE, created_at__gte=since
+    ).count()
+
+
 def ticket_set_notify_phone(*, ticket_id: int, phone: str, now: datetime | None = None) -> Ticket:
     """ "SMS me when few are ahead", asked on the ticket machine right after taking the ticket (within
     10 minutes of issue, while still waiting)."""
-    from tongban.core.errors import ValidationError
+    from tongban.core.crypto import blind_index
+    from tongban.core.errors import RateLimited, ValidationError
 
     now = now or timezone.now()
     phone = "".join(phone.split())
     if not (len(phone) == 11 and phone.isdigit() and phone.startswith("1")):
         raise ValidationError("请输入11位手机号", "Enter an 11-digit mobile number", code="queue.phone")
+    if ahead_sms_today(blind_index(phone), timezone.localdate(now)) >= AHEAD_SMS_PER_PHONE_PER_DAY:
+        # said at the machine, where the resident can still choose to watch the screen instead
+        raise RateLimited(
+            f"该手机号今天已收到{AHEAD_SMS_PER_PHONE_PER_DAY}条叫号提醒，不能再设置；请留意叫号屏",
+            f"This phone has had today's {AHEAD_SMS_PER_PHONE_PER_DAY} queue reminders; please watch the call display",
+            code="queue.reminder_limit",
+            retry_after=3600,
+        )
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
         if (

@@ -454,7 +454,8 @@ def test_a_phone_gets_at_most_three_reminders_a_day_however_many_tickets_name_it
     """The reminder is asked for without signing in: without a limit, taking tickets would send a stranger
     one SMS each. A family with a few tickets on one phone is still reminded for each, up to three."""
     from tongban.notifications.models import Message
-    from tongban.queueing.tasks import AHEAD_SMS_PER_PHONE_PER_DAY, notify_ahead
+    from tongban.queueing.services.tickets import AHEAD_SMS_PER_PHONE_PER_DAY
+    from tongban.queueing.tasks import notify_ahead
 
     center, _, _ = hall(sms_ahead=10)
     for _ in range(5):

@@ -264,3 +264,27 @@ def test_admin_pages_render_and_tickets_are_read_only(admin_client):
     ):
         assert admin_client.get(url).status_code == 200, url
     assert admin_client.get("/admin/queueing/ticket/add/").status_code == 403
+
+
+@freeze_time(T0)
+def test_the_machine_says_when_a_phone_has_had_its_reminders_for_the_day(client):
+    from tongban.core.crypto import blind_index
+    from tongban.notifications.models import Message
+
+    center, _, _ = hall()
+    for _ in range(3):  # three reminders already sent to this phone today
+        Message.objects.create(
+            to="13912345678",
+            to_hash=blind_index("13912345678"),
+            body="-",
+            purpose="queueing.ticket.ahead",
+            backend="outbox",
+        )
+    r = client.post(f"/queue/ticket-machine/{center.code}/", {"queue": "A"})
+    page = r["Location"]
+    r = client.post(page, {"phone": "139 1234 5678"})
+    assert r.status_code == 429
+    assert "该手机号今天已收到3条叫号提醒" in r.content.decode()
+    assert not Ticket.objects.exclude(notify_phone="").exists()
+    r = client.post(page, {"phone": "13800001111"})  # another phone is fine
+    assert r.status_code == 302
