@@ -26,6 +26,8 @@ from run import (  # puts src/ on sys.path
     CpuAccount,
     default_worker_connections,
     finish_open_calls,
+    floor_phase,
+    phase,
     setup,
     start_server,
     warm_up,
@@ -42,6 +44,11 @@ def main() -> None:
     ap.add_argument("--windows", type=int, default=20)
     ap.add_argument("--port", type=int, default=8196)
     ap.add_argument("--out", default="")
+    ap.add_argument(
+        "--after-run-py-phases",
+        action="store_true",
+        help="first run what run.py runs before its paced phases on the same server (two floors, a saturation)",
+    )
     args = ap.parse_args()
     if "postgres" not in os.environ.get("DATABASE_URL", ""):
         sys.exit("set DATABASE_URL to a migrated PostgreSQL database")
@@ -50,6 +57,11 @@ def main() -> None:
     server = start_server(args.port, args.workers, args.threads, default_worker_connections(args))
     try:
         warm_up(args.port, windows)
+        if args.after_run_py_phases:
+            for _ in range(2):
+                floor_phase(args.port, args.seconds, args.clients, windows[0][1])
+            phase(args.port, args.seconds, args.clients - args.windows, windows)
+            finish_open_calls()
         account = CpuAccount(server.pid)
         think_ms = 1000 * args.clients / args.rate
         r = paced_phase(args.port, args.seconds, args.clients - args.windows, windows, think_ms, CENTER)
@@ -63,6 +75,7 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "server": f"gunicorn gthread {args.workers}x{args.threads}",
         "offered_per_s": args.rate,
+        "after_run_py_phases": args.after_run_py_phases,
         **r,
     }
     t, w, cpu = r["tickets"], r["window calls (call-next + finish)"], r["cpu"]
