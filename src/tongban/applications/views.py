@@ -46,6 +46,7 @@ from tongban.applications.selectors import (
     intake_search,
     review_inbox,
 )
+from tongban.applications.services.intake import CONTACT_PHONE_STATES
 from tongban.applications.services.progress import application_progress_lookup
 from tongban.core.audit import audit_log
 from tongban.core.crypto import mask_id_number, mask_phone
@@ -56,6 +57,7 @@ CENTER_STAFF = (Role.CLERK, Role.MANAGER, Role.ADMIN)
 HISTORY_LABELS = {
     "reviews_complete": gettext_lazy("部门意见已全部反馈"),
     "extend": gettext_lazy("延期已批准"),
+    "contact_phone": gettext_lazy("本件联系电话已更正"),
 }
 # what the case page says after each button
 DONE_MESSAGES = {
@@ -73,6 +75,7 @@ DONE_MESSAGES = {
     "extension_approve": gettext_lazy("已批准延期"),
     "extension_reject": gettext_lazy("已驳回延期申请"),
     "withdraw": gettext_lazy("已撤回"),
+    "contact_phone": gettext_lazy("本件联系电话已更正"),
 }
 View = Callable[..., HttpResponse]
 
@@ -251,6 +254,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
         "pending_extension": next((e for e in app.extensions.all() if e.state == "requested"), None),
         "applicant_id_masked": mask_id_number(app.applicant.id_number) if app.applicant.id_number else "",
         "contact_phone_masked": mask_phone(app.contact_phone) if app.contact_phone else "",
+        "contact_phone_editable": user.role in CENTER_STAFF and app.status in CONTACT_PHONE_STATES,
         "material_states": ApplicationMaterial.State.choices,
         "delivery_choices": DeliveryMethod.choices,
         "outcome_choices": Outcome.choices,
@@ -354,6 +358,10 @@ def act(request: HttpRequest, number: str) -> HttpResponse:
             )
         elif action == "withdraw":
             services.application_withdraw(application=app, actor=user, reason=post.get("reason", ""))
+        elif action == "contact_phone":
+            services.application_set_contact_phone(
+                application=app, actor=user, phone=post.get("contact_phone", ""), expected_version=version
+            )
         elif action != "tick":
             messages.error(request, gettext("未知操作"))
             return redirect("applications:detail", number=number)

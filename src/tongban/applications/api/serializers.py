@@ -361,6 +361,15 @@ class DeliverIn(serializers.Serializer):
     proxy = serializers.BooleanField(default=False)
 
 
+class ContactPhoneIn(VersionIn):
+    phone = serializers.CharField(
+        allow_blank=True,
+        max_length=20,
+        help_text="A mainland mobile where the case's SMS notices go; empty (or the applicant's own phone): the"
+        " applicant's phone.",
+    )
+
+
 class ReasonIn(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 

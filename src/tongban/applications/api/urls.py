@@ -24,6 +24,11 @@ urlpatterns = [
     path("applications/<str:number>/ready", v.ReadyView.as_view(), name="applications-ready"),
     path("applications/<str:number>/deliver", v.DeliverView.as_view(), name="applications-deliver"),
     path("applications/<str:number>/withdraw", v.WithdrawView.as_view(), name="applications-withdraw"),
+    path(
+        "applications/<str:number>/contact-phone",
+        v.ContactPhoneView.as_view(),
+        name="applications-contact-phone",
+    ),
     path("applications/<str:number>/suspend", v.SuspendView.as_view(), name="applications-suspend"),
     path("applications/<str:number>/resume", v.ResumeView.as_view(), name="applications-resume"),
     path(

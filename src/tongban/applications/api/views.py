@@ -369,6 +369,19 @@ class WithdrawView(_ActionView):
         services.application_withdraw(application=app, actor=actor, reason=data["reason"])
 
 
+class ContactPhoneView(_ActionView):
+    input = s.ContactPhoneIn
+
+    @_action_schema("Correct the case's contact phone (where its SMS notices go)", s.ContactPhoneIn)
+    def post(self, request: Request, number: str) -> Response:
+        return super().post(request, number)
+
+    def act(self, *, app: Application, actor: User, data: dict[str, Any]) -> Any:
+        services.application_set_contact_phone(
+            application=app, actor=actor, phone=data["phone"], expected_version=data["version"]
+        )
+
+
 class SuspendView(_ActionView):
     input = s.SuspendIn
 

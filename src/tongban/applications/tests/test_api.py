@@ -77,6 +77,23 @@ def test_api_intake_with_a_phone_another_resident_signs_in_with(clerk, accept):
     assert client_for(clerk).get(url(app.number)).json()["contact_phone_masked"] == "138****0002"
 
 
+def test_api_corrects_the_contact_phone(clerk):
+    app = draft(clerk=clerk)
+    r = client_for(clerk).post(
+        url(app.number, "contact-phone"), {"phone": "13700001111", "version": app.version}, format="json"
+    )
+    assert r.status_code == 200, r.content
+    assert r.json()["contact_phone_masked"] == "137****1111" and "13700001111" not in r.content.decode()
+    r = client_for(clerk).post(
+        url(app.number, "contact-phone"), {"phone": "12345", "version": None}, format="json"
+    )
+    assert r.status_code == 400 and r.json()["error"]["code"].startswith("identity.mobile")
+    stranger = client_for(clerk_at(CenterFactory()))
+    assert stranger.post(url(app.number, "contact-phone"), {"phone": ""}, format="json").status_code == 404
+    app.refresh_from_db()
+    assert app.contact_phone == "13700001111"
+
+
 def test_staff_intake_by_api_end_to_end(clerk):
     matter = MatterFactory(guide__materials=2, guide__promised_days=5)
     c = client_for(clerk)

@@ -504,3 +504,39 @@ def test_bundle_accept_is_all_or_nothing(clerk):
     ) == {"draft"}
     notices = s.bundle_case_request_supplement(bundle_case=parts[0].bundle_case, actor=clerk)
     assert [n.application_id for n in notices] == [parts[1].pk]
+
+
+def test_a_clerk_corrects_the_contact_phone_and_the_next_notice_goes_there(clerk):
+    """A number mistyped at intake sends the applicant's notices to a stranger: the clerk corrects it on the
+    open case (history and audit keep the numbers masked), or clears it to use the applicant's own phone."""
+    app = draft(clerk=clerk, applicant=resident(phone="13800000002"))
+    with pytest.raises(TongbanError) as exc:
+        s.application_set_contact_phone(application=app, actor=clerk, phone="1370000111")
+    assert exc.value.status_code == 400
+    with pytest.raises(ApplicationStale):
+        s.application_set_contact_phone(application=app, actor=clerk, phone="13700001111", expected_version=0)
+    app = s.application_set_contact_phone(
+        application=app, actor=clerk, phone="137 0000 1111", expected_version=app.version
+    )
+    assert app.contact_phone == "13700001111" and app.status == Status.DRAFT
+    change = app.history.get(action="contact_phone")
+    assert (change.from_status, change.to_status) == ("draft", "draft")
+    entry = AuditEntry.objects.get(action="applications.application.contact_phone", object_id=str(app.pk))
+    assert (entry.data["phone_was"], entry.data["phone"]) == ("", "137****1111")
+    assert "13700001111" not in str(entry.data)
+    s.application_tick_materials(application=app, actor=clerk, ticks=received_all(app))
+    s.application_accept(application=app, actor=clerk)
+    assert Message.objects.get(purpose="application.accepted").to == "13700001111"
+    # the applicant's own number, or nothing: back to the applicant's phone
+    assert (
+        s.application_set_contact_phone(application=app, actor=clerk, phone="13800000002").contact_phone == ""
+    )
+    # not by the applicant, not by another center, not once the case is over
+    with pytest.raises(TongbanError) as exc:
+        s.application_set_contact_phone(application=app, actor=app.applicant, phone="13700001111")
+    assert exc.value.status_code == 403
+    with pytest.raises(ApplicationForbidden):
+        s.application_set_contact_phone(application=app, actor=clerk_at(CenterFactory()), phone="13700001111")
+    s.application_withdraw(application=app, actor=clerk)
+    with pytest.raises(ApplicationInvalidTransition):
+        s.application_set_contact_phone(application=app, actor=clerk, phone="13700001111")

@@ -193,3 +193,19 @@ def test_public_progress_page(clerk):
     assert "草稿" in r.content.decode()
     r = c.get("/cases/progress/", {"number": app.number, "id_last4": "0000"})
     assert "未找到办件" in r.content.decode()
+
+
+def test_the_case_page_corrects_the_contact_phone(clerk):
+    app = draft(clerk=clerk)
+    c = signed_in(clerk)
+    assert 'id="contact-phone"' in c.get(f"/cases/{app.number}/").content.decode()
+    r = c.post(
+        f"/cases/{app.number}/act/",
+        {"action": "contact_phone", "contact_phone": "13700001111", "version": str(app.version)},
+        follow=True,
+    )
+    page = r.content.decode()
+    assert "本件联系电话已更正" in page and "本件联系电话 137****1111" in page
+    assert "13700001111" not in page
+    app.refresh_from_db()
+    assert app.contact_phone == "13700001111"
