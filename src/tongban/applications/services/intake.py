@@ -49,6 +49,7 @@ from tongban.applications.services._core import (
     _require_roles,
     _transition,
 )
+from tongban.applications.services.delivery import WITHDRAWABLE
 from tongban.catalog.models import Bundle, Center, Department, Matter
 from tongban.core import sql
 from tongban.core.audit import audit_entry, audit_log, audit_log_many
@@ -131,17 +132,9 @@ def applicant_for_intake(
     return user, (phone if phone and phone != user.phone else "")
 
 
-# While these, the applicant still has notices to come (accepted, supplement, decided, ready for pickup).
-CONTACT_PHONE_STATES = (
-    Status.DRAFT,
-    Status.SUBMITTED,
-    Status.SUPPLEMENT_REQUESTED,
-    Status.ACCEPTED,
-    Status.UNDER_REVIEW,
-    Status.SUSPENDED,
-    Status.DECIDED,
-    Status.READY_FOR_DELIVERY,
-)
+# While these, the applicant still has notices to come (accepted, supplement, decided, ready for pickup):
+# before the decision (while a case can be withdrawn), and until it is handed over.
+CONTACT_PHONE_STATES = (*WITHDRAWABLE, Status.DECIDED, Status.READY_FOR_DELIVERY)
 
 
 def application_set_contact_phone(
