@@ -253,7 +253,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
         "extensions": list(app.extensions.all()),
         "pending_extension": next((e for e in app.extensions.all() if e.state == "requested"), None),
         "applicant_id_masked": mask_id_number(app.applicant.id_number) if app.applicant.id_number else "",
-        "contact_phone_masked": mask_phone(app.contact_phone) if app.contact_phone else "",
+        "contact_phone_masked": mask_phone(app.contact_phone),
         "contact_phone_editable": user.role in CENTER_STAFF and app.status in CONTACT_PHONE_STATES,
         "material_states": ApplicationMaterial.State.choices,
         "delivery_choices": DeliveryMethod.choices,

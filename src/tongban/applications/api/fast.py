@@ -178,7 +178,7 @@ def detail_out(app: Any) -> dict[str, Any]:
         "accepted_at": datetime_out(app.accepted_at, tz),
         "deadline": deadline_dict(app),
         "applicant_id_masked": mask_id_number(app.applicant.id_number) if app.applicant.id_number else "",
-        "contact_phone_masked": mask_phone(app.contact_phone) if app.contact_phone else "",
+        "contact_phone_masked": mask_phone(app.contact_phone),
         "guide_version": _i(app.guide.version),
         "delivery": _s(app.delivery),
         "outcome": _s(app.outcome),

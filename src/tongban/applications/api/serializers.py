@@ -234,7 +234,7 @@ class ApplicationDetailOut(ApplicationListOut):
         return mask_id_number(obj.applicant.id_number) if obj.applicant.id_number else ""
 
     def get_contact_phone_masked(self, obj: Application) -> str:
-        return mask_phone(obj.contact_phone) if obj.contact_phone else ""
+        return mask_phone(obj.contact_phone)
 
     @extend_schema_field(DeadlineOut)
     def get_deadline(self, obj: Application) -> dict[str, Any]:

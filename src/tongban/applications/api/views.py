@@ -160,9 +160,8 @@ class ApplicationListCreateView(_Base):
             if user.role not in (Role.CLERK, Role.MANAGER, Role.ADMIN):
                 raise ApplicationForbidden()
         entries: list[AuditEntry] = []  # the applicant's look-up: written with the case
-        contact_phone = (
-            ""  # a number given at the window that is not the applicant's own (applicant_for_intake)
-        )
+        # a number given at the window that is not the applicant's own (applicant_for_intake)
+        contact_phone = ""
         with transaction.atomic():  # registering the applicant and opening the case: all or nothing
             if user.role in (Role.RESIDENT, Role.ENTERPRISE):
                 applicant = user

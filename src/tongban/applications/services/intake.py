@@ -129,7 +129,14 @@ def applicant_for_intake(
         )
     except ApplicantPhoneTaken:
         user = applicant_find_or_register(actor=actor, id_number=id_number, name=name, phone="", audit=audit)
-    return user, (phone if phone and phone != user.phone else "")
+    return user, _contact_phone(phone, user)
+
+
+def _contact_phone(phone: str, applicant: User) -> str:
+    """``phone`` as a case's contact phone: a mainland mobile, or "" where none is given or it is the
+    applicant's own (their notices go there anyway)."""
+    phone = validate_mobile(phone) if phone.strip() else ""
+    return "" if phone == applicant.phone else phone
 
 
 # While these, the applicant still has notices to come (accepted, supplement, decided, ready for pickup):
@@ -143,14 +150,14 @@ def application_set_contact_phone(
     """Correct where the case's SMS notices go (a number mistyped at intake, or a new one the applicant
     gives); empty, or the applicant's own phone: back to the applicant's phone. History and audit keep the
     numbers masked."""
-    phone = validate_mobile(phone) if phone.strip() else ""
+    if phone.strip():
+        validate_mobile(phone)  # a wrong number is refused before anything is locked
     with transaction.atomic():
         app = _lock(application, expected_version=expected_version)
         _require_roles(actor, CENTER_STAFF)
         _check_access(actor, app, action="intake")
         _check_state(app, CONTACT_PHONE_STATES)
-        if phone == app.applicant.phone:
-            phone = ""
+        phone = _contact_phone(phone, app.applicant)
         was = app.contact_phone
         app.contact_phone = phone
         _transition(
@@ -248,9 +255,7 @@ def _drafts(
     if delivery == DeliveryMethod.POST and not delivery_address.strip():
         raise InvalidInput("邮寄送达须填写地址", "Postal delivery needs an address")
     _check_applicant(applicant)
-    contact_phone = validate_mobile(contact_phone) if contact_phone.strip() else ""
-    if contact_phone == applicant.phone:
-        contact_phone = ""
+    contact_phone = _contact_phone(contact_phone, applicant)
     if actor.role in (Role.RESIDENT, Role.ENTERPRISE):
         if actor.pk != applicant.pk:
             raise ApplicationForbidden()
