@@ -33,6 +33,7 @@ from tongban.accounts.models import SmsCode, User
 from tongban.accounts.permissions import is_staff_role, two_factor_satisfied
 from tongban.core.crypto import decrypt_str, encrypt_str, mask_phone
 from tongban.core.errors import RateLimited, TongbanError
+from tongban.core.qr import qr_svg
 
 PENDING_KEY = "tb_pending"
 PENDING_SECONDS = 300
@@ -194,14 +195,6 @@ def login_otp(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/login_otp.html", context)
 
 
-def _qr_svg(data: str) -> str:
-    import qrcode
-    import qrcode.image.svg
-
-    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
-    return str(image.to_string(encoding="unicode"))
-
-
 @sensitive_post_parameters("token")
 @csrf_protect
 @never_cache
@@ -224,7 +217,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
         "next": next_url,
         "subject": subject,
         "device": device,
-        "qr_svg": _qr_svg(device.config_url),
+        "qr_svg": qr_svg(device.config_url),
         "secret_groups": [secret[i : i + 4] for i in range(0, len(secret), 4)],
         "required": settings.STAFF_2FA_REQUIRED,
     }
