@@ -228,7 +228,10 @@ RATINGS_PAD_MINUTES = env_int("TONGBAN_RATINGS_PAD_MINUTES", 30)  # a served tic
 RATINGS_LINK_MAX_AGE_DAYS = env_int("TONGBAN_RATINGS_LINK_MAX_AGE_DAYS", 15)  # SMS rating links expire
 RATINGS_RATE_LIMIT = env_int("TONGBAN_RATINGS_RATE_LIMIT", 20)  # rating attempts per client per window
 RATINGS_RATE_WINDOW_SECONDS = env_int("TONGBAN_RATINGS_RATE_WINDOW_SECONDS", 600)
-RATINGS_LINK_BASE_URL = env_str("TONGBAN_PUBLIC_BASE_URL", "http://localhost:8000")
+# The public https origin residents' phones reach (QR codes on receipts and ticket slips, SMS links). Unset,
+# pages use the request's own host and SMS links the demo's address.
+PUBLIC_BASE_URL = env_str("TONGBAN_PUBLIC_BASE_URL", "")
+RATINGS_LINK_BASE_URL = PUBLIC_BASE_URL or "http://localhost:8000"
 
 # --- outside world plugins ------------------------------------------------
 SMS_BACKEND = env_str("TONGBAN_SMS_BACKEND", "outbox")  # outbox = dev backend with an outbox page

@@ -83,6 +83,12 @@ class TicketStateError(InvalidTransition):
     message_en = "This action is not allowed for the ticket's current state"
 
 
+class TicketNotCancellable(Conflict):
+    code = "queue.not_cancellable"
+    message = "这个号码已经叫到或已经结束，不能再取消；需要帮助请到窗口或咨询台"
+    message_en = "This ticket has been called or is closed, so it can no longer be cancelled; please ask at a window or the help desk"
+
+
 class RequeueExpired(Conflict):
     code = "queue.requeue_expired"
     message = "过号已超过可重新排队的时限，请重新取号"

@@ -218,6 +218,55 @@ def ticket_get(ticket_id: int) -> Ticket | None:
     return Ticket.objects.select_related("center", "queue", "called_window").filter(pk=ticket_id).first()
 
 
+@dataclass(frozen=True)
+class FollowState:
+    """What the resident's own page of a ticket shows (扫码看进度)."""
+
+    ticket: Ticket
+    today: bool  # a slip of another day is closed, whatever its state says until the nightly close
+    ahead: (
+        int | None
+    )  # waiting tickets before it, counted up to WAITING_BEFORE_CAP; None unless waiting today
+    ahead_more: bool
+    eta_minutes: int | None
+    window_number: int | None  # the window it is called to (called or being served)
+
+    @property
+    def cancellable(self) -> bool:
+        return self.today and self.ticket.state == Ticket.State.WAITING
+
+
+def ticket_follow(ticket_id: int, *, now: datetime | None = None) -> FollowState | None:
+    """The ticket's state for its own page: one query for the ticket, one for the line when it waits (the wait
+    estimate's inputs are cached per center)."""
+    from tongban.queueing.services.tickets import (
+        WAITING_BEFORE_CAP,
+        estimate_wait_minutes,
+        tickets_ahead,
+    )
+
+    now = now or timezone.now()
+    ticket = ticket_get(ticket_id)
+    if ticket is None:
+        return None
+    today = ticket.day == timezone.localdate(now)
+    ahead = eta = None
+    if today and ticket.state == Ticket.State.WAITING:
+        ahead = tickets_ahead(ticket, now=now)
+        eta = estimate_wait_minutes(ticket.center, ahead, queue=ticket.queue, now=now)
+    window = None
+    if ticket.state in (Ticket.State.CALLED, Ticket.State.SERVING) and ticket.called_window is not None:
+        window = ticket.called_window.number
+    return FollowState(
+        ticket=ticket,
+        today=today,
+        ahead=ahead,
+        ahead_more=ahead is not None and ahead >= WAITING_BEFORE_CAP,
+        eta_minutes=eta,
+        window_number=window,
+    )
+
+
 # --- appointments ----------------------------------------------------------------------------
 
 

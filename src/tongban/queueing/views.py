@@ -23,6 +23,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy, pgettext, pgettext_lazy
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from tongban.accounts.http import client_ip
@@ -30,8 +31,10 @@ from tongban.accounts.models import Role, User
 from tongban.catalog.models import Bundle, Center, Matter, Window
 from tongban.core.crypto import mask_phone
 from tongban.core.errors import TongbanError, ValidationError
+from tongban.core.qr import qr_svg
 from tongban.queueing import live, selectors, services
 from tongban.queueing.errors import NotATicketMachine, WindowNotStaffed
+from tongban.queueing.links import follow_url, ticket_id_from_token
 from tongban.queueing.models import Appointment, AppointmentSlot, PriorityReason, Queue, Ticket
 from tongban.queueing.rules import enabled_reasons, hall_status, settings_for, ticket_machine_allowed
 
@@ -158,6 +161,8 @@ def ticket_issued(request: HttpRequest, center: str, ticket: int) -> HttpRespons
             "sms_ahead": settings_for(c).sms_ahead,
         }
     )
+    ctx["follow_url"] = follow_url(t.pk, request)
+    ctx["follow_qr"] = qr_svg(ctx["follow_url"], box_size=4, border=1)
     if request.method == "POST":
         try:
             services.ticket_set_notify_phone(ticket_id=t.pk, phone=request.POST.get("phone", ""))
@@ -166,6 +171,51 @@ def ticket_issued(request: HttpRequest, center: str, ticket: int) -> HttpRespons
             return render(request, "queueing/ticket_issued.html", ctx, status=exc.status_code)
         return redirect(request.get_full_path())
     return render(request, "queueing/ticket_issued.html", ctx)
+
+
+# --- the resident's own page of a ticket (扫码看进度) ------------------------------------------
+
+FOLLOW_REFRESH_SECONDS = 10
+
+
+def _follow_response(request: HttpRequest, token: str, *, error: TongbanError | None = None) -> HttpResponse:
+    ticket_id = ticket_id_from_token(token)
+    state = selectors.ticket_follow(ticket_id) if ticket_id is not None else None
+    if state is None:
+        return render(request, "queueing/ticket_follow.html", {"missing": True}, status=404)
+    live_states = (Ticket.State.WAITING, Ticket.State.CALLED, Ticket.State.SERVING)
+    ctx = {
+        "state": state,
+        "ticket": state.ticket,
+        "token": token,
+        "refresh": FOLLOW_REFRESH_SECONDS if state.today and state.ticket.state in live_states else 0,
+        "confirm": request.GET.get("confirm") == "cancel" and state.cancellable and error is None,
+        "error": error,
+        "now": timezone.localtime(),
+    }
+    partial = request.headers.get("HX-Request") == "true" and error is None
+    template = "queueing/_ticket_follow_status.html" if partial else "queueing/ticket_follow.html"
+    return render(request, template, ctx, status=error.status_code if error else 200)
+
+
+@require_GET
+@never_cache  # the state changes under the same URL, which answers the page and its refreshed part alike
+def ticket_follow(request: HttpRequest, token: str) -> HttpResponse:
+    """The ticket's state, from the QR code on the slip: how many are ahead, the window it is called to. No
+    sign-in (the slip is the key); refreshes itself while the ticket is live."""
+    return _follow_response(request, token)
+
+
+@require_POST
+def ticket_follow_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    ticket_id = ticket_id_from_token(token)
+    if ticket_id is None:
+        return _follow_response(request, token)
+    try:
+        services.ticket_cancel(ticket_id=ticket_id, ip=client_ip(request) or "")
+    except TongbanError as exc:
+        return _follow_response(request, token, error=exc)
+    return redirect("queueing:ticket-follow", token=token)
 
 
 # --- call display --------------------------------------------------------------------------

@@ -126,6 +126,38 @@ class TicketIssueOut(serializers.Serializer):
     )
     estimated_wait_minutes = serializers.IntegerField()
     issued_at = serializers.DateTimeField()
+    follow_url = serializers.URLField(
+        help_text="本号票的排队进度页（印成小票上的二维码；免登录，链接即凭证）/ "
+        "the ticket's own progress page, to print as a QR code on the slip (no sign-in: the link is the key)"
+    )
+
+
+class TicketFollowOut(serializers.Serializer):
+    """A ticket as its holder sees it: no personal data, no priority reason."""
+
+    number = serializers.CharField(source="ticket.number")
+    queue = serializers.CharField(source="ticket.queue.prefix")
+    queue_name = serializers.CharField(source="ticket.queue.name")
+    center = serializers.CharField(source="ticket.center.code")
+    state = serializers.CharField(source="ticket.state")
+    valid_today = serializers.BooleanField(
+        source="today", help_text="否：其他日期的号票，已失效 / false: another day's ticket, void"
+    )
+    waiting_before = serializers.IntegerField(
+        source="ahead",
+        allow_null=True,
+        help_text="仅等候中：前面的人数，最多数到 500 / only while waiting, up to 500",
+    )
+    estimated_wait_minutes = serializers.IntegerField(source="eta_minutes", allow_null=True)
+    window = serializers.IntegerField(
+        source="window_number",
+        allow_null=True,
+        help_text="已叫号或办理中：请前往的窗口号 / the window it is called to",
+    )
+    called_at = serializers.DateTimeField(source="ticket.called_at", allow_null=True)
+    cancellable = serializers.BooleanField(
+        help_text="可否由持票人取消排队 / whether its holder can still cancel it"
+    )
 
 
 class TicketOut(serializers.Serializer):

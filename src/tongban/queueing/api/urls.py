@@ -17,6 +17,12 @@ urlpatterns = [
     path("tickets/<id:ticket>/no-show", views.TicketNoShowView.as_view(), name="queue-ticket-no-show"),
     path("tickets/<id:ticket>/requeue", views.TicketRequeueView.as_view(), name="queue-ticket-requeue"),
     path("tickets/<id:ticket>/transfer", views.TicketTransferView.as_view(), name="queue-ticket-transfer"),
+    path("tickets/follow/<str:token>", views.TicketFollowView.as_view(), name="queue-ticket-follow"),
+    path(
+        "tickets/follow/<str:token>/cancel",
+        views.TicketFollowCancelView.as_view(),
+        name="queue-ticket-follow-cancel",
+    ),
     path("appointments", views.AppointmentsView.as_view(), name="queue-appointments"),
     path(
         "appointments/<id:appointment>/change",

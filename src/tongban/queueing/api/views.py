@@ -22,6 +22,7 @@ from tongban.core.api.serializers import datetime_out
 from tongban.core.errors import Forbidden, NotFound
 from tongban.queueing import selectors, services
 from tongban.queueing.api import serializers as s
+from tongban.queueing.links import follow_url, ticket_id_from_token
 from tongban.queueing.models import Appointment, AppointmentSlot, Queue
 
 ERRORS = {
@@ -98,6 +99,7 @@ class TicketIssueView(APIView):
             "waiting_before": issued.waiting_before,
             "estimated_wait_minutes": issued.estimated_wait_minutes,
             "issued_at": datetime_out(t.issued_at),
+            "follow_url": follow_url(t.pk, request._request),
         }
         return Response(out, status=status.HTTP_201_CREATED)
 
@@ -263,6 +265,49 @@ class WindowResumeView(APIView):
         win = _window(window)
         session = services.window_resume(window=win, clerk=_user(request))
         return Response(s.WindowStateOut(session).data)
+
+
+def _follow_state(token: str) -> selectors.FollowState:
+    ticket_id = ticket_id_from_token(token)
+    state = selectors.ticket_follow(ticket_id) if ticket_id is not None else None
+    if state is None:
+        raise NotFound("号票不存在", "Ticket not found", code="queue.ticket_not_found")
+    return state
+
+
+class TicketFollowView(APIView):
+    """Public: the holder of a slip follows their ticket by its ``follow_url`` token (no personal data)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="queue_ticket_follow",
+        tags=["queue"],
+        responses={200: s.TicketFollowOut, 404: ERRORS[404]},
+        summary="排队进度（持票人）/ a ticket's progress, for its holder",
+    )
+    def get(self, request: Request, token: str) -> Response:
+        return Response(s.TicketFollowOut(_follow_state(token)).data)
+
+
+class TicketFollowCancelView(APIView):
+    """Public: the holder gives up their place while the ticket still waits (409 once it is called)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="queue_ticket_follow_cancel",
+        tags=["queue"],
+        request=None,
+        responses={200: s.TicketFollowOut, 404: ERRORS[404], 409: ERRORS[409]},
+        summary="持票人取消排队 / the holder cancels the ticket",
+    )
+    def post(self, request: Request, token: str) -> Response:
+        state = _follow_state(token)
+        services.ticket_cancel(ticket_id=state.ticket.pk, ip=client_ip(request) or "")
+        return Response(s.TicketFollowOut(_follow_state(token)).data)
 
 
 class DisplayView(APIView):

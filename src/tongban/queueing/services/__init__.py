@@ -28,6 +28,7 @@ from tongban.queueing.services.calling import (
 from tongban.queueing.services.tickets import (
     WAITING_BEFORE_CAP,
     IssuedTicket,
+    ticket_cancel,
     ticket_issue,
     ticket_set_notify_phone,
     tickets_ahead,
@@ -47,6 +48,7 @@ __all__ = [
     "appointments_send_reminders",
     "booking_suspension_lift",
     "ticket_call_next",
+    "ticket_cancel",
     "ticket_finish",
     "ticket_issue",
     "ticket_link_application",

@@ -16,6 +16,7 @@ from tongban.catalog.models import Bundle, BundleItem, Center, Matter
 from tongban.core import sql as _sql
 from tongban.core.audit import audit_log
 from tongban.core.cache import ConfigCache
+from tongban.core.errors import NotFound
 from tongban.queueing import live
 from tongban.queueing.errors import (
     HallClosed,
@@ -24,6 +25,7 @@ from tongban.queueing.errors import (
     NotElderly,
     PriorityNotAllowed,
     QueueNotFound,
+    TicketNotCancellable,
 )
 from tongban.queueing.models import (
     CallEvent,
@@ -604,6 +606,33 @@ def tickets_close_day(*, before: date | None = None) -> int:
                 audit_log(action="queueing.ticket.abandon", object_type="queueing.ticket", object_id=pk)
                 count += 1
     return count
+
+
+def ticket_cancel(*, ticket_id: int, ip: str = "", now: datetime | None = None) -> Ticket:
+    """The resident gives up their place (不再等候), from the ticket's own page: a waiting ticket of today
+    becomes abandoned, as if they had left, so the line and its estimates stop counting them and a window
+    never calls a number nobody will answer. Anything else (called, served, closed, another day) is a 409:
+    by then the window is the place to ask."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
+        if ticket is None:
+            raise NotFound("号票不存在", "Ticket not found", code="queue.ticket_not_found")
+        if ticket.state != Ticket.State.WAITING or ticket.day != timezone.localdate(now):
+            raise TicketNotCancellable(details={"state": ticket.state})
+        ticket.state = Ticket.State.ABANDONED
+        ticket.save(update_fields=["state"])
+        CallEvent.objects.create(
+            ticket=ticket,
+            center_id=ticket.center_id,
+            kind=CallEvent.Kind.ABANDON,
+            at=now,
+            data={"was": Ticket.State.WAITING.value, "by": "resident"},
+        )
+        audit_log(action="queueing.ticket.cancel", obj=ticket, data={"number": ticket.number}, ip=ip or None)
+        center_id = ticket.center_id
+        transaction.on_commit(lambda: live.publish_waiting(center_id))
+    return ticket
 
 
 # A phone gets at most this many "few ahead" reminders a day, however many tickets name it. The reminder is

@@ -48,7 +48,9 @@ def test_take_a_ticket_without_login(django_assert_num_queries):
         "waiting_before": 1,
         "estimated_wait_minutes": 8,
         "issued_at": "2026-11-25T10:00:00+08:00",
+        "follow_url": body["follow_url"],  # test_follow.py follows it
     }
+    assert body["follow_url"].startswith("http://testserver/queue/t/")
     # every later ticket within 30 s, of either kind: the numbered insert and the position count (on
     # PostgreSQL one statement)
     ticket_issue(center=center, queue="A", priority_reason="military")  # V001: the V counter and queue

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from tongban.accounts.tests.factories import ClerkFactory
 from tongban.catalog.tests.factories import MatterFactory
 from tongban.queueing.api import serializers as s
+from tongban.queueing.links import follow_token
 from tongban.queueing.models import Ticket
 from tongban.queueing.services import ticket_call_next, ticket_finish, ticket_issue, ticket_no_show
 from tongban.queueing.tests.factories import hall
@@ -155,6 +156,7 @@ def test_issue_and_call_responses_equal_the_serializers():
             "waiting_before": body["waiting_before"],
             "estimated_wait_minutes": body["estimated_wait_minutes"],
             "issued_at": t.issued_at,
+            "follow_url": f"http://testserver/queue/t/{follow_token(t.pk)}/",
         }
     ).data
     assert body == json.loads(json.dumps(expected))

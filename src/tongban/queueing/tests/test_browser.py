@@ -105,3 +105,53 @@ def test_the_display_clock_shows_the_halls_time_whatever_the_tvs_settings(browse
     hall_now = datetime.now(ZoneInfo(settings.TIME_ZONE)).replace(tzinfo=None)
     assert abs((shown - hall_now).total_seconds()) < 120, (text, hall_now)
     context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_resident_follows_the_ticket_on_a_phone_until_called(
+    browser_page, live_server, monkeypatch, tmp_path
+):
+    """The slip's QR code opens the ticket's page on a phone; it moves up as others are called, names the
+    window once called, and a resident who gives up is asked once more before the place is given up."""
+    from tongban.queueing.services import ticket_call_next, ticket_finish, window_session_open
+
+    monkeypatch.setattr("tongban.queueing.views.FOLLOW_REFRESH_SECONDS", 1)
+    base = live_server.url
+    center, _, (w1, _) = hall()
+    clerk = ClerkFactory(center=center, default_window=w1)
+    machine = browser_page
+    machine.goto(f"{base}/queue/ticket-machine/{center.code}/")
+    links = []
+    for _ in range(3):
+        machine.get_by_role("button", name="综合受理").click()
+        links.append(machine.locator("#follow-qr").get_attribute("data-url"))
+        assert machine.locator("#follow-qr svg").is_visible()
+        machine.get_by_role("link", name="完成").click()
+
+    phone_ctx = machine.context.browser.new_context(
+        locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    phone = phone_ctx.new_page()
+    phone.set_default_timeout(10_000)
+    phone.goto(links[1])
+    assert phone.locator(".follow-number").inner_text() == "A002"
+    assert phone.locator("#follow-ahead").inner_text() == "前面还有 1 人"
+
+    window_session_open(window=w1, clerk=clerk)
+    ticket_finish(ticket_id=ticket_call_next(window=w1, clerk=clerk).pk, actor=clerk)
+    phone.wait_for_selector("#follow-ahead:has-text('下一位就是您')")
+    ticket_call_next(window=w1, clerk=clerk)
+    phone.wait_for_selector("#follow-called")
+    assert phone.locator("#follow-called").inner_text() == "请到 1 号窗口"
+    assert phone.title().startswith("请到 1 号窗口 · A002")
+    assert phone.locator("#follow-cancel-ask").count() == 0
+    phone.screenshot(path=str(tmp_path / "follow-called.png"))
+
+    phone.goto(links[2])
+    phone.locator("#follow-cancel-ask").click()
+    phone.locator("#follow-cancel-confirm").click()
+    phone.wait_for_selector("#follow-closed")
+    assert "这个号码已取消" in phone.locator("#follow-status").inner_text()
+    assert Ticket.objects.get(number="A003").state == "abandoned"
+    phone_ctx.close()

@@ -409,3 +409,44 @@ def test_two_reminder_runs_at_once_keep_a_phone_to_three_reminders_a_day():
     )
     assert (first, second) == (1, 0)
     assert Message.objects.filter(to_hash=blind_index(phone)).count() == 3
+
+
+def test_a_resident_cancelling_while_a_window_calls_them():
+    """The call comes first: the cancel waits for the ticket's row lock, then finds the ticket called and
+    answers 409; nothing is abandoned. The cancel comes first: the window passes over the row being cancelled
+    (SKIP LOCKED) without waiting and calls the next ticket; the cancelled one is never called."""
+    from tongban.queueing.errors import TicketNotCancellable
+    from tongban.queueing.services import ticket_cancel
+
+    center, _, (w1, w2) = hall(windows=2)
+    clerk1, clerk2 = ClerkFactory(center=center), ClerkFactory(center=center)
+    window_session_open(window=w1, clerk=clerk1)
+    window_session_open(window=w2, clerk=clerk2)
+    first, second, third = (ticket_issue(center=center, queue="A").ticket for _ in range(3))
+
+    called, refused = first_holds_second_waits(
+        lambda: ticket_call_next(window=w1, clerk=clerk1), lambda: ticket_cancel(ticket_id=first.pk)
+    )
+    assert called.pk == first.pk
+    assert isinstance(refused, TicketNotCancellable), refused
+    assert Ticket.objects.get(pk=first.pk).state == Ticket.State.CALLED
+
+    cancelling, call = threading.Event(), {}
+
+    def window_calls() -> None:
+        try:
+            assert cancelling.wait(30)
+            call["ticket"] = ticket_call_next(window=w2, clerk=clerk2)
+        finally:
+            connections.close_all()
+
+    caller = threading.Thread(target=window_calls)
+    caller.start()
+    with transaction.atomic():
+        ticket_cancel(ticket_id=second.pk)  # holds the row until the window has called
+        cancelling.set()
+        caller.join(30)
+        assert not caller.is_alive(), "call-next waited for the row being cancelled"
+    assert call["ticket"].pk == third.pk
+    assert Ticket.objects.get(pk=second.pk).state == Ticket.State.ABANDONED
+    assert not CallEvent.objects.filter(ticket=second, kind=CallEvent.Kind.CALL).exists()

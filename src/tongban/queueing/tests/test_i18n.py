@@ -149,3 +149,23 @@ def test_chinese_is_still_the_default(client):
     center, _, _ = hall()
     html = client.get(f"/queue/ticket-machine/{center.code}/").content.decode()
     assert "取号</h1>" in html and "长辈模式" in html and "Take a ticket" not in html
+
+
+@freeze_time(T0)
+def test_ticket_page_on_the_phone_in_english(en_client):
+    from tongban.queueing.links import follow_token
+
+    center, _, _ = hall()
+    ticket_issue(center=center, queue="A")
+    ticket = ticket_issue(center=center, queue="A").ticket
+    url = f"/queue/t/{follow_token(ticket.pk)}/"
+    _assert_labels(
+        en_client.get(url).content.decode(),
+        ["Your place in the queue", "1 person ahead of you", "Please wait in the hall", "Leave the queue"],
+        ["排队进度", "前面还有", "请在大厅等候", "取消排队"],
+    )
+    _assert_labels(
+        en_client.get(url + "?confirm=cancel").content.decode(),
+        ["Leave the queue? Ticket A002", "Yes, leave the queue", "Keep my place"],
+        ["确定不再等候吗", "继续等候"],
+    )
