@@ -224,9 +224,8 @@ class FollowState:
 
     ticket: Ticket
     today: bool  # a slip of another day is closed, whatever its state says until the nightly close
-    ahead: (
-        int | None
-    )  # waiting tickets before it, counted up to WAITING_BEFORE_CAP; None unless waiting today
+    # the waiting tickets before it, counted up to WAITING_BEFORE_CAP; None unless it waits today
+    ahead: int | None
     ahead_more: bool
     eta_minutes: int | None
     window_number: int | None  # the window it is called to (called or being served)
