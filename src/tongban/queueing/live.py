@@ -186,12 +186,17 @@ def _publish_due_waiting(center_id: int) -> None:
 
 
 def listen(center_id: int, *, timeout: float, heartbeat: float = 15.0) -> Iterator[dict[str, Any] | None]:
-    """Yield messages for a center for at most ``timeout`` seconds; ``None`` every ``heartbeat`` s of quiet."""
+    """Yield messages for a center for at most ``timeout`` seconds; ``None`` every ``heartbeat`` s of quiet.
+
+    The first item is a ``None`` yielded as soon as the subscription is in place: a caller that tells its client
+    "connected" only after it (the display's ``hello``) misses no message published from then on. A client that
+    re-reads on ``hello`` therefore misses nothing at all."""
     import time as _time
 
     sub = get_broker().subscribe(channel_for(center_id))
     deadline = _time.monotonic() + timeout
     try:
+        yield None
         while True:
             left = deadline - _time.monotonic()
             if left <= 0:

@@ -262,8 +262,10 @@ def display_events(request: HttpRequest, center: str) -> StreamingHttpResponse:
 
     def stream() -> Any:
         yield "retry: 1000\n\n"
+        messages = live.listen(c.pk, timeout=SSE_SECONDS)
+        next(messages)  # subscribed: from here on nothing published is missed, so say hello only now
         yield f"event: hello\ndata: {json.dumps({'center': c.code})}\n\n"
-        for message in live.listen(c.pk, timeout=SSE_SECONDS):
+        for message in messages:
             if message is None:
                 yield ": keep-alive\n\n"
             else:

@@ -62,8 +62,7 @@ def test_a_call_published_by_another_process_reaches_the_display_stream(redis_se
     next(stream), next(stream)  # retry + hello
     channel = live.channel_for(center.pk)
 
-    def publish_later():
-        time.sleep(0.5)  # the stream subscribes when asked for its next message
+    def publish_later():  # at once: the stream subscribed before it said hello
         subprocess.run(
             [sys.executable, "-c", PUBLISHER, redis_settings.REDIS_URL, channel, "other", "1"], check=True
         )

@@ -158,14 +158,12 @@ def test_display_page_and_sse_stream(client):
     stream = iter(r.streaming_content)
     assert next(stream) == b"retry: 1000\n\n"
     assert next(stream) == f'event: hello\ndata: {{"center": "{center.code}"}}\n\n'.encode()
-    # the subscription starts when the generator asks for the first message: publish from "another request"
-    import threading
-
-    threading.Timer(
-        0.2, lambda: live.publish_center_event(center.pk, {"type": "call", "text": "请 A001 号到 1 号窗口"})
-    ).start()
+    # once the client has its hello, the stream is subscribed: a call published at that very moment arrives
+    # (a screen that re-reads itself on hello then misses nothing)
+    live.publish_center_event(center.pk, {"type": "call", "text": "请 A001 号到 1 号窗口"})
     assert next(stream).decode() == 'data: {"type": "call", "text": "请 A001 号到 1 号窗口"}\n\n'
     r.close()
+    assert live.get_broker()._subs.get(live.channel_for(center.pk)) == []  # closed with the response
 
 
 @freeze_time(T0)
