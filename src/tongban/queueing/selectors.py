@@ -120,6 +120,38 @@ def display_snapshot(center: Center, *, recent: int = 8, now: datetime | None = 
     }
 
 
+@dataclass(frozen=True)
+class WindowScreen:
+    """What the small screen above a window shows (窗口屏): its state, the number it serves, who serves."""
+
+    window: Window
+    state: str  # WindowSession.State: open or paused; closed when nobody staffs the window
+    clerk_name: str  # the clerk's display name as the hall sees it ("" when nobody staffs the window)
+    ticket: Ticket | None  # the ticket in hand, called or being served
+
+
+def window_screen(center: Center, number: int) -> WindowScreen | None:
+    """The window ``number`` of ``center`` as its screen shows it; None if there is no such active window.
+    Two queries: the window, its open session with the clerk and the ticket in hand."""
+    window = Window.objects.filter(center=center, number=number, active=True).first()
+    if window is None:
+        return None
+    session = (
+        WindowSession.objects.filter(window=window)
+        .exclude(state=WindowSession.State.CLOSED)
+        .select_related("clerk", "current_ticket")
+        .first()
+    )
+    if session is None:
+        return WindowScreen(window=window, state=WindowSession.State.CLOSED, clerk_name="", ticket=None)
+    ticket = session.current_ticket
+    if ticket is not None and ticket.state not in (Ticket.State.CALLED, Ticket.State.SERVING):
+        ticket = None
+    return WindowScreen(
+        window=window, state=session.state, clerk_name=session.clerk.display_name, ticket=ticket
+    )
+
+
 @dataclass
 class PanelState:
     window: Window

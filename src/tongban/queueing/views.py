@@ -248,6 +248,32 @@ def display(request: HttpRequest, center: str) -> HttpResponse:
     )
 
 
+@require_GET
+def window_screens(request: HttpRequest, center: str) -> HttpResponse:
+    """The center's window screens, one link each: what an installer opens on the screen above each window."""
+    c = _center_or_404(center)
+    windows = list(Window.objects.filter(center=c, active=True).order_by("number"))
+    return render(request, "queueing/window_screens.html", {"center": c, "windows": windows})
+
+
+@require_GET
+@never_cache
+def window_screen(request: HttpRequest, center: str, number: int) -> HttpResponse:
+    """The screen above one window (窗口屏): the number called to it, paused or closed, and who serves there.
+    No personal data of residents. Refreshed by the page when the center's event stream names this window."""
+    c = _center_or_404(center)
+    screen = selectors.window_screen(c, number)
+    if screen is None:
+        raise Http404
+    ctx = {
+        "center": c,
+        "screen": screen,
+        "events_url": reverse("queueing:display-events", kwargs={"center": c.code}),
+    }
+    partial = request.headers.get("HX-Request") == "true"
+    return render(request, "queueing/_window_screen.html" if partial else "queueing/window_screen.html", ctx)
+
+
 def _display_json(snapshot: dict[str, Any]) -> dict[str, Any]:
     from tongban.queueing.api.serializers import DisplayOut
 

@@ -155,3 +155,24 @@ def test_a_resident_follows_the_ticket_on_a_phone_until_called(
     assert "这个号码已取消" in phone.locator("#follow-status").inner_text()
     assert Ticket.objects.get(number="A003").state == "abandoned"
     phone_ctx.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_screen_above_a_window_shows_each_call_to_it(browser_page, live_server, tmp_path):
+    from tongban.queueing.services import ticket_call_next, ticket_issue, window_pause, window_session_open
+
+    center, _, (w1, _) = hall()
+    clerk = ClerkFactory(center=center, display_name="陆晓燕")
+    screen = browser_page
+    screen.set_viewport_size({"width": 1280, "height": 400})  # a wide strip above the window
+    screen.goto(f"{live_server.url}/queue/display/{center.code}/windows/{w1.number}/")
+    screen.wait_for_selector("#ws-closed")
+    window_session_open(window=w1, clerk=clerk)
+    ticket_issue(center=center, queue="A")
+    ticket_call_next(window=w1, clerk=clerk)  # the event stream tells the screen at once, not in 30 s
+    screen.wait_for_selector("#ws-number:has-text('A001')", timeout=5_000)
+    assert "服务人员：陆晓燕" in screen.inner_text("#ws")
+    screen.screenshot(path=str(tmp_path / "window-screen.png"))
+    window_pause(window=w1, clerk=clerk)
+    screen.wait_for_selector("#ws-paused", timeout=5_000)

@@ -169,3 +169,23 @@ def test_ticket_page_on_the_phone_in_english(en_client):
         ["Leave the queue? Ticket A002", "Yes, leave the queue", "Keep my place"],
         ["确定不再等候吗", "继续等候"],
     )
+
+
+@freeze_time(T0)
+def test_window_screen_in_english(en_client):
+    from tongban.queueing.services import ticket_call_next, window_session_open
+
+    center, _, (w1, _) = hall()
+    clerk = ClerkFactory(center=center, display_name="Lu Xiaoyan")
+    url = f"/queue/display/{center.code}/windows/{w1.number}/"
+    _assert_labels(
+        en_client.get(url).content.decode(), ["Window 1", "This window is closed"], ["号窗口", "暂停服务"]
+    )
+    window_session_open(window=w1, clerk=clerk)
+    ticket_issue(center=center, queue="A")
+    ticket_call_next(window=w1, clerk=clerk)
+    _assert_labels(
+        en_client.get(url).content.decode(),
+        ["Number A001, please come to this window", "Served by Lu Xiaoyan"],
+        ["请 A001", "服务人员"],
+    )
