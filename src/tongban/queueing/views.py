@@ -248,6 +248,12 @@ def display(request: HttpRequest, center: str) -> HttpResponse:
     )
 
 
+# A window screen asks every few seconds instead of holding one of the display's event streams: a hall has a
+# screen per window, and each stream would keep one of an app server's worker threads for its five minutes.
+# Two queries every 3 s per window is less than one ticket a second for a hall of twenty windows.
+WINDOW_SCREEN_REFRESH_SECONDS = 3
+
+
 @require_GET
 def window_screens(request: HttpRequest, center: str) -> HttpResponse:
     """The center's window screens, one link each: what an installer opens on the screen above each window."""
@@ -260,16 +266,12 @@ def window_screens(request: HttpRequest, center: str) -> HttpResponse:
 @never_cache
 def window_screen(request: HttpRequest, center: str, number: int) -> HttpResponse:
     """The screen above one window (窗口屏): the number called to it, paused or closed, and who serves there.
-    No personal data of residents. Refreshed by the page when the center's event stream names this window."""
+    No personal data of residents. The page re-reads its part every few seconds (WINDOW_SCREEN_REFRESH_SECONDS)."""
     c = _center_or_404(center)
     screen = selectors.window_screen(c, number)
     if screen is None:
         raise Http404
-    ctx = {
-        "center": c,
-        "screen": screen,
-        "events_url": reverse("queueing:display-events", kwargs={"center": c.code}),
-    }
+    ctx = {"center": c, "screen": screen, "refresh": WINDOW_SCREEN_REFRESH_SECONDS}
     partial = request.headers.get("HX-Request") == "true"
     return render(request, "queueing/_window_screen.html" if partial else "queueing/window_screen.html", ctx)
 

@@ -760,8 +760,7 @@ def ticket_transfer(
             audit=("queueing.ticket.transfer", data),
             leaves=from_window,
         )
-        # the window's own screen learns that it no longer holds the ticket
-        _publish(ticket.center_id, {"type": "waiting", "window": data["from_window"]})
+        _publish(ticket.center_id, {"type": "waiting"})
     return ticket
 
 
