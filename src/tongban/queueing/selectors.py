@@ -152,6 +152,40 @@ def window_screen(center: Center, number: int) -> WindowScreen | None:
     )
 
 
+# How far back a reconnecting display is told the calls it missed: its stream ends every five minutes and the
+# browser is back within a second or two; a call older than this is no longer worth announcing.
+CALL_REPLAY_WINDOW = timedelta(minutes=2)
+
+
+def calls_since(center: Center, since: datetime, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The calls and recalls made at ``center`` after ``since`` (and within :data:`CALL_REPLAY_WINDOW`), oldest
+    first, as the live messages announced them. One query, at most 20 rows."""
+    from tongban.queueing.services.calling import announcement_text
+
+    now = now or timezone.now()
+    events = (
+        CallEvent.objects.filter(
+            center=center,
+            kind__in=[CallEvent.Kind.CALL, CallEvent.Kind.RECALL],
+            at__gt=max(since, now - CALL_REPLAY_WINDOW),
+        )
+        .exclude(window=None)
+        .select_related("ticket", "window")
+        .order_by("at", "id")[:20]
+    )
+    return [
+        {
+            "type": ev.kind,
+            "ticket": ev.ticket_id,
+            "number": ev.ticket.number,
+            "window": ev.window.number,
+            "at": ev.at.isoformat(),
+            "text": announcement_text(ev.ticket.number, ev.window.number),
+        }
+        for ev in events
+    ]
+
+
 @dataclass
 class PanelState:
     window: Window

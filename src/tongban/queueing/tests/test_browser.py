@@ -176,3 +176,34 @@ def test_the_screen_above_a_window_shows_each_call_to_it(browser_page, live_serv
     screen.screenshot(path=str(tmp_path / "window-screen.png"))
     window_pause(window=w1, clerk=clerk)
     screen.wait_for_selector("#ws-paused", timeout=8_000)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_call_made_while_the_display_reconnects_is_still_announced(browser_page, live_server, monkeypatch):
+    """Each event stream ends after a while and the browser reconnects; a call made in between must still be
+    spoken. Here the streams last 3 s and the display is kept off the stream while a call is made."""
+    import time
+
+    from tongban.queueing.services import ticket_call_next, ticket_issue, window_session_open
+
+    monkeypatch.setattr("tongban.queueing.views.SSE_SECONDS", 3)
+    center, _, (w1, w2) = hall()
+    clerk1, clerk2 = ClerkFactory(center=center), ClerkFactory(center=center)
+    window_session_open(window=w1, clerk=clerk1)
+    window_session_open(window=w2, clerk=clerk2)
+    for _ in range(2):
+        ticket_issue(center=center, queue="A")
+    display = browser_page
+    display.goto(f"{live_server.url}/queue/display/{center.code}/")
+    display.wait_for_function("document.getElementById('cd-status').textContent === ''")
+    time.sleep(0.5)  # the stream is open
+    ticket_call_next(window=w1, clerk=clerk1)
+    display.wait_for_function("document.querySelectorAll('#announce-log li').length === 1")
+
+    display.route("**/events", lambda route: route.abort())  # the next reconnection fails
+    time.sleep(3.5)  # the open stream has ended meanwhile: nobody is listening
+    ticket_call_next(window=w2, clerk=clerk2)
+    display.unroute("**/events")
+    display.wait_for_function("document.querySelectorAll('#announce-log li').length === 2", timeout=8_000)
+    assert display.locator("#announce-log li").nth(1).inner_text() == "请 A002 号到 2 号窗口"

@@ -166,6 +166,90 @@ def test_display_page_and_sse_stream(client):
     assert live.get_broker()._subs.get(live.channel_for(center.pk)) == []  # closed with the response
 
 
+def _chunks(response, n):
+    stream = iter(response.streaming_content)
+    return [next(stream).decode() for _ in range(n)]
+
+
+# closing a streamed response ends the request, which closes the database connection: not inside a test's
+# transaction, so that the next request can open a new one
+@pytest.mark.django_db(transaction=True)
+def test_a_display_reconnecting_is_told_the_calls_it_missed(client, clerk_at):
+    """The stream ends every five minutes and the browser is back a second later with the id of the last call
+    it heard (Last-Event-ID): the calls made in between come first, so none goes unannounced."""
+    from tongban.queueing.services import ticket_call_next, ticket_finish, ticket_recall
+
+    center, _, (w1, w2) = hall()
+    clerk1, clerk2 = clerk_at(w1), clerk_at(w2)
+    with freeze_time("2026-11-25 02:00:00"):
+        for _ in range(4):
+            ticket_issue(center=center, queue="A")
+        old = ticket_call_next(window=w1, clerk=clerk1)  # three minutes before: not announced again
+        ticket_finish(ticket_id=old.pk, actor=clerk1)
+    with freeze_time("2026-11-25 02:02:00"):
+        heard = ticket_call_next(window=w1, clerk=clerk1)  # the last call the display heard
+    with freeze_time("2026-11-25 02:02:30"):
+        missed = ticket_call_next(window=w2, clerk=clerk2)
+    with freeze_time("2026-11-25 02:02:40"):
+        ticket_recall(ticket_id=heard.pk, actor=clerk1)
+    with freeze_time("2026-11-25 02:03:00"):
+        url = f"/queue/display/{center.code}/events"
+        r = client.get(url, HTTP_LAST_EVENT_ID="2026-11-25T02:02:00+00:00")
+        retry, hello, first, second = _chunks(r, 4)
+        r.close()
+        assert hello.startswith("event: hello")
+        assert first == (
+            "id: 2026-11-25T02:02:30+00:00\n"
+            f'data: {{"type": "call", "ticket": {missed.pk}, "number": "A003", "window": 2, '
+            '"at": "2026-11-25T02:02:30+00:00", "text": "请 A003 号到 2 号窗口"}\n\n'
+        )
+        assert second.startswith("id: 2026-11-25T02:02:40+00:00\n") and '"type": "recall"' in second
+        assert "请 A002 号到 1 号窗口" in second
+
+        # away for an hour: only the last two minutes' calls are still worth calling out, not 02:00's
+        r = client.get(url, HTTP_LAST_EVENT_ID="2026-11-25T01:00:00+00:00")
+        chunks = _chunks(r, 5)
+        r.close()
+        assert [c.split("\n")[0] for c in chunks[2:]] == [
+            "id: 2026-11-25T02:02:00+00:00",
+            "id: 2026-11-25T02:02:30+00:00",
+            "id: 2026-11-25T02:02:40+00:00",
+        ]
+        # a first connection, or an id that is not a time: nothing from before
+        for header in (
+            {},
+            {"HTTP_LAST_EVENT_ID": "not-a-time"},
+            {"HTTP_LAST_EVENT_ID": "2026-11-25T02:02:00"},
+        ):
+            r = client.get(url, **header)
+            stream = iter(r.streaming_content)
+            next(stream), next(stream)  # retry, hello
+            live.publish_center_event(center.pk, {"type": "waiting"})
+            assert next(stream) == b'data: {"type": "waiting"}\n\n'  # the next thing is live, not a replay
+            r.close()
+
+
+# closing a streamed response ends the request, which closes the database connection: not inside a test's
+# transaction, so that the next request can open a new one
+@pytest.mark.django_db(transaction=True)
+@freeze_time(T0)
+def test_a_call_both_missed_and_live_is_told_once(client, clerk_at):
+    from tongban.queueing.services import ticket_call_next
+
+    center, _, (w1, _) = hall()
+    ticket_issue(center=center, queue="A")
+    ticket = ticket_call_next(window=w1, clerk=clerk_at(w1))
+    r = client.get(f"/queue/display/{center.code}/events", HTTP_LAST_EVENT_ID="2026-11-25T01:59:00+00:00")
+    stream = iter(r.streaming_content)
+    next(stream), next(stream)
+    assert f'"ticket": {ticket.pk}' in next(stream).decode()  # the replay
+    at = "2026-11-25T02:00:00+00:00"
+    live.publish_center_event(center.pk, {"type": "call", "ticket": ticket.pk, "at": at, "text": "…"})  # late
+    live.publish_center_event(center.pk, {"type": "waiting"})
+    assert next(stream) == b'data: {"type": "waiting"}\n\n'
+    r.close()
+
+
 @freeze_time(T0)
 def test_stats_page_and_csv(client):
     center, _, _ = hall()
