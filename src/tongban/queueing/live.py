@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -185,7 +185,9 @@ def _publish_due_waiting(center_id: int) -> None:
         log.exception("live: could not publish the waiting line of center %s", center_id)
 
 
-def listen(center_id: int, *, timeout: float, heartbeat: float = 15.0) -> Iterator[dict[str, Any] | None]:
+def listen(
+    center_id: int, *, timeout: float, heartbeat: float = 15.0
+) -> Generator[dict[str, Any] | None, None, None]:
     """Yield messages for a center for at most ``timeout`` seconds; ``None`` every ``heartbeat`` s of quiet.
 
     The first item is a ``None`` yielded as soon as the subscription is in place: a caller that tells its client

@@ -173,17 +173,22 @@ def calls_since(center: Center, since: datetime, *, now: datetime | None = None)
         .select_related("ticket", "window")
         .order_by("at", "id")[:20]
     )
-    return [
-        {
-            "type": ev.kind,
-            "ticket": ev.ticket_id,
-            "number": ev.ticket.number,
-            "window": ev.window.number,
-            "at": ev.at.isoformat(),
-            "text": announcement_text(ev.ticket.number, ev.window.number),
-        }
-        for ev in events
-    ]
+    calls = []
+    for ev in events:
+        window = ev.window
+        if window is None:  # excluded above; for the type checker
+            continue
+        calls.append(
+            {
+                "type": ev.kind,
+                "ticket": ev.ticket_id,
+                "number": ev.ticket.number,
+                "window": window.number,
+                "at": ev.at.isoformat(),
+                "text": announcement_text(ev.ticket.number, window.number),
+            }
+        )
+    return calls
 
 
 @dataclass

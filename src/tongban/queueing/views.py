@@ -318,9 +318,9 @@ def display_events(request: HttpRequest, center: str) -> StreamingHttpResponse:
             yield "retry: 1000\n\n"
             yield f"event: hello\ndata: {json.dumps({'center': c.code})}\n\n"
             told = set()
-            for message in missed:
-                told.add((message["ticket"], message["at"]))
-                yield _sse(message)
+            for call in missed:
+                told.add((call["ticket"], call["at"]))
+                yield _sse(call)
             for message in messages:
                 if message is None:
                     yield ": keep-alive\n\n"
