@@ -207,3 +207,32 @@ def test_a_call_made_while_the_display_reconnects_is_still_announced(browser_pag
     display.unroute("**/events")
     display.wait_for_function("document.querySelectorAll('#announce-log li').length === 2", timeout=8_000)
     assert display.locator("#announce-log li").nth(1).inner_text() == "请 A002 号到 2 号窗口"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_without_an_event_stream_the_display_announces_every_call_between_two_polls(
+    browser_page, live_server
+):
+    """A TV whose browser (or proxy) cannot keep an event stream polls every second; two calls made within one
+    poll must both be announced, oldest first."""
+    from tongban.queueing.services import ticket_call_next, ticket_issue, window_session_open
+
+    center, _, (w1, w2) = hall()
+    clerk1, clerk2 = ClerkFactory(center=center), ClerkFactory(center=center)
+    window_session_open(window=w1, clerk=clerk1)
+    window_session_open(window=w2, clerk=clerk2)
+    for _ in range(2):
+        ticket_issue(center=center, queue="A")
+    display = browser_page
+    display.add_init_script("delete window.EventSource;")
+    display.goto(f"{live_server.url}/queue/display/{center.code}/")
+    display.wait_for_function("document.getElementById('cd-status').textContent === '轮询模式'")
+    display.wait_for_timeout(1500)  # the first poll has seen the hall as it was
+    ticket_call_next(window=w1, clerk=clerk1)
+    ticket_call_next(window=w2, clerk=clerk2)
+    display.wait_for_function("document.querySelectorAll('#announce-log li').length === 2")
+    assert display.locator("#announce-log li").all_inner_texts() == [
+        "请 A001 号到 1 号窗口",
+        "请 A002 号到 2 号窗口",
+    ]

@@ -98,16 +98,20 @@
   function startPolling() {
     if (pollTimer) return;
     statusEl.textContent = L.polling;
-    var lastCall = null;
+    var lastAt = null; // the time of the newest call already shown: every call after it is announced
     pollTimer = setInterval(function () {
       fetch(api, {cache: 'no-store'}).then(function (r) { return r.json(); }).then(function (data) {
-        var top = data.recent[0];
-        var key = top ? top.ticket + ':' + top.at : null;
-        if (lastCall !== null && key && key !== lastCall) {
-          flash[top.ticket] = true;
-          announce('请 ' + top.number + ' 号到 ' + top.window + ' 号窗口');
-        }
-        lastCall = key;
+        // several calls can fall between two polls: each is announced, oldest first (recent is newest first)
+        var newest = lastAt;
+        data.recent.slice().reverse().forEach(function (c) {
+          var at = Date.parse(c.at);
+          if (lastAt !== null && at > lastAt) {
+            flash[c.ticket] = true;
+            announce('请 ' + c.number + ' 号到 ' + c.window + ' 号窗口');
+          }
+          if (newest === null || at > newest) newest = at;
+        });
+        lastAt = newest === null ? 0 : newest;
         render(data);
       }).catch(function () { /* keep polling */ });
     }, 1000);
