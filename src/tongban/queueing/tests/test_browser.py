@@ -178,6 +178,19 @@ def test_the_screen_above_a_window_shows_each_call_to_it(browser_page, live_serv
     screen.wait_for_selector("#ws-paused", timeout=8_000)
 
 
+def two_windows_staffed_and_two_waiting():
+    """A hall with windows 1 and 2 each staffed by a clerk, and A001 and A002 waiting."""
+    from tongban.queueing.services import ticket_issue, window_session_open
+
+    center, _, (w1, w2) = hall()
+    clerk1, clerk2 = ClerkFactory(center=center), ClerkFactory(center=center)
+    window_session_open(window=w1, clerk=clerk1)
+    window_session_open(window=w2, clerk=clerk2)
+    for _ in range(2):
+        ticket_issue(center=center, queue="A")
+    return center, (w1, clerk1), (w2, clerk2)
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_a_call_made_while_the_display_reconnects_is_still_announced(browser_page, live_server, monkeypatch):
@@ -185,15 +198,10 @@ def test_a_call_made_while_the_display_reconnects_is_still_announced(browser_pag
     spoken. Here the streams last 3 s and the display is kept off the stream while a call is made."""
     import time
 
-    from tongban.queueing.services import ticket_call_next, ticket_issue, window_session_open
+    from tongban.queueing.services import ticket_call_next
 
     monkeypatch.setattr("tongban.queueing.views.SSE_SECONDS", 3)
-    center, _, (w1, w2) = hall()
-    clerk1, clerk2 = ClerkFactory(center=center), ClerkFactory(center=center)
-    window_session_open(window=w1, clerk=clerk1)
-    window_session_open(window=w2, clerk=clerk2)
-    for _ in range(2):
-        ticket_issue(center=center, queue="A")
+    center, (w1, clerk1), (w2, clerk2) = two_windows_staffed_and_two_waiting()
     display = browser_page
     display.goto(f"{live_server.url}/queue/display/{center.code}/")
     display.wait_for_function("document.getElementById('cd-status').textContent === ''")
@@ -216,14 +224,9 @@ def test_without_an_event_stream_the_display_announces_every_call_between_two_po
 ):
     """A TV whose browser (or proxy) cannot keep an event stream polls every second; two calls made within one
     poll must both be announced, oldest first."""
-    from tongban.queueing.services import ticket_call_next, ticket_issue, window_session_open
+    from tongban.queueing.services import ticket_call_next
 
-    center, _, (w1, w2) = hall()
-    clerk1, clerk2 = ClerkFactory(center=center), ClerkFactory(center=center)
-    window_session_open(window=w1, clerk=clerk1)
-    window_session_open(window=w2, clerk=clerk2)
-    for _ in range(2):
-        ticket_issue(center=center, queue="A")
+    center, (w1, clerk1), (w2, clerk2) = two_windows_staffed_and_two_waiting()
     display = browser_page
     display.add_init_script("delete window.EventSource;")
     display.goto(f"{live_server.url}/queue/display/{center.code}/")
