@@ -77,6 +77,12 @@ class WindowBusy(Conflict):
     message_en = "Finish or mark the current ticket as no-show before calling the next one"
 
 
+class TicketNotFound(NotFound):
+    code = "queue.ticket_not_found"
+    message = "号票不存在"
+    message_en = "Ticket not found"
+
+
 class TicketStateError(InvalidTransition):
     code = "queue.invalid_transition"
     message = "号票当前状态不允许此操作"

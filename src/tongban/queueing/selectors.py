@@ -144,8 +144,10 @@ def window_screen(center: Center, number: int) -> WindowScreen | None:
     )
     if session is None:
         return WindowScreen(window=window, state=WindowSession.State.CLOSED, clerk_name="", ticket=None)
+    from tongban.queueing.services.calling import ACTIVE_STATES
+
     ticket = session.current_ticket
-    if ticket is not None and ticket.state not in (Ticket.State.CALLED, Ticket.State.SERVING):
+    if ticket is not None and ticket.state not in ACTIVE_STATES:
         ticket = None
     return WindowScreen(
         window=window, state=session.state, clerk_name=session.clerk.display_name, ticket=ticket
@@ -160,7 +162,7 @@ CALL_REPLAY_WINDOW = timedelta(minutes=2)
 def calls_since(center: Center, since: datetime, *, now: datetime | None = None) -> list[dict[str, Any]]:
     """The calls and recalls made at ``center`` after ``since`` (and within :data:`CALL_REPLAY_WINDOW`), oldest
     first, as the live messages announced them. One query, at most 20 rows."""
-    from tongban.queueing.services.calling import announcement_text
+    from tongban.queueing.services.calling import call_message
 
     now = now or timezone.now()
     events = (
@@ -179,14 +181,13 @@ def calls_since(center: Center, since: datetime, *, now: datetime | None = None)
         if window is None:  # excluded above; for the type checker
             continue
         calls.append(
-            {
-                "type": ev.kind,
-                "ticket": ev.ticket_id,
-                "number": ev.ticket.number,
-                "window": window.number,
-                "at": ev.at.isoformat(),
-                "text": announcement_text(ev.ticket.number, window.number),
-            }
+            call_message(
+                kind=ev.kind,
+                ticket_id=ev.ticket_id,
+                number=ev.ticket.number,
+                window_number=window.number,
+                at=ev.at,
+            )
         )
     return calls
 
@@ -297,44 +298,42 @@ class FollowState:
     today: bool  # a slip of another day is closed, whatever its state says until the nightly close
     # the waiting tickets before it, counted up to WAITING_BEFORE_CAP; None unless it waits today
     ahead: int | None
-    ahead_more: bool
     eta_minutes: int | None
     window_number: int | None  # the window it is called to (called or being served)
+
+    @property
+    def ahead_more(self) -> bool:
+        from tongban.queueing.services.tickets import WAITING_BEFORE_CAP
+
+        return self.ahead is not None and self.ahead >= WAITING_BEFORE_CAP
 
     @property
     def cancellable(self) -> bool:
         return self.today and self.ticket.state == Ticket.State.WAITING
 
 
-def ticket_follow(ticket_id: int, *, now: datetime | None = None) -> FollowState | None:
-    """The ticket's state for its own page: one query for the ticket, one for the line when it waits (the wait
-    estimate's inputs are cached per center)."""
-    from tongban.queueing.services.tickets import (
-        WAITING_BEFORE_CAP,
-        estimate_wait_minutes,
-        tickets_ahead,
-    )
+def ticket_follow(token: str, *, now: datetime | None = None) -> FollowState | None:
+    """The ticket a slip's token (:mod:`~tongban.queueing.links`) names, as its own page shows it; None for a
+    token that was altered or made up (no query) or a ticket that no longer exists. One query for the ticket,
+    one for the line when it waits (the wait estimate's inputs are cached per center)."""
+    from tongban.queueing.links import ticket_id_from_token
+    from tongban.queueing.services.calling import ACTIVE_STATES
+    from tongban.queueing.services.tickets import estimate_wait_minutes, tickets_ahead
 
-    now = now or timezone.now()
-    ticket = ticket_get(ticket_id)
+    ticket_id = ticket_id_from_token(token)
+    ticket = ticket_get(ticket_id) if ticket_id is not None else None
     if ticket is None:
         return None
+    now = now or timezone.now()
     today = ticket.day == timezone.localdate(now)
     ahead = eta = None
     if today and ticket.state == Ticket.State.WAITING:
         ahead = tickets_ahead(ticket, now=now)
         eta = estimate_wait_minutes(ticket.center, ahead, queue=ticket.queue, now=now)
     window = None
-    if ticket.state in (Ticket.State.CALLED, Ticket.State.SERVING) and ticket.called_window is not None:
+    if ticket.state in ACTIVE_STATES and ticket.called_window is not None:
         window = ticket.called_window.number
-    return FollowState(
-        ticket=ticket,
-        today=today,
-        ahead=ahead,
-        ahead_more=ahead is not None and ahead >= WAITING_BEFORE_CAP,
-        eta_minutes=eta,
-        window_number=window,
-    )
+    return FollowState(ticket=ticket, today=today, ahead=ahead, eta_minutes=eta, window_number=window)
 
 
 # --- appointments ----------------------------------------------------------------------------

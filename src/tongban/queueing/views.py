@@ -37,6 +37,7 @@ from tongban.queueing.errors import NotATicketMachine, WindowNotStaffed
 from tongban.queueing.links import follow_url, ticket_id_from_token
 from tongban.queueing.models import Appointment, AppointmentSlot, PriorityReason, Queue, Ticket
 from tongban.queueing.rules import enabled_reasons, hall_status, settings_for, ticket_machine_allowed
+from tongban.queueing.services.calling import ACTIVE_STATES
 
 STAFF = {Role.CLERK, Role.MANAGER, Role.ADMIN}
 STATS_ROLES = {Role.MANAGER, Role.ADMIN, Role.SUPERVISOR}
@@ -179,11 +180,10 @@ FOLLOW_REFRESH_SECONDS = 10
 
 
 def _follow_response(request: HttpRequest, token: str, *, error: TongbanError | None = None) -> HttpResponse:
-    ticket_id = ticket_id_from_token(token)
-    state = selectors.ticket_follow(ticket_id) if ticket_id is not None else None
+    state = selectors.ticket_follow(token)
     if state is None:
         return render(request, "queueing/ticket_follow.html", {"missing": True}, status=404)
-    live_states = (Ticket.State.WAITING, Ticket.State.CALLED, Ticket.State.SERVING)
+    live_states = (Ticket.State.WAITING, *ACTIVE_STATES)
     ctx = {
         "state": state,
         "ticket": state.ticket,

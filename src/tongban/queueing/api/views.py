@@ -22,6 +22,7 @@ from tongban.core.api.serializers import datetime_out
 from tongban.core.errors import Forbidden, NotFound
 from tongban.queueing import selectors, services
 from tongban.queueing.api import serializers as s
+from tongban.queueing.errors import TicketNotFound
 from tongban.queueing.links import follow_url, ticket_id_from_token
 from tongban.queueing.models import Appointment, AppointmentSlot, Queue
 
@@ -201,7 +202,7 @@ class TicketTransferView(_TicketActionView):
         data.is_valid(raise_exception=True)
         current = selectors.ticket_get(ticket_id)
         if current is None:
-            raise NotFound("号票不存在", "Ticket not found", code="queue.ticket_not_found")
+            raise TicketNotFound()
         to_queue = to_window = None
         if data.validated_data.get("queue"):
             to_queue = get_object_or_404(
@@ -268,10 +269,9 @@ class WindowResumeView(APIView):
 
 
 def _follow_state(token: str) -> selectors.FollowState:
-    ticket_id = ticket_id_from_token(token)
-    state = selectors.ticket_follow(ticket_id) if ticket_id is not None else None
+    state = selectors.ticket_follow(token)
     if state is None:
-        raise NotFound("号票不存在", "Ticket not found", code="queue.ticket_not_found")
+        raise TicketNotFound()
     return state
 
 
@@ -305,8 +305,10 @@ class TicketFollowCancelView(APIView):
         summary="持票人取消排队 / the holder cancels the ticket",
     )
     def post(self, request: Request, token: str) -> Response:
-        state = _follow_state(token)
-        services.ticket_cancel(ticket_id=state.ticket.pk, ip=client_ip(request) or "")
+        ticket_id = ticket_id_from_token(token)
+        if ticket_id is None:
+            raise TicketNotFound()
+        services.ticket_cancel(ticket_id=ticket_id, ip=client_ip(request) or "")
         return Response(s.TicketFollowOut(_follow_state(token)).data)
 
 

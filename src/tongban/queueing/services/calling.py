@@ -26,12 +26,13 @@ from tongban.accounts.models import Role, User
 from tongban.catalog.models import Window
 from tongban.core import sql as _sql
 from tongban.core.audit import audit_entry, audit_log, audit_log_many
-from tongban.core.errors import Forbidden, NotFound, ValidationError
+from tongban.core.errors import Forbidden, ValidationError
 from tongban.core.models import AuditEntry
 from tongban.queueing import live
 from tongban.queueing.errors import (
     ClerkAtOtherWindow,
     RequeueExpired,
+    TicketNotFound,
     TicketStateError,
     WindowBusy,
     WindowNotStaffed,
@@ -490,7 +491,7 @@ def _lock_ticket(ticket_id: int, actor: User | None = None) -> tuple[Ticket, boo
         _sql.execute(cursor, sql, [actor.pk if actor is not None else None, ticket_id])
         row = cursor.fetchone()
     if row is None:
-        raise NotFound("号票不存在", "Ticket not found", code="queue.ticket_not_found")
+        raise TicketNotFound()
     *values, matter_code, staffs_window = row
     ticket = _sql.from_row(Ticket, values)
     _attach(ticket, matter_code=matter_code)
@@ -524,10 +525,11 @@ def _write_with_event(
     data: dict[str, Any] | None = None,
     audit: tuple[str, dict[str, Any] | None],
     leaves: Window | None = None,
+    ip: str | None = None,
 ) -> None:
     """Save ``fields`` of ``ticket``, append its :class:`CallEvent` and write the audit entry ``audit``
-    (action, data) that :func:`audit_log` would write for ``actor`` and the ticket — one statement on
-    PostgreSQL, three elsewhere. ``leaves``: the window the ticket leaves, whose session no longer holds it."""
+    (action, data) that :func:`audit_log` would write for ``actor`` and the ticket (from ``ip``) — one statement
+    on PostgreSQL, three elsewhere. ``leaves``: the window the ticket leaves, whose session no longer holds it."""
     qn = connection.ops.quote_name
     targets = [_sql.field(Ticket, name) for name in fields]
     update = _UPDATE_SQL.format(", ".join(f"{qn(str(f.column))} = %s" for f in targets))
@@ -543,7 +545,7 @@ def _write_with_event(
         _sql.prep(CallEvent, "data", data or {}),
     ]
     action, audit_data = audit
-    entry = audit_entry(actor=actor, action=action, obj=ticket, data=audit_data)
+    entry = audit_entry(actor=actor, action=action, obj=ticket, data=audit_data, ip=ip)
     release_params = [leaves.pk, ticket.pk] if leaves is not None else []
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
@@ -922,17 +924,27 @@ def _publish(center_id: int, message: dict[str, Any]) -> None:
     transaction.on_commit(lambda: live.publish_center_event(center_id, message))
 
 
+def call_message(
+    *, kind: str, ticket_id: int, number: str, window_number: int, at: datetime
+) -> dict[str, Any]:
+    """A call's or recall's live message, as published and as replayed to a reconnecting display
+    (``selectors.calls_since``): the display tells one call from another by ``ticket`` and ``at``."""
+    return {
+        "type": str(kind),
+        "ticket": ticket_id,
+        "number": number,
+        "window": window_number,
+        "at": at.isoformat(),
+        "text": announcement_text(number, window_number),
+    }
+
+
 def _publish_call(ticket: Ticket, window: Window, kind: str, now: datetime) -> None:
     _publish(
         ticket.center_id,
-        {
-            "type": kind,
-            "ticket": ticket.pk,
-            "number": ticket.number,
-            "window": window.number,
-            "at": now.isoformat(),
-            "text": announcement_text(ticket.number, window.number),
-        },
+        call_message(
+            kind=kind, ticket_id=ticket.pk, number=ticket.number, window_number=window.number, at=now
+        ),
     )
 
 

@@ -16,7 +16,6 @@ from tongban.catalog.models import Bundle, BundleItem, Center, Matter
 from tongban.core import sql as _sql
 from tongban.core.audit import audit_log
 from tongban.core.cache import ConfigCache
-from tongban.core.errors import NotFound
 from tongban.queueing import live
 from tongban.queueing.errors import (
     HallClosed,
@@ -45,7 +44,7 @@ from tongban.queueing.rules import (
     settings_for,
     ticket_machine_allowed,
 )
-from tongban.queueing.services.calling import window_release_ticket
+from tongban.queueing.services.calling import _lock_ticket, _write_with_event, window_release_ticket
 
 log = logging.getLogger(__name__)
 
@@ -615,21 +614,21 @@ def ticket_cancel(*, ticket_id: int, ip: str = "", now: datetime | None = None) 
     by then the window is the place to ask."""
     now = now or timezone.now()
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
-        if ticket is None:
-            raise NotFound("号票不存在", "Ticket not found", code="queue.ticket_not_found")
+        ticket, _ = _lock_ticket(ticket_id)
         if ticket.state != Ticket.State.WAITING or ticket.day != timezone.localdate(now):
             raise TicketNotCancellable(details={"state": ticket.state})
         ticket.state = Ticket.State.ABANDONED
-        ticket.save(update_fields=["state"])
-        CallEvent.objects.create(
-            ticket=ticket,
-            center_id=ticket.center_id,
-            kind=CallEvent.Kind.ABANDON,
+        _write_with_event(
+            ticket,
+            ["state"],
+            CallEvent.Kind.ABANDON,
+            window=None,
+            actor=None,
             at=now,
             data={"was": Ticket.State.WAITING.value, "by": "resident"},
+            audit=("queueing.ticket.cancel", {"number": ticket.number}),
+            ip=ip or None,
         )
-        audit_log(action="queueing.ticket.cancel", obj=ticket, data={"number": ticket.number}, ip=ip or None)
         center_id = ticket.center_id
         transaction.on_commit(lambda: live.publish_waiting(center_id))
     return ticket

@@ -146,7 +146,7 @@ def test_cancelling_asks_once_more_then_gives_up_the_place(client):
     event = CallEvent.objects.get(ticket=mine, kind=CallEvent.Kind.ABANDON)
     assert event.data == {"was": "waiting", "by": "resident"}
     entry = AuditEntry.objects.get(action="queueing.ticket.cancel")
-    assert (entry.object_id, entry.actor_id) == (str(mine.pk), None)
+    assert (entry.object_id, entry.actor_id, entry.ip) == (str(mine.pk), None, "127.0.0.1")
     # the one behind moves up, and the day's figures count the resident as having left
     assert "前面还有 1 人" in page(client, after).content.decode()
     day = timezone.localdate()
