@@ -11,7 +11,6 @@ from typing import cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -177,29 +176,20 @@ def intake(request: HttpRequest) -> HttpResponse:
     post = request.POST
     target = intake_option(post.get("target", ""))
     try:
-        # registering the applicant and opening the case: all or nothing (as the API)
-        with transaction.atomic():
-            applicant, contact_phone = services.applicant_for_intake(
-                actor=user,
-                id_number=post.get("id_number", ""),
-                name=post.get("name", ""),
-                phone=post.get("phone", ""),
-            )
-            if target is None:
-                raise ValidationError("请选择要办理的事项或一件事", "Choose a matter or a bundle")
-            if user.center is None:
-                raise PermissionDenied
-            apps = services.application_create(
-                actor=user,
-                applicant=applicant,
-                center=user.center,
-                channel="window",
-                matter=target.matter,
-                bundle=target.bundle,
-                delivery=post.get("delivery", DeliveryMethod.WINDOW),
-                delivery_address=post.get("delivery_address", ""),
-                contact_phone=contact_phone,
-            )
+        if target is None:
+            raise ValidationError("请选择要办理的事项或一件事", "Choose a matter or a bundle")
+        if user.center is None:
+            raise PermissionDenied
+        apps, contact_phone = services.application_intake(
+            actor=user,
+            applicant={k: post.get(k, "") for k in ("id_number", "name", "phone")},
+            center=user.center,
+            channel="window",
+            matter=target.matter,
+            bundle=target.bundle,
+            delivery=post.get("delivery", DeliveryMethod.WINDOW),
+            delivery_address=post.get("delivery_address", ""),
+        )
     except TongbanError as err:
         messages.error(request, _error_text(err))
         entries = {

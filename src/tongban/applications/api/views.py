@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -37,7 +36,6 @@ from tongban.catalog.cache import center_by_code, center_by_pk, intake_matter
 from tongban.catalog.models import Bundle
 from tongban.core.audit import audit_log
 from tongban.core.converters import MAX_ID
-from tongban.core.models import AuditEntry
 
 
 class SignedInSecondFactor(BasePermission):
@@ -159,29 +157,17 @@ class ApplicationListCreateView(_Base):
                 )
             if user.role not in (Role.CLERK, Role.MANAGER, Role.ADMIN):
                 raise ApplicationForbidden()
-        entries: list[AuditEntry] = []  # the applicant's look-up: written with the case
-        # a number given at the window that is not the applicant's own (applicant_for_intake)
-        contact_phone = ""
-        with transaction.atomic():  # registering the applicant and opening the case: all or nothing
-            if user.role in (Role.RESIDENT, Role.ENTERPRISE):
-                applicant = user
-                center = center_by_code(v["center_code"])
-            else:
-                applicant, contact_phone = services.applicant_for_intake(
-                    actor=user, **v["applicant"], audit=entries
-                )
-                if v["center_code"]:
-                    center = center_by_code(v["center_code"])
-                else:
-                    center = center_by_pk(user.center_id) if user.center_id else None
-            if center is None:
-                raise InvalidInput(
-                    "受理中心不存在", "Unknown center", details={"center_code": v["center_code"]}
-                )
-            create = services.application_create_and_accept if v["accept"] else services.application_create
-            apps = create(
+        if user.role in (Role.RESIDENT, Role.ENTERPRISE) or v["center_code"]:
+            center = center_by_code(v["center_code"])
+        else:
+            center = center_by_pk(user.center_id) if user.center_id else None
+        if center is None:
+            raise InvalidInput("受理中心不存在", "Unknown center", details={"center_code": v["center_code"]})
+        apps, _ = (
+            services.application_intake(  # registering the applicant and opening the case, all or nothing
                 actor=user,
-                applicant=applicant,
+                applicant=None if user.role in (Role.RESIDENT, Role.ENTERPRISE) else v["applicant"],
+                accept=v["accept"],
                 center=center,
                 channel=v["channel"],
                 matter=matter,
@@ -190,9 +176,8 @@ class ApplicationListCreateView(_Base):
                 delivery_address=v["delivery_address"],
                 materials=[services.MaterialTick(**t) for t in v["materials"]],
                 note=v["note"],
-                contact_phone=contact_phone,
-                audit=entries,
             )
+        )
         # New cases come back with their relations filled in from what was just written, so the
         # answer needs no re-read (a test compares it with GET /applications/<number>); a bundle's
         # parts, re-locked for acceptance, are read once more with the detail prefetches.

@@ -421,6 +421,34 @@ def application_create_and_accept(**create: Any) -> list[Application]:
     return [_create_accepted(**create)]
 
 
+def application_intake(
+    *,
+    actor: User,
+    applicant: dict[str, str] | None,
+    accept: bool = False,
+    **create: Any,
+) -> tuple[list[Application], str]:
+    """A new case as it comes in, all or nothing: at a window (``applicant``: the ``id_number``, ``name``
+    and ``phone`` the clerk took, found or registered by :func:`applicant_for_intake`) or online (``None``:
+    the actor applies for themselves). Opened as a draft (:func:`application_create`) or, ``accept``,
+    accepted at once (:func:`application_create_and_accept`); the other keyword arguments are theirs.
+
+    Returns the cases and their contact phone ("" where the notices go to the applicant's own phone).
+    A refused case leaves no applicant registered for it; the applicant's look-up is audited with it."""
+    entries: list[AuditEntry] = []
+    contact_phone = ""
+    with transaction.atomic():
+        if applicant is None:
+            person = actor
+        else:
+            person, contact_phone = applicant_for_intake(actor=actor, **applicant, audit=entries)
+        create_case = application_create_and_accept if accept else application_create
+        apps = create_case(
+            actor=actor, applicant=person, contact_phone=contact_phone, audit=entries, **create
+        )
+    return apps, contact_phone
+
+
 def _create_accepted(**create: Any) -> Application:
     """Check and build the accepted case in memory (every refusal is raised here, before anything is
     written), then write it in one transaction — without a savepoint: inside a caller's transaction
