@@ -21,6 +21,7 @@ def notify_ahead(center_id: int) -> int:
     from tongban.core import locks
     from tongban.core.crypto import blind_index, mask_phone
     from tongban.notifications.services import sms_send
+    from tongban.queueing.links import follow_url
     from tongban.queueing.models import Ticket
     from tongban.queueing.rules import settings_for
     from tongban.queueing.services.tickets import (
@@ -63,7 +64,12 @@ def notify_ahead(center_id: int) -> int:
                 continue
             sms_send(
                 to_phone=ticket.notify_phone,
-                body=f"【通办】您的号码 {ticket.number} 前面还有 {ahead} 位，请回到{center.name}等候区留意叫号。",
+                # The ticket's own page: once back, the resident can watch the call there, or cancel if they
+                # cannot come back in time (so the windows do not call an empty seat).
+                body=(
+                    f"【通办】您的号码 {ticket.number} 前面还有 {ahead} 位，请回到{center.name}等候区留意叫号。"
+                    f"查看进度或取消排队：{follow_url(ticket.pk)}"
+                ),
                 purpose=AHEAD_SMS_PURPOSE,
             )
             sent += 1

@@ -19,6 +19,7 @@ from tongban.queueing.errors import (
     PriorityNotAllowed,
     QueueNotFound,
 )
+from tongban.queueing.links import ticket_id_from_token
 from tongban.queueing.models import DailyCounter, Ticket
 from tongban.queueing.services import ticket_issue, tickets_close_day
 from tongban.queueing.tests.factories import QueueFactory, hall
@@ -444,6 +445,9 @@ def test_the_few_ahead_reminder_goes_once_when_its_time_comes():
     assert notify_ahead(center.pk) == 1  # two ahead
     sms = Message.objects.get(purpose="queueing.ticket.ahead")
     assert sms.to == "13912345678" and mine.number in sms.body and "前面还有 2 位" in sms.body
+    # the slip's own page, reachable from the SMS: it names this ticket and no other
+    link = sms.body.rsplit("：", 1)[1]
+    assert link.startswith("http") and ticket_id_from_token(link.rstrip("/").rsplit("/", 1)[1]) == mine.pk
     Ticket.objects.filter(pk=line[2].pk).update(state=Ticket.State.FINISHED)
     assert notify_ahead(center.pk) == 0  # once per ticket
     assert Message.objects.count() == 1
