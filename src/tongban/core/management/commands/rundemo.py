@@ -45,6 +45,11 @@ def _demo_services(module: ModuleType) -> list[Any]:
     return []
 
 
+def _base_url(host: str, port: int) -> str:
+    shown = "localhost" if host in {"0.0.0.0", "127.0.0.1"} else host  # noqa: S104
+    return f"http://{shown}:{port}"
+
+
 class Command(BaseCommand):
     help = "Run the demo server with its background jobs (make demo)."
 
@@ -53,6 +58,8 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.PUBLIC_BASE_URL:  # SMS links (ratings, tickets, appointments) point at this server
+            settings.RATINGS_LINK_BASE_URL = _base_url(options["host"], options["port"])
         stop = threading.Event()
         for job in collect_periodic():
             threading.Thread(target=_loop, args=(job, stop), name=f"periodic:{job.name}", daemon=True).start()
@@ -88,8 +95,7 @@ class Command(BaseCommand):
             stop.set()
 
     def print_banner(self, host: str, port: int) -> None:
-        shown = "localhost" if host in {"0.0.0.0", "127.0.0.1"} else host  # noqa: S104
-        base = f"http://{shown}:{port}"
+        base = _base_url(host, port)
         pw = settings.DEMO_PASSWORD
         lines = [
             "",
