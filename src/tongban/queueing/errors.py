@@ -119,6 +119,12 @@ class AppointmentStateError(InvalidTransition):
     message_en = "This action is not allowed for the appointment's current state"
 
 
+class AppointmentOver(Conflict):
+    code = "appointment.over"
+    message = "预约时段已结束，不能再取消"
+    message_en = "The appointment's time is over; it can no longer be cancelled"
+
+
 class SlotFull(Conflict):
     code = "appointment.slot_full"
     message = "该时段已约满，请选择其他时段"

@@ -357,6 +357,41 @@ def appointments_of(user: User) -> QuerySet[Appointment]:
     return Appointment.objects.filter(resident=user).select_related("slot__center", "slot__queue", "matter")
 
 
+@dataclass(frozen=True)
+class OwnAppointment:
+    """What the appointment's own page shows (the link in its SMS)."""
+
+    appointment: Appointment
+    starts: datetime
+    ends: datetime
+    over: bool  # the slot has ended: kept or missed, no longer the resident's to cancel
+
+    @property
+    def cancellable(self) -> bool:
+        return self.appointment.state == Appointment.State.BOOKED and not self.over
+
+
+def appointment_own(token: str, *, now: datetime | None = None) -> OwnAppointment | None:
+    """The appointment an SMS link's token names; None for a token altered or made up (no query) or an
+    appointment that no longer exists. One query."""
+    from tongban.queueing.links import appointment_id_from_token
+
+    appointment_id = appointment_id_from_token(token)
+    if appointment_id is None:
+        return None
+    appointment = (
+        Appointment.objects.select_related("slot__center", "slot__queue", "matter")
+        .filter(pk=appointment_id)
+        .first()
+    )
+    if appointment is None:
+        return None
+    slot = appointment.slot
+    starts = timezone.make_aware(datetime.combine(slot.day, slot.start))
+    ends = timezone.make_aware(datetime.combine(slot.day, slot.end))
+    return OwnAppointment(appointment, starts, ends, over=ends <= (now or timezone.now()))
+
+
 # --- statistics ------------------------------------------------------------------------------
 
 

@@ -34,7 +34,7 @@ from tongban.core.errors import TongbanError, ValidationError
 from tongban.core.qr import qr_svg
 from tongban.queueing import live, selectors, services
 from tongban.queueing.errors import NotATicketMachine, WindowNotStaffed
-from tongban.queueing.links import follow_url, ticket_id_from_token
+from tongban.queueing.links import appointment_id_from_token, follow_url, ticket_id_from_token
 from tongban.queueing.models import Appointment, AppointmentSlot, PriorityReason, Queue, Ticket
 from tongban.queueing.rules import enabled_reasons, hall_status, settings_for, ticket_machine_allowed
 from tongban.queueing.services.calling import ACTIVE_STATES
@@ -216,6 +216,47 @@ def ticket_follow_cancel(request: HttpRequest, token: str) -> HttpResponse:
     except TongbanError as exc:
         return _follow_response(request, token, error=exc)
     return redirect("queueing:ticket-follow", token=token)
+
+
+# --- the resident's own page of an appointment (the link in its SMS) ------------------------------------
+
+
+def _own_appointment_response(
+    request: HttpRequest, token: str, *, error: TongbanError | None = None
+) -> HttpResponse:
+    own = selectors.appointment_own(token)
+    if own is None:
+        return render(request, "queueing/appointment_own.html", {"missing": True}, status=404)
+    ctx = {
+        "own": own,
+        "appointment": own.appointment,
+        "slot": own.appointment.slot,
+        "early": settings_for(own.appointment.slot.center).checkin_early_minutes,
+        "token": token,
+        "confirm": request.GET.get("confirm") == "cancel" and own.cancellable and error is None,
+        "error": error,
+    }
+    return render(request, "queueing/appointment_own.html", ctx, status=error.status_code if error else 200)
+
+
+@require_GET
+@never_cache
+def appointment_own(request: HttpRequest, token: str) -> HttpResponse:
+    """An appointment from its SMS: when and where, the code to check in with, and a way to cancel it. No
+    sign-in: staff book for residents without an account, and the SMS is what they have."""
+    return _own_appointment_response(request, token)
+
+
+@require_POST
+def appointment_own_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    appointment_id = appointment_id_from_token(token)
+    if appointment_id is None:
+        return _own_appointment_response(request, token)
+    try:
+        services.appointment_cancel(appointment_id=appointment_id, actor=None, ip=client_ip(request) or "")
+    except TongbanError as exc:
+        return _own_appointment_response(request, token, error=exc)
+    return redirect("queueing:appointment-own", token=token)
 
 
 # --- call display --------------------------------------------------------------------------

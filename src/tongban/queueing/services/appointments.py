@@ -27,11 +27,13 @@ from tongban.queueing.errors import (
     AlreadyBooked,
     AppointmentNotFound,
     AppointmentNotToday,
+    AppointmentOver,
     AppointmentStateError,
     BookingSuspended,
     SlotFull,
     SlotPast,
 )
+from tongban.queueing.links import appointment_url
 from tongban.queueing.models import (
     Appointment,
     AppointmentSlot,
@@ -243,7 +245,7 @@ def appointment_book(
             to_phone=phone,
             body=(
                 f"【通办】您已预约{slot.center.name} {slot.day:%m月%d日} {slot.start:%H:%M}-{slot.end:%H:%M}，"
-                f"预约码 {appointment.code}。请按时到取号机签到，如不能前往请提前取消。"
+                f"预约码 {appointment.code}。请按时到取号机签到，如不能前往请提前取消：{appointment_url(appointment.pk)}"
             ),
             purpose="queueing.appointment.booked",
         )
@@ -302,25 +304,40 @@ def appointment_change(
             to_phone=appointment.phone,
             body=(
                 f"【通办】您的预约已改为 {new_slot.day:%m月%d日} {new_slot.start:%H:%M}-{new_slot.end:%H:%M}，"
-                f"预约码 {appointment.code}。"
+                f"预约码 {appointment.code}。查看或取消：{appointment_url(appointment.pk)}"
             ),
             purpose="queueing.appointment.changed",
         )
     return appointment
 
 
-def appointment_cancel(*, appointment_id: int, actor: User, now: datetime | None = None) -> Appointment:
+def appointment_cancel(
+    *, appointment_id: int, actor: User | None, ip: str = "", now: datetime | None = None
+) -> Appointment:
+    """Cancel a booked appointment and free its place: staff of its center, the resident who booked it, or
+    (``actor`` None) whoever holds the link of its SMS (:func:`~tongban.queueing.links.appointment_url`).
+    A resident cannot cancel once the slot is over: it was kept (checked in) or missed, and the no-show
+    policy counts a miss; staff still can (a mistake at the window, a hall closed for the day)."""
     now = now or timezone.now()
     with transaction.atomic():
         appointment = _lock_appointment(appointment_id)
-        _authorise(actor, resident=appointment.resident, center=appointment.slot.center)
+        if actor is not None:
+            _authorise(actor, resident=appointment.resident, center=appointment.slot.center)
         if appointment.state != Appointment.State.BOOKED:
-            raise AppointmentStateError()
+            raise AppointmentStateError(details={"state": appointment.state})
+        if (actor is None or actor.role not in STAFF_BOOKING) and _slot_end(appointment.slot) <= now:
+            raise AppointmentOver()
         _release_place(appointment.slot_id)
         appointment.state = Appointment.State.CANCELLED
         appointment.cancelled_at = now
         appointment.save(update_fields=["state", "cancelled_at"])
-        audit_log(actor=actor, action="queueing.appointment.cancel", obj=appointment)
+        audit_log(
+            actor=actor,
+            action="queueing.appointment.cancel",
+            obj=appointment,
+            data={"by": "link"} if actor is None else None,
+            ip=ip or None,
+        )
     return appointment
 
 
@@ -436,7 +453,7 @@ def appointments_send_reminders(*, now: datetime | None = None) -> int:
                 to_phone=appointment.phone,
                 body=(
                     f"【通办】提醒：您已预约明天 {slot.start:%H:%M}-{slot.end:%H:%M} 到{slot.center.name}办理，"
-                    f"预约码 {appointment.code}。如不能前往请取消预约。"
+                    f"预约码 {appointment.code}。如不能前往请取消预约：{appointment_url(appointment.pk)}"
                 ),
                 purpose="queueing.appointment.reminder",
             )

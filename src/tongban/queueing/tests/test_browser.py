@@ -239,3 +239,62 @@ def test_without_an_event_stream_the_display_announces_every_call_between_two_po
         "请 A001 号到 1 号窗口",
         "请 A002 号到 2 号窗口",
     ]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_an_appointment_booked_by_a_clerk_is_cancelled_from_its_sms(
+    browser_page, live_server, settings, tmp_path
+):
+    """A resident without an account rings the center; the clerk books a slot for them. The SMS they get holds
+    a link: on the phone it shows the slot and the code, and cancelling (asked once more) frees the place."""
+    import re
+    from datetime import time, timedelta
+
+    from django.utils import timezone
+
+    from tongban.notifications.models import Message
+    from tongban.queueing.models import Appointment, AppointmentSlot
+
+    settings.PUBLIC_BASE_URL = live_server.url
+    center, q, _ = hall()
+    ClerkFactory(username="clerk1", center=center)
+    slot = AppointmentSlot.objects.create(
+        center=center,
+        queue=q["Y"],
+        day=timezone.localdate() + timedelta(days=1),
+        start=time(9),
+        end=time(9, 30),
+        capacity=3,
+    )
+    desk = browser_page
+    desk.goto(f"{live_server.url}/accounts/login/?next=/queue/appointments/")
+    desk.fill("#id_username", "clerk1")
+    desk.fill("#id_password", PASSWORD)
+    desk.click("main form button[type=submit]")
+    desk.wait_for_url(f"{live_server.url}/queue/appointments/*")
+    desk.fill("#book-form input[name=id_number]", "310110195601010049")
+    desk.fill("#book-form input[name=phone]", "13900000001")
+    desk.click(f"label[for=slot-{slot.pk}]")
+    desk.get_by_role("button", name="确认预约").click()
+    desk.wait_for_selector(".alert-success")
+    code = Appointment.objects.get().code
+    assert code in desk.inner_text(".alert-success")
+
+    (link,) = re.findall(r"https?://\S+", Message.objects.get(purpose="queueing.appointment.booked").body)
+    phone_ctx = desk.context.browser.new_context(
+        locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    phone = phone_ctx.new_page()
+    phone.set_default_timeout(10_000)
+    phone.goto(link)
+    assert phone.locator("#appointment-code").inner_text() == code
+    assert "09:00–09:30" in phone.inner_text("#appointment-when")
+    phone.screenshot(path=str(tmp_path / "appointment-own.png"))
+    phone.locator("#appointment-cancel-ask").click()
+    phone.locator("#appointment-cancel-confirm").click()
+    phone.wait_for_selector("#appointment-state:has-text('已取消')")
+    assert phone.locator("#appointment-cancel-ask").count() == 0
+    slot.refresh_from_db()
+    assert (Appointment.objects.get().state, slot.booked) == ("cancelled", 0)
+    phone_ctx.close()

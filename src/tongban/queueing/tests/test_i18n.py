@@ -171,6 +171,40 @@ def test_ticket_page_on_the_phone_in_english(en_client):
     )
 
 
+def test_appointment_page_from_the_sms_in_english(en_client):
+    from datetime import date, time
+
+    from tongban.queueing.links import appointment_token
+    from tongban.queueing.models import AppointmentSlot
+    from tongban.queueing.services import appointment_book
+
+    center, q, _ = hall()
+    slot = AppointmentSlot.objects.create(
+        center=center, queue=q["Y"], day=date(2026, 11, 26), start=time(9), end=time(9, 30), capacity=2
+    )
+    with freeze_time(T0):
+        appointment = appointment_book(
+            slot=slot, actor=ClerkFactory(center=center), id_number="310110195601010049", phone="13900000001"
+        )
+        url = f"/queue/a/{appointment_token(appointment.pk)}/"
+        _assert_labels(
+            en_client.get(url).content.decode(),
+            [
+                "Your appointment",
+                "Thursday",
+                "Appointment code",
+                "check in at the ticket machine",
+                "Can't come? Cancel the appointment",
+            ],
+            ["预约详情", "预约码", "取号机签到", "取消预约"],
+        )
+        _assert_labels(
+            en_client.get(url + "?confirm=cancel").content.decode(),
+            ["Cancel this appointment?", "Yes, cancel it", "Keep the appointment"],
+            ["确定取消", "保留预约"],
+        )
+
+
 @freeze_time(T0)
 def test_window_screen_in_english(en_client):
     from tongban.queueing.services import ticket_call_next, window_session_open

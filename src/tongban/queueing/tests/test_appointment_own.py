@@ -1,0 +1,173 @@
+"""An appointment's own page, from the link in its SMS: seeing it and cancelling it without signing in (staff
+book for residents who have no account, and the SMS is all they have)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+
+import pytest
+from freezegun import freeze_time
+
+from tongban.accounts.tests.factories import ClerkFactory, ResidentFactory
+from tongban.core.models import AuditEntry
+from tongban.notifications.models import Message
+from tongban.queueing.errors import AppointmentOver
+from tongban.queueing.links import (
+    appointment_id_from_token,
+    appointment_token,
+    appointment_url,
+    follow_token,
+    ticket_id_from_token,
+)
+from tongban.queueing.models import Appointment, AppointmentSlot
+from tongban.queueing.services import (
+    appointment_book,
+    appointment_cancel,
+    appointment_change,
+    appointments_send_reminders,
+)
+from tongban.queueing.tests.factories import hall
+
+pytestmark = pytest.mark.django_db
+T0 = "2026-11-25 02:00:00"  # Wednesday 10:00 Shanghai; the slot is Thursday 09:00-09:30
+
+
+def _slot(queue, start=time(9), end=time(9, 30), capacity=2):
+    return AppointmentSlot.objects.create(
+        center=queue.center, queue=queue, day=date(2026, 11, 26), start=start, end=end, capacity=capacity
+    )
+
+
+def booked_by_clerk():
+    """A 75-year-old booked by phone: no account, only the SMS."""
+    center, q, _ = hall()
+    slot = _slot(q["Y"])
+    with freeze_time(T0):
+        appointment = appointment_book(
+            slot=slot, actor=ClerkFactory(center=center), id_number="310110195601010049", phone="13900000001"
+        )
+    return appointment
+
+
+def link_in(message: Message) -> str:
+    (url,) = re.findall(r"https?://\S+", message.body)
+    return url
+
+
+def path_of(url: str) -> str:
+    return "/" + url.split("://", 1)[1].split("/", 1)[1]
+
+
+def test_the_token_names_one_appointment_and_no_ticket():
+    token = appointment_token(42)
+    assert appointment_id_from_token(token) == 42
+    number, signature = token.split(":")
+    assert appointment_id_from_token(f"43:{signature}") is None
+    assert appointment_id_from_token("42") is None
+    # the two links are signed apart: a slip's token does not open the appointment with the same id
+    assert appointment_id_from_token(follow_token(42)) is None
+    assert ticket_id_from_token(token) is None
+
+
+def test_every_sms_of_the_appointment_carries_its_link(settings):
+    settings.PUBLIC_BASE_URL = "https://tongban.example.gov.cn"
+    appointment = booked_by_clerk()
+    booked = Message.objects.get(purpose="queueing.appointment.booked")
+    assert link_in(booked) == appointment_url(appointment.pk)
+    assert link_in(booked).startswith("https://tongban.example.gov.cn/queue/a/")
+    later = AppointmentSlot.objects.create(
+        center=appointment.slot.center,
+        queue=appointment.slot.queue,
+        day=date(2026, 11, 26),
+        start=time(10),
+        end=time(10, 30),
+        capacity=1,
+    )
+    with freeze_time(T0):
+        appointment_change(
+            appointment_id=appointment.pk, new_slot=later, actor=ClerkFactory(center=later.center)
+        )
+        assert appointments_send_reminders() == 1
+    for purpose in ("queueing.appointment.changed", "queueing.appointment.reminder"):
+        assert link_in(Message.objects.get(purpose=purpose)) == appointment_url(appointment.pk), purpose
+
+
+@freeze_time(T0)
+def test_the_page_shows_when_where_and_the_code_and_nothing_personal(client):
+    appointment = booked_by_clerk()
+    response = client.get(f"/queue/a/{appointment_token(appointment.pk)}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert appointment.code in html and "2026年11月26日" in html and "09:00–09:30" in html
+    assert appointment.slot.center.address in html
+    assert "请按时到大厅取号机签到" in html and 'id="appointment-cancel-ask"' in html
+    assert "13900000001" not in html and "310110195601010049" not in html
+    assert response["Cache-Control"].startswith("max-age=0")
+
+
+@freeze_time(T0)
+def test_cancelling_from_the_link_asks_first_then_frees_the_place(client):
+    appointment = booked_by_clerk()
+    token = appointment_token(appointment.pk)
+    ask = client.get(f"/queue/a/{token}/?confirm=cancel").content.decode()
+    assert "确定取消这个预约吗" in ask and 'id="appointment-cancel-confirm"' in ask
+    assert Appointment.objects.get(pk=appointment.pk).state == "booked"  # asking changes nothing
+
+    response = client.post(f"/queue/a/{token}/cancel/", REMOTE_ADDR="10.1.2.3")
+    assert response.status_code == 302 and response["Location"] == f"/queue/a/{token}/"
+    appointment.refresh_from_db()
+    appointment.slot.refresh_from_db()
+    assert (appointment.state, appointment.slot.booked) == ("cancelled", 0)
+    entry = AuditEntry.objects.get(action="queueing.appointment.cancel")
+    assert (entry.actor_id, entry.data, entry.ip) == (None, {"by": "link"}, "10.1.2.3")
+    after = client.get(f"/queue/a/{token}/").content.decode()
+    assert "这个预约已取消" in after and "appointment-cancel-ask" not in after
+
+    again = client.post(f"/queue/a/{token}/cancel/")  # a second tap, or the page left open
+    assert again.status_code == 409
+    assert "预约当前状态不允许此操作" in again.content.decode()
+    assert AuditEntry.objects.filter(action="queueing.appointment.cancel").count() == 1
+
+
+def test_a_resident_cannot_cancel_once_the_slot_is_over_but_staff_can():
+    """Cancelling a missed appointment afterwards would wipe the no-show the policy counts."""
+    appointment = booked_by_clerk()
+    with freeze_time("2026-11-26 01:31:00"):  # 09:31, the slot ended at 09:30
+        with pytest.raises(AppointmentOver):
+            appointment_cancel(appointment_id=appointment.pk, actor=None)
+        own = ResidentFactory(id_number="310110199006150037", phone="13800000009")
+        mine = appointment_book(
+            slot=_slot(appointment.slot.queue, start=time(10), end=time(10, 30)), actor=own, resident=own
+        )
+    with freeze_time("2026-11-26 02:31:00"), pytest.raises(AppointmentOver):
+        appointment_cancel(appointment_id=mine.pk, actor=own)
+    assert Appointment.objects.filter(state="booked").count() == 2
+    with freeze_time("2026-11-26 01:31:00"):
+        appointment_cancel(appointment_id=appointment.pk, actor=ClerkFactory(center=appointment.slot.center))
+    assert Appointment.objects.get(pk=appointment.pk).state == "cancelled"
+
+
+def test_the_page_after_the_slot_offers_no_cancel(client):
+    appointment = booked_by_clerk()
+    token = appointment_token(appointment.pk)
+    with freeze_time("2026-11-26 01:31:00"):
+        html = client.get(f"/queue/a/{token}/").content.decode()
+        assert "预约时段已结束" in html and "appointment-cancel-ask" not in html
+        refused = client.post(f"/queue/a/{token}/cancel/")
+    assert refused.status_code == 409 and "预约时段已结束，不能再取消" in refused.content.decode()
+    assert Appointment.objects.get(pk=appointment.pk).state == "booked"
+
+
+@pytest.mark.parametrize("token", ["42", "1:abc", "", "x" * 300])
+def test_a_made_up_link_is_a_plain_404_without_a_query(client, django_assert_num_queries, token):
+    with django_assert_num_queries(0):
+        get = client.get(f"/queue/a/{token}/") if token else client.get("/queue/a/%20/")
+        post = client.post(f"/queue/a/{token or '%20'}/cancel/")
+    assert get.status_code == post.status_code == 404
+    assert "没有找到这个预约" in get.content.decode()
+
+
+def test_the_link_of_an_appointment_that_is_gone_is_a_404(client):
+    assert client.get(f"/queue/a/{appointment_token(987654)}/").status_code == 404
+    assert client.post(f"/queue/a/{appointment_token(987654)}/cancel/").status_code == 404
