@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from tongban.accounts.models import User
+from tongban.accounts.models import Role, User
 from tongban.catalog.models import Center, Window
 from tongban.queueing.models import (
     Appointment,
@@ -355,6 +355,27 @@ def slots_available(
 
 def appointments_of(user: User) -> QuerySet[Appointment]:
     return Appointment.objects.filter(resident=user).select_related("slot__center", "slot__queue", "matter")
+
+
+def appointments_for_staff(user: User, *, q: str = "", today: date | None = None) -> list[Appointment]:
+    """What a clerk's appointment page lists: the center's coming appointments (an admin's: every center's),
+    or, with ``q``, the ones a caller names by their code, phone or ID number (the last 30 days too, so a
+    clerk can answer "was it missed?"). A phone or an ID number is matched by its blind index, never in the
+    clear."""
+    from tongban.core.crypto import blind_index
+
+    today = today or timezone.localdate()
+    base = Appointment.objects.select_related("slot__queue", "slot__center")
+    if user.role != Role.ADMIN:
+        if user.center_id is None:  # staff not yet placed at a center see no one's
+            return []
+        base = base.filter(slot__center_id=user.center_id)
+    q = "".join(q.split()).upper()
+    if not q:
+        return list(base.filter(slot__day__gte=today).order_by("slot__day", "slot__start")[:50])
+    found = base.filter(slot__day__gte=today - timedelta(days=30))
+    found = found.filter(Q(code=q) | Q(phone_hash=blind_index(q)) | Q(id_number_hash=blind_index(q)))
+    return list(found.order_by("-slot__day", "-slot__start")[:20])
 
 
 @dataclass(frozen=True)

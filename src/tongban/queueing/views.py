@@ -29,13 +29,14 @@ from django.views.decorators.http import require_GET, require_POST
 from tongban.accounts.http import client_ip
 from tongban.accounts.models import Role, User
 from tongban.catalog.models import Bundle, Center, Matter, Window
-from tongban.core.crypto import mask_phone
+from tongban.core.audit import audit_log
+from tongban.core.crypto import mask_id_number, mask_phone
 from tongban.core.errors import TongbanError, ValidationError
 from tongban.core.qr import qr_svg
 from tongban.queueing import live, selectors, services
 from tongban.queueing.errors import NotATicketMachine, WindowNotStaffed
 from tongban.queueing.links import appointment_id_from_token, follow_url, ticket_id_from_token
-from tongban.queueing.models import Appointment, AppointmentSlot, PriorityReason, Queue, Ticket
+from tongban.queueing.models import AppointmentSlot, PriorityReason, Queue, Ticket
 from tongban.queueing.rules import enabled_reasons, hall_status, settings_for, ticket_machine_allowed
 from tongban.queueing.services.calling import ACTIVE_STATES
 
@@ -502,6 +503,16 @@ def window_panel_action(request: HttpRequest, action: str) -> HttpResponse:
 # --- appointments --------------------------------------------------------------------------
 
 
+def _masked_query(q: str) -> str:
+    """What a clerk searched for, as the audit log may keep it: a code as typed, a phone or an ID masked."""
+    compact = "".join(q.split())
+    if compact.isdigit() and len(compact) == 11:
+        return mask_phone(compact)
+    if len(compact) >= 15:
+        return mask_id_number(compact)
+    return compact.upper()
+
+
 @login_required
 def appointments(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -559,12 +570,16 @@ def appointments(request: HttpRequest) -> HttpResponse:
                 by_day.setdefault(slot.day, []).append(slot)
         ctx["days"] = sorted(by_day.items())
     if is_staff:
-        base = Appointment.objects.select_related("slot__queue", "slot__center")
-        if user.role != Role.ADMIN:
-            base = base.filter(slot__center=user.center)
-        ctx["mine"] = list(
-            base.filter(slot__day__gte=timezone.localdate()).order_by("slot__day", "slot__start")[:50]
-        )
+        q = request.GET.get("q", "").strip()[:40]
+        ctx["q"] = q
+        ctx["mine"] = selectors.appointments_for_staff(user, q=q)
+        if q:  # a look-up by phone or ID number reads personal data: audited, with what was asked masked
+            audit_log(
+                actor=user,
+                action="queueing.appointment.search",
+                data={"q": _masked_query(q), "found": len(ctx["mine"])},
+                ip=client_ip(request),
+            )
     else:
         ctx["mine"] = list(selectors.appointments_of(user).order_by("-slot__day", "-slot__start")[:20])
     return render(request, "queueing/appointments.html", ctx)

@@ -288,6 +288,46 @@ def test_appointments_page_book_and_cancel(client):
 
 
 @freeze_time(T0)
+def test_a_clerk_finds_a_callers_appointment_by_code_phone_or_id(client):
+    """A resident rings to cancel or to ask: the clerk finds the appointment by whatever they have to hand,
+    sees the phone masked to confirm it with them, and the look-up is audited without the number in it."""
+    from tongban.core.models import AuditEntry
+    from tongban.queueing.services import appointment_book
+
+    center, q, _ = hall()
+    other_center, other_q, _ = hall()
+    clerk = ClerkFactory(center=center)
+    slots = [
+        AppointmentSlot.objects.create(
+            center=c, queue=queue["Y"], day=date(2026, 11, 26), start=time(9), end=time(9, 30), capacity=3
+        )
+        for c, queue in ((center, q), (other_center, other_q))
+    ]
+    mine = appointment_book(slot=slots[0], actor=clerk, id_number="310110195601010049", phone="13900000001")
+    appointment_book(slot=slots[0], actor=clerk, id_number="310110199006150037", phone="13900000002")
+    elsewhere = appointment_book(
+        slot=slots[1],
+        actor=ClerkFactory(center=other_center),
+        id_number="310110195601010049",
+        phone="13900000001",
+    )
+    client.force_login(clerk)
+    for q_ in (mine.code.lower(), "139 0000 0001", "310110195601010049"):
+        html = client.get("/queue/appointments/", {"q": q_}).content.decode()
+        assert mine.code in html, q_
+        assert "139****0001" in html and "13900000001" not in html
+        assert "139****0002" not in html  # the other caller's booking is not listed
+        assert elsewhere.code not in html  # another center's, for the same person: not this clerk's to see
+    html = client.get("/queue/appointments/", {"q": "13900009999"}).content.decode()
+    assert "没有找到" in html and mine.code not in html
+    logged = [
+        e.data["q"] for e in AuditEntry.objects.filter(action="queueing.appointment.search").order_by("seq")
+    ]
+    assert logged == [mine.code, "139****0001", "310110********0049", "139****9999"]
+    assert client.get("/queue/appointments/").content.decode().count("139****000") == 2  # coming, unfiltered
+
+
+@freeze_time(T0)
 def test_admin_refuses_a_queue_prefix_already_printed_on_a_slip_today(admin_client):
     """A001 was issued today; queue A is renamed X, and then V is given "A": its next number would be A001
     again, which the ticket machine could not insert. The admin says so, in the admin's language, and keeps the
