@@ -383,8 +383,6 @@ class OwnAppointment:
     """What the appointment's own page shows (the link in its SMS)."""
 
     appointment: Appointment
-    starts: datetime
-    ends: datetime
     over: bool  # the slot has ended: kept or missed, no longer the resident's to cancel
 
     @property
@@ -408,9 +406,8 @@ def appointment_own(token: str, *, now: datetime | None = None) -> OwnAppointmen
     if appointment is None:
         return None
     slot = appointment.slot
-    starts = timezone.make_aware(datetime.combine(slot.day, slot.start))
     ends = timezone.make_aware(datetime.combine(slot.day, slot.end))
-    return OwnAppointment(appointment, starts, ends, over=ends <= (now or timezone.now()))
+    return OwnAppointment(appointment, over=ends <= (now or timezone.now()))
 
 
 # --- statistics ------------------------------------------------------------------------------

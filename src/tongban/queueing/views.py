@@ -505,12 +505,14 @@ def window_panel_action(request: HttpRequest, action: str) -> HttpResponse:
 
 def _masked_query(q: str) -> str:
     """What a clerk searched for, as the audit log may keep it: a code as typed, a phone or an ID masked."""
-    compact = "".join(q.split())
-    if compact.isdigit() and len(compact) == 11:
-        return mask_phone(compact)
+    compact = "".join(q.split()).upper()
+    if len(compact) <= 8 and compact.isalnum() and not compact.isdigit():
+        return compact  # an appointment code (letters and digits)
     if len(compact) >= 15:
         return mask_id_number(compact)
-    return compact.upper()
+    if len(compact) >= 11:
+        return mask_phone(compact)
+    return "*" * len(compact)  # part of a phone or an ID: nothing of it is kept
 
 
 @login_required
