@@ -354,7 +354,12 @@ def slots_available(
 
 
 def appointments_of(user: User) -> QuerySet[Appointment]:
-    return Appointment.objects.filter(resident=user).select_related("slot__center", "slot__queue", "matter")
+    """A resident's appointments: those they booked, and those staff booked for them by the phone they sign
+    in with (a call to the center, a visit to the window: see ``services.appointments._authorise_holder``)."""
+    mine = Q(resident=user)
+    if user.role == Role.RESIDENT and user.phone_hash:
+        mine |= Q(resident=None, phone_hash=user.phone_hash)
+    return Appointment.objects.filter(mine).select_related("slot__center", "slot__queue", "matter")
 
 
 def appointments_for_staff(user: User, *, q: str = "", today: date | None = None) -> list[Appointment]:

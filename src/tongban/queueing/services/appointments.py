@@ -179,6 +179,18 @@ def _authorise(actor: User, *, resident: User | None, center: Center) -> None:
         raise Forbidden()
 
 
+def _authorise_holder(actor: User, appointment: Appointment) -> None:
+    """Who may change or cancel a booked appointment: staff of its center; the resident who booked it; and,
+    for one that staff booked for someone (no resident on it), the resident signed in with the phone it was
+    booked with. That phone received its SMS and the link that cancels it anyway: signing in adds nothing
+    to what its holder can do, and lets them change it too."""
+    if actor.role in STAFF_BOOKING or appointment.resident_id is not None:
+        _authorise(actor, resident=appointment.resident, center=appointment.slot.center)
+        return
+    if actor.role != Role.RESIDENT or not actor.phone_hash or actor.phone_hash != appointment.phone_hash:
+        raise Forbidden()
+
+
 def appointment_book(
     *,
     slot: AppointmentSlot,
@@ -270,7 +282,7 @@ def appointment_change(
     now = now or timezone.now()
     with transaction.atomic():
         appointment = _lock_appointment(appointment_id)
-        _authorise(actor, resident=appointment.resident, center=appointment.slot.center)
+        _authorise_holder(actor, appointment)
         if appointment.state != Appointment.State.BOOKED:
             raise AppointmentStateError()
         if new_slot.center_id != appointment.slot.center_id:
@@ -322,7 +334,7 @@ def appointment_cancel(
     with transaction.atomic():
         appointment = _lock_appointment(appointment_id)
         if actor is not None:
-            _authorise(actor, resident=appointment.resident, center=appointment.slot.center)
+            _authorise_holder(actor, appointment)
         if appointment.state != Appointment.State.BOOKED:
             raise AppointmentStateError(details={"state": appointment.state})
         if (actor is None or actor.role not in STAFF_BOOKING) and _slot_end(appointment.slot) <= now:

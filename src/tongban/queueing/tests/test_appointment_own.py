@@ -171,3 +171,45 @@ def test_a_made_up_link_is_a_plain_404_without_a_query(client, django_assert_num
 def test_the_link_of_an_appointment_that_is_gone_is_a_404(client):
     assert client.get(f"/queue/a/{appointment_token(987654)}/").status_code == 404
     assert client.post(f"/queue/a/{appointment_token(987654)}/cancel/").status_code == 404
+
+
+def test_the_resident_signed_in_with_the_booking_phone_sees_and_changes_it():
+    """Booked by a clerk for a caller, the appointment is theirs once they sign in with the phone it was booked
+    with (which received its SMS and link anyway); a resident with another phone neither sees nor touches it."""
+    from tongban.core.errors import Forbidden
+    from tongban.queueing.selectors import appointments_of
+
+    appointment = booked_by_clerk()
+    later = _slot(appointment.slot.queue, start=time(10), end=time(10, 30))
+    caller = ResidentFactory(id_number="310110199006150037", phone="13900000001")
+    stranger = ResidentFactory(id_number="310110200002290054", phone="13900000002")
+    assert list(appointments_of(caller)) == [appointment]
+    assert list(appointments_of(stranger)) == []
+    with freeze_time(T0):
+        for act in (
+            lambda: appointment_change(appointment_id=appointment.pk, new_slot=later, actor=stranger),
+            lambda: appointment_cancel(appointment_id=appointment.pk, actor=stranger),
+        ):
+            with pytest.raises(Forbidden):
+                act()
+        appointment_change(appointment_id=appointment.pk, new_slot=later, actor=caller)
+        appointment_cancel(appointment_id=appointment.pk, actor=caller)
+    appointment.refresh_from_db()
+    assert (appointment.slot_id, appointment.state) == (later.pk, "cancelled")
+
+
+@freeze_time(T0)
+def test_a_resident_booking_stays_the_residents_own_whoever_has_the_phone_now():
+    """An appointment a resident booked in their own name is not matched by phone: only they change it."""
+    from tongban.core.errors import Forbidden
+    from tongban.queueing.selectors import appointments_of
+
+    _, q, _ = hall()
+    owner = ResidentFactory(id_number="310110199006150037", phone="13900000001")
+    appointment = appointment_book(slot=_slot(q["Y"]), actor=owner, resident=owner)
+    owner.phone, owner.phone_hash = "", ""  # the owner has since changed numbers
+    owner.save()
+    new_holder = ResidentFactory(id_number="310110200002290054", phone="13900000001")
+    assert list(appointments_of(new_holder)) == []
+    with pytest.raises(Forbidden):
+        appointment_cancel(appointment_id=appointment.pk, actor=new_holder)
