@@ -96,3 +96,18 @@ def test_a_request_in_english_does_not_leave_english_active(client):
     client.cookies["django_language"] = "en"
     client.get("/")
     assert translation.get_language() == "zh-hans"
+
+
+@pytest.mark.django_db
+def test_the_header_names_a_resident_by_their_masked_phone_not_a_generated_user_name(client):
+    """A resident who signs in by SMS for the first time has no name yet, only a generated user name."""
+    from tongban.accounts.tests.factories import ResidentFactory
+
+    resident = ResidentFactory(username="r2492f809270b", display_name="", phone="13900000003")
+    client.force_login(resident)
+    html = client.get("/queue/appointments/").content.decode()
+    assert '<span class="small text-secondary" id="nav-user">139****0003</span>' in html
+    assert "r2492f809270b" not in html and "13900000003" not in html
+    resident.display_name = "王小明"
+    resident.save()
+    assert 'id="nav-user">王小明</span>' in client.get("/queue/appointments/").content.decode()
