@@ -102,6 +102,7 @@ def test_the_page_shows_when_where_and_the_code_and_nothing_personal(client):
     assert appointment.code in html and "2026年11月26日" in html and "09:00–09:30" in html
     assert appointment.slot.center.address in html
     assert "请按时到大厅取号机签到" in html and 'id="appointment-cancel-ask"' in html
+    assert '<a href="/portal/appointments/" id="appointment-change">登录后改约</a>' in html
     assert "13900000001" not in html and "310110195601010049" not in html
     assert response["Cache-Control"].startswith("max-age=0")
 
