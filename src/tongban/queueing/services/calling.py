@@ -769,20 +769,24 @@ def ticket_transfer(
 def ticket_finish(
     *, ticket_id: int, actor: User, application_ids: list[int] | None = None, now: datetime | None = None
 ) -> Ticket:
-    """办结: service over. Links the applications handled; the window's rating pad then invites a rating
+    """办结: service over. Links the applications handled: those ``application_ids`` names (an API client's
+    own list) and every case of the center the clerk changed since the ticket was called (an intake, an
+    acceptance, a supplement notice, a hand-over: :func:`_handled_since_call`), so that a rating of the
+    service can be traced to its cases. The window's rating pad then invites a rating
     (``selectors.ticket_finished_recently``)."""
     now = now or timezone.now()
     if not application_ids and connection.vendor == "postgresql":
-        finished = _finish_in_one_statement(ticket_id, actor, now)
+        finished = _finish_in_one_statement(ticket_id, actor, now)  # only where the clerk handled no case
         if finished is not None:
             return finished
-        # refused: the steps below find out why, under the ticket's lock, and say so
+        # refused: the steps below find the cases, or find out why, under the ticket's lock, and say so
     with transaction.atomic():
         ticket, staffs_window = _lock_ticket(ticket_id, actor)
         _check_ticket_actor(ticket, actor, staffs_window)
         if ticket.state not in ACTIVE_STATES:
             raise TicketStateError()
-        linked = _link_applications(ticket, application_ids or [], now)  # validates first: may refuse
+        handled = _handled_since_call(ticket, actor)
+        linked = _link_applications(ticket, sorted({*(application_ids or []), *handled}), now)  # may refuse
         ticket.state = Ticket.State.FINISHED
         ticket.served_at = ticket.served_at or ticket.called_at
         ticket.finished_at = now
@@ -812,7 +816,12 @@ def _publish_finish(ticket: Ticket) -> None:
 # statement changes nothing unless the ticket is in hand and ``{actor}`` (``_actor_may_act``) holds.
 _FINISH_SQL = (
     "WITH t AS (UPDATE queueing_ticket SET state = 'finished', served_at = COALESCE(served_at, called_at),"  # noqa: S608 - fixed text; every value is a parameter
-    " finished_at = %s WHERE id = %s AND state IN ('called', 'serving'){actor} RETURNING {columns}),"
+    " finished_at = %s WHERE id = %s AND state IN ('called', 'serving'){actor}"
+    # no case handled since the call (_handled_since_call): else the linking steps run instead
+    " AND NOT EXISTS (SELECT 1 FROM applications_statuschange sc"
+    " JOIN applications_application ap ON ap.id = sc.application_id AND ap.center_id = queueing_ticket.center_id"
+    " WHERE sc.actor_id = %s AND sc.at >= queueing_ticket.called_at)"
+    " RETURNING {columns}),"
     " e AS (INSERT INTO queueing_callevent (ticket_id, center_id, kind, window_id, actor_id, at, data)"
     " SELECT t.id, t.center_id, 'finish', t.called_window_id, %s, %s, %s FROM t),"
     " a AS (" + _AUDIT_INSERT + " SELECT NULL, %s, %s, %s::text, 'queueing.ticket.finish', 'queueing.ticket',"
@@ -853,6 +862,7 @@ def _finish_in_one_statement(ticket_id: int, actor: User, now: datetime) -> Tick
         _sql.prep(Ticket, "finished_at", now),
         ticket_id,
         *actor_params,
+        actor.pk,  # the cases it handled (NOT EXISTS)
         actor.pk,
         _sql.prep(CallEvent, "at", now),
         _sql.prep(CallEvent, "data", {"applications": []}),
@@ -870,6 +880,23 @@ def _finish_in_one_statement(ticket_id: int, actor: User, now: datetime) -> Tick
     _attach(ticket, matter_code=matter_code)
     _publish_finish(ticket)
     return ticket
+
+
+def _handled_since_call(ticket: Ticket, actor: User) -> list[int]:
+    """The cases of the ticket's center whose history has an entry by ``actor`` since the ticket was called
+    (one statement, on the history's (actor, at) index; none for a ticket not called). ``_FINISH_SQL`` asks
+    the same in its ``NOT EXISTS``."""
+    from tongban.applications.models import StatusChange
+
+    if ticket.called_at is None:
+        return []
+    return list(
+        StatusChange.objects.filter(
+            actor=actor, at__gte=ticket.called_at, application__center_id=ticket.center_id
+        )
+        .values_list("application_id", flat=True)
+        .distinct()
+    )
 
 
 def _link_applications(ticket: Ticket, application_ids: list[int], now: datetime) -> list[int]:
@@ -899,25 +926,6 @@ def _link_applications(ticket: Ticket, application_ids: list[int], now: datetime
         ]
     )
     return sorted(found)
-
-
-def ticket_link_application(
-    *, ticket_id: int, application_id: int, actor: User, now: datetime | None = None
-) -> None:
-    """The workbench links a case it just created to the ticket being served (idempotent)."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        ticket, staffs_window = _lock_ticket(ticket_id, actor)
-        _check_ticket_actor(ticket, actor, staffs_window)
-        if ticket.state not in (*ACTIVE_STATES, Ticket.State.FINISHED):
-            raise TicketStateError()
-        linked = _link_applications(ticket, [application_id], now)
-        audit_log(
-            actor=actor, action="queueing.ticket.link_application", obj=ticket, data={"applications": linked}
-        )
-
-
-# --- live updates ----------------------------------------------------------------------------
 
 
 def _publish(center_id: int, message: dict[str, Any]) -> None:

@@ -464,6 +464,40 @@ def test_finish_with_applications_releases_the_window(clerk_at):
     assert ticket_call_next(window=w1, clerk=clerk).number == "A002"
 
 
+def test_finish_links_the_cases_the_clerk_handled_since_the_call(clerk_at, client):
+    """The window panel's 办结 sends no list: the cases are found from what the clerk did while the ticket was
+    at the window (a rating of the service can then be traced to them). Cases handled before the call, by
+    another clerk, or at another center are not this ticket's."""
+    from tongban.applications.services import application_accept
+    from tongban.applications.tests.factories import draft
+    from tongban.queueing.models import TicketApplication
+
+    center, _, (w1, w2) = hall()
+    clerk, colleague = clerk_at(w1), clerk_at(w2)
+    with freeze_time("2026-11-25 01:50:00"):
+        issue(center, 2)
+        earlier = draft(clerk=clerk)  # the previous resident's, before this call
+    with freeze_time("2026-11-25 02:00:00"):
+        t = ticket_call_next(window=w1, clerk=clerk)
+    with freeze_time("2026-11-25 02:05:00"):
+        handled = draft(clerk=clerk)
+        accepted_too = draft(clerk=clerk)
+        application_accept(application=accepted_too, actor=clerk)
+        draft(clerk=colleague)  # the next window's
+        application_accept(application=earlier, actor=colleague)
+    with freeze_time("2026-11-25 02:10:00"):
+        client.force_login(clerk)
+        response = client.post(
+            "/queue/window/panel/finish/", {"ticket": t.pk, "applications": ""}, HTTP_HX_REQUEST="true"
+        )
+    assert response.status_code == 200
+    linked = sorted(TicketApplication.objects.filter(ticket=t).values_list("application_id", flat=True))
+    assert linked == sorted([handled.pk, accepted_too.pk])
+    entry = AuditEntry.objects.filter(action="queueing.ticket.finish").get()
+    assert entry.data["applications"] == linked
+    assert CallEvent.objects.get(ticket=t, kind="finish").data == {"applications": linked}
+
+
 @freeze_time(T0)
 def test_a_session_pointing_at_a_ticket_that_left_does_not_keep_the_window_busy(clerk_at):
     """Closing time sends yesterday's called tickets home (``tickets_close_day``); a session that still
