@@ -207,6 +207,14 @@ def service_event_from_ticket(*, ticket_id: int | str) -> ServiceEvent | None:
     )
     if ticket is None or ticket.finished_at is None:
         return None
+    # The case the window handled for this ticket (linked at finish): a rating then names its matter and
+    # number, and a bad one can be followed up by phone (the case's contact phone, else the applicant's).
+    link = (
+        ticket.application_links.select_related("application__matter__department", "application__applicant")
+        .order_by("application_id")
+        .first()
+    )
+    case = link.application if link is not None else None
     return service_event_record(
         kind=EventKind.TICKET,
         ref=ticket.pk,
@@ -214,10 +222,11 @@ def service_event_from_ticket(*, ticket_id: int | str) -> ServiceEvent | None:
         center=ticket.center,
         window=ticket.called_window,
         clerk=ticket.called_by,
-        matter=ticket.matter,
+        matter=ticket.matter or (case.matter if case else None),
+        application_number=case.number if case else "",
         ticket_number=ticket.number,
         served_at=ticket.finished_at,
-        rater_phone=ticket.notify_phone or "",
+        rater_phone=ticket.notify_phone or (case.contact_phone or case.applicant.phone if case else ""),
     )
 
 

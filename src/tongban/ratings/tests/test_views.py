@@ -278,6 +278,29 @@ def test_pad_offers_the_latest_finished_ticket_once(client):
     assert event.ticket_number in panel
 
 
+def test_a_bad_rating_of_a_ticket_names_the_case_handled_and_a_phone_to_call_back(client):
+    """The window linked the case it handled to the ticket at finish: the work order of a bad rating then
+    shows the matter and the case number, and the phone to call the resident back on."""
+    from tongban.applications.tests.factories import draft
+    from tongban.queueing.models import TicketApplication
+
+    event = TicketEventFactory(served_at=timezone.now() - timedelta(minutes=45))  # older: not offered
+    window, clerk = event.window, event.clerk
+    clerk.center = window.center
+    clerk.save()
+    case = draft(clerk=clerk)
+    ticket = finished_ticket(window, clerk)
+    TicketApplication.objects.create(ticket=ticket, application=case, linked_at=timezone.now())
+    client.get(reverse("ratings:pad", args=[window.pk]))
+    from tongban.ratings.models import ServiceEvent
+
+    ticket_event = ServiceEvent.objects.get(kind="ticket", ref=str(ticket.pk))
+    assert (ticket_event.application_number, ticket_event.matter) == (case.number, case.matter)
+    assert ticket_event.rater_phone == case.applicant.phone != ""
+    client.post(reverse("ratings:pad-submit", args=[window.pk]), {"event": ticket_event.pk, "level": "1"})
+    assert WorkOrder.objects.get(rating__event=ticket_event).rating.event.application_number == case.number
+
+
 def test_pad_idle_when_nothing_to_rate(client):
     event = TicketEventFactory(served_at=timezone.now() - timedelta(minutes=45))
     page = client.get(reverse("ratings:pad-current", args=[event.window.pk])).content.decode()
