@@ -267,7 +267,10 @@ def ticket_issue(
         )
         raise NotATicketMachine()
     chosen = [x for x in (queue, matter, bundle, appointment_code) if x]
-    if len(chosen) > 1 or (not chosen and not id_number):
+    # The priority lane (优先通道): a reason and no queue; the priority queue takes it (the ID number then
+    # proves the age of an elderly resident, it is not an appointment check-in).
+    lane = bool(priority_reason) and not chosen
+    if len(chosen) > 1 or (not chosen and not id_number and not lane):
         raise InvalidTicketRequest()
     status = hall_status(center, now)
     if not status.open:
@@ -275,7 +278,7 @@ def ticket_issue(
     today = timezone.localdate(now)
     id_number = "".join(id_number.split()).upper()
 
-    if appointment_code or (id_number and not chosen):
+    if appointment_code or (id_number and not chosen and not lane):
         # a check-in writes the appointment, its audit entry and the ticket: one transaction
         with transaction.atomic():
             appointment = claim_for_check_in(
@@ -307,6 +310,8 @@ def ticket_issue(
             if matter_obj is None:
                 raise QueueNotFound("事项不存在", "Unknown matter")
             target = _queue_for_matter(center, matter_obj)
+        elif lane:
+            target = _default_queue(center, Queue.Kind.PRIORITY) or _default_queue(center) or _raise()
         else:
             bundle_obj = Bundle.objects.filter(code=bundle, active=True).first()
             if bundle_obj is None:

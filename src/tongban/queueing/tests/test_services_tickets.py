@@ -21,6 +21,7 @@ from tongban.queueing.errors import (
 )
 from tongban.queueing.links import ticket_id_from_token
 from tongban.queueing.models import DailyCounter, Ticket
+from tongban.queueing.rules import config_cache
 from tongban.queueing.services import ticket_issue, tickets_close_day
 from tongban.queueing.tests.factories import QueueFactory, hall
 
@@ -155,6 +156,28 @@ def test_priority_groups_go_to_the_priority_queue_and_elderly_is_checked_by_age(
         ticket_issue(center=center, queue="A", priority_reason="elderly")
     with pytest.raises(InvalidIdNumber):
         ticket_issue(center=center, queue="A", priority_reason="elderly", id_number="310110195601010040")
+
+
+@freeze_time("2026-11-25 02:00:00")
+def test_the_priority_lane_takes_a_reason_and_no_queue():
+    """The ticket machine's 优先通道 sends the reason (and, for the elderly, the ID number) without a queue:
+    the priority queue takes it, and the ID number proves the age; it is not an appointment check-in."""
+    center, q, _ = hall()
+    soldier = ticket_issue(center=center, priority_reason="military").ticket
+    assert (soldier.queue, soldier.priority_reason, soldier.number) == (q["V"], "military", "V001")
+    elder = ticket_issue(center=center, priority_reason="elderly", id_number=ELDER).ticket
+    assert (elder.queue, elder.priority_reason, elder.appointment_id) == (q["V"], "elderly", None)
+    with pytest.raises(NotElderly):
+        ticket_issue(center=center, priority_reason="elderly", id_number=YOUNG)
+    with pytest.raises(NotElderly):
+        ticket_issue(center=center, priority_reason="elderly")
+    with pytest.raises(InvalidTicketRequest):
+        ticket_issue(center=center)  # nothing chosen at all
+    q["V"].active = False  # a center without a priority queue: the normal queue, still marked priority
+    q["V"].save()
+    config_cache.clear()  # the queues are configuration, cached 30 s
+    pregnant = ticket_issue(center=center, priority_reason="pregnant").ticket
+    assert (pregnant.queue, pregnant.priority_reason) == (q["A"], "pregnant")
 
 
 @freeze_time("2026-11-25 02:00:00")

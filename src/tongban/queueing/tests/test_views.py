@@ -70,6 +70,30 @@ def test_take_a_ticket_on_the_machine_and_ask_for_sms(client):
 
 
 @freeze_time(T0)
+def test_the_priority_lane_on_the_machine_gives_a_priority_ticket(client):
+    """优先通道 as the machine sends it: the reason button, and for the elderly the ID number typed or read."""
+    center, _, _ = hall()
+    url = f"/queue/ticket-machine/{center.code}/"
+    page = client.get(url + "?step=priority").content.decode()
+    assert 'name="priority_reason" value="elderly"' in page and 'name="queue"' not in page
+    r = client.post(
+        url, {"step": "priority", "id_number": "310110195601010049", "priority_reason": "elderly"}
+    )
+    assert r.status_code == 302
+    assert client.get(r["Location"]).status_code == 200
+    r = client.post(url, {"step": "priority", "id_number": "", "priority_reason": "military"})
+    assert r.status_code == 302
+    tickets = list(
+        Ticket.objects.order_by("number").values_list("number", "priority_reason", "appointment_id")
+    )
+    assert tickets == [("V001", "elderly", None), ("V002", "military", None)]
+    young = client.post(
+        url, {"step": "priority", "id_number": "310110199006150037", "priority_reason": "elderly"}
+    )
+    assert young.status_code == 400 and "老年人优先适用于" in young.content.decode()
+
+
+@freeze_time(T0)
 def test_machine_shows_errors_and_closed_hours(client):
     center, _, _ = hall()
     r = client.post(
