@@ -11,6 +11,15 @@ class WrongCode(Forbidden):
     message_en = "Wrong or expired code; check the SMS and try again"
 
 
+class CodeIncomplete(ValidationError):
+    """Nothing typed, or too few digits to be any code: said at once and not counted as a wrong code (an
+    empty tap by a resident must not lock the keypad for everyone)."""
+
+    code = "cabinet.code_incomplete"
+    message = "请输入短信中的取件码（数字）"
+    message_en = "Enter the pickup code from the SMS (digits)"
+
+
 class KeypadLocked(RateLimited):
     code = "cabinet.locked"
     message = "输入错误次数过多，键盘已暂时锁定，请稍后再试"

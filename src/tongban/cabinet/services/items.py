@@ -15,6 +15,7 @@ from tongban.cabinet import codes
 from tongban.cabinet.conf import conf
 from tongban.cabinet.errors import (
     CabinetOffline,
+    CodeIncomplete,
     CompartmentFaulty,
     KeypadLocked,
     PhoneRequired,
@@ -414,6 +415,12 @@ def code_enter(*, cabinet: Cabinet, code: str, source: str, proxy: bool = False)
     """
     settings_ = conf()
     code = codes.normalise_code(code)
+    if not 6 <= len(code) <= 12:  # no code is shorter or longer: not a guess, and not counted as one
+        raise CodeIncomplete(
+            f"请输入短信中的{cabinet.code_length}位取件码",
+            f"Enter the {cabinet.code_length}-digit pickup code from the SMS",
+            details={"digits": cabinet.code_length},
+        )
     source = (source or "unknown")[:64]
     error: Exception | None = None
     result: CodeResult | None = None

@@ -102,9 +102,17 @@ def test_pickup_contract(cabinet, clerk, device):
         "message_en": "Wrong or expired code; check the SMS and try again",
         "details": {"attempts_left": 4},
     }
+    # nothing typed, or a few digits: said at once, not counted (five empty taps must not lock everyone out)
+    assert client.post(url, {"code": ""}).status_code == 400  # the serializer's "required"
+    for incomplete in ("12", "12 34", "1234567890123"):
+        response = client.post(url, {"code": incomplete})
+        assert response.status_code == 400, incomplete
+        assert response.json()["error"]["code"] == "cabinet.code_incomplete"
+        assert response.json()["error"]["message"] == "请输入短信中的6位取件码"
+    assert client.post(url, {"code": wrong}).json()["error"]["details"] == {"attempts_left": 3}
     ok = client.post(url, {"code": code})
     assert ok.status_code == 200 and ok.json() == {"compartment": 1}
-    for _ in range(3):
+    for _ in range(2):
         client.post(url, {"code": wrong})
     locked = client.post(url, {"code": wrong})
     assert locked.status_code == 429

@@ -44,6 +44,11 @@ def test_screen_code_opens_and_reports(client, cabinet, clerk, device):
 
 def test_screen_wrong_code_and_lock(client, cabinet):
     url = f"/cabinet/{cabinet.code}/code"
+    # empty taps and a few digits are told what to type, and are no wrong code: five of them lock nothing
+    for _ in range(6):
+        for incomplete in ("", "12"):
+            response = client.post(url, {"code": incomplete})
+            assert response.status_code == 400 and "请输入短信中的6位取件码" in response.content.decode()
     html = client.post(url, {"code": "123456"}).content.decode()
     assert "取件码不正确" in html and "还可尝试 4 次" in html
     for _ in range(4):
