@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Case, Count, ExpressionWrapper, F, Q, QuerySet, When
 from django.utils import timezone
 
 from tongban.accounts.models import Role, User
@@ -113,7 +113,15 @@ def work_orders_list(
             )
             | Q(state=WorkOrder.State.OPEN, close_due__lt=today)
         )
-    return qs.order_by("close_due", "id")
+    # the open ones first (most overdue on top), then the finished ones, latest first: a list cut at a few
+    # hundred rows must not hide the work still to do behind months of closed orders
+    finished = Q(state__in=[WorkOrder.State.CLOSED, WorkOrder.State.CANCELLED])
+    return qs.annotate(done=ExpressionWrapper(finished, output_field=BooleanField())).order_by(
+        "done",
+        Case(When(done=False, then=F("close_due"))).asc(nulls_last=True),  # open: most overdue first
+        F("close_due").desc(),  # finished: the latest first
+        "-id",
+    )
 
 
 def work_order_get(*, actor: User, pk: int) -> WorkOrder:

@@ -9,14 +9,14 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tongban.accounts.models import Role, User
 from tongban.catalog.models import Center, Window
-from tongban.core.errors import TongbanError
+from tongban.core.errors import NotFound, TongbanError
 from tongban.ratings import selectors, services
 from tongban.ratings.api.views import client_ip, export_response
 from tongban.ratings.models import INDICATORS, Appeal, Level, Rating, ServiceEvent, WorkOrder
@@ -263,7 +263,10 @@ NEXT_STEPS: dict[str, list[tuple[str, str, str]]] = {
 
 @_staff_page(MANAGERS)
 def work_order_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    order = selectors.work_order_get(actor=_user(request), pk=pk)
+    try:
+        order = selectors.work_order_get(actor=_user(request), pk=pk)
+    except NotFound:  # unknown, or another center's: the same plain 404
+        raise Http404 from None
     phone = None
     if request.method == "POST":
         action = request.POST.get("action")

@@ -386,3 +386,30 @@ def test_phone_reveal_on_the_work_order_page_is_audited(client):
     page = client.post(reverse("ratings:work-order", args=[order.pk]), {"action": "reveal"}).content.decode()
     assert "13800000001" in page
     assert AuditEntry.objects.filter(action="ratings.rater_phone.reveal", actor_id=manager.pk).count() == 1
+
+
+def test_the_work_order_list_puts_the_work_still_to_do_first(client):
+    """A list cut at a few hundred rows must not bury the open orders under months of closed ones."""
+    from datetime import date
+
+    first = _bad()
+    center = first.center
+    others = [first, *(_bad(center=center) for _ in range(3))]
+    dues = [date(2026, 12, 10), date(2026, 11, 2), date(2026, 11, 20), date(2026, 11, 25)]
+    for order, due in zip(others, dues, strict=True):
+        order.close_due = due
+        order.save(update_fields=["close_due"])
+    WorkOrder.objects.filter(pk__in=[others[1].pk, others[3].pk]).update(state=WorkOrder.State.CLOSED)
+    client.force_login(ManagerFactory(center=center))
+    html = client.get(reverse("ratings:work-orders")).content.decode()
+    shown = [f">{o.number}<" for o in (others[2], others[0], others[3], others[1])]
+    positions = [html.index(number) for number in shown]
+    assert positions == sorted(positions)  # open by deadline, then closed, the latest first
+
+
+def test_an_unknown_or_foreign_work_order_is_a_404_not_a_500(client):
+    mine, foreign = _bad(), _bad()
+    client.force_login(ManagerFactory(center=mine.center))
+    assert client.get(reverse("ratings:work-order", args=[mine.pk])).status_code == 200
+    assert client.get(reverse("ratings:work-order", args=[foreign.pk])).status_code == 404
+    assert client.get(reverse("ratings:work-order", args=[987654])).status_code == 404
