@@ -122,15 +122,12 @@ def _workbench_page(
     nothing has to be typed again. The entries go back in the page, never into a URL: an ID number must
     not reach an address bar, a history or an access log."""
     user = _user(request)
-    open_cases = (
-        applications_list(user=user)
-        .filter(
-            status__in=[s.value for s in Status if s not in (Status.CLOSED, Status.WITHDRAWN, Status.REFUSED)]
-        )
-        .filter(handler=user)
-        if user.role == Role.CLERK
-        else applications_list(user=user).exclude(status__in=[Status.CLOSED, Status.WITHDRAWN])
-    )
+    # What still needs the window: a delivered case is done (its archiving is no one's errand), as is a
+    # refused or withdrawn one; listing them pushed the live cases off the page.
+    done = (Status.DELIVERED, Status.CLOSED, Status.WITHDRAWN, Status.REFUSED)
+    open_cases = applications_list(user=user).filter(status__in=[s.value for s in Status if s not in done])
+    if user.role == Role.CLERK:
+        open_cases = open_cases.filter(handler=user)
     # Cases still at intake (no clock yet: waiting for acceptance or a supplement) first, then the
     # nearest deadline: the clerk always sees what needs them now at the top.
     cases = list(open_cases.order_by(F("due_date").asc(nulls_first=True), "-created_at", "-id")[:50])

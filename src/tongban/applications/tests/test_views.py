@@ -186,6 +186,22 @@ def test_workbench_query_count_does_not_grow_with_cases(clerk, django_assert_num
         c.get("/cases/workbench/")
 
 
+def test_the_workbench_lists_the_live_cases_not_the_delivered_ones(clerk):
+    """Delivered cases are done: with old deadlines they sorted first and pushed the live ones off the
+    page (cut at 50)."""
+    from tongban.applications.models import Application, Status
+
+    c = signed_in(clerk)
+    live = draft(clerk=clerk)
+    done = [draft(clerk=clerk) for _ in range(3)]
+    Application.objects.filter(pk__in=[d.pk for d in done]).update(
+        status=Status.DELIVERED, due_date="2026-08-01"
+    )
+    html = c.get("/cases/workbench/").content.decode()
+    assert live.number in html
+    assert not any(d.number in html for d in done)
+
+
 def test_public_progress_page(clerk):
     app = draft(clerk=clerk)
     c = Client()
