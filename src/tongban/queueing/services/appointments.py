@@ -22,6 +22,7 @@ from tongban.core.audit import audit_log
 from tongban.core.calendar import is_workday
 from tongban.core.crypto import blind_index, mask_phone
 from tongban.core.errors import Forbidden, ValidationError
+from tongban.core.identity import validate_mobile
 from tongban.notifications.services import sms_send
 from tongban.queueing.errors import (
     AlreadyBooked,
@@ -216,6 +217,7 @@ def appointment_book(
         raise ValidationError(
             "请填写手机号，用于接收预约码和提醒", "A phone number is needed", code="appointment.phone"
         )
+    phone = validate_mobile(phone)  # the code and the reminder go there: a mistyped number loses both
     _authorise(actor, resident=resident, center=slot.center)
     if _slot_end(slot) <= now:
         raise SlotPast()

@@ -9,7 +9,7 @@ from freezegun import freeze_time
 
 from tongban.accounts.tests.factories import ClerkFactory, ManagerFactory, ResidentFactory
 from tongban.core.crypto import blind_index
-from tongban.core.errors import Forbidden
+from tongban.core.errors import Forbidden, ValidationError
 from tongban.notifications.models import Message
 from tongban.queueing.errors import (
     AlreadyBooked,
@@ -88,6 +88,12 @@ def test_staff_book_for_a_resident_and_permissions():
     clerk = ClerkFactory(center=center)
     a = appointment_book(slot=s, actor=clerk, name="王小明", id_number=IDS[0], phone="13900000000")
     assert (a.resident, a.created_by, a.name) == (None, clerk, "王小明")
+    # the code and the reminders go to the phone: a mistyped one is refused, and nothing is booked or sent
+    for wrong, says in (("1390000", "11位"), ("1390000000a", "只能包含数字")):
+        with pytest.raises(ValidationError) as refused:
+            appointment_book(slot=s, actor=clerk, id_number=IDS[1], phone=wrong)
+        assert says in refused.value.message
+    assert Appointment.objects.count() == Message.objects.count() == 1
     with pytest.raises(Forbidden):
         appointment_book(slot=s, actor=ClerkFactory(center=hall()[0]), id_number=IDS[1], phone="13900000001")
     other = resident(1)
