@@ -199,6 +199,7 @@ def test_the_workbench_lists_the_live_cases_not_the_delivered_ones(clerk):
     )
     html = c.get("/cases/workbench/").content.decode()
     assert live.number in html
+    assert "/static/queueing/panel.js" in html  # the embedded queue panel's F2 … F9 work here too
     assert not any(d.number in html for d in done)
 
 
