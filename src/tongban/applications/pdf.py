@@ -201,19 +201,33 @@ def _footer_text(app: Application) -> str:
 
 @_official
 def render_receipt_pdf(application: Application, *, progress_url: str = "") -> bytes:
-    """受理回执: what was accepted, the materials received, the due date, a QR code for the progress lookup."""
+    """受理回执: what was accepted, the materials received, the due date, a QR code for the progress lookup.
+    Before acceptance, an online application gets a 申请回执 instead (submitted, waiting to be accepted: no
+    deadline runs yet); a draft, nothing."""
     app = application
-    doc = _Doc(f"受理回执 {app.number}")
-    doc.title("受理回执", app.center.name)
+    accepted = app.accepted_at is not None
+    if not accepted and app.submitted_at is None:
+        raise Unavailable(
+            "该办件尚未提交或受理，没有回执",
+            "This application is neither submitted nor accepted: no receipt",
+            code="pdf.no_receipt",
+        )
+    title = "受理回执" if accepted else "申请回执"
+    doc = _Doc(f"{title} {app.number}")
+    doc.title(title, app.center.name)
     _header(doc, app)
-    doc.row("受理时间", _date(app.accepted_at))
-    due, _, provisional = application_deadline(application=app)
-    limit = f"{app.promised_days}个工作日" if app.promised_days is not None else "—"
-    doc.row("承诺时限", limit)
-    doc.row("办结期限", _date(due) + ("（按暂定节假日安排计算）" if provisional else ""))
+    if accepted:
+        doc.row("受理时间", _date(app.accepted_at))
+        due, _, provisional = application_deadline(application=app)
+        limit = f"{app.promised_days}个工作日" if app.promised_days is not None else "—"
+        doc.row("承诺时限", limit)
+        doc.row("办结期限", _date(due) + ("（按暂定节假日安排计算）" if provisional else ""))
+    else:
+        doc.row("提交时间", _date(app.submitted_at))
+        doc.row("办理状态", "待受理：受理后开始计算办结期限")
     doc.row("送达方式", app.get_delivery_display())
     doc.qr(progress_url or app.number, "扫码查询办理进度")
-    doc.heading("已收取材料")
+    doc.heading("已收取材料" if accepted else "已提交材料")
     for i, row in enumerate(app.materials.all(), start=1):
         state = dict(ApplicationMaterial.State.choices).get(row.state, row.state)
         form = row.received_form or row.form
@@ -227,7 +241,7 @@ def render_receipt_pdf(application: Application, *, progress_url: str = "") -> b
         "办结期限按工作日计算，不含法定节假日；依法需要听证、检验检测、专家评审的时间不计算在内。",
         size=10.5,
     )
-    doc.stamp(app.center.name, _date(app.accepted_at))
+    doc.stamp(app.center.name, _date(app.accepted_at if accepted else app.submitted_at))
     doc.footer(_footer_text(app))
     return doc.bytes()
 

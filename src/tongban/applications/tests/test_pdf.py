@@ -74,6 +74,19 @@ def test_receipt_reads_back_in_chinese_with_embedded_font(clerk):
     assert b"STSong" not in data
 
 
+@freeze_time(datetime(2026, 11, 26, 10, tzinfo=SH))
+def test_before_acceptance_a_submission_gets_an_application_receipt_and_a_draft_none(clerk):
+    """A receipt with '受理时间 —' for a case nobody accepted misleads: an online submission gets a 申请回执
+    (submitted, no deadline running yet), a window draft gets nothing."""
+    app = draft(clerk=clerk)
+    with pytest.raises(Unavailable):
+        render_receipt_pdf(app)
+    app.submitted_at = datetime(2026, 11, 26, 9, 30, tzinfo=SH)
+    text, _ = text_and_fonts(render_receipt_pdf(app))
+    assert "申请回执" in text and "受理回执" not in text
+    assert "受理后开始计算" in text and "2026年11月26日" in text and "办结期限：" not in text
+
+
 def test_supplement_refusal_result_notices(clerk):
     app = draft(clerk=clerk, received=False)
     with pytest.raises(Unavailable):
