@@ -47,15 +47,21 @@ def test_resident_applies_online_then_checks_progress_at_the_kiosk(
     page.locator("#id_code").fill(code)
     page.get_by_role("button", name="登录").click()
 
-    # back on the apply form: upload the lease and submit
+    # back on the apply form: the lease alone is not enough, and the form says what else is needed
     expect(page).to_have_url(live_server.url + "/portal/apply/T-RESIDENCE/")
     page.get_by_label("租赁合同").set_input_files(str(lease))
+    page.locator("#apply-submit").click()
+    expect(page.get_by_role("alert").filter(has_text="还缺")).to_contain_text(
+        "还缺 2 项必需材料：居民身份证、照片"
+    )
+    for label in ("居民身份证", "租赁合同", "照片"):
+        page.get_by_label(label).set_input_files(str(lease))
     page.locator("#apply-submit").click()
     expect(page.locator("#case-status")).to_have_text("已提交")
     expect(page.locator("main")).to_contain_text("lease.pdf")
     number = page.locator("#case-number").inner_text()
     app = Application.objects.get(number=number)
-    assert (app.channel, app.status, app.attachments.count()) == ("online", "submitted", 1)
+    assert (app.channel, app.status, app.attachments.count()) == ("online", "submitted", 3)
     page.goto(live_server.url + "/portal/cases/")
     expect(page.locator("main")).to_contain_text(number)
 

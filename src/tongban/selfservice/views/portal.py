@@ -166,6 +166,16 @@ def _apply(request: HttpRequest, *, kind: str, code: str) -> HttpResponse:
     if method == "post" and not address:
         errors["address"] = _("邮寄送达须填写地址")
     submit = request.POST.get("action") == "submit"
+    if submit:  # a draft may wait for its files; a submission must bring every required one, and says which
+        missing = [m for m in materials if m["required"] and int(str(m["type_id"])) not in uploads]
+        for m in missing:
+            errors.setdefault(f"material-{m['type_id']}", _("请上传此项必需材料"))
+            m.setdefault("error", _("请上传此项必需材料"))
+        if missing:
+            errors["form"] = _("还缺 %(n)d 项必需材料：%(names)s。请上传后再提交，或先保存草稿。") % {
+                "n": len(missing),
+                "names": "、".join(str(m["name"]) for m in missing),
+            }
     if not errors:
         try:
             created = services.portal_apply(
