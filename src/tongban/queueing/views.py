@@ -28,7 +28,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tongban.accounts.http import client_ip
 from tongban.accounts.models import Role, User
-from tongban.catalog.models import Bundle, Center, Matter, Window
+from tongban.catalog.models import Center, Window
+from tongban.catalog.selectors import bundle_search, matter_search
 from tongban.core.audit import audit_log
 from tongban.core.crypto import mask_id_number, mask_phone
 from tongban.core.errors import TongbanError, ValidationError
@@ -117,8 +118,12 @@ def ticket_machine(request: HttpRequest, center: str) -> HttpResponse:
     step = request.GET.get("step", "")
     if q:
         ctx["q"] = q
-        ctx["matters"] = list(Matter.objects.filter(active=True, name__icontains=q).order_by("code")[:12])
-        ctx["bundles"] = list(Bundle.objects.filter(active=True, name__icontains=q).order_by("code")[:6])
+        # the catalog's search: keywords and colloquial synonyms too (病历本 finds 门急诊就医记录册), as the portal
+        ctx["matters"] = list(matter_search(q=q)[:12])
+        ctx["bundles"] = list(bundle_search(q=q)[:6])
+        ctx["general_queue"] = next(
+            (queue for queue, _ in ctx["queues"] if queue.kind == Queue.Kind.NORMAL), None
+        )
         step = "search"
     ctx["step"] = step
     if request.method == "POST":

@@ -94,6 +94,23 @@ def test_the_priority_lane_on_the_machine_gives_a_priority_ticket(client):
 
 
 @freeze_time(T0)
+def test_the_machines_search_knows_everyday_words_and_offers_a_general_ticket(client):
+    """A resident types what they call it (病历本), not the matter's official name; and when nothing is
+    found, the screen's advice to take a general ticket comes with the button that does it."""
+    from tongban.catalog.tests.factories import MatterFactory
+
+    center, _, _ = hall()
+    record_book = MatterFactory(name="门急诊就医记录册申领", guide__synonyms="病历本 就医记录册")
+    url = f"/queue/ticket-machine/{center.code}/"
+    html = client.get(url, {"q": "病历本"}).content.decode()
+    assert f'name="matter" value="{record_book.code}"' in html and 'id="search-general"' not in html
+    nothing = client.get(url, {"q": "火星签证"}).content.decode()
+    assert "没有找到" in nothing
+    assert 'id="search-general"' in nothing and 'name="queue" value="A"' in nothing
+    assert "领取综合受理号（A 字头）" in nothing
+
+
+@freeze_time(T0)
 def test_machine_shows_errors_and_closed_hours(client):
     center, _, _ = hall()
     r = client.post(
