@@ -129,6 +129,14 @@ def ticket_machine(request: HttpRequest, center: str) -> HttpResponse:
     if request.method == "POST":
         form = request.POST
         try:
+            if form.get("step") == "appointment" and not (
+                form.get("appointment_code", "").strip() or form.get("id_number", "").strip()
+            ):
+                raise ValidationError(
+                    "请输入预约码，或刷身份证 / 输入身份证号",
+                    "Enter the appointment code, or use or type your ID number",
+                    code="queue.checkin_empty",
+                )
             issued = services.ticket_issue(
                 center=c,
                 queue=form.get("queue") or None,

@@ -38,6 +38,7 @@ from tongban.queueing.models import (
 )
 from tongban.queueing.rules import (
     age_on,
+    birth_date,
     config_cache,
     enabled_reasons,
     hall_status,
@@ -279,6 +280,8 @@ def ticket_issue(
     id_number = "".join(id_number.split()).upper()
 
     if appointment_code or (id_number and not chosen and not lane):
+        if id_number and not appointment_code:
+            birth_date(id_number)  # a mistyped ID number says so, rather than "no appointment found"
         # a check-in writes the appointment, its audit entry and the ticket: one transaction
         with transaction.atomic():
             appointment = claim_for_check_in(

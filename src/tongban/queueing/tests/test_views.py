@@ -140,6 +140,13 @@ def test_machine_search_and_appointment_steps(client):
         "输入短信中的预约码"
         in client.get(f"/queue/ticket-machine/{center.code}/", {"step": "appointment"}).content.decode()
     )
+    # check-in mistakes say what to do: nothing typed, a mistyped ID number (not "no appointment found")
+    url = f"/queue/ticket-machine/{center.code}/"
+    empty = client.post(url, {"step": "appointment", "appointment_code": " "})
+    assert empty.status_code == 400 and "请输入预约码，或刷身份证" in empty.content.decode()
+    short = client.post(url, {"step": "appointment", "id_number": "123"})
+    assert short.status_code == 400 and "身份证号码无效" in short.content.decode()
+    assert "未找到预约" not in short.content.decode() and Ticket.objects.count() == 0
 
 
 @freeze_time(T0)
