@@ -111,3 +111,21 @@ def test_the_header_names_a_resident_by_their_masked_phone_not_a_generated_user_
     resident.display_name = "王小明"
     resident.save()
     assert 'id="nav-user">王小明</span>' in client.get("/queue/appointments/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_missing_page_tells_a_person_where_to_go_in_their_language(client):
+    """Not Django's bare 'Not Found': what happened, where to ask, and a way back, in Chinese or English."""
+    response = client.get("/portal/matters/NO-SUCH-MATTER/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert 'id="error-404"' in html and "页面不存在" in html and 'href="/"' in html and "12345" in html
+    client.cookies["django_language"] = "en"
+    assert "Page not found" in client.get("/no/such/page/").content.decode()
+
+
+def test_the_server_error_page_needs_no_context_and_speaks_both_languages():
+    from django.template import loader
+
+    html = loader.get_template("500.html").render()  # rendered as Django renders it: no context at all
+    assert "系统暂时出了问题" in html and "Something went wrong" in html and 'href="/"' in html
