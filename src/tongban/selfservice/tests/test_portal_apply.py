@@ -244,3 +244,22 @@ def test_a_submission_without_a_required_material_says_which_and_creates_nothing
     assert html.count("请上传此项必需材料") == 2
     draft = _apply(client, center, action="save")
     assert draft.status_code == 302 and Application.objects.get().status == "draft"
+
+
+def test_a_refused_case_shows_its_reason_and_where_to_ask(client, center, resident_a):
+    """'不予受理' alone leaves a resident guessing: the page gives the reason, its basis and a next step."""
+    from tongban.accounts.tests.factories import ClerkFactory
+    from tongban.applications.services import application_refuse
+
+    client.force_login(resident_a)
+    _apply(client, center)
+    app = Application.objects.get()
+    application_refuse(
+        application=app,
+        actor=ClerkFactory(center=center),
+        reason="户籍不在本街道，请到户籍所在地街道办理",
+        legal_basis="《上海市居住证管理办法》第十条",
+    )
+    html = client.get(f"/portal/cases/{app.pk}/").content.decode()
+    assert 'id="case-refused"' in html and "户籍不在本街道，请到户籍所在地街道办理" in html
+    assert "《上海市居住证管理办法》第十条" in html and "12345" in html
