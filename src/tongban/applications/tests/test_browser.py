@@ -36,8 +36,13 @@ def test_newborn_bundle_through_notice_review_and_delivery(browser_page, live_se
     page.click(f"text={part1.number}")
     assert page.locator("#case-status").get_attribute("data-status") == "draft"
     # issue the one-time notice (the birth certificate is missing)
+    dialogs = []
+    page.once(
+        "dialog", lambda d: (dialogs.append(d.message), d.accept())
+    )  # asked once more: it cannot be undone
     page.click("button[value=supplement]")
     assert "已出具一次性告知书" in page.locator(".alert").inner_text()
+    assert dialogs and "发出后不能修改" in dialogs[0]
     assert page.locator("#case-status").get_attribute("data-status") == "supplement"
     notice = page.request.get(base + f"/cases/{part1.number}/pdf/supplement/")
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(notice.body())).pages)
