@@ -78,3 +78,18 @@ def test_newborn_bundle_through_notice_review_and_delivery(browser_page, live_se
     part1.refresh_from_db()
     assert (part1.status, part1.delivery, part1.outcome) == ("ready", "cabinet", "approved")
     assert part1.applicant_id == world["li_mei"].pk
+
+
+def test_reading_the_id_card_keeps_the_phone_already_typed(browser_page, live_server):
+    """The clerk often types the phone the resident dictates while the card is still in their hand: reading
+    the card then fills the ID number and the name, and leaves the phone alone."""
+    page, base = browser_page, live_server.url
+    demo_world()
+    demo.load(io.StringIO())
+    login(page, base, "window1")
+    page.goto(base + "/cases/workbench/")
+    page.fill("#phone", "13900001234")
+    page.get_by_role("button", name="读卡").click()
+    page.wait_for_selector("#applicant-card .text-success")
+    assert page.input_value("#id_number") != "" and page.input_value("#name") != ""
+    assert page.input_value("#phone") == "13900001234"
