@@ -46,5 +46,7 @@ class CabinetFull(Conflict):
 
 class PhoneRequired(ValidationError):
     code = "cabinet.phone_required"
-    message = "请填写接收取件码的手机号"
-    message_en = "A mobile number to receive the code is required"
+    message = "请填写办件号；没有办件号的物品，请填写接收取件码的手机号"
+    message_en = (
+        "Enter the application number; for an item without one, the mobile number to receive the code"
+    )

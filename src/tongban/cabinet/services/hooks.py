@@ -31,8 +31,8 @@ class ApplicationDetails:
 
 
 def application_find(*, number: str, center_id: int) -> Application:
-    """A case of this center by its number (办件编号)."""
-    application = application_get_by_number(number)
+    """A case of this center by its number (办件编号), however it was typed (yp-cbxc-…, spaces around)."""
+    application = application_get_by_number("".join(number.split()).upper())
     if application is None or application.center_id != center_id:
         raise NotFound(
             "本中心没有该办件号",

@@ -40,9 +40,14 @@ from tongban.notifications.services import sms_send
 PHONE_RE = re.compile(r"^1\d{10}$")
 
 
-def _clean_phone(phone: str) -> str:
+def _clean_phone(phone: str, *, for_application: bool = False) -> str:
     phone = "".join(phone.split())
     if not phone:
+        if for_application:
+            raise PhoneRequired(
+                "该办件没有可接收短信的手机号，请填写接收取件码的手机号",
+                "This application has no mobile number for SMS: enter the one to receive the code",
+            )
         raise PhoneRequired()
     if not PHONE_RE.match(phone):
         raise ValidationError("手机号格式不正确", "Invalid mobile number", code="cabinet.phone_invalid")
@@ -128,7 +133,7 @@ def deposit_create(
                     "This application's document is already in a cabinet",
                     code="cabinet.already_deposited",
                 )
-        phone = _clean_phone(phone)
+        phone = _clean_phone(phone, for_application=application is not None)
         label = label.strip()[:200]
         if not label:
             raise ValidationError(
@@ -240,7 +245,7 @@ def dropoff_create(
             details = hooks.application_for_dropoff(application=application)
             phone = phone or details.phone
             label = label or details.label
-        phone = _clean_phone(phone)
+        phone = _clean_phone(phone, for_application=application is not None)
         label = label.strip()[:200] or "补正材料"
         compartment = reserve_compartment(cabinet, size)
         item = Item(
