@@ -266,6 +266,11 @@ def test_pad_offers_the_latest_finished_ticket_once(client):
         {"event": ticket_event.pk, "level": "1", "ind_attitude": "1", "comment": "没人理"},
     )
     assert posted.status_code == 200 and "感谢您的评价" in posted.content.decode()
+    # no phone is known for this ticket: the pad does not promise a call it cannot make
+    assert (
+        "请到咨询台留下联系电话" in posted.content.decode()
+        and "1个工作日内联系您" not in posted.content.decode()
+    )
     assert WorkOrder.objects.filter(rating__event=ticket_event).count() == 1
     # the same ticket cannot be rated twice
     again = client.post(
@@ -297,7 +302,10 @@ def test_a_bad_rating_of_a_ticket_names_the_case_handled_and_a_phone_to_call_bac
     ticket_event = ServiceEvent.objects.get(kind="ticket", ref=str(ticket.pk))
     assert (ticket_event.application_number, ticket_event.matter) == (case.number, case.matter)
     assert ticket_event.rater_phone == case.applicant.phone != ""
-    client.post(reverse("ratings:pad-submit", args=[window.pk]), {"event": ticket_event.pk, "level": "1"})
+    thanks = client.post(
+        reverse("ratings:pad-submit", args=[window.pk]), {"event": ticket_event.pk, "level": "1"}
+    )
+    assert "我们会在1个工作日内联系您" in thanks.content.decode()
     assert WorkOrder.objects.get(rating__event=ticket_event).rating.event.application_number == case.number
 
 
