@@ -11,6 +11,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tongban.accounts.models import User
 from tongban.catalog.models import Center
@@ -18,31 +20,67 @@ from tongban.core.errors import TongbanError
 from tongban.dashboard import selectors
 
 BREAKDOWNS = {
-    "matter": "按事项",
-    "department": "按部门",
-    "channel": "按渠道",
-    "center": "按中心",
-    "day": "按日",
-    "month": "按月",
+    "matter": _("按事项"),
+    "department": _("按部门"),
+    "channel": _("按渠道"),
+    "center": _("按中心"),
+    "day": _("按日"),
+    "month": _("按月"),
 }
-CHANNEL_NAMES = {"window": "窗口", "online": "网上", "kiosk": "自助终端", "cabinet": "智能文件柜", "": "—"}
-TABLE_COLUMNS: list[tuple[str, str]] = [
-    ("applications", "受理量"),
-    ("decided", "办结量"),
-    ("on_time_rate", "按时办结率"),
-    ("avg_processing_days", "平均办理（工作日）"),
-    ("p90_processing_days", "P90办理（工作日）"),
-    ("supplement_rate", "补正率"),
-    ("online_share", "网办占比"),
-    ("tickets", "取号量"),
-    ("avg_wait_minutes", "平均等候（分钟）"),
-    ("p90_wait_minutes", "P90等候（分钟）"),
-    ("cabinet_pickups", "文件柜取件"),
-    ("cabinet_pickups_night", "其中夜间"),
-    ("ratings", "评价数"),
-    ("satisfaction_rate", "满意率"),
-    ("bad_ratings", "差评"),
+BREAKDOWN_HEADINGS = {  # the exports' first column
+    "matter": _("事项"),
+    "department": _("部门"),
+    "channel": _("渠道"),
+    "center": _("中心"),
+    "day": _("日"),
+    "month": _("月"),
+}
+CHANNEL_NAMES = {
+    "window": pgettext_lazy("channel", "窗口"),
+    "online": _("网上"),
+    "kiosk": _("自助终端"),
+    "cabinet": _("智能文件柜"),
+    "": "—",
+}
+TABLE_COLUMNS: list[tuple[str, Any]] = [
+    ("applications", _("受理量")),
+    ("decided", _("办结量")),
+    ("on_time_rate", _("按时办结率")),
+    ("avg_processing_days", _("平均办理（工作日）")),
+    ("p90_processing_days", _("P90办理（工作日）")),
+    ("supplement_rate", _("补正率")),
+    ("online_share", _("网办占比")),
+    ("tickets", _("取号量")),
+    ("avg_wait_minutes", _("平均等候（分钟）")),
+    ("p90_wait_minutes", _("P90等候（分钟）")),
+    ("cabinet_pickups", _("文件柜取件")),
+    ("cabinet_pickups_night", _("其中夜间")),
+    ("ratings", _("评价数")),
+    ("satisfaction_rate", _("满意率")),
+    ("bad_ratings", _("差评")),
 ]
+LEVEL_NAMES = [(5, _("非常满意")), (4, _("满意")), (3, _("基本满意")), (2, _("不满意")), (1, _("非常不满意"))]
+
+
+def _chart_labels() -> dict[str, Any]:
+    """The words the charts draw themselves (legends, axes), in the page's language."""
+    return {
+        "save": _("保存图片"),
+        "received": pgettext_lazy("chart", "受理"),
+        "decided": pgettext_lazy("chart", "办结"),
+        "tickets": pgettext_lazy("chart", "取号"),
+        "satisfaction": _("满意率%"),
+        "avg_wait": _("平均等候(分钟)"),
+        "hour": _("%(h)s时"),
+        "states": [
+            ["open", _("待回访")],
+            ["contacted", _("待核实")],
+            ["verified", _("待整改")],
+            ["resolved", _("待反馈")],
+            ["closed", pgettext_lazy("work order", "已办结")],
+            ["cancelled", _("已撤销")],
+        ],
+    }
 
 
 def _user(request: HttpRequest) -> User:
@@ -64,13 +102,13 @@ def _period(request: HttpRequest) -> tuple[date, date]:
 
 def _key_label(by: str, key: dict[str, Any]) -> str:
     if by == "channel":
-        return CHANNEL_NAMES.get(key["channel"], key["channel"])
+        return str(CHANNEL_NAMES.get(key["channel"], key["channel"]))
     if by == "day":
         return key["day"].isoformat()
     if by == "month":
         return f"{key['month']:%Y-%m}"
     name = key.get(f"{by}__name")
-    return str(name) if name else "（未关联事项）" if by == "matter" else "—"
+    return str(name) if name else str(_("（未关联事项）")) if by == "matter" else "—"
 
 
 def _fmt(key: str, value: Any) -> Any:
@@ -127,14 +165,12 @@ def home(request: HttpRequest) -> HttpResponse:
             for r in channels
             if r["applications"]
         ],
-        "levels": [
-            {"name": name, "value": summary["ratings_by_level"][n]}
-            for n, name in [(5, "非常满意"), (4, "满意"), (3, "基本满意"), (2, "不满意"), (1, "非常不满意")]
-        ],
+        "levels": [{"name": name, "value": summary["ratings_by_level"][n]} for n, name in LEVEL_NAMES],
         "matters": [_key_label("matter", r["key"]) for r in top_matters],
         "matters_count": [r["applications"] for r in top_matters],
         "work_orders": work_orders,
         "hours": hours,
+        "labels": _chart_labels(),
     }
     return render(
         request,
@@ -165,7 +201,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def _export(
     fmt: str, by: str, table: list[tuple[str, list[Any]]], date_from: date, date_to: date
 ) -> HttpResponse:
-    header = [BREAKDOWNS[by].removeprefix("按"), *[label for _k, label in TABLE_COLUMNS]]
+    header = [str(BREAKDOWN_HEADINGS[by]), *[str(label) for _k, label in TABLE_COLUMNS]]
     name = f"dashboard-{by}-{date_from:%Y%m%d}-{date_to:%Y%m%d}"
     if fmt == "csv":
         buffer = io.StringIO()
@@ -181,8 +217,15 @@ def _export(
 
         wb = Workbook()
         ws = wb.active
-        ws.title = BREAKDOWNS[by]
-        ws.append([f"运行看板 {date_from:%Y-%m-%d} 至 {date_to:%Y-%m-%d}"])
+        ws.title = str(BREAKDOWNS[by])
+        ws.append(
+            [
+                str(
+                    _("运行看板 %(from)s 至 %(to)s")
+                    % {"from": f"{date_from:%Y-%m-%d}", "to": f"{date_to:%Y-%m-%d}"}
+                )
+            ]
+        )
         ws.append(header)
         for cell in ws[2]:
             cell.font = Font(bold=True)

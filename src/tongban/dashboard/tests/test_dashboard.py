@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -245,6 +247,38 @@ def test_dashboard_page_and_exports(world, client):
         rows = list(csv.reader(io.StringIO(text)))
         assert rows[0][0] == "渠道"
         assert {r[0]: r[1] for r in rows[1:]}["网上"] == "1"
+
+
+def test_the_dashboard_in_english_draws_its_charts_and_tables_in_english(world, client):
+    """The charts draw their own legends and axes: those words come from the page's language too."""
+    services.rollup_rebuild_day(day=DAY)
+    client.force_login(ManagerFactory(center=world["center"]))
+    client.cookies["django_language"] = "en"
+    with freeze_time(at(12, 0, date(2026, 11, 25))):
+        page = client.get(reverse("dashboard:home"), {"from": DAY, "to": DAY, "by": "channel"})
+        html = page.content.decode()
+        charts = json.loads(
+            re.search(r'id="charts-data" type="application/json">(.*?)</script>', html).group(1)
+        )
+        assert charts["labels"]["received"] == "Received" and charts["labels"]["hour"] == "%(h)s:00"
+        assert dict(charts["labels"]["states"])["open"] == "To call back"
+        assert {c["name"] for c in charts["channels"]} <= {
+            "Window",
+            "Online",
+            "Self-service kiosk",
+            "Smart cabinet",
+        }
+        assert [level["name"] for level in charts["levels"]][0] == "Very satisfied"
+        assert "Avg. wait (min)" in html and "By channel" in html
+        for chinese in ("受理量", "按渠道", "非常满意", "待回访", "网上"):
+            assert chinese not in html, chinese
+        text = client.get(
+            reverse("dashboard:home"), {"from": DAY, "to": DAY, "by": "channel", "export": "csv"}
+        )
+        assert list(csv.reader(io.StringIO(text.content.decode("utf-8-sig"))))[0][:2] == [
+            "Channel",
+            "Received",
+        ]
 
 
 def test_dashboard_denied_to_clerks(client, world):
