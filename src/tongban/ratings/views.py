@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tongban.accounts.models import Role, User
@@ -248,15 +249,15 @@ def work_order_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-NEXT_STEPS: dict[str, list[tuple[str, str, str]]] = {
-    WorkOrder.State.OPEN: [("contacted", "记录回访", "已电话回访评价人，了解到……")],
-    WorkOrder.State.CONTACTED: [("verified", "记录核实情况", "经调取录像/核对办件，情况属实/不属实……")],
+NEXT_STEPS: dict[str, list[tuple[str, Any, Any]]] = {
+    WorkOrder.State.OPEN: [("contacted", _("记录回访"), _("已电话回访评价人，了解到……"))],
+    WorkOrder.State.CONTACTED: [("verified", _("记录核实情况"), _("经调取录像/核对办件，情况属实/不属实……"))],
     WorkOrder.State.VERIFIED: [
-        ("rectified", "记录整改措施", "已采取的整改措施……"),
-        ("explained", "记录解释说明", "向评价人解释说明的内容……"),
+        ("rectified", _("记录整改措施"), _("已采取的整改措施……")),
+        ("explained", _("记录解释说明"), _("向评价人解释说明的内容……")),
     ],
     WorkOrder.State.RESOLVED: [
-        ("reported", "反馈评价人并办结", "向评价人反馈的处理结果（将短信邀请其再次评价）")
+        ("reported", _("反馈评价人并办结"), _("向评价人反馈的处理结果（将短信邀请其再次评价）"))
     ],
 }
 

@@ -306,7 +306,16 @@ def test_a_bad_rating_of_a_ticket_names_the_case_handled_and_a_phone_to_call_bac
         reverse("ratings:pad-submit", args=[window.pk]), {"event": ticket_event.pk, "level": "1"}
     )
     assert "我们会在1个工作日内联系您" in thanks.content.decode()
-    assert WorkOrder.objects.get(rating__event=ticket_event).rating.event.application_number == case.number
+    order = WorkOrder.objects.get(rating__event=ticket_event)
+    assert order.rating.event.application_number == case.number
+    client.force_login(ManagerFactory(center=window.center))
+    page = client.get(reverse("ratings:work-order", args=[order.pk])).content.decode()
+    assert (
+        f'href="/cases/{case.number}/"' in page and case.matter.name in page
+    )  # the manager goes to the case
+    client.cookies["django_language"] = "en"
+    english = client.get(reverse("ratings:work-order", args=[order.pk])).content.decode()
+    assert "Record the call back" in english and "记录回访" not in english and "号窗口" not in english
 
 
 def test_pad_idle_when_nothing_to_rate(client):
