@@ -46,6 +46,12 @@ def test_bundle_lists_shared_materials_once(client, catalog):
     assert birth_cert.matters == ("新生儿参加城乡居民基本医疗保险", "生育保险待遇申领")
     html = client.get("/portal/bundles/T-B-BIRTH/").content.decode()
     assert html.count("出生医学证明") == 1
+    # a part done on the spot reads 即办, not "0 个工作日"
+    from tongban.catalog.models import GuideVersion
+
+    GuideVersion.objects.filter(matter__code="T-SSCARD").update(promised_days=0)
+    html = client.get("/portal/bundles/T-B-BIRTH/").content.decode()
+    assert "即办" in html and "0 个工作日" not in html
 
 
 def test_apply_needs_a_resident_sign_in(client, catalog):
