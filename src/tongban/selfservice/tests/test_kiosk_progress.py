@@ -97,3 +97,17 @@ def test_a_failed_lookup_forgets_the_previous_verification(client, case):
     _lookup(client, case.number, "0019")
     _lookup(client, case.number, "9999")
     assert client.get("/kiosk/print/receipt.pdf").status_code == 404
+
+
+def test_a_case_waiting_for_materials_prints_its_one_time_notice_at_the_kiosk(client, case):
+    """The resident sent to fetch what is missing can print the list at any hour, not 'not available'."""
+    from tongban.accounts.tests.factories import ClerkFactory
+    from tongban.applications.services import application_request_supplement
+
+    application_request_supplement(application=case, actor=ClerkFactory(center=case.center), items=[])
+    page = _lookup(client, case.number, "0019").content.decode()
+    assert 'id="print-supplement"' in page and "没有可打印" not in page
+    response = client.get("/kiosk/print/supplement.pdf")
+    assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
+    assert "补正告知书" in client.get("/kiosk/print/supplement/").content.decode()
+    assert client.get("/kiosk/print/refusal.pdf").status_code == 404  # not refused

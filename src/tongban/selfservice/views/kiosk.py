@@ -68,6 +68,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return _render(request, "selfservice/kiosk/home.html", {})
 
 
+# What a resident can print at the kiosk for the case they verified: the receipt, the one-time notice (to
+# bring the missing materials), the refusal notice (its reason and basis) and the result notice.
+KIOSK_DOCUMENTS = ("receipt", "supplement", "refusal", "result")
+
+
 @never_cache
 def progress(request: HttpRequest) -> HttpResponse:
     _touch(request)
@@ -88,7 +93,7 @@ def progress(request: HttpRequest) -> HttpResponse:
         request.session[SESSION_VERIFIED] = context["progress"].number
         application = _verified_application(request)
         documents = selectors.portal_documents(application=application) if application is not None else []
-        context["printable"] = {kind: kind in documents for kind in ("receipt", "result")}
+        context["printable"] = {kind: kind in documents for kind in KIOSK_DOCUMENTS}
     return _render(request, "selfservice/kiosk/progress.html", context)
 
 
@@ -116,7 +121,7 @@ def print_pdf(request: HttpRequest, kind: str) -> HttpResponseBase:
     """The receipt or result notice of the case verified on this terminal in this session (nothing else)."""
     _touch(request)
     application = _verified_application(request)
-    if application is None or kind not in ("receipt", "result"):
+    if application is None or kind not in KIOSK_DOCUMENTS:
         raise Http404("nothing to print")
     try:
         data = selectors.portal_case_pdf(
