@@ -55,6 +55,7 @@ def test_screen_wrong_code_and_lock(client, cabinet):
         last = client.post(url, {"code": "123456"})
     assert last.status_code == 429 and last["Retry-After"] == "600"
     assert "键盘已锁定" in last.content.decode()
+    assert "请 10 分钟后再试" in last.content.decode()  # minutes, not "600 秒"
     page = client.get(f"/cabinet/{cabinet.code}/").content.decode()
     assert "键盘已锁定" in page and "disabled" in page
 
