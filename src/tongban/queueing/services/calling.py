@@ -928,6 +928,9 @@ def _link_applications(ticket: Ticket, application_ids: list[int], now: datetime
     return sorted(found)
 
 
+# --- live updates ----------------------------------------------------------------------------
+
+
 def _publish(center_id: int, message: dict[str, Any]) -> None:
     transaction.on_commit(lambda: live.publish_center_event(center_id, message))
 
