@@ -316,6 +316,19 @@ def portal_case_action(
     with transaction.atomic():
         _attach_uploads(actor=actor, applications=[application], uploads=uploads, attach=attach)
         if action == "submit":
+            # as on the apply form: a submission brings every required material, and is told which are missing
+            missing = [
+                row.name
+                for row in application.materials.filter(required=True).order_by("order", "id")
+                if not row.attachments.exists()
+            ]
+            if missing:
+                raise ValidationError(
+                    f"还缺 {len(missing)} 项必需材料：{'、'.join(missing)}。请上传后再提交。",
+                    f"{len(missing)} required material(s) missing: {', '.join(missing)}. Upload them, then submit.",
+                    code="selfservice.materials_missing",
+                    details={"missing": missing},
+                )
             return _applications_service("application_submit")(application=application, actor=actor)
     return application
 

@@ -104,17 +104,30 @@ def test_draft_is_saved_then_submitted_from_the_case_page(client, center, reside
     app = Application.objects.get()
     assert app.status == "draft"
     type_id = _material_type_id("T-RESIDENCE", "照片")
+    # the photo alone: the draft stays a draft, and the page names what is still missing
+    refused = client.post(
+        f"/portal/cases/{app.pk}/",
+        {
+            "action": "submit",
+            f"material-{type_id}": SimpleUploadedFile("me.png", PNG, content_type="image/png"),
+        },
+        follow=True,
+    )
+    assert "还缺 2 项必需材料：居民身份证、租赁合同" in refused.content.decode()
+    app.refresh_from_db()
+    assert app.status == "draft" and not Attachment.objects.exists()  # one transaction: nothing kept
     response = client.post(
         f"/portal/cases/{app.pk}/",
         {
             "action": "submit",
+            **_required_files("T-RESIDENCE", but=("照片",)),
             f"material-{type_id}": SimpleUploadedFile("me.png", PNG, content_type="image/png"),
         },
     )
     assert response.status_code == 302
     app.refresh_from_db()
     assert app.status == "submitted"
-    assert Attachment.objects.get().material.name == "照片"
+    assert Attachment.objects.get(material__name="照片").original_name == "me.png"
 
 
 @pytest.mark.parametrize(
