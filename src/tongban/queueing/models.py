@@ -12,11 +12,13 @@ each day and are never reused or skipped.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -414,6 +416,16 @@ class AppointmentSlot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.start:%H:%M}-{self.end:%H:%M} {self.queue}"
+
+    @property
+    def starts_at(self) -> datetime:
+        """The slot's start as an aware moment in the center's time zone."""
+        return timezone.make_aware(datetime.combine(self.day, self.start))
+
+    @property
+    def ends_at(self) -> datetime:
+        """The slot's end as an aware moment: booking, cancelling and checking in are judged against it."""
+        return timezone.make_aware(datetime.combine(self.day, self.end))
 
 
 class Appointment(models.Model):

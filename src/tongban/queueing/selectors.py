@@ -410,9 +410,7 @@ def appointment_own(token: str, *, now: datetime | None = None) -> OwnAppointmen
     )
     if appointment is None:
         return None
-    slot = appointment.slot
-    ends = timezone.make_aware(datetime.combine(slot.day, slot.end))
-    return OwnAppointment(appointment, over=ends <= (now or timezone.now()))
+    return OwnAppointment(appointment, over=appointment.slot.ends_at <= (now or timezone.now()))
 
 
 # --- statistics ------------------------------------------------------------------------------

@@ -581,7 +581,7 @@ def appointments(request: HttpRequest) -> HttpResponse:
         by_day: dict[date, list[AppointmentSlot]] = {}
         for slot in slots:
             slot.available = max(0, slot.capacity - slot.booked)  # type: ignore[attr-defined]
-            if timezone.make_aware(datetime.combine(slot.day, slot.end)) > now:
+            if slot.ends_at > now:
                 by_day.setdefault(slot.day, []).append(slot)
         ctx["days"] = sorted(by_day.items())
     if is_staff:

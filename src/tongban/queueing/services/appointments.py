@@ -53,14 +53,6 @@ def _new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
 
 
-def _slot_start(slot: AppointmentSlot) -> datetime:
-    return timezone.make_aware(datetime.combine(slot.day, slot.start))
-
-
-def _slot_end(slot: AppointmentSlot) -> datetime:
-    return timezone.make_aware(datetime.combine(slot.day, slot.end))
-
-
 def person_hash(*, id_number: str = "", phone: str = "") -> str:
     """Who the no-show policy counts: the ID number if known, else the phone (blind index)."""
     return blind_index(id_number) if id_number else blind_index(phone)
@@ -219,7 +211,7 @@ def appointment_book(
         )
     phone = validate_mobile(phone)  # the code and the reminder go there: a mistyped number loses both
     _authorise(actor, resident=resident, center=slot.center)
-    if _slot_end(slot) <= now:
+    if slot.ends_at <= now:
         raise SlotPast()
     who = person_hash(id_number=id_number, phone=phone)
     with transaction.atomic():
@@ -291,7 +283,7 @@ def appointment_change(
             raise ValidationError(
                 "只能改约到同一服务中心", "Change within the same center", code="appointment.center"
             )
-        if _slot_end(new_slot) <= now:
+        if new_slot.ends_at <= now:
             raise SlotPast()
         old_slot_id = appointment.slot_id
         if new_slot.pk == old_slot_id:
@@ -339,7 +331,7 @@ def appointment_cancel(
             _authorise_holder(actor, appointment)
         if appointment.state != Appointment.State.BOOKED:
             raise AppointmentStateError(details={"state": appointment.state})
-        if (actor is None or actor.role not in STAFF_BOOKING) and _slot_end(appointment.slot) <= now:
+        if (actor is None or actor.role not in STAFF_BOOKING) and appointment.slot.ends_at <= now:
             raise AppointmentOver()
         _release_place(appointment.slot_id)
         appointment.state = Appointment.State.CANCELLED
@@ -376,7 +368,7 @@ def claim_for_check_in(
     early = timedelta(minutes=rules.checkin_early_minutes)
     late = timedelta(minutes=rules.checkin_late_minutes)
     for appointment in candidates:
-        if _slot_start(appointment.slot) - early <= now <= _slot_end(appointment.slot) + late:
+        if appointment.slot.starts_at - early <= now <= appointment.slot.ends_at + late:
             break
     else:
         slot = candidates[0].slot
@@ -401,7 +393,7 @@ def appointments_mark_no_shows(*, now: datetime | None = None) -> int:
     ).select_related("slot__center")
     for appointment in candidates:
         rules = settings_for(appointment.slot.center)
-        if _slot_end(appointment.slot) + timedelta(minutes=rules.checkin_late_minutes) > now:
+        if appointment.slot.ends_at + timedelta(minutes=rules.checkin_late_minutes) > now:
             continue
         if _mark_no_show(appointment, rules, now):
             count += 1

@@ -288,7 +288,7 @@ def ticket_issue(
                 center=center, code=appointment_code or "", id_number=id_number, now=now, rules=rules
             )
             target = appointment.slot.queue
-            slot_start = timezone.make_aware(datetime.combine(appointment.slot.day, appointment.slot.start))
+            slot_start = appointment.slot.starts_at
             ticket = Ticket(
                 center=center,
                 queue=target,
