@@ -30,8 +30,7 @@ from tongban.accounts.http import client_ip
 from tongban.accounts.models import Role, User
 from tongban.catalog.models import Center, Window
 from tongban.catalog.selectors import bundle_search, matter_search
-from tongban.core.audit import audit_log
-from tongban.core.crypto import mask_id_number, mask_phone
+from tongban.core.crypto import mask_phone
 from tongban.core.errors import TongbanError, ValidationError
 from tongban.core.qr import qr_svg
 from tongban.queueing import live, selectors, services
@@ -516,18 +515,6 @@ def window_panel_action(request: HttpRequest, action: str) -> HttpResponse:
 # --- appointments --------------------------------------------------------------------------
 
 
-def _masked_query(q: str) -> str:
-    """What a clerk searched for, as the audit log may keep it: a code as typed, a phone or an ID masked."""
-    compact = "".join(q.split()).upper()
-    if len(compact) <= 8 and compact.isalnum() and not compact.isdigit():
-        return compact  # an appointment code (letters and digits)
-    if len(compact) >= 15:
-        return mask_id_number(compact)
-    if len(compact) >= 11:
-        return mask_phone(compact)
-    return "*" * len(compact)  # part of a phone or an ID: nothing of it is kept
-
-
 @login_required
 def appointments(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -587,14 +574,7 @@ def appointments(request: HttpRequest) -> HttpResponse:
     if is_staff:
         q = request.GET.get("q", "").strip()[:40]
         ctx["q"] = q
-        ctx["mine"] = selectors.appointments_for_staff(user, q=q)
-        if q:  # a look-up by phone or ID number reads personal data: audited, with what was asked masked
-            audit_log(
-                actor=user,
-                action="queueing.appointment.search",
-                data={"q": _masked_query(q), "found": len(ctx["mine"])},
-                ip=client_ip(request),
-            )
+        ctx["mine"] = services.appointments_look_up(actor=user, q=q, ip=client_ip(request) or "")
     else:
         ctx["mine"] = list(selectors.appointments_of(user).order_by("-slot__day", "-slot__start")[:20])
     return render(request, "queueing/appointments.html", ctx)

@@ -20,7 +20,7 @@ from tongban.catalog.models import Center, Matter
 from tongban.core import locks
 from tongban.core.audit import audit_log
 from tongban.core.calendar import is_workday
-from tongban.core.crypto import blind_index, mask_phone
+from tongban.core.crypto import blind_index, mask_id_number, mask_phone
 from tongban.core.errors import Forbidden, ValidationError
 from tongban.core.identity import validate_mobile
 from tongban.notifications.services import sms_send
@@ -345,6 +345,34 @@ def appointment_cancel(
             ip=ip or None,
         )
     return appointment
+
+
+def _masked_query(q: str) -> str:
+    """What a clerk searched for, as the audit log may keep it: a code as typed, a phone or an ID masked."""
+    compact = "".join(q.split()).upper()
+    if len(compact) <= 8 and compact.isalnum() and not compact.isdigit():
+        return compact  # an appointment code (letters and digits)
+    if len(compact) >= 15:
+        return mask_id_number(compact)
+    if len(compact) >= 11:
+        return mask_phone(compact)
+    return "*" * len(compact)  # part of a phone or an ID: nothing of it is kept
+
+
+def appointments_look_up(*, actor: User, q: str = "", ip: str = "") -> list[Appointment]:
+    """The clerk's appointment list (``selectors.appointments_for_staff``). A look-up by code, phone or ID
+    number reads personal data, so it is audited, with what was asked masked."""
+    from tongban.queueing.selectors import appointments_for_staff
+
+    found = appointments_for_staff(actor, q=q)
+    if q.strip():
+        audit_log(
+            actor=actor,
+            action="queueing.appointment.search",
+            data={"q": _masked_query(q), "found": len(found)},
+            ip=ip or None,
+        )
+    return found
 
 
 def claim_for_check_in(
