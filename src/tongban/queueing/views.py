@@ -84,9 +84,11 @@ def ticket_machine_home(request: HttpRequest) -> HttpResponse:
 def _machine_context(request: HttpRequest, center: Center) -> dict[str, Any]:
     rules = settings_for(center)
     status = hall_status(center)
-    waiting = {w["prefix"]: w["waiting"] for w in selectors.waiting_counts(center)}
+    # What the slip will say for a ticket taken now: every window may call from every queue, so a regular
+    # ticket has the whole hall's line ahead of it (tickets_ahead), not only its own queue's.
+    ahead = min(sum(w["waiting"] for w in selectors.waiting_counts(center)), services.WAITING_BEFORE_CAP)
     queues = [
-        (q, waiting.get(q.prefix, 0))
+        (q, ahead, services.estimate_wait_minutes(center, ahead, queue=q))
         for q in selectors.queues_for_center(center)
         if q.kind == Queue.Kind.NORMAL
     ]
@@ -121,7 +123,7 @@ def ticket_machine(request: HttpRequest, center: str) -> HttpResponse:
         ctx["matters"] = list(matter_search(q=q)[:12])
         ctx["bundles"] = list(bundle_search(q=q)[:6])
         ctx["general_queue"] = next(
-            (queue for queue, _ in ctx["queues"] if queue.kind == Queue.Kind.NORMAL), None
+            (queue for queue, *_ in ctx["queues"] if queue.kind == Queue.Kind.NORMAL), None
         )
         step = "search"
     ctx["step"] = step

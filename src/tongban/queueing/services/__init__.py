@@ -28,6 +28,7 @@ from tongban.queueing.services.calling import (
 from tongban.queueing.services.tickets import (
     WAITING_BEFORE_CAP,
     IssuedTicket,
+    estimate_wait_minutes,
     ticket_cancel,
     ticket_issue,
     ticket_set_notify_phone,
@@ -48,6 +49,7 @@ __all__ = [
     "appointments_mark_no_shows",
     "appointments_send_reminders",
     "booking_suspension_lift",
+    "estimate_wait_minutes",
     "ticket_call_next",
     "ticket_cancel",
     "ticket_finish",

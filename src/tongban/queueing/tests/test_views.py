@@ -40,6 +40,29 @@ def test_ticket_machine_home_goes_straight_to_the_only_center(client):
 
 
 @freeze_time(T0)
+def test_machine_buttons_promise_what_the_slip_will_say(client):
+    # every window calls from every queue, so a B ticket waits behind the A line too: the button must not
+    # say "nobody waiting" when the slip then says "2 ahead"
+    center, _, _ = hall()
+    QueueFactory(center=center, prefix="B", name="社保医保", order=4)
+    ticket_issue(center=center, queue="A")
+    ticket_issue(center=center, queue="A")
+    html = client.get(f"/queue/ticket-machine/{center.code}/").content.decode()
+    assert html.count('前面 <span class="waiting-count">2</span> 人') == 2  # the A and the B button
+    assert html.count("约 16 分钟") == 2  # 2 ahead × 8 minutes each, one window open
+    r = client.post(f"/queue/ticket-machine/{center.code}/", {"queue": "B"})
+    assert r["Location"].endswith("?ahead=2&eta=16")
+    assert "前面还有 2 人" in client.get(r["Location"]).content.decode()
+
+
+@freeze_time(T0)
+def test_machine_buttons_say_no_wait_when_the_hall_is_empty(client):
+    center, _, _ = hall()
+    html = client.get(f"/queue/ticket-machine/{center.code}/").content.decode()
+    assert "无需等候" in html and "waiting-count" not in html
+
+
+@freeze_time(T0)
 def test_take_a_ticket_on_the_machine_and_ask_for_sms(client):
     center, _, _ = hall()
     ticket_issue(center=center, queue="A")
