@@ -7,6 +7,7 @@ import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -579,6 +580,10 @@ def appointments(request: HttpRequest) -> HttpResponse:
         ctx["mine"] = services.appointments_look_up(actor=user, q=q, ip=client_ip(request) or "")
     else:
         ctx["mine"] = list(selectors.appointments_of(user).order_by("-slot__day", "-slot__start")[:20])
+        if django_apps.is_installed("tongban.selfservice"):
+            # the resident books from the portal: keep its navigation around the page
+            ctx["appointments_url"] = reverse("queueing:appointments")
+            return render(request, "queueing/appointments_portal.html", ctx)
     return render(request, "queueing/appointments.html", ctx)
 
 

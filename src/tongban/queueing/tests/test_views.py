@@ -347,6 +347,8 @@ def test_appointments_page_book_and_cancel(client):
     client.force_login(me)
     html = client.get("/queue/appointments/", {"center": center.code}).content.decode()
     assert "09:00–09:30" in html and "余 3" in html
+    # inside the portal's frame: the resident can go back to their cases from here
+    assert 'aria-label="门户导航"' in html and "/portal/cases/" in html
     r = client.post(f"/queue/appointments/?center={center.code}", {"action": "book", "slot": slot.pk})
     assert r.status_code == 302
     a = Appointment.objects.get()
@@ -397,6 +399,7 @@ def test_a_clerk_finds_a_callers_appointment_by_code_phone_or_id(client):
     ]
     assert logged == [mine.code, "139****0001", "310110********0049", "139****9999", "*******"]
     assert client.get("/queue/appointments/").content.decode().count("139****000") == 2  # coming, unfiltered
+    assert "门户导航" not in client.get("/queue/appointments/").content.decode()  # staff: the staff frame
 
 
 @freeze_time(T0)
