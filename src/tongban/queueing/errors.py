@@ -121,8 +121,8 @@ class AppointmentStateError(InvalidTransition):
 
 class AppointmentOver(Conflict):
     code = "appointment.over"
-    message = "预约时段已结束，不能再取消"
-    message_en = "The appointment's time is over; it can no longer be cancelled"
+    message = "预约时段已结束，不能再改约或取消"
+    message_en = "The appointment's time is over; it can no longer be changed or cancelled"
 
 
 class SlotFull(Conflict):

@@ -11,6 +11,7 @@ urlpatterns = [
     path("t/<str:token>/cancel/", views.ticket_follow_cancel, name="ticket-follow-cancel"),
     path("a/<str:token>/", views.appointment_own, name="appointment-own"),
     path("a/<str:token>/cancel/", views.appointment_own_cancel, name="appointment-own-cancel"),
+    path("a/<str:token>/change/", views.appointment_own_change, name="appointment-own-change"),
     path("display/", views.display_home, name="display-home"),
     path("display/<str:center>/", views.display, name="display"),
     path("display/<str:center>/events", views.display_events, name="display-events"),

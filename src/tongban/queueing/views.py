@@ -238,11 +238,12 @@ def ticket_follow_cancel(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _own_appointment_response(
-    request: HttpRequest, token: str, *, error: TongbanError | None = None
+    request: HttpRequest, token: str, *, error: TongbanError | None = None, changing: bool = False
 ) -> HttpResponse:
     own = selectors.appointment_own(token)
     if own is None:
         return render(request, "queueing/appointment_own.html", {"missing": True}, status=404)
+    changing = (changing or request.GET.get("step") == "change") and own.cancellable
     ctx = {
         "own": own,
         "appointment": own.appointment,
@@ -250,9 +251,24 @@ def _own_appointment_response(
         "early": settings_for(own.appointment.slot.center).checkin_early_minutes,
         "token": token,
         "confirm": request.GET.get("confirm") == "cancel" and own.cancellable and error is None,
+        "changing": changing,
+        "change_days": _change_days(own.appointment) if changing else [],
         "error": error,
     }
     return render(request, "queueing/appointment_own.html", ctx, status=error.status_code if error else 200)
+
+
+def _change_days(appointment: Any) -> list[tuple[date, list[AppointmentSlot]]]:
+    """The other slots of the appointment's queue a link holder may move to, by day (full ones included,
+    shown as full: the resident sees the day is there and taken)."""
+    slot = appointment.slot
+    now = timezone.now()
+    by_day: dict[date, list[AppointmentSlot]] = {}
+    for other in selectors.slots_available(slot.center, days=14).filter(queue_id=slot.queue_id):
+        if other.pk != slot.pk and other.ends_at > now:
+            other.available = max(0, other.capacity - other.booked)  # type: ignore[attr-defined]
+            by_day.setdefault(other.day, []).append(other)
+    return sorted(by_day.items())
 
 
 @require_GET
@@ -272,6 +288,34 @@ def appointment_own_cancel(request: HttpRequest, token: str) -> HttpResponse:
         services.appointment_cancel(appointment_id=appointment_id, actor=None, ip=client_ip(request) or "")
     except TongbanError as exc:
         return _own_appointment_response(request, token, error=exc)
+    return redirect("queueing:appointment-own", token=token)
+
+
+@require_POST
+def appointment_own_change(request: HttpRequest, token: str) -> HttpResponse:
+    """Move the appointment to another slot of its queue from the SMS link (the SMS of the change carries the
+    same link)."""
+    own = selectors.appointment_own(token)
+    if own is None:
+        return _own_appointment_response(request, token)
+    slot_id = request.POST.get("slot", "")
+    new_slot = (
+        AppointmentSlot.objects.select_related("center")
+        .filter(pk=int(slot_id), queue_id=own.appointment.slot.queue_id)
+        .first()
+        if slot_id.isdigit()
+        else None
+    )
+    if new_slot is None:
+        error = ValidationError("请选择新的预约时段", "Choose the new time", code="appointment.slot")
+        return _own_appointment_response(request, token, error=error, changing=True)
+    try:
+        services.appointment_change(
+            appointment_id=own.appointment.pk, new_slot=new_slot, actor=None, ip=client_ip(request) or ""
+        )
+    except TongbanError as exc:
+        return _own_appointment_response(request, token, error=exc, changing=True)
+    messages.success(request, _("已改约，新的时间见下方，短信也已发送。"))
     return redirect("queueing:appointment-own", token=token)
 
 

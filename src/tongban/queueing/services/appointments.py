@@ -271,14 +271,25 @@ def _lock_appointment(appointment_id: int) -> Appointment:
 
 
 def appointment_change(
-    *, appointment_id: int, new_slot: AppointmentSlot, actor: User, now: datetime | None = None
+    *,
+    appointment_id: int,
+    new_slot: AppointmentSlot,
+    actor: User | None,
+    ip: str = "",
+    now: datetime | None = None,
 ) -> Appointment:
+    """Move a booked appointment to another slot of its center: staff of the center, the resident who holds
+    it, or (``actor`` None) whoever holds the link of its SMS, who could as well cancel and book again. Like a
+    cancel, no resident moves it once its slot is over (it was kept or missed)."""
     now = now or timezone.now()
     with transaction.atomic():
         appointment = _lock_appointment(appointment_id)
-        _authorise_holder(actor, appointment)
+        if actor is not None:
+            _authorise_holder(actor, appointment)
         if appointment.state != Appointment.State.BOOKED:
-            raise AppointmentStateError()
+            raise AppointmentStateError(details={"state": appointment.state})
+        if (actor is None or actor.role not in STAFF_BOOKING) and appointment.slot.ends_at <= now:
+            raise AppointmentOver()
         if new_slot.center_id != appointment.slot.center_id:
             raise ValidationError(
                 "只能改约到同一服务中心", "Change within the same center", code="appointment.center"
@@ -304,7 +315,8 @@ def appointment_change(
             actor=actor,
             action="queueing.appointment.change",
             obj=appointment,
-            data={"from_slot": old_slot_id, "to_slot": new_slot.pk},
+            data={"from_slot": old_slot_id, "to_slot": new_slot.pk, **({"by": "link"} if actor is None else {})},
+            ip=ip or None,
         )
         sms_send(
             to_phone=appointment.phone,

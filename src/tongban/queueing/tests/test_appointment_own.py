@@ -102,7 +102,7 @@ def test_the_page_shows_when_where_and_the_code_and_nothing_personal(client):
     assert appointment.code in html and "2026年11月26日" in html and "09:00–09:30" in html
     assert appointment.slot.center.address in html
     assert "请按时到大厅取号机签到" in html and 'id="appointment-cancel-ask"' in html
-    assert '<a href="/portal/appointments/" id="appointment-change">登录后改约</a>' in html
+    assert 'id="appointment-change">改到其他时间</a>' in html
     assert "13900000001" not in html and "310110195601010049" not in html
     assert response["Cache-Control"].startswith("max-age=0")
 
@@ -131,6 +131,58 @@ def test_cancelling_from_the_link_asks_first_then_frees_the_place(client):
     assert AuditEntry.objects.filter(action="queueing.appointment.cancel").count() == 1
 
 
+@freeze_time(T0)
+def test_changing_from_the_link_moves_the_place_and_sends_the_new_time(client):
+    """The 75-year-old booked by phone cannot come on Thursday morning: from the SMS they move it to the
+    afternoon, without an account, and the SMS of the change carries the same link."""
+    appointment = booked_by_clerk()
+    old_slot = appointment.slot
+    afternoon = _slot(old_slot.queue, start=time(14), end=time(14, 30), capacity=1)
+    full = _slot(old_slot.queue, start=time(15), end=time(15, 30), capacity=0)
+    other_queue = AppointmentSlot.objects.create(
+        center=old_slot.center, queue=old_slot.center.queues.get(prefix="A"), day=date(2026, 11, 26),
+        start=time(16), end=time(16, 30), capacity=5,
+    )
+    token = appointment_token(appointment.pk)
+    page = client.get(f"/queue/a/{token}/?step=change").content.decode()
+    assert f'id="change-slot-{afternoon.pk}"' in page and "14:00–14:30" in page and "余 1" in page
+    assert f'id="change-slot-{full.pk}" value="{full.pk}" disabled' in page and "已约满" in page
+    assert f"change-slot-{old_slot.pk}" not in page  # where it is now
+    assert f"change-slot-{other_queue.pk}" not in page  # another queue's slot is not this appointment's
+
+    nothing = client.post(f"/queue/a/{token}/change/")
+    assert nothing.status_code == 400 and "请选择新的预约时段" in nothing.content.decode()
+    assert 'id="appointment-change-form"' in nothing.content.decode()  # still choosing
+    elsewhere = client.post(f"/queue/a/{token}/change/", {"slot": other_queue.pk})
+    assert elsewhere.status_code == 400
+    taken = client.post(f"/queue/a/{token}/change/", {"slot": full.pk})
+    assert taken.status_code == 409 and "该时段已约满" in taken.content.decode()
+    assert Appointment.objects.get(pk=appointment.pk).slot_id == old_slot.pk
+
+    moved = client.post(f"/queue/a/{token}/change/", {"slot": afternoon.pk}, REMOTE_ADDR="10.1.2.3")
+    assert (moved.status_code, moved["Location"]) == (302, f"/queue/a/{token}/")
+    appointment.refresh_from_db()
+    old_slot.refresh_from_db()
+    afternoon.refresh_from_db()
+    assert (appointment.slot_id, old_slot.booked, afternoon.booked) == (afternoon.pk, 0, 1)
+    entry = AuditEntry.objects.get(action="queueing.appointment.change")
+    assert (entry.actor_id, entry.ip) == (None, "10.1.2.3")
+    assert entry.data == {"from_slot": old_slot.pk, "to_slot": afternoon.pk, "by": "link"}
+    sms = Message.objects.get(purpose="queueing.appointment.changed")
+    assert "11月26日 14:00-14:30" in sms.body and link_in(sms) == appointment_url(appointment.pk)
+    after = client.get(moved["Location"]).content.decode()
+    assert "已改约" in after and "14:00–14:30" in after
+
+
+def test_a_resident_cannot_change_once_the_slot_is_over():
+    appointment = booked_by_clerk()
+    later = _slot(appointment.slot.queue, start=time(14), end=time(14, 30))
+    with freeze_time("2026-11-26 01:31:00"):  # 09:31: the 09:00 slot was missed
+        with pytest.raises(AppointmentOver):
+            appointment_change(appointment_id=appointment.pk, new_slot=later, actor=None)
+    assert Appointment.objects.get(pk=appointment.pk).slot_id == appointment.slot_id
+
+
 def test_a_resident_cannot_cancel_once_the_slot_is_over_but_staff_can():
     """Cancelling a missed appointment afterwards would wipe the no-show the policy counts."""
     appointment = booked_by_clerk()
@@ -156,7 +208,7 @@ def test_the_page_after_the_slot_offers_no_cancel(client):
         html = client.get(f"/queue/a/{token}/").content.decode()
         assert "预约时段已结束" in html and "appointment-cancel-ask" not in html
         refused = client.post(f"/queue/a/{token}/cancel/")
-    assert refused.status_code == 409 and "预约时段已结束，不能再取消" in refused.content.decode()
+    assert refused.status_code == 409 and "预约时段已结束，不能再改约或取消" in refused.content.decode()
     assert Appointment.objects.get(pk=appointment.pk).state == "booked"
 
 
