@@ -99,7 +99,14 @@ def screen_door(request: HttpRequest, code: str, request_id: UUID) -> HttpRespon
 @staff_required
 @require_GET
 def staff(request: HttpRequest, code: str) -> HttpResponse:
-    cabinet = _cabinet(code)
+    return _staff_page(request, _cabinet(code))
+
+
+def _staff_page(
+    request: HttpRequest, cabinet: Any, *, kept: dict[str, str] | None = None, status: int = 200
+) -> HttpResponse:
+    """The cabinet's staff page; ``kept`` is a refused form's input, shown again so that the clerk corrects
+    one field rather than scanning and typing everything anew."""
     publisher = get_publisher()
     context = {
         "cabinet": cabinet,
@@ -113,17 +120,26 @@ def staff(request: HttpRequest, code: str) -> HttpResponse:
         "transport": publisher.name,
         "mqtt_url": settings.MQTT_URL,
         "sizes": Size.choices,
+        # a refused form's input, back in its own form
+        "dep": kept if kept and kept["form"] == "deposit" else {},
+        "drop": kept if kept and kept["form"] == "dropoff" else {},
     }
     template = "cabinet/_staff_body.html" if request.htmx else "cabinet/staff.html"  # type: ignore[attr-defined]
-    return render(request, template, context)
+    return render(request, template, context, status=status)
 
 
-def _act(request: HttpRequest, code: str, action: Callable[[Any], str]) -> HttpResponse:
+KEPT_FIELDS = ("application", "label", "phone", "size")
+
+
+def _act(request: HttpRequest, code: str, action: Callable[[Any], str], *, form: str = "") -> HttpResponse:
     cabinet = _cabinet(code)
     try:
         messages.success(request, action(cabinet))
     except TongbanError as exc:
         messages.error(request, error_text(exc))
+        if form:
+            kept = {name: request.POST.get(name, "")[:200] for name in KEPT_FIELDS}
+            return _staff_page(request, cabinet, kept={"form": form, **kept}, status=exc.status_code)
     return redirect("cabinet:staff", code=cabinet.code)
 
 
@@ -166,7 +182,7 @@ def staff_deposit(request: HttpRequest, code: str) -> HttpResponse:
             % values
         )
 
-    return _act(request, code, act)
+    return _act(request, code, act, form="deposit")
 
 
 @staff_required
@@ -185,7 +201,7 @@ def staff_dropoff(request: HttpRequest, code: str) -> HttpResponse:
         )
         return _("已为投递预留 %(n)s 号格口，投递码已短信发送给居民。") % {"n": item.compartment.number}
 
-    return _act(request, code, act)
+    return _act(request, code, act, form="dropoff")
 
 
 ITEM_ACTIONS: dict[str, Callable[..., Any]] = {

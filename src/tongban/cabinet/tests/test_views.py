@@ -97,3 +97,25 @@ def test_staff_page_says_offline(client, cabinet, clerk):
         follow=True,
     )
     assert "开门指令已排队" in response.content.decode()
+
+
+def test_a_refused_deposit_keeps_what_the_clerk_typed(client, cabinet, clerk):
+    """A mistyped phone: the clerk corrects that one field; the label and the size stay as they were."""
+    client.login(username=clerk.username, password=PASSWORD)
+    response = client.post(
+        f"/cabinet/{cabinet.code}/staff/deposit", {"label": "营业执照正本", "phone": "1391234567", "size": "M"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 400 and "手机号" in html
+    assert 'value="营业执照正本"' in html and 'value="1391234567"' in html
+    assert '<details class="mb-2" open>' in html
+    assert 'id="dep-size-M" value="M" checked' in html and 'id="dep-size-S" value="S" >' in html
+    # the other form is left empty, at its own default size
+    assert 'id="drop-label" name="label"' in html and 'id="drop-size-M" value="M" checked' in html
+    assert not Item.objects.exists()
+
+    unknown = client.post(f"/cabinet/{cabinet.code}/staff/dropoff", {"application": "TB-NOPE", "size": "L"})
+    html = unknown.content.decode()
+    assert unknown.status_code == 404 and 'id="drop-app" name="application"' in html
+    assert 'value="TB-NOPE"' in html and 'id="drop-size-L" value="L" checked' in html
+    assert not Item.objects.exists()
