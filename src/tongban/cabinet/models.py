@@ -54,6 +54,11 @@ class Cabinet(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def where(self) -> str:
+        """Where a resident finds it, as the SMS and the portal say it (needs ``center``)."""
+        return f"{self.center.name}{self.place}（{self.name}）"
+
 
 class Compartment(models.Model):
     class State(models.TextChoices):

@@ -55,7 +55,7 @@ def _clean_phone(phone: str, *, for_application: bool = False) -> str:
 
 
 def _where(cabinet: Cabinet) -> str:
-    return f"{cabinet.center.name}{cabinet.place}（{cabinet.name}）"
+    return cabinet.where
 
 
 def code_issue(*, item: Item, cabinet: Cabinet, valid_days: int) -> str:
