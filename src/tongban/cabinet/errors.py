@@ -26,6 +26,12 @@ class KeypadLocked(RateLimited):
     message_en = "Too many wrong codes; the keypad is locked for a while"
 
 
+class ResendLimit(RateLimited):
+    code = "cabinet.resend_limit"
+    message = "今天已重新发送过多次取件码，请查看短信，或到中心窗口、拨打中心电话请工作人员帮忙"
+    message_en = "The code was sent again several times today; check your SMS, or ask staff at the center"
+
+
 class CabinetOffline(Unavailable):
     code = "cabinet.offline"
     message = "文件柜暂时离线，请稍后再试或联系工作人员"

@@ -23,6 +23,7 @@ from tongban.cabinet.services.items import (
     item_recall,
     item_reissue_code,
     item_reopen,
+    item_resend_code,
     items_process_overdue,
 )
 from tongban.cabinet.services.outbox import outbox_dispatch
@@ -44,6 +45,7 @@ __all__ = [
     "item_recall",
     "item_reissue_code",
     "item_reopen",
+    "item_resend_code",
     "items_process_overdue",
     "outbox_dispatch",
     "remote_open_decide",

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from tongban.accounts.models import Role
 from tongban.catalog.models import Center
+from tongban.core.crypto import mask_phone
 from tongban.core.errors import NotFound, TongbanError
 from tongban.selfservice import selectors, services
 from tongban.selfservice.integrations import APPLICATIONS_ONLINE, available, optional
@@ -256,6 +257,9 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         except TongbanError as exc:
             messages.error(request, error_text(exc))
             return redirect("selfservice:portal-case", pk=app.pk)
+    if request.method == "POST" and request.POST.get("action") == "cabinet_resend":
+        _cabinet_resend(request, app)
+        return redirect("selfservice:portal-case", pk=app.pk)
     if request.method == "POST":
         try:
             services.portal_case_action(
@@ -276,8 +280,35 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "max_mb": int(settings.UPLOAD_MAX_BYTES) // (1024 * 1024),
         "can_upload": app.status in ("draft", "submitted", "supplement"),
         "cabinet_dropoff_url": url_or_none("cabinet:home"),
+        "cabinet_items": _cabinet_items(app),
     }
     return render(request, "selfservice/portal/case.html", context)
+
+
+def _cabinet_items(app: Any) -> list[Any]:
+    """The case's items waiting in a smart cabinet (where, until when), when the cabinet app is installed."""
+    items_for = optional("tongban.cabinet.selectors", "items_for_application")
+    return list(items_for(application_id=app.pk)) if items_for is not None else []
+
+
+def _cabinet_resend(request: HttpRequest, app: Any) -> None:
+    """Send the code of one of the case's cabinet items again (to the phone it was registered with)."""
+    resend = optional("tongban.cabinet.services", "item_resend_code")
+    reference = request.POST.get("item", "")
+    own = next((o for o in _cabinet_items(app) if str(o.item.reference) == reference), None)
+    if resend is None or own is None:
+        messages.error(request, _("没有找到这件材料，它可能已经取走或已由窗口收回。"))
+        return
+    try:
+        resend(item=own.item, actor=request.user)
+    except TongbanError as exc:
+        messages.error(request, error_text(exc))
+        return
+    phone = {"phone": mask_phone(own.item.phone)}
+    if own.item.kind == "dropoff":
+        messages.success(request, _("新的投递码已短信发送到 %(phone)s，原来的码已失效。") % phone)
+    else:
+        messages.success(request, _("新的取件码已短信发送到 %(phone)s，原来的码已失效。") % phone)
 
 
 def case_pdf(request: HttpRequest, pk: int, kind: str) -> HttpResponseBase:
