@@ -63,6 +63,21 @@ def test_emergency_wins_over_other_agencies(catalog):
     assert (answer.referral.code, answer.referral.phone) == ("emergency-110", "110")
 
 
+@pytest.mark.parametrize("q", ["我的身份证丢了", "身份证过期了怎么换", "孩子要报户口"])
+def test_id_cards_and_household_registration_go_to_the_police_station(catalog, q):
+    """The catalog's material lists all say 身份证, but replacing one is the police station's business: the
+    answer must say so rather than list matters that merely need an ID card."""
+    answer = guide_search(q=q)
+    assert answer.referral.code == "police-household", q
+    assert answer.results == [], [h.code for h in answer.results]
+
+
+def test_a_matter_that_needs_an_id_card_is_still_found(catalog):
+    answer = guide_search(q="办居住证要带身份证吗")
+    assert answer.referral is None or answer.referral.code != "police-household"
+    assert answer.results
+
+
 def test_unknown_question_is_never_met_with_silence(catalog):
     answer = guide_search(q="今天天气怎么样")
     assert answer.results == []
