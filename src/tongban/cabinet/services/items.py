@@ -390,9 +390,7 @@ def _reissue(item: Item, cabinet: Cabinet, *, actor: Any) -> None:
             purpose="cabinet.dropoff_code",
             secret=code,
         )
-    audit_log(
-        actor=actor, action="cabinet.item.reissue_code", obj=item, data={"to": mask_phone(item.phone)}
-    )
+    audit_log(actor=actor, action="cabinet.item.reissue_code", obj=item, data={"to": mask_phone(item.phone)})
 
 
 # --- code entry (resident at the cabinet) ----------------------------------------------------------

@@ -198,7 +198,12 @@ def test_the_owner_finds_the_cabinet_on_the_portal_and_has_the_code_sent_again(
     with pytest.raises(services.items.NotFound):  # staff reissue at the cabinet's page, not through this
         services.item_resend_code(item=item, actor=app_clerk)
     client.force_login(stranger)
-    assert client.post(f"/portal/cases/{app.pk}/", {"action": "cabinet_resend", "item": str(item.reference)}).status_code == 404
+    assert (
+        client.post(
+            f"/portal/cases/{app.pk}/", {"action": "cabinet_resend", "item": str(item.reference)}
+        ).status_code
+        == 404
+    )
 
 
 def test_the_portal_says_nothing_of_a_cabinet_item_taken_out(client, cabinet, app_clerk, device):

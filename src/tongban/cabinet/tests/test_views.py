@@ -103,7 +103,8 @@ def test_a_refused_deposit_keeps_what_the_clerk_typed(client, cabinet, clerk):
     """A mistyped phone: the clerk corrects that one field; the label and the size stay as they were."""
     client.login(username=clerk.username, password=PASSWORD)
     response = client.post(
-        f"/cabinet/{cabinet.code}/staff/deposit", {"label": "营业执照正本", "phone": "1391234567", "size": "M"}
+        f"/cabinet/{cabinet.code}/staff/deposit",
+        {"label": "营业执照正本", "phone": "1391234567", "size": "M"},
     )
     html = response.content.decode()
     assert response.status_code == 400 and "手机号" in html

@@ -315,7 +315,11 @@ def appointment_change(
             actor=actor,
             action="queueing.appointment.change",
             obj=appointment,
-            data={"from_slot": old_slot_id, "to_slot": new_slot.pk, **({"by": "link"} if actor is None else {})},
+            data={
+                "from_slot": old_slot_id,
+                "to_slot": new_slot.pk,
+                **({"by": "link"} if actor is None else {}),
+            },
             ip=ip or None,
         )
         sms_send(

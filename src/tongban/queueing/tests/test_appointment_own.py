@@ -140,8 +140,12 @@ def test_changing_from_the_link_moves_the_place_and_sends_the_new_time(client):
     afternoon = _slot(old_slot.queue, start=time(14), end=time(14, 30), capacity=1)
     full = _slot(old_slot.queue, start=time(15), end=time(15, 30), capacity=0)
     other_queue = AppointmentSlot.objects.create(
-        center=old_slot.center, queue=old_slot.center.queues.get(prefix="A"), day=date(2026, 11, 26),
-        start=time(16), end=time(16, 30), capacity=5,
+        center=old_slot.center,
+        queue=old_slot.center.queues.get(prefix="A"),
+        day=date(2026, 11, 26),
+        start=time(16),
+        end=time(16, 30),
+        capacity=5,
     )
     token = appointment_token(appointment.pk)
     page = client.get(f"/queue/a/{token}/?step=change").content.decode()
@@ -177,9 +181,9 @@ def test_changing_from_the_link_moves_the_place_and_sends_the_new_time(client):
 def test_a_resident_cannot_change_once_the_slot_is_over():
     appointment = booked_by_clerk()
     later = _slot(appointment.slot.queue, start=time(14), end=time(14, 30))
-    with freeze_time("2026-11-26 01:31:00"):  # 09:31: the 09:00 slot was missed
-        with pytest.raises(AppointmentOver):
-            appointment_change(appointment_id=appointment.pk, new_slot=later, actor=None)
+    # 09:31: the 09:00 slot was missed
+    with freeze_time("2026-11-26 01:31:00"), pytest.raises(AppointmentOver):
+        appointment_change(appointment_id=appointment.pk, new_slot=later, actor=None)
     assert Appointment.objects.get(pk=appointment.pk).slot_id == appointment.slot_id
 
 
