@@ -45,6 +45,10 @@ def answer(question: str, *, limit: int = 5) -> Answer:
             matched = None
     floor = MIN_COVERAGE_WITH_REFERRAL if matched else MIN_COVERAGE
     kept = [h for h in hits if h.coverage >= floor]
+    if matched and not _beyond_referral(query.terms, matched[1]):
+        # every informative word is part of what chose the referral ("身份证丢" for 我的身份证丢了): catalog
+        # entries matching those words (every material list names 身份证) answer another question
+        kept = []
     if kept:
         top = kept[0].score
         kept = [h for h in kept if h.score >= RELATIVE_SCORE_FLOOR * top]
@@ -64,3 +68,9 @@ def answer(question: str, *, limit: int = 5) -> Answer:
         referral_matched=matched[1] if matched else (),
         confident=confident,
     )
+
+
+def _beyond_referral(terms: tuple[str, ...], keywords: tuple[str, ...]) -> tuple[str, ...]:
+    """The question's informative words that are not inside one of the referral keywords it matched."""
+    found = [k.replace("+", "") for k in keywords]
+    return tuple(t for t in terms if not any(t in k for k in found))
