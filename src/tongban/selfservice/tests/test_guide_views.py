@@ -18,6 +18,8 @@ def test_guide_page_answers_with_why_and_next_steps(client, catalog):
     assert "“病历本”即“门急诊就医记录册”" in html
     assert "/portal/matters/T-BOOKLET/" in html
     assert "/portal/apply/T-BOOKLET/" not in html  # not online: no apply button
+    # the catalog's internal code is a link's business, not a line for the resident to read
+    assert ">T-BOOKLET<" not in html
 
 
 def test_guide_page_htmx_returns_the_fragment(client, catalog):
