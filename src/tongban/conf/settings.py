@@ -20,7 +20,9 @@ VAR_DIR = Path(env_str("TONGBAN_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEMO = env_bool("TONGBAN_DEMO", False)
-DEBUG = env_bool("TONGBAN_DEBUG", DEMO)
+# Off in the demo too: it is what a district tries, and a mistyped address should get the product's 404 page,
+# not Django's list of every URL. TONGBAN_DEBUG=1 for development.
+DEBUG = env_bool("TONGBAN_DEBUG", False)
 TESTING = env_bool("TONGBAN_TESTING", "pytest" in sys.modules)
 
 SECRET_KEY = env_str("TONGBAN_SECRET_KEY") or (
