@@ -39,7 +39,7 @@ def test_ticket_machine_in_english(en_client):
         [
             "<title>Ticket machine",
             "Take a ticket</h1>",
-            "Large print",
+            "Elderly mode",
             "Start over",
             "Choose your service to take a ticket.",
             "A tickets",
@@ -50,7 +50,7 @@ def test_ticket_machine_in_english(en_client):
         ],
         [
             "取号",
-            "长辈模式",
+            "长者模式",
             "重新开始",
             "请选择要办理的业务",
             "字头",
@@ -148,7 +148,7 @@ def test_display_labels_translate_but_the_voice_stays_chinese(en_client):
 def test_chinese_is_still_the_default(client):
     center, _, _ = hall()
     html = client.get(f"/queue/ticket-machine/{center.code}/").content.decode()
-    assert "取号</h1>" in html and "长辈模式" in html and "Take a ticket" not in html
+    assert "取号</h1>" in html and "长者模式" in html and "Take a ticket" not in html
 
 
 @freeze_time(T0)
