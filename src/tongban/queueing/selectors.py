@@ -75,6 +75,19 @@ def waiting_counts(center: Center, *, day: date | None = None) -> list[dict[str,
     return [dict(r) for r in rows]
 
 
+def line_ahead_of_new_ticket(center: Center, *, cap: int, now: datetime | None = None) -> int:
+    """How many a regular ticket taken now would have ahead of it (the slip's ``waiting_before``): every
+    waiting ticket of the center already queued. An appointment checked in early is queued at its slot's
+    start and is not ahead yet. Counted up to ``cap``; one query."""
+    now = now or timezone.now()
+    return (
+        Ticket.objects.filter(
+            center=center, day=timezone.localdate(now), state=Ticket.State.WAITING, queued_at__lte=now
+        )[:cap]
+        .count()
+    )
+
+
 def display_snapshot(center: Center, *, recent: int = 8, now: datetime | None = None) -> dict[str, Any]:
     """What the hall TV shows: the current call at each window, the last calls, waiting counts.
     Three queries, whatever the hall's size."""

@@ -87,7 +87,7 @@ def _machine_context(request: HttpRequest, center: Center) -> dict[str, Any]:
     status = hall_status(center)
     # What the slip will say for a ticket taken now: every window may call from every queue, so a regular
     # ticket has the whole hall's line ahead of it (tickets_ahead), not only its own queue's.
-    ahead = min(sum(w["waiting"] for w in selectors.waiting_counts(center)), services.WAITING_BEFORE_CAP)
+    ahead = selectors.line_ahead_of_new_ticket(center, cap=services.WAITING_BEFORE_CAP)
     queues = [
         (q, ahead, services.estimate_wait_minutes(center, ahead, queue=q))
         for q in selectors.queues_for_center(center)

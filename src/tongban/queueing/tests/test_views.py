@@ -43,10 +43,20 @@ def test_ticket_machine_home_goes_straight_to_the_only_center(client):
 def test_machine_buttons_promise_what_the_slip_will_say(client):
     # every window calls from every queue, so a B ticket waits behind the A line too: the button must not
     # say "nobody waiting" when the slip then says "2 ahead"
-    center, _, _ = hall()
+    from tongban.queueing.services import appointment_book
+
+    center, q, _ = hall()
     QueueFactory(center=center, prefix="B", name="社保医保", order=4)
     ticket_issue(center=center, queue="A")
     ticket_issue(center=center, queue="A")
+    # an appointment at 10:15 checked in at 10:00: queued at its slot's start, so not ahead of a ticket yet
+    slot = AppointmentSlot.objects.create(
+        center=center, queue=q["Y"], day=date(2026, 11, 25), start=time(10, 15), end=time(10, 45), capacity=2
+    )
+    early = appointment_book(
+        slot=slot, actor=ClerkFactory(center=center), id_number="310110195601010049", phone="13900000001"
+    )
+    ticket_issue(center=center, appointment_code=early.code)
     html = client.get(f"/queue/ticket-machine/{center.code}/").content.decode()
     assert html.count('前面 <span class="waiting-count">2</span> 人') == 2  # the A and the B button
     assert html.count("约 16 分钟") == 2  # 2 ahead × 8 minutes each, one window open
