@@ -90,12 +90,15 @@ def code_issue(*, item: Item, cabinet: Cabinet, valid_days: int) -> str:
     return code
 
 
-def _send_pickup_code(item: Item, cabinet: Cabinet, code: str) -> None:
+def _send_pickup_code(item: Item, cabinet: Cabinet, code: str, *, reissued: bool = False) -> None:
     expiry = timezone.localtime(item.code_expires_at).strftime("%m月%d日") if item.code_expires_at else ""
+    # a new code must not read like the old one: the old SMS is still on the phone and no longer opens the door
+    new = "新的取件码" if reissued else "取件码"
+    void = "（之前短信中的取件码已失效）" if reissued else ""
     sms_send(
         to_phone=item.phone,
         body=(
-            f"【通办】您的{item.label or '材料'}已放入{_where(cabinet)}，取件码{code}，"
+            f"【通办】您的{item.label or '材料'}已放入{_where(cabinet)}，{new}{code}{void}，"
             f"取件时间{cabinet.hours}，请于{expiry}前凭码取件。取件码仅限本人使用，请勿转告他人。"
         ),
         purpose="cabinet.pickup_code",
@@ -382,7 +385,7 @@ def _reissue(item: Item, cabinet: Cabinet, *, actor: Any) -> None:
     code = code_issue(item=item, cabinet=cabinet, valid_days=days)
     item.save(update_fields=["code_hash", "code_tag", "code_used_at", "code_expires_at"])
     if item.kind == Item.Kind.PICKUP:
-        _send_pickup_code(item, cabinet, code)
+        _send_pickup_code(item, cabinet, code, reissued=True)
     else:
         sms_send(
             to_phone=item.phone,
