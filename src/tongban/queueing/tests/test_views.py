@@ -365,6 +365,8 @@ def test_appointments_page_book_and_cancel(client):
     assert (a.resident, a.state) == (me, "booked")
     html = client.get(r["Location"]).content.decode()
     assert f"预约成功，预约码 {a.code}" in html
+    # one tap must not lose the booking: the browser asks first, naming the appointment
+    assert f"return confirm('确定取消预约 {a.code} 吗？" in html
     client.post(f"/queue/appointments/?center={center.code}", {"action": "cancel", "appointment": a.pk})
     a.refresh_from_db()
     assert a.state == "cancelled"
