@@ -88,8 +88,10 @@ def test_take_a_ticket_on_the_machine_and_ask_for_sms(client):
     assert "A002" in html and "前面还有 1 人" in html and "预计等候约 8 分钟" in html
     r = client.post(r["Location"], {"phone": "12"})
     assert r.status_code == 400 and "请输入11位手机号" in r.content.decode()
+    # typed in groups, as the sign-in page's example shows it: the field must take the spaces too
+    assert 'name="phone" inputmode="numeric" maxlength="20"' in html
     r = client.post(
-        f"/queue/ticket-machine/{center.code}/tickets/{t.pk}/?ahead=1&eta=8", {"phone": "13912345678"}
+        f"/queue/ticket-machine/{center.code}/tickets/{t.pk}/?ahead=1&eta=8", {"phone": "139 1234 5678"}
     )
     assert r.status_code == 302
     t.refresh_from_db()
