@@ -43,8 +43,10 @@ class NotElderly(ValidationError):
 
 class InvalidIdNumber(ValidationError):
     code = "queue.invalid_id_number"
-    message = "身份证号码无效"
-    message_en = "Invalid resident ID number"
+    message = "身份证号码不对，请核对这18位（最后一位可能是 X），或直接刷身份证"
+    message_en = (
+        "This ID number is not valid: check the 18 characters (the last may be X), or tap your ID card"
+    )
 
 
 class WindowNotStaffed(Forbidden):

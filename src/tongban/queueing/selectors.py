@@ -80,12 +80,9 @@ def line_ahead_of_new_ticket(center: Center, *, cap: int, now: datetime | None =
     waiting ticket of the center already queued. An appointment checked in early is queued at its slot's
     start and is not ahead yet. Counted up to ``cap``; one query."""
     now = now or timezone.now()
-    return (
-        Ticket.objects.filter(
-            center=center, day=timezone.localdate(now), state=Ticket.State.WAITING, queued_at__lte=now
-        )[:cap]
-        .count()
-    )
+    return Ticket.objects.filter(
+        center=center, day=timezone.localdate(now), state=Ticket.State.WAITING, queued_at__lte=now
+    )[:cap].count()
 
 
 def display_snapshot(center: Center, *, recent: int = 8, now: datetime | None = None) -> dict[str, Any]:

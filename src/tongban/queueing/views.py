@@ -152,6 +152,8 @@ def ticket_machine(request: HttpRequest, center: str) -> HttpResponse:
         except TongbanError as exc:
             ctx["error"] = exc
             ctx["step"] = form.get("step", "")
+            # back in the field to correct one character, not all 18 again (the idle reset clears the screen)
+            ctx["typed"] = {k: form.get(k, "")[:20] for k in ("id_number", "appointment_code")}
             return render(request, "queueing/ticket_machine.html", ctx, status=exc.status_code)
         request.session["tb_last_ticket"] = issued.ticket.pk
         url = reverse("queueing:ticket-issued", kwargs={"center": c.code, "ticket": issued.ticket.pk})

@@ -180,8 +180,14 @@ def test_machine_search_and_appointment_steps(client):
     empty = client.post(url, {"step": "appointment", "appointment_code": " "})
     assert empty.status_code == 400 and "请输入预约码，或刷身份证" in empty.content.decode()
     short = client.post(url, {"step": "appointment", "id_number": "123"})
-    assert short.status_code == 400 and "身份证号码无效" in short.content.decode()
+    assert short.status_code == 400 and "身份证号码不对，请核对这18位" in short.content.decode()
     assert "未找到预约" not in short.content.decode() and Ticket.objects.count() == 0
+    # one wrong digit of 18 on the priority lane: the number stays to be corrected
+    typo = client.post(
+        url, {"step": "priority", "id_number": "310110195001010013", "priority_reason": "elderly"}
+    )
+    assert typo.status_code == 400 and 'id="id_number_pr"' in typo.content.decode()
+    assert 'value="310110195001010013"' in typo.content.decode()
 
 
 @freeze_time(T0)
