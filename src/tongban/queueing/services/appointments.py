@@ -42,6 +42,7 @@ from tongban.queueing.models import (
     NoShowRecord,
     Queue,
     QueueSettings,
+    Ticket,
 )
 from tongban.queueing.rules import birth_date, settings_for
 
@@ -404,10 +405,9 @@ def claim_for_check_in(
         qs = qs.filter(id_number_hash=blind_index(id_number), slot__day=timezone.localdate(now))
     candidates = list(qs.filter(state=Appointment.State.BOOKED).order_by("slot__start")[:5])
     if not candidates:
-        if code and qs.exists():
-            raise AppointmentStateError(
-                "该预约已签到、已取消或已爽约", "Already checked in, cancelled or missed"
-            )
+        found = qs.first() if code else None
+        if found is not None:
+            raise _not_bookable_any_more(found)
         raise AppointmentNotFound()
     early = timedelta(minutes=rules.checkin_early_minutes)
     late = timedelta(minutes=rules.checkin_late_minutes)
@@ -426,6 +426,36 @@ def claim_for_check_in(
     appointment.save(update_fields=["state", "checked_in_at"])
     audit_log(action="queueing.appointment.check_in", obj=appointment)
     return appointment
+
+
+def _not_bookable_any_more(appointment: Appointment) -> AppointmentStateError:
+    """Why a code typed at the machine checks nothing in, said for the state it is in: a resident who checked
+    in and lost the slip is told the number to listen for."""
+    state = appointment.state
+    if state == Appointment.State.CHECKED_IN:
+        ticket = Ticket.objects.filter(appointment=appointment).order_by("-pk").first()
+        if ticket is not None:
+            return AppointmentStateError(
+                f"这个预约已经签到过了，您的号码是 {ticket.number}，请留意叫号屏",
+                f"This appointment is already checked in: your number is {ticket.number}; watch the call display",
+                details={"state": state},
+            )
+        return AppointmentStateError(
+            "这个预约已经签到过了，请留意叫号屏",
+            "This appointment is already checked in",
+            details={"state": state},
+        )
+    if state == Appointment.State.CANCELLED:
+        return AppointmentStateError(
+            "这个预约已取消。如需办理，请选择业务现场取号",
+            "This appointment was cancelled; choose a service to take a ticket",
+            details={"state": state},
+        )
+    return AppointmentStateError(
+        "这个预约已过签到时间（记为爽约）。如需办理，请选择业务现场取号",
+        "This appointment's time has passed (missed); choose a service to take a ticket",
+        details={"state": state},
+    )
 
 
 def appointments_mark_no_shows(*, now: datetime | None = None) -> int:

@@ -167,8 +167,11 @@ def test_check_in_gives_a_priority_y_ticket_inside_the_slot(clerk_at):
         assert ticket_call_next(window=w1, clerk=clerk).number == "A001"
     a.refresh_from_db()
     assert (a.state, a.checked_in_at is not None) == ("checked_in", True)
-    with freeze_time("2026-11-26 00:45:00"), pytest.raises(AppointmentStateError):
+    with freeze_time("2026-11-26 00:45:00"), pytest.raises(AppointmentStateError) as again:
         ticket_issue(center=center, appointment_code=a.code)
+    # the slip was lost: the machine says which number to listen for
+    assert again.value.message == "这个预约已经签到过了，您的号码是 Y001，请留意叫号屏"
+    assert "Y001" in again.value.message_en
 
 
 def test_an_appointment_has_at_most_one_ticket_in_the_database_too():
