@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from tongban.accounts.models import Role, User
@@ -39,7 +40,7 @@ from tongban.queueing.errors import (
     WindowPaused,
     WindowStaffedByOther,
 )
-from tongban.queueing.models import CallEvent, Queue, Ticket, TicketApplication, WindowSession
+from tongban.queueing.models import Appointment, CallEvent, Queue, Ticket, TicketApplication, WindowSession
 from tongban.queueing.rules import config_cache, settings_for
 from tongban.queueing.selectors import queue_by_pk, window_by_pk
 
@@ -770,9 +771,9 @@ def ticket_finish(
     *, ticket_id: int, actor: User, application_ids: list[int] | None = None, now: datetime | None = None
 ) -> Ticket:
     """办结: service over. Links the applications handled: those ``application_ids`` names (an API client's
-    own list) and every case of the center the clerk changed since the ticket was called (an intake, an
-    acceptance, a supplement notice, a hand-over: :func:`_handled_since_call`), so that a rating of the
-    service can be traced to its cases. The window's rating pad then invites a rating
+    own list) and the cases the clerk opened at the window since the ticket was called, or handled for the
+    resident whose appointment it is (:func:`_handled_since_call`), so that a rating of the service can be
+    traced to its cases. The window's rating pad then invites a rating
     (``selectors.ticket_finished_recently``)."""
     now = now or timezone.now()
     if not application_ids and connection.vendor == "postgresql":
@@ -883,17 +884,34 @@ def _finish_in_one_statement(ticket_id: int, actor: User, now: datetime) -> Tick
 
 
 def _handled_since_call(ticket: Ticket, actor: User) -> list[int]:
-    """The cases of the ticket's center whose history has an entry by ``actor`` since the ticket was called
-    (one statement, on the history's (actor, at) index; none for a ticket not called). ``_FINISH_SQL`` asks
-    the same in its ``NOT EXISTS``."""
+    """The cases ``actor`` handled for the person holding ``ticket``, as far as the history can tell: of the
+    center's cases whose history has an entry by ``actor`` since the ticket was called (the history's
+    (actor, at) index), those that began then (an intake at the window is for the person at it) and those
+    of the resident whose appointment the ticket is. A clerk who also records a supplement for someone else's
+    case while a ticket is called does not give that case to this ticket, whose rating would then go to the
+    wrong case and department; an API client names such cases itself. One statement; none for a ticket not
+    called. ``_FINISH_SQL`` asks for any entry at all in its ``NOT EXISTS`` (a superset: it then defers here)."""
     from tongban.applications.models import StatusChange
 
     if ticket.called_at is None:
         return []
+    began_before = StatusChange.objects.filter(
+        application_id=OuterRef("application_id"), at__lt=ticket.called_at
+    )
+    mine = Q(began_before=False)
+    resident_id = (
+        Appointment.objects.filter(pk=ticket.appointment_id).values_list("resident_id", flat=True).first()
+        if ticket.appointment_id
+        else None
+    )
+    if resident_id is not None:
+        mine |= Q(application__applicant_id=resident_id)
     return list(
         StatusChange.objects.filter(
             actor=actor, at__gte=ticket.called_at, application__center_id=ticket.center_id
         )
+        .annotate(began_before=Exists(began_before))
+        .filter(mine)
         .values_list("application_id", flat=True)
         .distinct()
     )

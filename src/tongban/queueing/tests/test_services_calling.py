@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, time
+
 import pytest
 from freezegun import freeze_time
 
@@ -496,6 +498,45 @@ def test_finish_links_the_cases_the_clerk_handled_since_the_call(clerk_at, clien
     entry = AuditEntry.objects.filter(action="queueing.ticket.finish").get()
     assert entry.data["applications"] == linked
     assert CallEvent.objects.get(ticket=t, kind="finish").data == {"applications": linked}
+
+
+def test_finish_does_not_give_the_ticket_someone_elses_case(clerk_at):
+    """While 李梅's ticket is called the clerk also records a supplement on 张建国's older case: that case is
+    not 李梅's, and her rating must not go to its department. A case opened at the window is hers; so is a
+    case of the resident whose appointment the ticket is."""
+    from tongban.applications.services import application_accept
+    from tongban.applications.tests.factories import draft, resident
+    from tongban.queueing.models import AppointmentSlot, TicketApplication
+    from tongban.queueing.services import appointment_book, ticket_issue
+
+    center, q, (w1, _) = hall()
+    clerk = clerk_at(w1)
+    li_mei = resident()
+    with freeze_time("2026-11-25 01:00:00"):
+        zhang_case = draft(clerk=clerk)  # 张建国's, opened earlier in the day
+        her_case = draft(clerk=clerk, applicant=li_mei)  # hers, from an earlier visit
+        slot = AppointmentSlot.objects.create(
+            center=center,
+            queue=q["Y"],
+            day=date(2026, 11, 25),
+            start=time(9, 45),
+            end=time(10, 15),
+            capacity=2,
+        )
+        booked = appointment_book(slot=slot, actor=li_mei, resident=li_mei)
+    with freeze_time("2026-11-25 01:50:00"):
+        ticket_issue(center=center, appointment_code=booked.code)
+    with freeze_time("2026-11-25 02:00:00"):
+        t = ticket_call_next(window=w1, clerk=clerk)
+        assert t.appointment_id == booked.pk
+    with freeze_time("2026-11-25 02:05:00"):
+        application_accept(application=zhang_case, actor=clerk)
+        application_accept(application=her_case, actor=clerk)
+        new_case = draft(clerk=clerk, applicant=li_mei)
+    with freeze_time("2026-11-25 02:10:00"):
+        ticket_finish(ticket_id=t.pk, actor=clerk)
+    linked = set(TicketApplication.objects.filter(ticket=t).values_list("application_id", flat=True))
+    assert linked == {her_case.pk, new_case.pk}
 
 
 @freeze_time(T0)
