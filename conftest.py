@@ -25,6 +25,18 @@ def _fresh_catalog_cache():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_queue_rules():
+    """A center's queue rules are cached per process (30 s) and read by other apps too (the rating pad's
+    hall networks): SQLite reuses the primary keys of rolled-back rows, so a cached entry could be another
+    test's center."""
+    from tongban.queueing.rules import config_cache
+
+    config_cache.clear()
+    yield
+    config_cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
 

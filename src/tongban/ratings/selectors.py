@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.db.models import BooleanField, Case, Count, ExpressionWrapper, F, Q, QuerySet, When
 from django.utils import timezone
@@ -70,21 +71,35 @@ def visible_center_ids(actor: User) -> list[int] | None:
 
 
 def pad_current_event(*, window: Window, now: datetime | None = None) -> ServiceEvent | None:
-    """The latest ticket served at ``window`` in the last RATINGS_PAD_MINUTES that nobody rated yet."""
+    """The ticket the window finished last, if in the last RATINGS_PAD_MINUTES, nobody rated it yet and the
+    window has not called anyone since: the person who was just served. Never an older ticket once that one
+    is rated, and never after the next call: the person at the pad then is someone else, who must not rate
+    (or be asked to rate) a service they did not have."""
     now = now or timezone.now()
     since = now - timedelta(minutes=settings.RATINGS_PAD_MINUTES)
-    return (
+    event = (
         ServiceEvent.objects.filter(
-            kind=EventKind.TICKET,
-            window=window,
-            served_at__gte=since,
-            served_at__lte=now,
-            rating__isnull=True,
+            kind=EventKind.TICKET, window=window, served_at__gte=since, served_at__lte=now
         )
-        .select_related("matter")
+        .select_related("matter", "rating")
         .order_by("-served_at", "-id")
         .first()
     )
+    if event is None or _rated(event):
+        return None
+    ticket_model = apps.get_model("queueing", "Ticket") if apps.is_installed("tongban.queueing") else None
+    if ticket_model is not None:
+        called_since = ticket_model.objects.filter(called_window=window, called_at__gt=event.served_at)
+        if called_since.exists():
+            return None
+    return event
+
+
+def _rated(event: ServiceEvent) -> bool:
+    try:
+        return event.rating is not None
+    except Rating.DoesNotExist:
+        return False
 
 
 def indicator_choices(channel: str) -> list[tuple[str, str]]:

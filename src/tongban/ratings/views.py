@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from functools import wraps
 from typing import Any, cast
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
@@ -15,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tongban.accounts.http import client_ip as accounts_client_ip
 from tongban.accounts.models import Role, User
 from tongban.catalog.models import Center, Window
 from tongban.core.errors import NotFound, TongbanError
@@ -82,14 +84,33 @@ def pad_home(request: HttpRequest) -> HttpResponse:
     return render(request, "ratings/pad_home.html", {"centers": centers})
 
 
+def _pad_allowed(request: HttpRequest, window: Window) -> bool:
+    """A pad is a hall device like the ticket machine: where the center lists its hall networks
+    (``QueueSettings.kiosk_networks``), a pad's pages answer only there, so that nobody rates a window
+    from home. Open where the center lists none (the demo), or where the queue app is not installed."""
+    if not apps.is_installed("tongban.queueing"):
+        return True
+    from tongban.queueing.rules import settings_for, ticket_machine_allowed
+
+    return ticket_machine_allowed(settings_for(window.center), accounts_client_ip(request) or "")
+
+
+def _pad_refused(request: HttpRequest) -> HttpResponse:
+    return render(request, "ratings/pad_refused.html", status=403)
+
+
 def pad_window(request: HttpRequest, window_id: int) -> HttpResponse:
     window = get_object_or_404(Window.objects.select_related("center"), pk=window_id, active=True)
+    if not _pad_allowed(request, window):
+        return _pad_refused(request)
     return render(request, "ratings/pad.html", {"window": window, **_pad_context(window)})
 
 
 def pad_current(request: HttpRequest, window_id: int) -> HttpResponse:
     """The htmx-polled panel: the ticket to rate, or the idle screen."""
-    window = get_object_or_404(Window, pk=window_id, active=True)
+    window = get_object_or_404(Window.objects.select_related("center"), pk=window_id, active=True)
+    if not _pad_allowed(request, window):
+        return _pad_refused(request)
     return render(request, "ratings/_pad_panel.html", {"window": window, **_pad_context(window)})
 
 
@@ -105,7 +126,9 @@ def _pad_context(window: Window) -> dict[str, Any]:
 
 @require_POST
 def pad_submit(request: HttpRequest, window_id: int) -> HttpResponse:
-    window = get_object_or_404(Window, pk=window_id, active=True)
+    window = get_object_or_404(Window.objects.select_related("center"), pk=window_id, active=True)
+    if not _pad_allowed(request, window):
+        return _pad_refused(request)
     event = ServiceEvent.objects.filter(pk=request.POST.get("event") or 0, window=window).first()
     if event is None:
         return render(

@@ -179,7 +179,9 @@ def test_the_owner_finds_the_cabinet_on_the_portal_and_has_the_code_sent_again(
     second = sms_code("13800000009")
     assert second != first
     resent = Message.objects.filter(purpose="cabinet.pickup_code").order_by("-id").first()
-    assert f"新的取件码{second}（之前短信中的取件码已失效）" in resent.body  # not to be mistaken for the old SMS
+    assert (
+        f"新的取件码{second}（之前短信中的取件码已失效）" in resent.body
+    )  # not to be mistaken for the old SMS
     assert "新的取件码已短信发送到 138****0009" in client.get(r["Location"]).content.decode()
     entry = AuditEntry.objects.get(action="cabinet.item.reissue_code")
     assert (entry.actor_id, entry.data) == (app.applicant.pk, {"to": "138****0009"})

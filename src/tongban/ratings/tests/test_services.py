@@ -414,18 +414,20 @@ def test_rater_phone_reveal_is_audited_and_manager_only():
     assert selectors.masked_rater_phone(order) == "138****0001"
 
 
-def test_pad_current_event_picks_latest_unrated_within_30_minutes():
+def test_pad_current_event_is_the_last_service_only_until_it_is_rated():
+    """Once the person just served has rated, the pad goes idle: it does not offer the ticket before, whose
+    holder left minutes ago, to whoever stands at the window next."""
     now = datetime(2026, 11, 26, 10, 0, tzinfo=SH)
     old = TicketEventFactory(served_at=now - timedelta(minutes=31))
     window = old.window
-    recent = TicketEventFactory(served_at=now - timedelta(minutes=5), window=window, center=window.center)
+    TicketEventFactory(served_at=now - timedelta(minutes=5), window=window, center=window.center)
     latest = TicketEventFactory(served_at=now - timedelta(minutes=1), window=window, center=window.center)
     with freeze_time(now):
         assert selectors.pad_current_event(window=window) == latest
         rate(latest, 5)
-        assert selectors.pad_current_event(window=window) == recent
-        rate(recent, 5)
         assert selectors.pad_current_event(window=window) is None
+    with freeze_time(now + timedelta(minutes=31)):
+        assert selectors.pad_current_event(window=window) is None  # and nothing after the pad's minutes
 
 
 def test_invitation_sweep_texts_online_and_cabinet_cases_once(django_capture_on_commit_callbacks):

@@ -278,9 +278,31 @@ def test_pad_offers_the_latest_finished_ticket_once(client):
     )
     assert "已评价过" in again.content.decode()
     assert Rating.objects.filter(event=ticket_event).count() == 1
-    # ...and the pad falls back to the older unrated event of the same window (the factory's)
+    # ...and the pad goes idle: the older unrated ticket's holder (the factory's) left long ago
     panel = client.get(reverse("ratings:pad-current", args=[window.pk])).content.decode()
-    assert event.ticket_number in panel
+    assert event.ticket_number not in panel and ticket.number not in panel
+
+
+def test_pad_stops_asking_once_the_window_calls_the_next_person(client):
+    event = TicketEventFactory(served_at=timezone.now() - timedelta(minutes=20))
+    ticket = finished_ticket(event.window, event.clerk, minutes_ago=2)
+    url = reverse("ratings:pad-current", args=[event.window.pk])
+    assert ticket.number in client.get(url).content.decode()
+    # the clerk calls the next ticket: whoever stands at the pad now did not have the service to rate
+    now = timezone.now()
+    Ticket.objects.create(
+        center=ticket.center,
+        queue=ticket.queue,
+        day=ticket.day,
+        seq=ticket.seq + 1,
+        number="A999",
+        state="called",
+        queued_at=now,
+        issued_at=now,
+        called_at=now,
+        called_window=event.window,
+    )
+    assert ticket.number not in client.get(url).content.decode()
 
 
 def test_a_bad_rating_of_a_ticket_names_the_case_handled_and_a_phone_to_call_back(client):
@@ -365,8 +387,8 @@ def test_pad_poll_is_cheap(client, django_assert_num_queries):
     finished_ticket(event.window, event.clerk)
     url = reverse("ratings:pad-current", args=[event.window.pk])
     client.get(url)  # first poll records the ticket's event
-    # window, finished tickets at the window, their known events, the event to rate
-    with django_assert_num_queries(4):
+    # window, finished tickets at the window, their known events, the event to rate, a call since it
+    with django_assert_num_queries(5):
         assert client.get(url).status_code == 200
 
 
@@ -430,3 +452,22 @@ def test_an_unknown_or_foreign_work_order_is_a_404_not_a_500(client):
     assert client.get(reverse("ratings:work-order", args=[mine.pk])).status_code == 200
     assert client.get(reverse("ratings:work-order", args=[foreign.pk])).status_code == 404
     assert client.get(reverse("ratings:work-order", args=[987654])).status_code == 404
+
+
+def test_a_pad_answers_only_on_the_halls_network_where_the_center_lists_one(client):
+    """Nobody rates a window from home: the center's hall networks (the ticket machine's) bind its pads."""
+    from tongban.queueing.tests.factories import QueueSettingsFactory
+
+    event = TicketEventFactory(served_at=timezone.now() - timedelta(minutes=20))
+    ticket = finished_ticket(event.window, event.clerk)
+    QueueSettingsFactory(center=event.window.center, kiosk_networks="10.12.0.0/16")
+    window = event.window
+    outside = {"REMOTE_ADDR": "203.0.113.5"}
+    assert client.get(reverse("ratings:pad", args=[window.pk]), **outside).status_code == 403
+    assert client.get(reverse("ratings:pad-current", args=[window.pk]), **outside).status_code == 403
+    refused = client.post(reverse("ratings:pad-submit", args=[window.pk]), {"level": "1"}, **outside)
+    assert refused.status_code == 403 and "不在服务中心大厅的网络内" in refused.content.decode()
+    assert not Rating.objects.exists()
+    inside = {"REMOTE_ADDR": "10.12.3.4"}
+    page = client.get(reverse("ratings:pad", args=[window.pk]), **inside)
+    assert page.status_code == 200 and ticket.number in page.content.decode()
