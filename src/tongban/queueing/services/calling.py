@@ -138,6 +138,11 @@ def window_pause(
         session = _staffing_session(window, clerk, open_if_needed=True)
         if session.state == WindowSession.State.PAUSED:
             return session
+        # the hall's TV would go on calling the ticket to a window whose own screen says 暂停服务
+        if Ticket.objects.filter(called_window=window, state__in=ACTIVE_STATES).exists():
+            raise WindowBusy(
+                "请先办结或过号当前号码再暂停", "Finish the current ticket (or mark it no-show) before pausing"
+            )
         session.state = WindowSession.State.PAUSED
         session.paused_at = now
         session.pause_reason = reason[:100]

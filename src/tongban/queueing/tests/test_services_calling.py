@@ -250,6 +250,11 @@ def test_paused_window_does_not_call(clerk_at):
     assert ticket_call_next(window=w1, clerk=clerk).number == "A001"
     with pytest.raises(WindowBusy):
         window_session_close(window=w1, clerk=clerk)
+    # nor a pause with A001 called: the hall's TV would call it to a window whose screen says 暂停服务
+    with pytest.raises(WindowBusy) as busy:
+        window_pause(window=w1, clerk=clerk)
+    assert busy.value.message == "请先办结或过号当前号码再暂停"
+    assert WindowSession.objects.get(window=w1).state == "open"
 
 
 @freeze_time(T0)
