@@ -326,7 +326,8 @@ def appointment_change(
         sms_send(
             to_phone=appointment.phone,
             body=(
-                f"【通办】您的预约已改为 {new_slot.day:%m月%d日} {new_slot.start:%H:%M}-{new_slot.end:%H:%M}，"
+                f"【通办】您在{new_slot.center.name}的预约已改为"
+                f" {new_slot.day:%m月%d日} {new_slot.start:%H:%M}-{new_slot.end:%H:%M}，"
                 f"预约码 {appointment.code}。查看或取消：{appointment_url(appointment.pk)}"
             ),
             purpose="queueing.appointment.changed",
@@ -360,6 +361,17 @@ def appointment_cancel(
             obj=appointment,
             data={"by": "link"} if actor is None else None,
             ip=ip or None,
+        )
+        # whoever cancelled (a clerk for a caller, the link, the resident), the phone that booked hears of it:
+        # a caller whose booking a clerk cancelled would otherwise still come in
+        slot = appointment.slot
+        sms_send(
+            to_phone=appointment.phone,
+            body=(
+                f"【通办】您在{slot.center.name} {slot.day:%m月%d日} {slot.start:%H:%M}-{slot.end:%H:%M}"
+                f"的预约（预约码 {appointment.code}）已取消。如需办理，可重新预约或到大厅现场取号。"
+            ),
+            purpose="queueing.appointment.cancelled",
         )
     return appointment
 

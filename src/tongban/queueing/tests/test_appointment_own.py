@@ -124,6 +124,10 @@ def test_cancelling_from_the_link_asks_first_then_frees_the_place(client):
     assert (entry.actor_id, entry.data, entry.ip) == (None, {"by": "link"}, "10.1.2.3")
     after = client.get(f"/queue/a/{token}/").content.decode()
     assert "这个预约已取消" in after and "appointment-cancel-ask" not in after
+    # not a dead end for someone with no account: booking again signs in with the phone
+    assert 'href="/portal/appointments/" id="appointment-book-again"' in after
+    cancelled = Message.objects.get(purpose="queueing.appointment.cancelled")
+    assert cancelled.to == "13900000001" and f"预约码 {appointment.code}）已取消" in cancelled.body
 
     again = client.post(f"/queue/a/{token}/cancel/")  # a second tap, or the page left open
     assert again.status_code == 409
