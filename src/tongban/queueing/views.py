@@ -577,8 +577,11 @@ def appointments(request: HttpRequest) -> HttpResponse:
         else []
     )
     code = request.GET.get("center") or (centers[0].code if centers else "")
-    center = selectors.center_by_code(code) if code else None
+    # only a center the user may book at: a clerk's own (another's code in the address showed its slots
+    # beside the clerk's own appointments)
+    center = next((c for c in centers if c.code == code), centers[0] if centers else None)
     ctx: dict[str, Any] = {"is_staff": is_staff, "centers": centers, "center": center}
+    status = 200
     if request.method == "POST":
         action = request.POST.get("action", "book")
         try:
@@ -608,9 +611,15 @@ def appointments(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("已改约"))
         except TongbanError as exc:
             messages.error(request, _error_text(exc))
+            status = exc.status_code
         except (KeyError, ValueError):
             messages.error(request, _("请选择预约时段"))
-        return redirect(f"{reverse('queueing:appointments')}?center={code}")
+            status = 400
+        if status == 200:
+            return redirect(f"{reverse('queueing:appointments')}?center={code}")
+        if action == "book":
+            # refused: the page again with what was typed and the slot chosen, to correct one field
+            ctx["kept"] = {k: request.POST.get(k, "")[:40] for k in ("name", "id_number", "phone", "slot")}
     if center is not None:
         slots = list(selectors.slots_available(center, days=14))
         now = timezone.localtime()
@@ -629,8 +638,8 @@ def appointments(request: HttpRequest) -> HttpResponse:
         if django_apps.is_installed("tongban.selfservice"):
             # the resident books from the portal: keep its navigation around the page
             ctx["appointments_url"] = reverse("queueing:appointments")
-            return render(request, "queueing/appointments_portal.html", ctx)
-    return render(request, "queueing/appointments.html", ctx)
+            return render(request, "queueing/appointments_portal.html", ctx, status=status)
+    return render(request, "queueing/appointments.html", ctx, status=status)
 
 
 # --- statistics ----------------------------------------------------------------------------

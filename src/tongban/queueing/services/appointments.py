@@ -140,15 +140,26 @@ def _lock_person(who: str) -> None:
 
 
 def _check_not_booked(
-    slot: AppointmentSlot, who: str, *, by_id_number: bool, other_than: int | None = None
+    slot: AppointmentSlot,
+    who: str,
+    *,
+    by_id_number: bool,
+    other_than: int | None = None,
+    for_someone: bool = False,
 ) -> None:
-    """One booking a person a center-day: who is the ID number's blind index if known, else the phone's."""
+    """One booking a person a center-day: who is the ID number's blind index if known, else the phone's.
+    ``for_someone``: staff book for a caller, and the refusal speaks of the caller, not of "you"."""
     same_day = Appointment.objects.filter(
         slot__center_id=slot.center_id, slot__day=slot.day, state=Appointment.State.BOOKED
     )
     if other_than is not None:
         same_day = same_day.exclude(pk=other_than)
     if same_day.filter(**{"id_number_hash" if by_id_number else "phone_hash": who}).exists():
+        if for_someone:
+            raise AlreadyBooked(
+                "该居民当天在本中心已有预约，可查找该预约后改约",
+                "This person already has an appointment at this center that day; find it to change it",
+            )
         raise AlreadyBooked()
 
 
@@ -218,7 +229,7 @@ def appointment_book(
     with transaction.atomic():
         _lock_person(who)
         _check_suspension(slot.center, who, now)
-        _check_not_booked(slot, who, by_id_number=bool(id_number))
+        _check_not_booked(slot, who, by_id_number=bool(id_number), for_someone=actor.role in STAFF_BOOKING)
         _take_place(slot.pk)
         appointment = None
         for _ in range(5):
@@ -304,7 +315,11 @@ def appointment_change(
             who = appointment.id_number_hash or appointment.phone_hash
             _lock_person(who)
             _check_not_booked(
-                new_slot, who, by_id_number=bool(appointment.id_number_hash), other_than=appointment.pk
+                new_slot,
+                who,
+                by_id_number=bool(appointment.id_number_hash),
+                other_than=appointment.pk,
+                for_someone=actor is not None and actor.role in STAFF_BOOKING,
             )
         _take_place(new_slot.pk)
         _release_place(old_slot_id)

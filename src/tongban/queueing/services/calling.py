@@ -141,7 +141,8 @@ def window_pause(
         # the hall's TV would go on calling the ticket to a window whose own screen says 暂停服务
         if Ticket.objects.filter(called_window=window, state__in=ACTIVE_STATES).exists():
             raise WindowBusy(
-                "请先办结或过号当前号码再暂停", "Finish the current ticket (or mark it no-show) before pausing"
+                "请先办结或过号当前号码再暂停",
+                "Finish the current ticket (or mark it no-show) before pausing",
             )
         session.state = WindowSession.State.PAUSED
         session.paused_at = now

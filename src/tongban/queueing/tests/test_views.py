@@ -381,6 +381,32 @@ def test_appointments_page_book_and_cancel(client):
 
 
 @freeze_time(T0)
+def test_a_clerks_refused_booking_keeps_the_callers_details(client):
+    """A mistyped phone: the clerk corrects it, not name, ID number and slot all over again. The same caller
+    twice in a day is refused in words about the caller."""
+    center, q, _ = hall()
+    other_center, _, _ = hall()
+    slot = AppointmentSlot.objects.create(
+        center=center, queue=q["Y"], day=date(2026, 11, 26), start=time(9), end=time(9, 30), capacity=3
+    )
+    client.force_login(ClerkFactory(center=center))
+    caller = {"action": "book", "slot": slot.pk, "name": "王小明", "id_number": "310110199006150037"}
+    r = client.post(f"/queue/appointments/?center={center.code}", {**caller, "phone": "1391234"})
+    html = r.content.decode()
+    assert r.status_code == 400 and "手机号码应为11位" in html
+    assert 'value="王小明"' in html and 'value="310110199006150037"' in html and 'value="1391234"' in html
+    assert f'value="{slot.pk}" checked' in html
+    assert not Appointment.objects.exists()
+    ok = client.post(f"/queue/appointments/?center={center.code}", {**caller, "phone": "13912345678"})
+    assert ok.status_code == 302
+    again = client.post(f"/queue/appointments/?center={center.code}", {**caller, "phone": "13912345678"})
+    assert again.status_code == 409 and "该居民当天在本中心已有预约" in again.content.decode()
+    # another center's code in the address: this clerk's own center, not the other's slots
+    html = client.get("/queue/appointments/", {"center": other_center.code}).content.decode()
+    assert f"{other_center.name} · " not in html and f"{center.name} · " in html  # the slots' heading
+
+
+@freeze_time(T0)
 def test_a_clerk_finds_a_callers_appointment_by_code_phone_or_id(client):
     """A resident rings to cancel or to ask: the clerk finds the appointment by whatever they have to hand,
     sees the phone masked to confirm it with them, and the look-up is audited without the number in it."""
