@@ -533,10 +533,11 @@ def window_panel_action(request: HttpRequest, action: str) -> HttpResponse:
         elif action == "requeue":
             services.ticket_requeue(ticket_id=ticket_id, actor=user)
         elif action == "transfer":
-            to_queue = Queue.objects.filter(center_id=window.center_id, prefix=form.get("queue", "")).first()
-            to_window = Window.objects.filter(
-                center_id=window.center_id, number=int(form.get("window") or 0)
-            ).first()
+            to_queue, to_window = services.transfer_targets(
+                window.center_id,
+                queue_prefix=form.get("queue", ""),
+                window_number=int(form.get("window") or 0),
+            )
             services.ticket_transfer(ticket_id=ticket_id, actor=user, to_queue=to_queue, to_window=to_window)
         elif action == "finish":
             ids = [int(x) for x in form.getlist("applications") if x.isdigit()]

@@ -24,7 +24,7 @@ from tongban.queueing import selectors, services
 from tongban.queueing.api import serializers as s
 from tongban.queueing.errors import TicketNotFound
 from tongban.queueing.links import follow_url, ticket_id_from_token
-from tongban.queueing.models import Appointment, AppointmentSlot, Queue
+from tongban.queueing.models import Appointment, AppointmentSlot
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input / 输入无效"),
@@ -203,15 +203,11 @@ class TicketTransferView(_TicketActionView):
         current = selectors.ticket_get(ticket_id)
         if current is None:
             raise TicketNotFound()
-        to_queue = to_window = None
-        if data.validated_data.get("queue"):
-            to_queue = get_object_or_404(
-                Queue, center_id=current.center_id, prefix=data.validated_data["queue"].upper()
-            )
-        if data.validated_data.get("window"):
-            to_window = get_object_or_404(
-                Window, center_id=current.center_id, number=data.validated_data["window"]
-            )
+        to_queue, to_window = services.transfer_targets(
+            current.center_id,
+            queue_prefix=data.validated_data.get("queue") or "",
+            window_number=data.validated_data.get("window"),
+        )
         return services.ticket_transfer(
             ticket_id=ticket_id,
             actor=_user(request),

@@ -27,7 +27,7 @@ from tongban.accounts.models import Role, User
 from tongban.catalog.models import Window
 from tongban.core import sql as _sql
 from tongban.core.audit import audit_entry, audit_log, audit_log_many
-from tongban.core.errors import Forbidden, ValidationError
+from tongban.core.errors import Forbidden, NotFound, ValidationError
 from tongban.core.models import AuditEntry
 from tongban.queueing import live
 from tongban.queueing.errors import (
@@ -710,6 +710,32 @@ def ticket_requeue(*, ticket_id: int, actor: User | None = None, now: datetime |
     return ticket
 
 
+def transfer_targets(
+    center_id: int, *, queue_prefix: str = "", window_number: int | None = None
+) -> tuple[Queue | None, Window | None]:
+    """The queue and window a transfer names (by prefix and number, as a clerk says them), or a 404 that
+    says which does not exist: "对象不存在" left the clerk guessing which of the two was wrong."""
+    to_queue = to_window = None
+    prefix = queue_prefix.strip().upper()
+    if prefix:
+        to_queue = Queue.objects.filter(center_id=center_id, prefix=prefix, active=True).first()
+        if to_queue is None:
+            raise NotFound(
+                f"队列 {prefix} 不存在或已停用",
+                f"Queue {prefix} does not exist or is inactive",
+                code="queue.transfer_queue_not_found",
+            )
+    if window_number:
+        to_window = Window.objects.filter(center_id=center_id, number=window_number, active=True).first()
+        if to_window is None:
+            raise NotFound(
+                f"{window_number} 号窗口不存在或已停用",
+                f"Window {window_number} does not exist or is inactive",
+                code="queue.transfer_window_not_found",
+            )
+    return to_queue, to_window
+
+
 def ticket_transfer(
     *,
     ticket_id: int,
@@ -733,6 +759,13 @@ def ticket_transfer(
             raise ValidationError("目标队列无效", "Invalid target queue", code="queue.transfer_target")
         if to_window is not None and (to_window.center_id != ticket.center_id or not to_window.active):
             raise ValidationError("目标窗口无效", "Invalid target window", code="queue.transfer_target")
+        if to_window is not None and to_queue is None and to_window.pk == ticket.called_window_id:
+            # it would only send the ticket back to the line, to be called here again
+            raise ValidationError(
+                "号码已在本窗口，请选择其他窗口或队列",
+                "The ticket is at this window already; choose another window or a queue",
+                code="queue.transfer_target",
+            )
         from_window = ticket.called_window
         data: dict[str, Any] = {
             "from_queue": ticket.queue.prefix,

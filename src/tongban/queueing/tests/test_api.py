@@ -131,6 +131,16 @@ def test_call_next_then_recall_no_show_transfer_finish():
         assert (r.status_code, r.json()["ticket"]["state"]) == (200, "waiting")
         r = client.post(f"/api/v1/windows/{w1.pk}/call-next")
         assert r.json()["ticket"]["number"] == "A002"
+        # what does not exist is named, and a ticket is not "transferred" to the window it is at
+        for target, code, says in (
+            ({"queue": "z"}, "queue.transfer_queue_not_found", "队列 Z 不存在或已停用"),
+            ({"window": 99}, "queue.transfer_window_not_found", "99 号窗口不存在或已停用"),
+            ({"window": w1.number}, "queue.transfer_target", "号码已在本窗口"),
+        ):
+            r = client.post(f"/api/v1/tickets/{a2.pk}/transfer", target, format="json")
+            assert r.status_code in (400, 404) and r.json()["error"]["code"] == code, r.json()
+            assert says in r.json()["error"]["message"]
+        assert Ticket.objects.get(pk=a2.pk).state == "called"
         r = client.post(f"/api/v1/tickets/{a2.pk}/transfer", {"window": 2}, format="json")
         assert (r.status_code, r.json()["ticket"]["state"]) == (200, "waiting")
         r = client.post(f"/api/v1/tickets/{a2.pk}/transfer", {}, format="json")
