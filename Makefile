@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 HOST ?= 127.0.0.1
 DEMO_ENV := TONGBAN_DEMO=1
+# the host the demo data's SMS links name (rundemo does the same for the SMS it sends itself)
+DEMO_LINK_HOST := $(if $(filter 127.0.0.1 0.0.0.0,$(HOST)),localhost,$(HOST))
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 .PHONY: demo test test-pg check lint typecheck migrations-check openapi openapi-check install serve clean
@@ -22,7 +24,7 @@ install: $(VENV)/.installed
 demo: install
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 	$(DEMO_ENV) $(PY) manage.py createcachetable
-	$(DEMO_ENV) $(PY) manage.py load_demo
+	$(DEMO_ENV) TONGBAN_PUBLIC_BASE_URL=$${TONGBAN_PUBLIC_BASE_URL:-http://$(DEMO_LINK_HOST):$(PORT)} $(PY) manage.py load_demo
 	$(DEMO_ENV) $(PY) manage.py rundemo --host $(HOST) --port $(PORT)
 
 ## make test: set up and run every test (SQLite). CI also runs it on PostgreSQL (.ci/run).
