@@ -39,6 +39,7 @@ class QueueAdminForm(forms.ModelForm):
             "center",
             "prefix",
             "name",
+            "name_en",
             "kind",
             "matter_groups",
             "windows",

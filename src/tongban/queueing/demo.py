@@ -13,11 +13,11 @@ from django.utils import timezone
 DEMO_CENTER = "YP-CBXC"
 DEMO_ID_NUMBER = "310110195103070014"  # the demo resident (born 1951): elderly priority applies
 QUEUES = [
-    # prefix, name, kind, order, matter-group name hint
-    ("A", "综合受理", "normal", 1, ""),
-    ("C", "居住证 · 户籍", "normal", 2, "居住"),
-    ("V", "优先通道", "priority", 3, ""),
-    ("Y", "预约办理", "appointment", 4, ""),
+    # prefix, name, English name, kind, order, matter-group name hint
+    ("A", "综合受理", "General services", "normal", 1, ""),
+    ("C", "居住证 · 户籍", "Residence permits", "normal", 2, "居住"),
+    ("V", "优先通道", "Priority service", "priority", 3, ""),
+    ("Y", "预约办理", "Appointments", "appointment", 4, ""),
 ]
 
 
@@ -50,11 +50,11 @@ def load(stdout: Any) -> None:
 
     center = _center()
     QueueSettings.objects.get_or_create(center=center)
-    for prefix, name, kind, order, hint in QUEUES:
+    for prefix, name, name_en, kind, order, hint in QUEUES:
         queue, _ = Queue.objects.update_or_create(
             center=center,
             prefix=prefix,
-            defaults={"name": name, "kind": kind, "order": order, "active": True},
+            defaults={"name": name, "name_en": name_en, "kind": kind, "order": order, "active": True},
         )
         if hint:
             groups = MatterGroup.objects.filter(Q(name__contains=hint))

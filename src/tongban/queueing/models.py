@@ -99,6 +99,7 @@ class Queue(models.Model):
     )
     prefix = models.CharField(_("号码前缀"), max_length=2)
     name = models.CharField(_("名称"), max_length=60)
+    name_en = models.CharField(_("英文名称"), max_length=60, blank=True)
     kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices, default=Kind.NORMAL)
     matter_groups = models.ManyToManyField(
         "catalog.MatterGroup", blank=True, related_name="queues", verbose_name=_("事项分组")

@@ -223,3 +223,23 @@ def test_window_screen_in_english(en_client):
         ["Number A001, please come to this window", "Served by Lu Xiaoyan"],
         ["请 A001", "服务人员"],
     )
+
+
+@freeze_time(T0)
+def test_english_pages_use_the_english_names_the_catalog_and_queues_have(en_client):
+    from django.test import Client
+
+    from tongban.catalog.tests.factories import BundleFactory
+
+    center, queues, _ = hall()
+    type(center).objects.filter(pk=center.pk).update(name="长白新村中心", name_en="Changbai Xincun Center")
+    queues["A"].name_en = "General services"
+    queues["A"].save()
+    bundle = BundleFactory(name="退休一件事", name_en="Retirement, all in one")
+    html = en_client.get(f"/queue/ticket-machine/{center.code}/").content.decode()
+    assert "General services" in html and "Changbai Xincun Center" in html
+    assert "综合受理" not in html and "长白新村中心" not in html
+    taken = en_client.post(f"/queue/ticket-machine/{center.code}/", {"bundle": bundle.code})
+    assert "Retirement, all in one" in en_client.get(taken["Location"]).content.decode()
+    # Chinese stays Chinese
+    assert "综合受理" in Client().get(f"/queue/ticket-machine/{center.code}/").content.decode()
