@@ -14,6 +14,8 @@ and drop out of the statistics.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -47,22 +49,22 @@ class EventKind(models.TextChoices):
 
 
 # Sub-indicators per channel (GB/T 39734-2020): code → label.
-INDICATORS: dict[str, list[tuple[str, str]]] = {
+INDICATORS: dict[str, list[tuple[str, Any]]] = {
     ServiceChannel.IN_PERSON: [
-        ("efficiency", "服务效率"),
-        ("competence", "服务水平"),
-        ("attitude", "服务态度"),
+        ("efficiency", _("服务效率")),
+        ("competence", _("服务水平")),
+        ("attitude", _("服务态度")),
     ],
     ServiceChannel.ONLINE: [
-        ("efficiency", "办事效率"),
-        ("guide_accuracy", "指南准确度"),
-        ("convenience", "便捷度"),
-        ("usability", "平台操作性"),
+        ("efficiency", _("办事效率")),
+        ("guide_accuracy", _("指南准确度")),
+        ("convenience", _("便捷度")),
+        ("usability", _("平台操作性")),
     ],
     ServiceChannel.CABINET: [
-        ("efficiency", "办事效率"),
-        ("convenience", "便捷度"),
-        ("usability", "平台操作性"),
+        ("efficiency", _("办事效率")),
+        ("convenience", _("便捷度")),
+        ("usability", _("平台操作性")),
     ],
 }
 

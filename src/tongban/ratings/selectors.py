@@ -302,7 +302,7 @@ def national_export_rows(*, actor: User, date_from: date, date_to: date) -> list
     rows: list[dict[str, Any]] = []
     for r in ratings_list(actor=actor, date_from=date_from, date_to=date_to):
         event = r.event
-        labels = dict(INDICATORS[event.channel])
+        labels = {code: str(label) for code, label in INDICATORS[event.channel]}
         order = getattr(r, "work_order", None)
         rows.append(
             {

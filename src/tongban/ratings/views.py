@@ -24,12 +24,12 @@ from tongban.ratings import selectors, services
 from tongban.ratings.api.views import client_ip, export_response
 from tongban.ratings.models import INDICATORS, Appeal, Level, Rating, ServiceEvent, WorkOrder
 
-LEVELS = [
-    (5, "非常满意", "bi-emoji-laughing", "success"),
-    (4, "满意", "bi-emoji-smile", "success"),
-    (3, "基本满意", "bi-emoji-neutral", "secondary"),
-    (2, "不满意", "bi-emoji-frown", "warning"),
-    (1, "非常不满意", "bi-emoji-angry", "danger"),
+LEVELS = [  # the labels are the levels' own (translated)
+    (5, Level.VERY_SATISFIED.label, "bi-emoji-laughing", "success"),
+    (4, Level.SATISFIED.label, "bi-emoji-smile", "success"),
+    (3, Level.BASIC.label, "bi-emoji-neutral", "secondary"),
+    (2, Level.UNSATISFIED.label, "bi-emoji-frown", "warning"),
+    (1, Level.VERY_UNSATISFIED.label, "bi-emoji-angry", "danger"),
 ]
 
 
@@ -328,7 +328,7 @@ def work_order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "masked_phone": selectors.masked_rater_phone(order),
             "phone": phone,
             "next_steps": NEXT_STEPS.get(order.state, []),
-            "indicator_labels": dict(INDICATORS[event.channel]),
+            "indicator_labels": {code: str(label) for code, label in INDICATORS[event.channel]},
             "pending_appeal": order.rating.appeals.filter(state=Appeal.State.PENDING).first(),
             "appeals": order.rating.appeals.all(),
             "can_act": _user(request).role in {Role.MANAGER, Role.ADMIN},

@@ -471,3 +471,17 @@ def test_a_pad_answers_only_on_the_halls_network_where_the_center_lists_one(clie
     inside = {"REMOTE_ADDR": "10.12.3.4"}
     page = client.get(reverse("ratings:pad", args=[window.pk]), **inside)
     assert page.status_code == 200 and ticket.number in page.content.decode()
+
+
+def test_the_pad_is_english_through_and_through_when_english_is_chosen(client):
+    from django.conf import settings
+
+    event = TicketEventFactory(served_at=timezone.now() - timedelta(minutes=20))
+    ticket = finished_ticket(event.window, event.clerk)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(reverse("ratings:pad", args=[event.window.pk])).content.decode()
+    assert ticket.number in html
+    for english in ("Very satisfied", "Very dissatisfied", "Speed of service", "Attitude"):
+        assert english in html, english
+    for chinese in ("非常满意", "非常不满意", "服务效率", "服务态度"):
+        assert chinese not in html, chinese
