@@ -43,9 +43,16 @@ def answer(question: str, *, limit: int = 5) -> Answer:
         vocabulary: set[str] = getattr(index.backend, "vocabulary", set())
         if all(part in vocabulary for k in matched[1] for part in k.split("+")):
             matched = None
-    floor = MIN_COVERAGE_WITH_REFERRAL if matched else MIN_COVERAGE
-    kept = [h for h in hits if h.coverage >= floor]
-    if matched and not _beyond_referral(query.terms, matched[1]):
+    if not matched:
+        kept = [h for h in hits if h.coverage >= MIN_COVERAGE]
+    elif beyond := _beyond_referral(query.terms, matched[1]):
+        # the rest of the question may be the center's: 老伴走了，他的公积金能不能取 is also 身后一件事. A hit
+        # is judged on the words the referral leaves, held to the stricter floor of a question that names
+        # another agency when it is all the question has (MIN_COVERAGE_WITH_REFERRAL)
+        share = len(query.terms) / len(beyond)
+        floor = MIN_COVERAGE if len(beyond) < len(query.terms) else MIN_COVERAGE_WITH_REFERRAL
+        kept = [h for h in hits if h.coverage * share >= floor]
+    else:
         # every informative word is part of what chose the referral ("身份证丢" for 我的身份证丢了): catalog
         # entries matching those words (every material list names 身份证) answer another question
         kept = []

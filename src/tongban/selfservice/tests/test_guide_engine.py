@@ -93,6 +93,16 @@ def test_a_question_with_more_in_it_keeps_its_catalog_answer(demo_catalog):
     assert "BD-BIRTH" in [h.code for h in answer.results[:3]]
 
 
+def test_another_agencys_word_does_not_hide_the_centers_part_of_the_question(demo_catalog):
+    """A widow asking about her late husband's housing fund needs 12329 for the fund and the center for
+    身后一件事: the referral comes beside the center's matters, not instead of them."""
+    answer = guide_search(q="老伴走了，他的公积金能不能取")
+    assert answer.referral.code == "housing-fund"
+    assert "BD-DEATH" in [h.code for h in answer.results[:3]]
+    # a question that is only the fund's still gets the referral alone
+    assert guide_search(q="我要提取公积金").results == []
+
+
 def test_a_matter_that_needs_an_id_card_is_still_found(demo_catalog):
     answer = guide_search(q="办居住证要带身份证吗")
     assert answer.referral is None
