@@ -666,8 +666,16 @@ def stats(request: HttpRequest) -> HttpResponse:
         day_from = date.fromisoformat(request.GET.get("from", "")) if request.GET.get("from") else day_to
     except ValueError:
         day_from = day_to = today
-    if day_from > day_to or day_to - day_from > timedelta(days=366):
-        day_from = day_to
+        # said, not silently replaced: a manager reading "today" as the range they asked for would misreport
+        messages.warning(request, _("日期格式不对（应为 2026-11-28 这样），下面显示的是今天的数据。"))
+    if day_from > day_to:
+        day_from, day_to = day_to, day_from
+        messages.warning(request, _("开始日期晚于结束日期，已对调。"))
+    if day_to - day_from > timedelta(days=366):
+        day_from = day_to - timedelta(days=366)
+        messages.warning(
+            request, _("一次最多统计一年，已从 %(day)s 起统计。") % {"day": day_from.isoformat()}
+        )
     data = selectors.queue_stats(center, day_from=day_from, day_to=day_to)
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -676,6 +684,22 @@ def stats(request: HttpRequest) -> HttpResponse:
         )
         response.write("\ufeff")
         writer = csv.writer(response)
+        # the headline first, as on the page: the numbers a manager reports
+        appts = data["appointments"]
+        writer.writerow([_("统计区间"), f"{day_from.isoformat()} – {day_to.isoformat()}"])
+        for label, value in (
+            (pgettext("count", "取号"), data["issued"]),
+            (_("已叫号"), data["called"]),
+            (pgettext("count", "办结"), data["finished"]),
+            (_("平均等候(分)"), data["avg_wait_minutes"]),
+            (_("P90等候(分)"), data["p90_wait_minutes"]),
+            (_("过号率"), data["no_show_rate"]),
+            (_("放弃率"), data["abandonment_rate"]),
+            (_("预约数"), appts["booked"]),
+            (_("预约履约率"), appts["kept_rate"]),
+        ):
+            writer.writerow([label, "" if value is None else value])
+        writer.writerow([])
         writer.writerow(
             [
                 _("队列"),
@@ -701,6 +725,10 @@ def stats(request: HttpRequest) -> HttpResponse:
         writer.writerow([pgettext("hall", "窗口"), pgettext("count", "办结"), _("平均办理(分)")])
         for w in data["windows"]:
             writer.writerow([w["window"], w["served"], w["avg_service_minutes"]])
+        writer.writerow([])
+        writer.writerow([_("工作人员"), pgettext("count", "办结"), _("平均办理(分)")])
+        for c in data["clerks"]:
+            writer.writerow([c["clerk"], c["served"], c["avg_service_minutes"]])
         return response
     chart = {
         "queues": [q["prefix"] + " " + q["name"] for q in data["queues"]],

@@ -351,8 +351,18 @@ def test_stats_page_and_csv(client):
     r = client.get("/queue/stats/", {"format": "csv"})
     assert r["Content-Type"] == "text/csv; charset=utf-8"
     lines = r.content.decode("utf-8-sig").splitlines()
-    assert lines[0] == "队列,名称,取号,当前等候,平均等候(分),P90等候(分)"
-    assert lines[1] == "A,综合受理,1,1,,"
+    # the headline the page shows comes first: the numbers a manager reports
+    assert lines[0] == "统计区间,2026-11-25 – 2026-11-25"
+    assert lines[1:4] == ["取号,1", "已叫号,0", "办结,0"]
+    assert "过号率," in lines and "预约履约率," in lines
+    table = lines.index("队列,名称,取号,当前等候,平均等候(分),P90等候(分)")
+    assert lines[table + 1] == "A,综合受理,1,1,,"
+    assert "工作人员,办结,平均办理(分)" in lines
+    # a range it cannot use is said, not silently replaced
+    html = client.get("/queue/stats/", {"from": "abc"}).content.decode()
+    assert "日期格式不对" in html
+    html = client.get("/queue/stats/", {"from": "2026-11-25", "to": "2026-11-01"}).content.decode()
+    assert "开始日期晚于结束日期，已对调" in html and 'value="2026-11-01"' in html
 
 
 @freeze_time(T0)
