@@ -52,7 +52,9 @@ TABLE_COLUMNS: list[tuple[str, Any]] = [
     ("online_share", _("网办占比")),
     ("tickets", _("取号量")),
     ("avg_wait_minutes", _("平均等候（分钟）")),
-    ("p90_wait_minutes", _("P90等候（分钟）")),
+    # the upper bound of the band holding the 90th percentile (WAIT_BOUNDS), not the exact figure the queue
+    # statistics compute from each ticket: said in the heading so the two are not read as disagreeing
+    ("p90_wait_minutes", _("P90等候（分钟，按分档）")),
     ("cabinet_pickups", _("文件柜取件")),
     ("cabinet_pickups_night", _("其中夜间")),
     ("ratings", _("评价数")),
