@@ -26,5 +26,6 @@ urlpatterns = [
     path("", include("tongban.selfservice.urls")),
     path("", include("tongban.web.urls")),
 ]
+handler404 = "tongban.core.views.not_found"
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -3,7 +3,8 @@ from __future__ import annotations
 import time
 
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
 from django.views.decorators.cache import never_cache
 
 from tongban.core.audit import audit_pending
@@ -40,3 +41,20 @@ def healthz(request: HttpRequest) -> JsonResponse:
             "audit_stalled": audit.stalled,
         }
     )
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """404 everywhere: an API client (a kiosk, a hall device) gets the API's JSON error even for an address
+    no route matches (``/api/v1/windows/abc/call-next``), not the residents' HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {
+                "error": {
+                    "code": "not_found",
+                    "message": "接口或对象不存在，请核对地址和编号",
+                    "message_en": "No such endpoint or object; check the address and the id",
+                }
+            },
+            status=404,
+        )
+    return page_not_found(request, exception or Http404())

@@ -129,3 +129,13 @@ def test_the_server_error_page_needs_no_context_and_speaks_both_languages():
 
     html = loader.get_template("500.html").render()  # rendered as Django renders it: no context at all
     assert "系统暂时出了问题" in html and "Something went wrong" in html and 'href="/"' in html
+
+
+def test_an_unknown_api_address_answers_in_the_apis_json(client):
+    """A hall device that sends a malformed id gets the API's error shape, not the residents' HTML page."""
+    response = client.post("/api/v1/windows/abc/call-next")
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    error = response.json()["error"]
+    assert error["code"] == "not_found" and "接口或对象不存在" in error["message"] and error["message_en"]
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and "页面不存在" in page.content.decode()
