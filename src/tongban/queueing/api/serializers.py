@@ -186,7 +186,7 @@ class TransferIn(serializers.Serializer):
 
     def validate(self, attrs: dict) -> dict:
         if not attrs.get("queue") and not attrs.get("window"):
-            raise serializers.ValidationError("queue or window is required")
+            raise serializers.ValidationError("请选择转移到的队列或窗口 / queue or window is required")
         return attrs
 
 
