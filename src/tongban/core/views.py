@@ -4,8 +4,8 @@ import time
 
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.views.defaults import page_not_found
 from django.views.decorators.cache import never_cache
+from django.views.defaults import page_not_found
 
 from tongban.core.audit import audit_pending
 
