@@ -172,6 +172,7 @@ def test_the_owner_finds_the_cabinet_on_the_portal_and_has_the_code_sent_again(
     client.force_login(app.applicant)
     page = client.get(f"/portal/cases/{app.pk}/").content.decode()
     assert "材料已放入智能文件柜，可以取件了" in page and cabinet.where in page and cabinet.place in page
+    assert f"地址：{cabinet.center.address}" in page  # the street, for someone who has never been there
     assert first not in page  # the code goes by SMS only
 
     r = client.post(f"/portal/cases/{app.pk}/", {"action": "cabinet_resend", "item": str(item.reference)})
