@@ -297,6 +297,20 @@ def resident_login(request: HttpRequest) -> HttpResponse:
                 services.enterprise_for_phone(phone=phone)
             sent = services.sms_code_request(phone=phone, ip=ip)
         except TongbanError as exc:
+            if (exc.details or {}).get("just_sent") and action == "send":
+                # the code sent a moment ago (from this page in another tab, or before the browser was
+                # closed) is still good: ask for it rather than leave the resident with no box to type it in
+                _session_put(
+                    request,
+                    SMS_KEY,
+                    {
+                        "phone": phone,
+                        "enterprise": as_enterprise,
+                        "resend_at": int(time.time()) + int(getattr(exc, "retry_after", 60)),
+                    },
+                )
+                messages.info(request, _("验证码刚刚已发送到这个手机号，请查看短信并输入。"))
+                return redirect(_with_next("accounts:resident-login", next_url))
             return _error_response(request, "accounts/resident_login.html", context, exc)
         _session_put(
             request,

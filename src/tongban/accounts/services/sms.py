@@ -76,7 +76,9 @@ def sms_code_request(
     per_ip = _limit("SMS_PER_IP_HOUR", SMS_PER_IP_HOUR)
     ttl = _limit("SMS_CODE_TTL_SECONDS", SMS_CODE_TTL_SECONDS)
 
-    def _check(qs: Any, limit: int, seconds: int, message: str, message_en: str) -> None:
+    def _check(
+        qs: Any, limit: int, seconds: int, message: str, message_en: str, *, just_sent: bool = False
+    ) -> None:
         recent = list(
             qs.filter(created_at__gt=now - timedelta(seconds=seconds))
             .order_by("-created_at")
@@ -88,6 +90,8 @@ def sms_code_request(
                 message_en,
                 code="sms_code.rate_limited",
                 retry_after=_retry_after(recent[-1], seconds, now),
+                # a code went to this phone a moment ago and is still good: the sign-in page can ask for it
+                details={"just_sent": True} if just_sent else None,
             )
 
     code = f"{secrets.randbelow(1_000_000):06d}"
@@ -102,7 +106,12 @@ def sms_code_request(
             locks.lock_for_transaction(locks.PHONE, phone_hash)
             by_phone = SmsCode.objects.filter(phone_hash=phone_hash)
             _check(
-                by_phone, per_minute, 60, "验证码已发送，请稍后再获取", "A code was just sent; wait a moment"
+                by_phone,
+                per_minute,
+                60,
+                "验证码已发送，请稍后再获取",
+                "A code was just sent; wait a moment",
+                just_sent=True,
             )
             _check(by_phone, per_hour, 3600, "获取验证码过于频繁，请稍后再试", "Too many codes; try later")
             if ip:
@@ -141,7 +150,10 @@ def sms_code_request(
             )
     except IntegrityError as exc:  # a concurrent request for the same phone won the race
         raise RateLimited(
-            "验证码已发送，请稍后再获取", "A code was just sent; wait a moment", code="sms_code.rate_limited"
+            "验证码已发送，请稍后再获取",
+            "A code was just sent; wait a moment",
+            code="sms_code.rate_limited",
+            details={"just_sent": True},
         ) from exc
     return SmsCodeSent(phone=phone, expires_at=row.expires_at, resend_after=60)
 

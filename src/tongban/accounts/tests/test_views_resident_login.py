@@ -90,6 +90,27 @@ def test_resend_too_soon_is_429_with_retry_after(client):
     assert Message.objects.count() == 1
 
 
+def test_a_code_sent_a_moment_ago_is_asked_for_in_a_new_session(client):
+    """The code went out, then the tab was closed: asking again within the minute must lead to the box for
+    that code (still good), not to an error with no box to type it in."""
+    from django.test import Client
+
+    start = timezone.now().replace(microsecond=0)
+    with freeze_time(start):
+        client.post(URL, {"action": "send", "phone": "13800000001"})
+    code = code_in_outbox()
+    fresh = Client()
+    with freeze_time(start + timedelta(seconds=20)):
+        again = fresh.post(URL, {"action": "send", "phone": "138 0000 0001"})
+        assert again.status_code == 302
+        html = fresh.get(again["Location"]).content.decode()
+    assert 'name="code"' in html and "验证码刚刚已发送到这个手机号" in html and "138****0001" in html
+    assert Message.objects.count() == 1  # no second SMS
+    with freeze_time(start + timedelta(seconds=30)):
+        done = fresh.post(URL, {"action": "verify", "code": code})
+    assert done.status_code == 302 and "_auth_user_id" in fresh.session
+
+
 def test_restart_forgets_the_phone(client):
     client.post(URL, {"action": "send", "phone": "13800000001"})
     response = client.get(URL + "?restart=1")
