@@ -344,6 +344,7 @@ def item_reissue_code(*, item: Item, actor: Any) -> Item:
 # How often the owner may have a code sent again from the portal, per item and 24 hours: enough for an SMS
 # that went astray, not an SMS pump on someone's phone.
 OWNER_RESENDS_PER_DAY = 3
+OWNER_RESEND_GAP_SECONDS = 60
 
 
 def item_resend_code(*, item: Item, actor: Any) -> Item:
@@ -361,15 +362,35 @@ def item_resend_code(*, item: Item, actor: Any) -> Item:
     with transaction.atomic():
         cabinet = lock_cabinet(item.cabinet_id)
         item = Item.objects.select_for_update().get(pk=item.pk)
-        sent = AuditEntry.objects.filter(
-            action="cabinet.item.reissue_code",
-            object_type="cabinet.item",
-            object_id=str(item.pk),
-            actor_id=actor.pk,
-            at__gte=timezone.now() - timedelta(days=1),
-        ).count()
-        if sent >= OWNER_RESENDS_PER_DAY:
-            raise ResendLimit()
+        now = timezone.now()
+        sent = list(
+            AuditEntry.objects.filter(
+                action="cabinet.item.reissue_code",
+                object_type="cabinet.item",
+                object_id=str(item.pk),
+                actor_id=actor.pk,
+                at__gte=now - timedelta(days=1),
+            )
+            .order_by("-at")
+            .values_list("at", flat=True)
+        )
+        phone = cabinet.center.phone
+        if len(sent) >= OWNER_RESENDS_PER_DAY:
+            raise ResendLimit(
+                f"今天已重新发送过多次取件码，请查看最新一条短信；仍有问题请拨打中心电话 {phone}"
+                if phone
+                else ResendLimit.message,
+                f"The code was sent again several times today; use the newest SMS, or call the center on {phone}"
+                if phone
+                else ResendLimit.message_en,
+            )
+        if sent and sent[0] > now - timedelta(seconds=OWNER_RESEND_GAP_SECONDS):
+            # a second tap a moment later would void the code the first one just sent
+            raise ResendLimit(
+                "新的取件码刚刚已发送，请查看最新一条短信（1分钟后才能再次发送）",
+                "A new code was sent just now: check the newest SMS (another can be sent in a minute)",
+                retry_after=OWNER_RESEND_GAP_SECONDS,
+            )
         _reissue(item, cabinet, actor=actor)
     return item
 

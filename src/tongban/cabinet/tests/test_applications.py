@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
+from freezegun import freeze_time
 from rest_framework.test import APIClient
 
 from tongban.applications import services as app_services
@@ -188,14 +191,25 @@ def test_the_owner_finds_the_cabinet_on_the_portal_and_has_the_code_sent_again(
     assert (entry.actor_id, entry.data) == (app.applicant.pk, {"to": "138****0009"})
     with pytest.raises(services.items.WrongCode):
         services.code_enter(cabinet=cabinet, code=first, source="test")
-    for _ in range(2):
-        client.post(f"/portal/cases/{app.pk}/", {"action": "cabinet_resend", "item": str(item.reference)})
+    resend = {"action": "cabinet_resend", "item": str(item.reference)}
+    # a second tap a moment later would void the code just sent: refused, nothing sent
     before = Message.objects.filter(purpose="cabinet.pickup_code").count()
-    r = client.post(f"/portal/cases/{app.pk}/", {"action": "cabinet_resend", "item": str(item.reference)})
-    assert "今天已重新发送过多次取件码" in client.get(r["Location"]).content.decode()
+    r = client.post(f"/portal/cases/{app.pk}/", resend)
+    assert "新的取件码刚刚已发送，请查看最新一条短信" in client.get(r["Location"]).content.decode()
     assert Message.objects.filter(purpose="cabinet.pickup_code").count() == before
-    with pytest.raises(ResendLimit):
-        services.item_resend_code(item=item, actor=app.applicant)
+    later = timezone.now()
+    for minutes in (2, 4):
+        with freeze_time(later + timedelta(minutes=minutes)):
+            client.post(f"/portal/cases/{app.pk}/", resend)
+    before = Message.objects.filter(purpose="cabinet.pickup_code").count()
+    assert before == 4  # the first and three resends
+    with freeze_time(later + timedelta(minutes=6)):
+        r = client.post(f"/portal/cases/{app.pk}/", resend)
+        page = client.get(r["Location"]).content.decode()
+        assert "今天已重新发送过多次取件码" in page and cabinet.center.phone in page  # and whom to call
+        assert Message.objects.filter(purpose="cabinet.pickup_code").count() == before
+        with pytest.raises(ResendLimit):
+            services.item_resend_code(item=item, actor=app.applicant)
 
     stranger = resident()
     with pytest.raises(services.items.NotFound):
