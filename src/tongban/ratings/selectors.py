@@ -87,12 +87,24 @@ def pad_current_event(*, window: Window, now: datetime | None = None) -> Service
     )
     if event is None or _rated(event):
         return None
-    ticket_model = apps.get_model("queueing", "Ticket") if apps.is_installed("tongban.queueing") else None
-    if ticket_model is not None:
-        called_since = ticket_model.objects.filter(called_window=window, called_at__gt=event.served_at)
-        if called_since.exists():
+    if apps.is_installed("tongban.queueing"):
+        # the window's call history, not its tickets: a ticket called and then transferred away no longer
+        # names the window, but the person it called stood at the pad all the same
+        call_event = apps.get_model("queueing", "CallEvent")
+        if call_event.objects.filter(window=window, kind="call", at__gt=event.served_at).exists():
             return None
     return event
+
+
+def pad_allowed(*, window: Window, ip: str) -> bool:
+    """A pad is a hall device like the ticket machine: where the center lists its hall networks
+    (``QueueSettings.kiosk_networks``), a window's ratings are taken only from them, so that nobody rates a
+    window from home. Open where the center lists none (the demo), or where the queue app is not installed."""
+    if not apps.is_installed("tongban.queueing"):
+        return True
+    from tongban.queueing.rules import settings_for, ticket_machine_allowed
+
+    return ticket_machine_allowed(settings_for(window.center), ip)
 
 
 def _rated(event: ServiceEvent) -> bool:

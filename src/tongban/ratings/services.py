@@ -393,14 +393,39 @@ def rating_submit(
 
 
 def rating_submit_for_ticket(
-    *, ticket_id: int | str, data: RatingInput, source: str, client_key: str | None = None
+    *,
+    ticket_id: int | str,
+    data: RatingInput,
+    source: str,
+    client_key: str | None = None,
+    client_ip: str = "",
 ) -> Rating:
+    """A rating of a window's service from a hall device (the pad, or a device using the API): only from the
+    center's hall networks where it lists them, and only for the service the window finished last, before it
+    calls anyone else. A ticket id is a small number anyone can count through; without these rules anyone
+    could rate any recent service from anywhere and open a work order against its clerk."""
+    from tongban.ratings.selectors import pad_allowed, pad_current_event
+
     _check_rate(client_key=client_key)  # before the look-up: guessing ticket ids costs attempts too
     event = ServiceEvent.objects.filter(kind=EventKind.TICKET, ref=str(ticket_id)).first()
     if event is None:
         event = service_event_from_ticket(ticket_id=ticket_id)
     if event is None:
         raise NotFound("没有找到可评价的服务", "No rateable service for this ticket", code="rating.no_event")
+    if event.window is not None:
+        if not pad_allowed(window=event.window, ip=client_ip):
+            raise Forbidden(
+                "只能在服务中心大厅的评价器上评价窗口服务",
+                "A window's service is rated on the hall's rating pads only",
+                code="rating.not_in_hall",
+            )
+        within = event.served_at >= timezone.now() - timedelta(minutes=settings.RATINGS_PAD_MINUTES)
+        if within and not hasattr(event, "rating") and pad_current_event(window=event.window) != event:
+            raise Conflict(
+                "这次服务已不能评价：窗口已在接待下一位，或已超过30分钟",
+                "This service can no longer be rated: the window has called the next person, or 30 minutes passed",
+                code="rating.not_current",
+            )
     return rating_submit(event=event, data=data, source=source)
 
 

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from functools import wraps
 from typing import Any, cast
 
-from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
@@ -85,14 +84,7 @@ def pad_home(request: HttpRequest) -> HttpResponse:
 
 
 def _pad_allowed(request: HttpRequest, window: Window) -> bool:
-    """A pad is a hall device like the ticket machine: where the center lists its hall networks
-    (``QueueSettings.kiosk_networks``), a pad's pages answer only there, so that nobody rates a window
-    from home. Open where the center lists none (the demo), or where the queue app is not installed."""
-    if not apps.is_installed("tongban.queueing"):
-        return True
-    from tongban.queueing.rules import settings_for, ticket_machine_allowed
-
-    return ticket_machine_allowed(settings_for(window.center), accounts_client_ip(request) or "")
+    return selectors.pad_allowed(window=window, ip=accounts_client_ip(request) or "")
 
 
 def _pad_refused(request: HttpRequest) -> HttpResponse:
@@ -130,6 +122,14 @@ def pad_submit(request: HttpRequest, window_id: int) -> HttpResponse:
     if not _pad_allowed(request, window):
         return _pad_refused(request)
     event = ServiceEvent.objects.filter(pk=request.POST.get("event") or 0, window=window).first()
+    if (
+        event is not None
+        and not hasattr(event, "rating")
+        and event != selectors.pad_current_event(window=window)
+    ):
+        # the form was left on the screen while the window called the next person: that person did not have
+        # the service the form asks about
+        event = None
     if event is None:
         return render(
             request,

@@ -118,7 +118,9 @@ class RatingCreateView(APIView):
         operation_id="ratings_create",
         summary="评价一次服务（一次一评 / 一事一评）",
         description=(
-            "No login. `ticket`: a ticket served in the last 30 minutes (the window pad). "
+            "No login. `ticket`: the ticket its window finished last, within 30 minutes and before the window "
+            "calls anyone else (409 `rating.not_current`), from the center's hall networks where it lists them "
+            "(403 `rating.not_in_hall`) — the window pad. "
             "`application` + `token`: the signed link sent by SMS. One rating per service event; "
             "a second one answers 409. Level ≤ 2 opens a rectification work order. Rate-limited per client."
         ),
@@ -126,9 +128,14 @@ class RatingCreateView(APIView):
         responses={
             201: RatingOutput,
             400: ERROR,
-            403: OpenApiResponse(ERROR, description="link invalid or expired"),
+            403: OpenApiResponse(
+                ERROR, description="link invalid or expired, or not from the hall's network"
+            ),
             404: ERROR,
-            409: OpenApiResponse(ERROR, description="already rated, or the 30 minutes have passed"),
+            409: OpenApiResponse(
+                ERROR,
+                description="already rated, the 30 minutes have passed, or the window called the next person",
+            ),
             429: ERROR,
         },
         tags=["ratings"],
@@ -146,6 +153,7 @@ class RatingCreateView(APIView):
                 data=rating_input,
                 source=Rating.Source.API,
                 client_key=client_ip(request),
+                client_ip=accounts_client_ip(request) or "",
             )
         else:
             rater = request.user if isinstance(request.user, User) else None

@@ -12,9 +12,9 @@ from freezegun import freeze_time
 from rest_framework.test import APIClient
 
 from tongban.accounts.tests.factories import PASSWORD, ClerkFactory, ManagerFactory, ReviewerFactory
-from tongban.queueing.models import Queue, Ticket
+from tongban.queueing.models import CallEvent, Queue, Ticket
 from tongban.ratings import services
-from tongban.ratings.models import Rating, WorkOrder
+from tongban.ratings.models import Rating, ServiceEvent, WorkOrder
 from tongban.ratings.services import RatingInput
 from tongban.ratings.tests.factories import OnlineEventFactory, SupervisorFactory, TicketEventFactory
 
@@ -52,7 +52,7 @@ def finished_ticket(window, clerk, minutes_ago=1, matter=None):
 
 
 def test_api_rates_a_finished_ticket_then_409(api):
-    event = TicketEventFactory()
+    event = TicketEventFactory(served_at=timezone.now() - timedelta(minutes=20))
     clerk = event.clerk
     ticket = finished_ticket(event.window, clerk, matter=event.matter)
     response = api.post(
@@ -288,21 +288,31 @@ def test_pad_stops_asking_once_the_window_calls_the_next_person(client):
     ticket = finished_ticket(event.window, event.clerk, minutes_ago=2)
     url = reverse("ratings:pad-current", args=[event.window.pk])
     assert ticket.number in client.get(url).content.decode()
-    # the clerk calls the next ticket: whoever stands at the pad now did not have the service to rate
+    form = client.get(reverse("ratings:pad", args=[event.window.pk])).content.decode()
+    ticket_event = ServiceEvent.objects.get(kind="ticket", ref=str(ticket.pk))
+    # the clerk calls the next ticket (and may transfer it away at once): whoever stands at the pad now did
+    # not have the service to rate, even with the old form still on the screen
     now = timezone.now()
-    Ticket.objects.create(
+    following = Ticket.objects.create(
         center=ticket.center,
         queue=ticket.queue,
         day=ticket.day,
         seq=ticket.seq + 1,
         number="A999",
-        state="called",
+        state="waiting",
         queued_at=now,
         issued_at=now,
-        called_at=now,
-        called_window=event.window,
     )
+    CallEvent.objects.create(ticket=following, center=ticket.center, kind="call", window=event.window, at=now)
     assert ticket.number not in client.get(url).content.decode()
+    assert ticket.number in form
+    late = client.post(
+        reverse("ratings:pad-submit", args=[event.window.pk]), {"event": ticket_event.pk, "level": "1"}
+    )
+    assert "感谢您的评价" not in late.content.decode() and not Rating.objects.exists()
+    api = APIClient()
+    refused = api.post("/api/v1/ratings", {"ticket": ticket.pk, "level": 1}, format="json")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "rating.not_current")
 
 
 def test_a_bad_rating_of_a_ticket_names_the_case_handled_and_a_phone_to_call_back(client):
@@ -467,6 +477,11 @@ def test_a_pad_answers_only_on_the_halls_network_where_the_center_lists_one(clie
     assert client.get(reverse("ratings:pad-current", args=[window.pk]), **outside).status_code == 403
     refused = client.post(reverse("ratings:pad-submit", args=[window.pk]), {"level": "1"}, **outside)
     assert refused.status_code == 403 and "不在服务中心大厅的网络内" in refused.content.decode()
+    assert not Rating.objects.exists()
+    # the public API is held to the same rule: a ticket id counted through from home rates nothing
+    api = APIClient(REMOTE_ADDR="203.0.113.5")
+    from_home = api.post("/api/v1/ratings", {"ticket": ticket.pk, "level": 1}, format="json")
+    assert (from_home.status_code, from_home.json()["error"]["code"]) == (403, "rating.not_in_hall")
     assert not Rating.objects.exists()
     inside = {"REMOTE_ADDR": "10.12.3.4"}
     page = client.get(reverse("ratings:pad", args=[window.pk]), **inside)
