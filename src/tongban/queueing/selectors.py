@@ -87,7 +87,7 @@ def line_ahead_of_new_ticket(center: Center, *, cap: int, now: datetime | None =
 
 def display_snapshot(center: Center, *, recent: int = 8, now: datetime | None = None) -> dict[str, Any]:
     """What the hall TV shows: the current call at each window, the last calls, waiting counts.
-    Three queries, whatever the hall's size."""
+    Four queries, whatever the hall's size."""
     now = now or timezone.now()
     day = timezone.localdate(now)
     day_start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
@@ -121,6 +121,19 @@ def display_snapshot(center: Center, *, recent: int = 8, now: datetime | None = 
         active = ev.ticket.state in (Ticket.State.CALLED, Ticket.State.SERVING)
         if active and ev.ticket.called_window_id == ev.window.pk and ev.window.number not in current:
             current[ev.window.number] = item
+    # every window with a ticket in hand, however many calls other windows made since (a long service, or a
+    # call nobody answered yet, fell out of the last 40 events and off the TV)
+    held = Ticket.objects.filter(
+        center=center,
+        day=day,
+        state__in=[Ticket.State.CALLED, Ticket.State.SERVING],
+        called_window__isnull=False,
+    ).select_related("called_window")
+    for t in held:
+        number = t.called_window.number
+        if number not in current:
+            at = t.called_at or now
+            current[number] = {"ticket": t.pk, "number": t.number, "window": number, "at": at, "kind": "call"}
     return {
         "center": {"code": center.code, "name": center.name},
         "current": sorted(current.values(), key=lambda x: x["at"], reverse=True),

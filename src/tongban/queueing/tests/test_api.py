@@ -212,7 +212,7 @@ def test_display_is_public_and_query_bounded(django_assert_num_queries):
         ticket_issue(center=center, queue="A")
     staff_client(clerk).post(f"/api/v1/windows/{w1.pk}/call-next")
     client = APIClient()
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         r = client.get(f"/api/v1/centers/{center.code}/display")
     body = r.json()
     assert r.status_code == 200

@@ -421,13 +421,28 @@ def test_display_snapshot_current_recent_and_waiting(clerk_at, django_assert_num
     t2 = ticket_call_next(window=w2, clerk=c2)  # A001
     ticket_recall(ticket_id=t1.pk, actor=c1)
     ticket_finish(ticket_id=t2.pk, actor=c2)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         snap = display_snapshot(center)
     assert [(c["number"], c["window"], c["kind"]) for c in snap["current"]] == [("V001", 1, "recall")]
     assert [(c["number"], c["window"]) for c in snap["recent"]] == [("V001", 1), ("A001", 2)]
     assert [(w["prefix"], w["waiting"]) for w in snap["waiting"]] == [("A", 2), ("V", 0), ("Y", 0)]
     panel = window_panel(w1)
     assert (panel.current.pk, panel.session.clerk, panel.served_today) == (t1.pk, c1, 0)
+
+
+@freeze_time(T0)
+def test_a_window_serving_long_stays_on_the_display_however_many_calls_follow(clerk_at):
+    """The TV read the current calls from the last 40 call events: window 2 serving one resident for an
+    hour vanished from it while window 1 called 41 others."""
+    center, _, (w1, w2) = hall()
+    c1, c2 = clerk_at(w1), clerk_at(w2)
+    issue(center, 43)
+    long = ticket_call_next(window=w2, clerk=c2)
+    for _ in range(41):
+        t = ticket_call_next(window=w1, clerk=c1)
+        ticket_finish(ticket_id=t.pk, actor=c1)
+    snap = display_snapshot(center)
+    assert (long.number, 2) in [(c["number"], c["window"]) for c in snap["current"]]
 
 
 def held(window):
