@@ -308,6 +308,20 @@ def ticket_issue(
         bundle_obj: Bundle | None = None
         if queue:
             target = _queue_by_prefix(center, queue)
+            # the appointment and priority queues are entered by check-in and with a reason, not chosen:
+            # a Y or V number taken like any other jumps the line the fair order protects
+            if target.kind == Queue.Kind.APPOINTMENT:
+                raise InvalidTicketRequest(
+                    "预约号须凭预约码或身份证签到领取",
+                    "Appointment numbers come from checking in with the code",
+                    code="queue.appointment_queue",
+                )
+            if target.kind == Queue.Kind.PRIORITY and not reason:
+                raise InvalidTicketRequest(
+                    "优先号须选择优先原因",
+                    "A priority number needs a priority reason",
+                    code="queue.priority_reason",
+                )
         elif matter:
             matter_obj = Matter.objects.filter(code=matter, active=True).first()
             if matter_obj is None:

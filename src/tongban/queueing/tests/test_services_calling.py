@@ -344,14 +344,14 @@ def test_transfer_to_a_queue_that_issued_the_same_sequence_number_today(clerk_at
     center, q, (w1, w2) = hall()
     c1, c2 = clerk_at(w1), clerk_at(w2)
     issue(center, 1)
-    issue(center, 1, queue="V")  # V001: sequence 1 of the priority queue
     called = ticket_call_next(window=w1, clerk=c1)
     assert called.number == "A001"
+    issue(center, 1, queue="V", priority_reason="military")  # V001: sequence 1 of the priority queue
     moved = ticket_transfer(ticket_id=called.pk, actor=c1, to_queue=q["V"])
     assert (moved.number, moved.queue, moved.state) == ("A001", q["V"], "waiting")
     assert sorted(Ticket.objects.filter(queue=q["V"]).values_list("number", flat=True)) == ["A001", "V001"]
     # the priority queue's own numbering goes on from its own last number
-    assert issue(center, 1, queue="V")[0].number == "V002"
+    assert issue(center, 1, queue="V", priority_reason="military")[0].number == "V002"
     # and a queue whose first ticket of the day came by transfer starts its own numbers at 001
     other = QueueFactory(center=center, prefix="B", order=5)
     called = ticket_call_next(window=w2, clerk=c2)

@@ -36,10 +36,26 @@ def at(*args: int) -> datetime:
 
 
 @freeze_time("2026-11-25 02:00:00")  # Wednesday 10:00 in Shanghai
+def test_the_appointment_and_priority_queues_are_not_chosen_like_the_others():
+    """A Y number comes from checking in, a V number with a reason: taken like any other they would jump the
+    line the fair order protects (a reviewer took Y003 and V005 from the machine with neither)."""
+    from tongban.queueing.errors import InvalidTicketRequest
+
+    center, _, _ = hall()
+    with pytest.raises(InvalidTicketRequest) as y:
+        ticket_issue(center=center, queue="Y")
+    assert y.value.code == "queue.appointment_queue"
+    with pytest.raises(InvalidTicketRequest) as v:
+        ticket_issue(center=center, queue="V")
+    assert v.value.code == "queue.priority_reason"
+    assert not Ticket.objects.exists()
+    assert ticket_issue(center=center, queue="V", priority_reason="pregnant").ticket.number == "V001"
+
+
 def test_numbers_are_per_queue_gapless_and_formatted():
     center, q, _ = hall()
     numbers = [ticket_issue(center=center, queue="A").ticket.number for _ in range(3)]
-    numbers.append(ticket_issue(center=center, queue="V").ticket.number)
+    numbers.append(ticket_issue(center=center, queue="V", priority_reason="military").ticket.number)
     numbers.append(ticket_issue(center=center, queue="a").ticket.number)
     assert numbers == ["A001", "A002", "A003", "V001", "A004"]
     assert DailyCounter.objects.get(queue=q["A"]).last_seq == 4
@@ -243,15 +259,15 @@ def test_estimate_without_recent_services_uses_each_queues_own_default():
     """With no service in the last two hours, each queue's own default service time, whichever queue the
     center's cached figures were first read for (they were: the first queue's default, for 30 s)."""
     center, q, _ = hall()  # no window open: counted as one
-    q["A"].default_service_minutes, q["V"].default_service_minutes = 8, 3
+    q["A"].default_service_minutes = 8
     q["A"].save()
-    q["V"].save()
+    quick = QueueFactory(center=center, prefix="B", name="证明开具", order=4, default_service_minutes=3)
     for _ in range(2):
         ticket_issue(center=center, queue="A")
     a = ticket_issue(center=center, queue="A")
-    v = ticket_issue(center=center, queue="V")
+    b = ticket_issue(center=center, queue=quick.prefix)
     assert (a.waiting_before, a.estimated_wait_minutes) == (2, 16)  # 2 × 8 ÷ 1
-    assert (v.waiting_before, v.estimated_wait_minutes) == (3, 9)  # 3 × 3 ÷ 1, not 3 × 8
+    assert (b.waiting_before, b.estimated_wait_minutes) == (3, 9)  # 3 × 3 ÷ 1, not 3 × 8
 
 
 @freeze_time("2026-11-25 02:00:00")
@@ -384,7 +400,7 @@ def test_the_position_given_at_issue_is_the_position_counted_afterwards(boost):
         ("02:05:00", {}),
         ("02:05:00", {}),  # the same instant as the one before
         ("02:10:00", {"priority_reason": "military"}),
-        ("02:20:00", {"queue": "V"}),  # the priority queue without a reason: a normal ticket there
+        ("02:20:00", {"queue": "V", "priority_reason": "disabled"}),  # the priority queue, named
         ("02:40:00", {}),  # the first ticket has waited past the boost
         ("02:40:00", {"priority_reason": "pregnant"}),
         ("03:30:00", {}),  # the appointment's time has come
