@@ -432,7 +432,14 @@ def claim_for_check_in(
         qs = qs.filter(id_number_hash=blind_index(id_number), slot__day=timezone.localdate(now))
     candidates = list(qs.filter(state=Appointment.State.BOOKED).order_by("slot__start")[:5])
     if not candidates:
-        found = qs.first() if code else None
+        # by code: the appointment whatever its state; by ID number: today's already checked in, the one a
+        # resident who lost the slip comes back about (a cancelled or missed one is "not found" by ID, as
+        # it would be for someone who never booked)
+        found = (
+            qs.first()
+            if code
+            else qs.filter(state=Appointment.State.CHECKED_IN).order_by("-checked_in_at").first()
+        )
         if found is not None:
             raise _not_bookable_any_more(found)
         raise AppointmentNotFound()

@@ -172,6 +172,9 @@ def test_check_in_gives_a_priority_y_ticket_inside_the_slot(clerk_at):
     # the slip was lost: the machine says which number to listen for
     assert again.value.message == "这个预约已经签到过了，您的号码是 Y001，请留意叫号屏"
     assert "Y001" in again.value.message_en
+    with freeze_time("2026-11-26 00:46:00"), pytest.raises(AppointmentStateError) as by_id:
+        ticket_issue(center=center, id_number=r.id_number)  # the ID card, not the code: the same answer
+    assert by_id.value.message == again.value.message
 
 
 def test_an_appointment_has_at_most_one_ticket_in_the_database_too():
