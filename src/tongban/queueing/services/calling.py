@@ -759,6 +759,14 @@ def ticket_transfer(
             raise ValidationError("目标队列无效", "Invalid target queue", code="queue.transfer_target")
         if to_window is not None and (to_window.center_id != ticket.center_id or not to_window.active):
             raise ValidationError("目标窗口无效", "Invalid target window", code="queue.transfer_target")
+        if to_window is not None and (to_queue or ticket.queue).pk not in _queue_ids_for(to_window):
+            # it would wait for that window alone, which never calls from its queue: stranded, while its slip
+            # says "next is you" (a reviewer sent a 居住证 ticket to a window serving no queue)
+            raise ValidationError(
+                f"{to_window.number} 号窗口不办理“{(to_queue or ticket.queue).name}”，请选择办理该业务的窗口或转到对应队列",
+                f"Window {to_window.number} does not serve this queue; choose a window that does, or a queue",
+                code="queue.transfer_target",
+            )
         if to_window is not None and to_queue is None and to_window.pk == ticket.called_window_id:
             # it would only send the ticket back to the line, to be called here again
             raise ValidationError(

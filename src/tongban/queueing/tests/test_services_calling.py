@@ -338,6 +338,30 @@ def test_transfer_to_queue_or_window_keeps_number_and_place(clerk_at, pick):
 
 
 @freeze_time(T0)
+def test_a_ticket_is_not_sent_to_a_window_that_never_calls_its_queue(clerk_at):
+    """A specialised window calls only its own queues: a 居住证 ticket sent there would wait for it alone and
+    never be called, while its slip said "next is you"."""
+    from tongban.core.errors import ValidationError
+
+    center, q, (w1, _) = hall()
+    permits = QueueFactory(center=center, prefix="C", name="居住证", order=5)
+    special = WindowFactory(center=center, number=7, kind=Window.Kind.SPECIALISED)
+    c1 = clerk_at(w1)
+    issue(center, 1, queue="C")
+    t = ticket_call_next(window=w1, clerk=c1)
+    with pytest.raises(ValidationError) as refused:
+        ticket_transfer(ticket_id=t.pk, actor=c1, to_window=special)
+    assert "7 号窗口不办理“居住证”" in refused.value.message
+    assert Ticket.objects.get(pk=t.pk).state == "called"
+    permits.windows.add(special)  # once window 7 serves 居住证, the transfer is taken
+    from tongban.queueing.rules import config_cache
+
+    config_cache.clear()
+    moved = ticket_transfer(ticket_id=t.pk, actor=c1, to_window=special)
+    assert (moved.state, moved.target_window) == ("waiting", special)
+
+
+@freeze_time(T0)
 def test_transfer_to_a_queue_that_issued_the_same_sequence_number_today(clerk_at):
     """A001 sent to the priority queue after V001 was issued: it waits there as A001, beside V001. The
     numbers' key was (queue, day, sequence), and the transfer failed with a database error most days."""
