@@ -232,7 +232,9 @@ def ticket_follow_cancel(request: HttpRequest, token: str) -> HttpResponse:
     try:
         services.ticket_cancel(ticket_id=ticket_id, ip=client_ip(request) or "")
     except TongbanError as exc:
-        return _follow_response(request, token, error=exc)
+        if (exc.details or {}).get("state") != Ticket.State.ABANDONED:
+            return _follow_response(request, token, error=exc)
+        # already given up (a second tap, or the page open in two tabs): the page says so, not an error
     return redirect("queueing:ticket-follow", token=token)
 
 

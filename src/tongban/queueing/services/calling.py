@@ -505,6 +505,22 @@ def _lock_ticket(ticket_id: int, actor: User | None = None) -> tuple[Ticket, boo
     return ticket, bool(staffs_window)
 
 
+# How soon a repeat of the same action by the same person is a double click (answered as done) rather than a
+# mistake (a 409): two requests from one click arrive within a second or two.
+DOUBLE_CLICK_SECONDS = 10
+
+
+def _just_did(ticket: Ticket, actor: User, kind: str, now: datetime) -> bool:
+    """Whether ``actor`` did ``kind`` to ``ticket`` a moment ago (its call event)."""
+    return CallEvent.objects.filter(
+        ticket=ticket,
+        kind=kind,
+        actor=actor,
+        at__gte=now - timedelta(seconds=DOUBLE_CLICK_SECONDS),
+        at__lte=now,
+    ).exists()
+
+
 def _check_ticket_actor(ticket: Ticket, actor: User, staffs_window: bool) -> None:
     """Only the clerk staffing the window that called the ticket (or the center's manager) acts on it."""
     if actor.role in SUPERVISING and (actor.role == Role.ADMIN or actor.center_id == ticket.center_id):
@@ -640,6 +656,8 @@ def ticket_no_show(*, ticket_id: int, actor: User, now: datetime | None = None) 
     with transaction.atomic():
         ticket, staffs_window = _lock_ticket(ticket_id, actor)
         _check_ticket_actor(ticket, actor, staffs_window)
+        if ticket.state == Ticket.State.NO_SHOW and _just_did(ticket, actor, "no_show", now):
+            return ticket  # a double click, answered as done
         if ticket.state != Ticket.State.CALLED:
             raise TicketStateError()
         ticket.state = Ticket.State.NO_SHOW
@@ -831,6 +849,12 @@ def ticket_finish(
     with transaction.atomic():
         ticket, staffs_window = _lock_ticket(ticket_id, actor)
         _check_ticket_actor(ticket, actor, staffs_window)
+        if (
+            ticket.state == Ticket.State.FINISHED
+            and not application_ids
+            and _just_did(ticket, actor, "finish", now)
+        ):
+            return ticket  # a double click: the first finished it, and the second is answered as done
         if ticket.state not in ACTIVE_STATES:
             raise TicketStateError()
         handled = _handled_since_call(ticket, actor)

@@ -143,6 +143,10 @@ def test_cancelling_asks_once_more_then_gives_up_the_place(client):
     assert r.status_code == 302
     html = client.get(r["Location"]).content.decode()
     assert "这个号码已取消" in html and "hx-trigger" not in html
+    # a second tap (or the page open in another tab) is answered as done, not with "不能再取消"
+    again = client.post(f"/queue/t/{follow_token(mine.pk)}/cancel/")
+    assert again.status_code == 302 and "这个号码已取消" in client.get(again["Location"]).content.decode()
+    assert AuditEntry.objects.filter(action="queueing.ticket.cancel").count() == 1
 
     assert Ticket.objects.get(pk=mine.pk).state == Ticket.State.ABANDONED
     event = CallEvent.objects.get(ticket=mine, kind=CallEvent.Kind.ABANDON)

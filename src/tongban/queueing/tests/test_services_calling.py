@@ -338,6 +338,25 @@ def test_transfer_to_queue_or_window_keeps_number_and_place(clerk_at, pick):
 
 
 @freeze_time(T0)
+def test_a_double_click_on_finish_or_no_show_is_answered_as_done(clerk_at):
+    """Two near-simultaneous 办结 (or 过号) from one clerk: the first does it, the second is told it is
+    done, not shown a red "state does not allow" for an action that worked. Another clerk still cannot."""
+    center, _, (w1, _) = hall()
+    clerk = clerk_at(w1)
+    a, b = issue(center, 2)
+    first = ticket_call_next(window=w1, clerk=clerk)
+    ticket_finish(ticket_id=first.pk, actor=clerk)
+    assert ticket_finish(ticket_id=first.pk, actor=clerk).state == "finished"
+    assert CallEvent.objects.filter(ticket=first, kind="finish").count() == 1
+    second = ticket_call_next(window=w1, clerk=clerk)
+    ticket_no_show(ticket_id=second.pk, actor=clerk)
+    assert ticket_no_show(ticket_id=second.pk, actor=clerk).state == "no_show"
+    assert CallEvent.objects.filter(ticket=second, kind="no_show").count() == 1
+    with pytest.raises(TicketStateError):
+        ticket_finish(ticket_id=second.pk, actor=clerk)  # a no-show is not finished by a stray click
+
+
+@freeze_time(T0)
 def test_a_ticket_is_not_sent_to_a_window_that_never_calls_its_queue(clerk_at):
     """A specialised window calls only its own queues: a 居住证 ticket sent there would wait for it alone and
     never be called, while its slip said "next is you"."""
