@@ -181,7 +181,11 @@ def test_machine_search_and_appointment_steps(client):
     assert empty.status_code == 400 and "请输入预约码，或刷身份证" in empty.content.decode()
     short = client.post(url, {"step": "appointment", "id_number": "123"})
     assert short.status_code == 400 and "身份证号码不对，请核对这18位" in short.content.decode()
-    assert "未找到预约" not in short.content.decode() and Ticket.objects.count() == 0
+    assert "没有找到这个预约" not in short.content.decode() and Ticket.objects.count() == 0
+    # a mistyped code: what to check, and the way on (the ID card, or a ticket for the business)
+    wrong = client.post(url, {"step": "appointment", "appointment_code": "ABC123"})
+    assert wrong.status_code == 404 and "请核对短信里的预约码，或刷身份证签到" in wrong.content.decode()
+    assert 'value="ABC123"' in wrong.content.decode()  # kept, to correct one character
     # one wrong digit of 18 on the priority lane: the number stays to be corrected
     typo = client.post(
         url, {"step": "priority", "id_number": "310110195001010013", "priority_reason": "elderly"}
