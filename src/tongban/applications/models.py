@@ -283,6 +283,11 @@ class ApplicationMaterial(models.Model):
     def __str__(self) -> str:
         return f"{self.application_id}: {self.name} ({self.state})"
 
+    @property
+    def name_en(self) -> str:
+        """The material type's English name (``local_name`` shows it in English); selected with the type."""
+        return str(self.material_type.name_en) if "material_type" in self._state.fields_cache else ""
+
 
 class StatusChange(models.Model):
     """Immutable history: one row per state change, with who, when and why."""

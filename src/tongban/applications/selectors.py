@@ -119,7 +119,11 @@ def application_detail(*, user: User, pk: int) -> Application:
 
     prefetch_related_objects(
         [app],
-        Prefetch("materials", queryset=ApplicationMaterial.objects.order_by("order", "id")),
+        # the type too: its English name, for pages shown in English
+        Prefetch(
+            "materials",
+            queryset=ApplicationMaterial.objects.select_related("material_type").order_by("order", "id"),
+        ),
         Prefetch("history", queryset=StatusChange.objects.order_by("at", "id")),
         Prefetch("reviews", queryset=Review.objects.select_related("department", "reviewer")),
         "attachments",
