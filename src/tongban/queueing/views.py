@@ -611,7 +611,8 @@ def appointments(request: HttpRequest) -> HttpResponse:
                 services.appointment_change(
                     appointment_id=int(request.POST["appointment"]), new_slot=slot, actor=user
                 )
-                messages.success(request, _("已改约"))
+                when = f"{slot.day:%m-%d} {slot.start:%H:%M}–{slot.end:%H:%M}"
+                messages.success(request, _("已改约到 %(when)s（已短信通知）") % {"when": when})
         except TongbanError as exc:
             messages.error(request, _error_text(exc))
             status = exc.status_code
