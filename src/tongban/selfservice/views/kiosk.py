@@ -160,4 +160,7 @@ def reset(request: HttpRequest) -> HttpResponse:
     request.session.flush()
     if elderly:
         request.session[SESSION_ELDERLY] = True
-    return redirect("selfservice:kiosk-home")
+    response = redirect("selfservice:kiosk-home")
+    # the next person at the terminal starts in Chinese, whatever the last one chose
+    response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+    return response

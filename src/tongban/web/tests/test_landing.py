@@ -139,3 +139,20 @@ def test_an_unknown_api_address_answers_in_the_apis_json(client):
     assert error["code"] == "not_found" and "接口或对象不存在" in error["message"] and error["message_en"]
     page = client.get("/no-such-page/")
     assert page.status_code == 404 and "页面不存在" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_hall_screens_offer_english_and_the_kiosk_wipe_goes_back_to_chinese(client, settings):
+    """An English speaker at the ticket machine, the kiosk or the cabinet screen can switch; the next
+    person at the kiosk starts in Chinese again."""
+    from tongban.cabinet.tests.factories import CabinetFactory
+    from tongban.queueing.tests.factories import hall
+
+    center, _, _ = hall()
+    cabinet = CabinetFactory()
+    for url in (f"/queue/ticket-machine/{center.code}/", "/kiosk/", f"/cabinet/{cabinet.code}/"):
+        html = client.get(url).content.decode()
+        assert 'id="language-switch"' in html and 'value="en"' in html, url
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    wiped = client.get("/kiosk/reset/")
+    assert wiped.cookies[settings.LANGUAGE_COOKIE_NAME].value == ""  # deleted

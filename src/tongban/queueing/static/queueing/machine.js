@@ -40,13 +40,17 @@
   var home = document.getElementById('start-over');
   var limit = document.getElementById('ticket-number') ? 30000 : 45000;
   var timer;
+  // a language chosen by one resident is not the next one's: the wipe goes back to Chinese too
+  function languageChosen() { return /(?:^|; )django_language=/.test(document.cookie); }
   function reset() {
     clearTimeout(timer);
     timer = setTimeout(function () {
       try { sessionStorage.removeItem(KEY); } catch (e) { /* ignore */ }
-      if (home && location.href !== home.href) location.href = home.href;
+      var chosen = languageChosen();
+      if (chosen) document.cookie = 'django_language=; Max-Age=0; path=/';
+      if (home && (chosen || location.href !== home.href)) location.href = home.href;
     }, limit);
   }
   ['click', 'keydown', 'touchstart', 'input'].forEach(function (ev) { document.addEventListener(ev, reset, true); });
-  if (home && location.pathname + location.search !== home.getAttribute('href')) reset();
+  if (home && (location.pathname + location.search !== home.getAttribute('href') || languageChosen())) reset();
 })();
