@@ -106,7 +106,9 @@ class RequeueExpired(Conflict):
 class AppointmentNotFound(NotFound):
     code = "appointment.not_found"
     message = "没有找到这个预约。请核对短信里的预约码，或刷身份证签到；也可以返回选择业务，现场取号"
-    message_en = "No such appointment: check the code in the SMS or use your ID card, or go back and take a ticket"
+    message_en = (
+        "No such appointment: check the code in the SMS or use your ID card, or go back and take a ticket"
+    )
 
 
 class AppointmentNotToday(Conflict):

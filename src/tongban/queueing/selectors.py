@@ -130,6 +130,8 @@ def display_snapshot(center: Center, *, recent: int = 8, now: datetime | None = 
         called_window__isnull=False,
     ).select_related("called_window")
     for t in held:
+        if t.called_window is None:  # filtered out above; for the type checker
+            continue
         number = t.called_window.number
         if number not in current:
             at = t.called_at or now

@@ -241,7 +241,9 @@ def test_the_portal_says_nothing_of_a_cabinet_item_taken_out(client, cabinet, ap
 def test_the_case_page_names_its_materials_in_english_when_english_is_chosen(client, app_clerk, settings):
     app = ready_case(app_clerk)
     first = app.materials.select_related("material_type").first()
-    type(first.material_type).objects.filter(pk=first.material_type_id).update(name_en="Resident identity card")
+    type(first.material_type).objects.filter(pk=first.material_type_id).update(
+        name_en="Resident identity card"
+    )
     client.force_login(app.applicant)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     html = client.get(f"/portal/cases/{app.pk}/").content.decode()
