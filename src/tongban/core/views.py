@@ -56,5 +56,6 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
                 }
             },
             status=404,
+            json_dumps_params={"ensure_ascii": False},  # as the API's own answers: the Chinese as it reads
         )
     return page_not_found(request, exception or Http404())

@@ -137,6 +137,7 @@ def test_an_unknown_api_address_answers_in_the_apis_json(client):
     assert response.status_code == 404 and response["Content-Type"] == "application/json"
     error = response.json()["error"]
     assert error["code"] == "not_found" and "接口或对象不存在" in error["message"] and error["message_en"]
+    assert "接口或对象不存在".encode() in response.content  # UTF-8, like the API's other answers
     page = client.get("/no-such-page/")
     assert page.status_code == 404 and "页面不存在" in page.content.decode()
 
