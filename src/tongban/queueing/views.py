@@ -308,6 +308,7 @@ def appointment_own_change(request: HttpRequest, token: str) -> HttpResponse:
         .filter(pk=int(slot_id), queue_id=own.appointment.slot.queue_id)
         .first()
         if slot_id.isdigit()
+        and len(slot_id) <= 18  # a longer number names no row (and overflows SQLite's key)
         else None
     )
     if new_slot is None:

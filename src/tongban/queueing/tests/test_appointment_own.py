@@ -160,6 +160,8 @@ def test_changing_from_the_link_moves_the_place_and_sends_the_new_time(client):
 
     nothing = client.post(f"/queue/a/{token}/change/")
     assert nothing.status_code == 400 and "请选择新的预约时段" in nothing.content.decode()
+    huge = client.post(f"/queue/a/{token}/change/", {"slot": "9" * 30})  # not a 500
+    assert huge.status_code == 400
     assert 'id="appointment-change-form"' in nothing.content.decode()  # still choosing
     elsewhere = client.post(f"/queue/a/{token}/change/", {"slot": other_queue.pk})
     assert elsewhere.status_code == 400

@@ -411,6 +411,8 @@ def test_a_clerks_refused_booking_keeps_the_callers_details(client):
     assert 'value="王小明"' in html and 'value="310110199006150037"' in html and 'value="1391234"' in html
     assert f'value="{slot.pk}" checked' in html
     assert not Appointment.objects.exists()
+    huge = client.post(f"/queue/appointments/?center={center.code}", {**caller, "slot": "9" * 30})
+    assert huge.status_code in (400, 404)  # no such slot, and not a 500
     ok = client.post(f"/queue/appointments/?center={center.code}", {**caller, "phone": "13912345678"})
     assert ok.status_code == 302
     again = client.post(f"/queue/appointments/?center={center.code}", {**caller, "phone": "13912345678"})
