@@ -248,3 +248,19 @@ def test_the_case_page_names_its_materials_in_english_when_english_is_chosen(cli
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     html = client.get(f"/portal/cases/{app.pk}/").content.decode()
     assert "Resident identity card" in html and first.name not in html
+
+
+def test_the_kiosk_says_the_result_waits_in_the_cabinet(client, cabinet, app_clerk, device):
+    """The kiosk stands in the 24-hour area beside the cabinet: a resident who looks the case up there is
+    told it is in the cabinet, which one, and until when."""
+    app = ready_case(app_clerk)
+    item = services.deposit_create(cabinet=cabinet, actor=app_clerk, size="S", application=app)
+    device.obey(item)
+    last4 = app.applicant.id_number[-4:]
+    html = client.post("/kiosk/progress/", {"number": app.number, "last4": last4}).content.decode()
+    assert (
+        'id="kiosk-cabinet-1"' in html
+        and "材料已放入智能文件柜，可以取件了" in html
+        and cabinet.where in html
+    )
+    assert sms_code("13800000009") not in html  # never the code

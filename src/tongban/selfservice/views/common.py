@@ -43,3 +43,9 @@ def progress_url(request: HttpRequest, application: Any) -> str:
     """The public progress link the receipt's QR carries (the applications app's page), or ""."""
     link = optional("tongban.applications.links", "progress_url")
     return str(link(request, application)) if link is not None else ""
+
+
+def cabinet_items(application: Any) -> list[Any]:
+    """The case's items waiting in a smart cabinet (where, until when), when the cabinet app is installed."""
+    items_for = optional("tongban.cabinet.selectors", "items_for_application")
+    return list(items_for(application_id=application.pk)) if items_for is not None else []

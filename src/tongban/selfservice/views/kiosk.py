@@ -23,7 +23,13 @@ from tongban.accounts.http import client_ip
 from tongban.core.errors import TongbanError
 from tongban.selfservice import selectors, services
 from tongban.selfservice.integrations import KIOSK_PROGRESS, available, optional
-from tongban.selfservice.views.common import error_text, guide_context, progress_url, url_or_none
+from tongban.selfservice.views.common import (
+    cabinet_items,
+    error_text,
+    guide_context,
+    progress_url,
+    url_or_none,
+)
 
 SESSION_SEEN = "kiosk_seen"
 SESSION_ELDERLY = "kiosk_elderly"
@@ -94,6 +100,8 @@ def progress(request: HttpRequest) -> HttpResponse:
         application = _verified_application(request)
         documents = selectors.portal_documents(application=application) if application is not None else []
         context["printable"] = {kind: kind in documents for kind in KIOSK_DOCUMENTS}
+        # the cabinet usually stands in this same 24-hour area: say so, and which one
+        context["cabinet_items"] = cabinet_items(application) if application is not None else []
     return _render(request, "selfservice/kiosk/progress.html", context)
 
 

@@ -19,7 +19,13 @@ from tongban.core.errors import NotFound, TongbanError
 from tongban.selfservice import selectors, services
 from tongban.selfservice.integrations import APPLICATIONS_ONLINE, available, optional
 from tongban.selfservice.uploads import validate_upload
-from tongban.selfservice.views.common import error_text, guide_context, progress_url, url_or_none
+from tongban.selfservice.views.common import (
+    cabinet_items,
+    error_text,
+    guide_context,
+    progress_url,
+    url_or_none,
+)
 
 RESIDENT_ROLES = (Role.RESIDENT, Role.ENTERPRISE)
 
@@ -280,22 +286,16 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "max_mb": int(settings.UPLOAD_MAX_BYTES) // (1024 * 1024),
         "can_upload": app.status in ("draft", "submitted", "supplement"),
         "cabinet_dropoff_url": url_or_none("cabinet:home"),
-        "cabinet_items": _cabinet_items(app),
+        "cabinet_items": cabinet_items(app),
     }
     return render(request, "selfservice/portal/case.html", context)
-
-
-def _cabinet_items(app: Any) -> list[Any]:
-    """The case's items waiting in a smart cabinet (where, until when), when the cabinet app is installed."""
-    items_for = optional("tongban.cabinet.selectors", "items_for_application")
-    return list(items_for(application_id=app.pk)) if items_for is not None else []
 
 
 def _cabinet_resend(request: HttpRequest, app: Any) -> None:
     """Send the code of one of the case's cabinet items again (to the phone it was registered with)."""
     resend = optional("tongban.cabinet.services", "item_resend_code")
     reference = request.POST.get("item", "")
-    own = next((o for o in _cabinet_items(app) if str(o.item.reference) == reference), None)
+    own = next((o for o in cabinet_items(app) if str(o.item.reference) == reference), None)
     if resend is None or own is None:
         messages.error(request, _("没有找到这件材料，它可能已经取走或已由窗口收回。"))
         return
