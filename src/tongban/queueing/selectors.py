@@ -101,9 +101,8 @@ def display_snapshot(center: Center, *, recent: int = 8, now: datetime | None = 
         .select_related("ticket", "window")
         .order_by("-at", "-id")[:40]
     )
-    current: dict[int, dict[str, Any]] = {}
+    latest: dict[int, dict[str, Any]] = {}  # each ticket's newest call or recall among these events
     last: list[dict[str, Any]] = []
-    seen: set[int] = set()
     for ev in events:
         if ev.window is None:
             continue
@@ -114,28 +113,35 @@ def display_snapshot(center: Center, *, recent: int = 8, now: datetime | None = 
             "at": ev.at,
             "kind": ev.kind,
         }
-        if ev.ticket_id not in seen:
-            seen.add(ev.ticket_id)
+        if ev.ticket_id not in latest:
+            latest[ev.ticket_id] = item
             if len(last) < recent:
                 last.append(item)
-        active = ev.ticket.state in (Ticket.State.CALLED, Ticket.State.SERVING)
-        if active and ev.ticket.called_window_id == ev.window.pk and ev.window.number not in current:
-            current[ev.window.number] = item
-    # every window with a ticket in hand, however many calls other windows made since (a long service, or a
-    # call nobody answered yet, fell out of the last 40 events and off the TV)
+    # Current: every window's ticket in hand, however many calls other windows made since (read from the
+    # events alone, a long service or a call nobody answered yet fell out of the last 40 and off the TV); as
+    # its newest event says it (a recall) where that is for this window, else as called.
     held = Ticket.objects.filter(
         center=center,
         day=day,
         state__in=[Ticket.State.CALLED, Ticket.State.SERVING],
         called_window__isnull=False,
     ).select_related("called_window")
+    current: dict[int, dict[str, Any]] = {}
     for t in held:
         if t.called_window is None:  # filtered out above; for the type checker
             continue
         number = t.called_window.number
-        if number not in current:
-            at = t.called_at or now
-            current[number] = {"ticket": t.pk, "number": t.number, "window": number, "at": at, "kind": "call"}
+        seen = latest.get(t.pk)
+        if seen is None or seen["window"] != number:
+            seen = {
+                "ticket": t.pk,
+                "number": t.number,
+                "window": number,
+                "at": t.called_at or now,
+                "kind": "call",
+            }
+        if number not in current or seen["at"] > current[number]["at"]:
+            current[number] = seen
     return {
         "center": {"code": center.code, "name": center.name},
         "current": sorted(current.values(), key=lambda x: x["at"], reverse=True),
@@ -376,6 +382,29 @@ def slots_available(
         .select_related("queue")
         .order_by("day", "start", "queue__order")
     )
+
+
+def slots_by_day(
+    center: Center,
+    *,
+    queue_id: int | None = None,
+    exclude: int | None = None,
+    days: int = 14,
+    now: datetime | None = None,
+) -> list[tuple[date, list[AppointmentSlot]]]:
+    """The slots still to come in the next ``days``, by day, each with ``available`` places set (full ones
+    included, shown as full: the resident sees the time is there and taken); only ``queue_id``'s, and without
+    slot ``exclude`` (the one an appointment being moved holds), when given."""
+    now = now or timezone.now()
+    slots = slots_available(center, days=days)
+    if queue_id is not None:
+        slots = slots.filter(queue_id=queue_id)
+    by_day: dict[date, list[AppointmentSlot]] = {}
+    for slot in slots:
+        if slot.pk != exclude and slot.ends_at > now:
+            slot.available = max(0, slot.capacity - slot.booked)  # type: ignore[attr-defined]
+            by_day.setdefault(slot.day, []).append(slot)
+    return sorted(by_day.items())
 
 
 def appointments_of(user: User) -> QuerySet[Appointment]:

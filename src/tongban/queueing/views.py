@@ -256,23 +256,18 @@ def _own_appointment_response(
         "token": token,
         "confirm": request.GET.get("confirm") == "cancel" and own.cancellable and error is None,
         "changing": changing,
-        "change_days": _change_days(own.appointment) if changing else [],
+        "change_days": (
+            selectors.slots_by_day(
+                own.appointment.slot.center,
+                queue_id=own.appointment.slot.queue_id,
+                exclude=own.appointment.slot_id,
+            )
+            if changing
+            else []
+        ),
         "error": error,
     }
     return render(request, "queueing/appointment_own.html", ctx, status=error.status_code if error else 200)
-
-
-def _change_days(appointment: Any) -> list[tuple[date, list[AppointmentSlot]]]:
-    """The other slots of the appointment's queue a link holder may move to, by day (full ones included,
-    shown as full: the resident sees the day is there and taken)."""
-    slot = appointment.slot
-    now = timezone.now()
-    by_day: dict[date, list[AppointmentSlot]] = {}
-    for other in selectors.slots_available(slot.center, days=14).filter(queue_id=slot.queue_id):
-        if other.pk != slot.pk and other.ends_at > now:
-            other.available = max(0, other.capacity - other.booked)  # type: ignore[attr-defined]
-            by_day.setdefault(other.day, []).append(other)
-    return sorted(by_day.items())
 
 
 @require_GET
@@ -626,14 +621,7 @@ def appointments(request: HttpRequest) -> HttpResponse:
             # refused: the page again with what was typed and the slot chosen, to correct one field
             ctx["kept"] = {k: request.POST.get(k, "")[:40] for k in ("name", "id_number", "phone", "slot")}
     if center is not None:
-        slots = list(selectors.slots_available(center, days=14))
-        now = timezone.localtime()
-        by_day: dict[date, list[AppointmentSlot]] = {}
-        for slot in slots:
-            slot.available = max(0, slot.capacity - slot.booked)  # type: ignore[attr-defined]
-            if slot.ends_at > now:
-                by_day.setdefault(slot.day, []).append(slot)
-        ctx["days"] = sorted(by_day.items())
+        ctx["days"] = selectors.slots_by_day(center)
     if is_staff:
         q = request.GET.get("q", "").strip()[:40]
         ctx["q"] = q

@@ -96,6 +96,12 @@ def pad_current_event(*, window: Window, now: datetime | None = None) -> Service
     return event
 
 
+def pad_superseded(event: ServiceEvent) -> bool:
+    """Whether a ticket's event, not rated yet, is no longer its window's current one (the window finished or
+    called someone since, or its minutes are up): the person at the pad now did not have that service."""
+    return event.window is not None and not _rated(event) and pad_current_event(window=event.window) != event
+
+
 def pad_allowed(*, window: Window, ip: str) -> bool:
     """A pad is a hall device like the ticket machine: where the center lists its hall networks
     (``QueueSettings.kiosk_networks``), a window's ratings are taken only from them, so that nobody rates a

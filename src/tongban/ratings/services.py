@@ -404,7 +404,7 @@ def rating_submit_for_ticket(
     center's hall networks where it lists them, and only for the service the window finished last, before it
     calls anyone else. A ticket id is a small number anyone can count through; without these rules anyone
     could rate any recent service from anywhere and open a work order against its clerk."""
-    from tongban.ratings.selectors import pad_allowed, pad_current_event
+    from tongban.ratings.selectors import pad_allowed, pad_superseded
 
     _check_rate(client_key=client_key)  # before the look-up: guessing ticket ids costs attempts too
     event = ServiceEvent.objects.filter(kind=EventKind.TICKET, ref=str(ticket_id)).first()
@@ -419,8 +419,9 @@ def rating_submit_for_ticket(
                 "A window's service is rated on the hall's rating pads only",
                 code="rating.not_in_hall",
             )
+        # past the minutes, rating_submit says so (rating.window_closed)
         within = event.served_at >= timezone.now() - timedelta(minutes=settings.RATINGS_PAD_MINUTES)
-        if within and not hasattr(event, "rating") and pad_current_event(window=event.window) != event:
+        if within and pad_superseded(event):
             raise Conflict(
                 "这次服务已不能评价：窗口已在接待下一位，或已超过30分钟",
                 "This service can no longer be rated: the window has called the next person, or 30 minutes passed",

@@ -122,11 +122,7 @@ def pad_submit(request: HttpRequest, window_id: int) -> HttpResponse:
     if not _pad_allowed(request, window):
         return _pad_refused(request)
     event = ServiceEvent.objects.filter(pk=request.POST.get("event") or 0, window=window).first()
-    if (
-        event is not None
-        and not hasattr(event, "rating")
-        and event != selectors.pad_current_event(window=window)
-    ):
+    if event is not None and selectors.pad_superseded(event):
         # the form was left on the screen while the window called the next person: that person did not have
         # the service the form asks about
         event = None

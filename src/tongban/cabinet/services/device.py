@@ -27,7 +27,7 @@ from tongban.cabinet.services._common import (
     settle_compartment,
     transition,
 )
-from tongban.cabinet.services.items import _send_pickup_code, _where, code_issue
+from tongban.cabinet.services.items import _send_pickup_code, code_issue
 from tongban.cabinet.services.outbox import command_queue, outbox_dispatch
 from tongban.core.audit import audit_log
 from tongban.notifications.services import sms_send
@@ -201,7 +201,7 @@ def _door_closed(cabinet: Cabinet, compartment: Compartment) -> str:
             item.save()
             sms_send(
                 to_phone=item.phone,
-                body=f"【通办】您的{item.label}已投递至{_where(cabinet)}，工作人员将于下一个工作日内签收。",
+                body=f"【通办】您的{item.label}已投递至{cabinet.where}，工作人员将于下一个工作日内签收。",
                 purpose="cabinet.dropoff_received",
             )
             hooks.dropoff_deposited(item=item)
@@ -216,7 +216,7 @@ def _door_closed(cabinet: Cabinet, compartment: Compartment) -> str:
             sms_send(
                 to_phone=item.phone,
                 body=(
-                    f"【通办】您在{_where(cabinet)}的{item.label or '材料'}逾期未取，已回收至{cabinet.center.name}"
+                    f"【通办】您在{cabinet.where}的{item.label or '材料'}逾期未取，已回收至{cabinet.center.name}"
                     f"服务窗口，原取件码已失效，请携带身份证件到窗口领取。"
                 ),
                 purpose="cabinet.recalled",
@@ -234,7 +234,7 @@ def _door_closed(cabinet: Cabinet, compartment: Compartment) -> str:
             sms_send(
                 to_phone=item.phone,
                 body=(
-                    f"【通办】您的{item.label or '材料'}已于{timezone.localtime(now):%m月%d日%H:%M}从{_where(cabinet)}取出"
+                    f"【通办】您的{item.label or '材料'}已于{timezone.localtime(now):%m月%d日%H:%M}从{cabinet.where}取出"
                     f"{'（代取）' if item.by_proxy else ''}。欢迎对本次服务进行“好差评”。如非本人操作请致电"
                     f"{cabinet.center.phone or '中心'}。"
                 ),

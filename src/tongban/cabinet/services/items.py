@@ -56,10 +56,6 @@ def _clean_phone(phone: str, *, for_application: bool = False) -> str:
     return phone
 
 
-def _where(cabinet: Cabinet) -> str:
-    return cabinet.where
-
-
 def code_issue(*, item: Item, cabinet: Cabinet, valid_days: int) -> str:
     """Give ``item`` a fresh code, unique among the cabinet's live codes; returns the plaintext once.
 
@@ -98,7 +94,7 @@ def _send_pickup_code(item: Item, cabinet: Cabinet, code: str, *, reissued: bool
     sms_send(
         to_phone=item.phone,
         body=(
-            f"【通办】您的{item.label or '材料'}已放入{_where(cabinet)}，{new}{code}{void}，"
+            f"【通办】您的{item.label or '材料'}已放入{cabinet.where}，{new}{code}{void}，"
             f"取件时间{cabinet.hours}，请于{expiry}前凭码取件。取件码仅限本人使用，请勿转告他人。"
         ),
         purpose="cabinet.pickup_code",
@@ -271,7 +267,7 @@ def dropoff_create(
         sms_send(
             to_phone=phone,
             body=(
-                f"【通办】请于{expiry}前到{_where(cabinet)}，在柜屏输入投递码{code}，"
+                f"【通办】请于{expiry}前到{cabinet.where}，在柜屏输入投递码{code}，"
                 f"将{label}放入打开的柜门并关好。开放时间{cabinet.hours}。"
             ),
             purpose="cabinet.dropoff_code",
@@ -410,7 +406,7 @@ def _reissue(item: Item, cabinet: Cabinet, *, actor: Any) -> None:
     else:
         sms_send(
             to_phone=item.phone,
-            body=f"【通办】您的新投递码为{code}（原投递码已失效），请到{_where(cabinet)}投递材料。",
+            body=f"【通办】您的新投递码为{code}（原投递码已失效），请到{cabinet.where}投递材料。",
             purpose="cabinet.dropoff_code",
             secret=code,
         )
@@ -613,7 +609,7 @@ def items_process_overdue() -> dict[str, int]:
             sms_send(
                 to_phone=fresh.phone,
                 body=(
-                    f"【通办】您的{fresh.label or '材料'}仍在{_where(cabinet)}，请于{deadline:%m月%d日}前"
+                    f"【通办】您的{fresh.label or '材料'}仍在{cabinet.where}，请于{deadline:%m月%d日}前"
                     f"凭取件码取件，逾期将回收至服务窗口。"
                 ),
                 purpose="cabinet.overdue_reminder",

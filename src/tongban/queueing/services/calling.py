@@ -119,7 +119,7 @@ def window_session_close(*, window: Window, clerk: User, now: datetime | None = 
     now = now or timezone.now()
     with transaction.atomic():
         session = _staffing_session(window, clerk, open_if_needed=False)
-        if Ticket.objects.filter(called_window=window, state__in=ACTIVE_STATES).exists():
+        if _holds_ticket(window):
             raise WindowBusy(
                 "请先办结或过号当前号码再结束服务", "Finish the current ticket before signing off"
             )
@@ -128,6 +128,11 @@ def window_session_close(*, window: Window, clerk: User, now: datetime | None = 
         session.save(update_fields=["state", "closed_at"])
         audit_log(actor=clerk, action="queueing.window.close", obj=session)
     _publish(window.center_id, {"type": "window", "window": window.number, "state": "closed"})
+
+
+def _holds_ticket(window: Window) -> bool:
+    """Whether a ticket called at ``window`` is still there (called or being served)."""
+    return Ticket.objects.filter(called_window=window, state__in=ACTIVE_STATES).exists()
 
 
 def window_pause(
@@ -139,7 +144,7 @@ def window_pause(
         if session.state == WindowSession.State.PAUSED:
             return session
         # the hall's TV would go on calling the ticket to a window whose own screen says 暂停服务
-        if Ticket.objects.filter(called_window=window, state__in=ACTIVE_STATES).exists():
+        if _holds_ticket(window):
             raise WindowBusy(
                 "请先办结或过号当前号码再暂停",
                 "Finish the current ticket (or mark it no-show) before pausing",
