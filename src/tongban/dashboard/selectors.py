@@ -211,15 +211,18 @@ def live_today(*, scope: Scope) -> dict[str, Any] | None:
     if scope.center_ids is not None:
         tickets = tickets.filter(center_id__in=scope.center_ids)
     waiting = tickets.filter(state="waiting").count()
-    called = list(tickets.filter(called_at__isnull=False).values_list("issued_at", "called_at"))
-    avg = round(sum((c - i).total_seconds() for i, c in called) / 60 / len(called), 1) if called else None
+    waits = [
+        ticket.wait_seconds(*row)  # type: ignore[attr-defined]
+        for row in tickets.filter(called_at__isnull=False).values_list(*ticket.WAIT_FIELDS)  # type: ignore[attr-defined]
+    ]
+    avg = round(sum(waits) / 60 / len(waits), 1) if waits else None
     windows_open = None
     if session is not None:
         sessions = session.objects.filter(state="open")  # type: ignore[attr-defined]
         if scope.center_ids is not None:
             sessions = sessions.filter(window__center_id__in=scope.center_ids)
         windows_open = sessions.values("window_id").distinct().count()
-    return {"waiting": waiting, "windows_open": windows_open, "avg_wait_minutes": avg, "served": len(called)}
+    return {"waiting": waiting, "windows_open": windows_open, "avg_wait_minutes": avg, "served": len(waits)}
 
 
 OPEN_STATUSES = ["accepted", "under_review", "suspended"]

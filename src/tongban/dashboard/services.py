@@ -101,18 +101,20 @@ def _collect_tickets(rows: Rows, center_ids: list[int], date_from: date, date_to
     ticket = source_model("queueing", "Ticket")
     if ticket is None:
         return
+    wait_seconds = ticket.wait_seconds  # type: ignore[attr-defined]
     tickets = ticket.objects.filter(  # type: ignore[attr-defined]
         center_id__in=center_ids, day__gte=date_from, day__lte=date_to
-    ).values_list("day", "center_id", "matter_id", "issued_at", "called_at", "state")
-    for day, c, m, issued_at, called_at, state in tickets.iterator(chunk_size=CHUNK):
+    ).values_list("day", "center_id", "matter_id", "state", *ticket.WAIT_FIELDS)  # type: ignore[attr-defined]
+    for day, c, m, state, *wait_fields in tickets.iterator(chunk_size=CHUNK):
         row = rows[(day, c, m, "window")]
         row["tickets"] += 1
         if state == "finished":
             row["tickets_served"] += 1
-        if called_at is not None:
+        seconds = wait_seconds(*wait_fields)
+        if seconds is not None:
             # to the nearest minute, not down: 2.9 minutes counted as 2 made the average a minute short of
             # the queue statistics' for the same tickets
-            minutes = max(round((called_at - issued_at).total_seconds() / 60), 0)
+            minutes = round(seconds / 60)
             row["wait_minutes_sum"] += minutes
             row[f"wait_b{_bucket(WAIT_BOUNDS, minutes)}"] += 1
 

@@ -12,7 +12,7 @@ each day and are never reused or skipped.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime, time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -275,6 +275,24 @@ class Ticket(models.Model):
     @property
     def is_priority(self) -> bool:
         return bool(self.priority_reason)
+
+    # What a wait is measured from, in this order (for ``values_list``): statistics read many tickets at once.
+    WAIT_FIELDS = ("issued_at", "called_at", "appointment__slot__day", "appointment__slot__start")
+
+    @staticmethod
+    def wait_seconds(
+        issued_at: datetime, called_at: datetime | None, slot_day: date | None, slot_start: time | None
+    ) -> float | None:
+        """How long the person waited for the call: from taking the number, or, for an appointment checked in
+        before its slot, from the slot's start (it is queued only then, and the early minutes were the
+        resident's choice, not the hall's wait: counting them made the Y queue's wait look six times its
+        real length). None while not called."""
+        if called_at is None:
+            return None
+        start = issued_at
+        if slot_day is not None and slot_start is not None:
+            start = max(issued_at, timezone.make_aware(datetime.combine(slot_day, slot_start)))
+        return max((called_at - start).total_seconds(), 0.0)
 
 
 class TicketApplication(models.Model):

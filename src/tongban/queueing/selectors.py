@@ -70,7 +70,7 @@ def waiting_counts(center: Center, *, day: date | None = None) -> list[dict[str,
         Queue.objects.filter(center=center, active=True)
         .annotate(waiting=Count("tickets", filter=Q(tickets__day=day, tickets__state=Ticket.State.WAITING)))
         .order_by("order", "prefix")
-        .values("prefix", "name", "kind", "waiting")
+        .values("prefix", "name", "name_en", "kind", "waiting")
     )
     return [dict(r) for r in rows]
 
@@ -143,7 +143,7 @@ def display_snapshot(center: Center, *, recent: int = 8, now: datetime | None = 
         if number not in current or seen["at"] > current[number]["at"]:
             current[number] = seen
     return {
-        "center": {"code": center.code, "name": center.name},
+        "center": {"code": center.code, "name": center.name, "name_en": center.name_en},
         "current": sorted(current.values(), key=lambda x: x["at"], reverse=True),
         "recent": last,
         "waiting": waiting_counts(center, day=day),
@@ -485,15 +485,18 @@ def queue_stats(center: Center, *, day_from: date, day_to: date) -> dict[str, An
     """Numbers people manage by, for ``day_from``..``day_to`` inclusive: waiting now per queue, average and
     p90 wait, service time per window and clerk, no-show and abandonment rates, appointments kept.
 
-    Wait = called − issued; service = finished − started (started = called if the clerk never pressed
-    "start"). No-show rate = no-shows ÷ tickets called; abandonment = abandoned ÷ issued."""
+    Wait = called − issued (for an appointment checked in early, − its slot's start: ``Ticket.wait_seconds``);
+    service = finished − started (started = called if the clerk never pressed "start"). No-show rate =
+    no-shows ÷ tickets called; abandonment = abandoned ÷ issued. "Waiting" is the line now, so it is given
+    (per queue) only when the range includes today, and None otherwise: a past range shown beside today's
+    line read as that range's figure. Appointments "booked" are those made and not cancelled."""
     rows = list(
         Ticket.objects.filter(center=center, day__gte=day_from, day__lte=day_to).values(
             "queue__prefix",
             "queue__name",
+            "queue__name_en",
             "state",
-            "issued_at",
-            "called_at",
+            *Ticket.WAIT_FIELDS,
             "served_at",
             "finished_at",
             "called_window__number",
@@ -511,14 +514,20 @@ def queue_stats(center: Center, *, day_from: date, day_to: date) -> dict[str, An
         issued += 1
         q = per_queue.setdefault(
             r["queue__prefix"],
-            {"prefix": r["queue__prefix"], "name": r["queue__name"], "issued": 0, "waits": []},
+            {
+                "prefix": r["queue__prefix"],
+                "name": r["queue__name"],
+                "name_en": r["queue__name_en"],
+                "issued": 0,
+                "waits": [],
+            },
         )
         q["issued"] += 1
-        if r["called_at"]:
+        seconds = Ticket.wait_seconds(*(r[f] for f in Ticket.WAIT_FIELDS))
+        if seconds is not None:
             called += 1
-            wait = (r["called_at"] - r["issued_at"]).total_seconds() / 60
-            waits.append(wait)
-            q["waits"].append(wait)
+            waits.append(seconds / 60)
+            q["waits"].append(seconds / 60)
         if r["state"] == Ticket.State.NO_SHOW:
             no_show += 1
         elif r["state"] == Ticket.State.ABANDONED:
@@ -532,7 +541,8 @@ def queue_stats(center: Center, *, day_from: date, day_to: date) -> dict[str, An
                 {"name": r["called_by__display_name"] or r["called_by__username"], "values": []},
             )
             clerk["values"].append(minutes)
-    waiting_list = waiting_counts(center)
+    live = day_from <= timezone.localdate() <= day_to
+    waiting_list = waiting_counts(center) if live else []
     waiting_now = {w["prefix"]: w["waiting"] for w in waiting_list}
     appts = Appointment.objects.filter(slot__center=center, slot__day__gte=day_from, slot__day__lte=day_to)
     appt_counts = dict(appts.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
@@ -553,8 +563,9 @@ def queue_stats(center: Center, *, day_from: date, day_to: date) -> dict[str, An
             {
                 "prefix": q["prefix"],
                 "name": q["name"],
+                "name_en": q["name_en"],
                 "issued": q["issued"],
-                "waiting": waiting_now.get(q["prefix"], 0),
+                "waiting": waiting_now.get(q["prefix"], 0) if live else None,
                 "avg_wait_minutes": _avg(q["waits"]),
                 "p90_wait_minutes": _p90(q["waits"]),
             }
@@ -564,6 +575,7 @@ def queue_stats(center: Center, *, day_from: date, day_to: date) -> dict[str, An
             {
                 "prefix": p,
                 "name": w["name"],
+                "name_en": w["name_en"],
                 "issued": 0,
                 "waiting": w["waiting"],
                 "avg_wait_minutes": None,
@@ -582,7 +594,7 @@ def queue_stats(center: Center, *, day_from: date, day_to: date) -> dict[str, An
             for c in sorted(per_clerk.values(), key=lambda x: x["name"])
         ],
         "appointments": {
-            "booked": sum(appt_counts.values()),
+            "booked": sum(n for state, n in appt_counts.items() if state != Appointment.State.CANCELLED),
             "kept": kept,
             "no_show": missed,
             "cancelled": appt_counts.get(Appointment.State.CANCELLED, 0),

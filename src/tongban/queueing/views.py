@@ -34,6 +34,7 @@ from tongban.catalog.selectors import bundle_search, matter_search
 from tongban.core.crypto import mask_phone
 from tongban.core.errors import TongbanError, ValidationError
 from tongban.core.qr import qr_svg
+from tongban.core.templatetags.tongban_core import local_name
 from tongban.queueing import live, selectors, services
 from tongban.queueing.errors import NotATicketMachine, WindowNotStaffed
 from tongban.queueing.links import appointment_id_from_token, follow_url, ticket_id_from_token
@@ -638,6 +639,10 @@ def appointments(request: HttpRequest) -> HttpResponse:
 # --- statistics ----------------------------------------------------------------------------
 
 
+def _percent(rate: float | None) -> float | str:
+    return "" if rate is None else round(rate * 100, 1)
+
+
 @login_required
 def stats(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -685,10 +690,12 @@ def stats(request: HttpRequest) -> HttpResponse:
             (pgettext("count", "办结"), data["finished"]),
             (_("平均等候(分)"), data["avg_wait_minutes"]),
             (_("P90等候(分)"), data["p90_wait_minutes"]),
-            (_("过号率"), data["no_show_rate"]),
-            (_("放弃率"), data["abandonment_rate"]),
-            (_("预约数"), appts["booked"]),
-            (_("预约履约率"), appts["kept_rate"]),
+            # percentages, as the page shows them: 0.05 beside the page's 5% read as a different figure
+            (_("过号率(%)"), _percent(data["no_show_rate"])),
+            (_("放弃率(%)"), _percent(data["abandonment_rate"])),
+            (_("预约数（不含已取消）"), appts["booked"]),
+            (_("已取消预约"), appts["cancelled"]),
+            (_("预约履约率(%)"), _percent(appts["kept_rate"])),
         ):
             writer.writerow([label, "" if value is None else value])
         writer.writerow([])
@@ -706,9 +713,9 @@ def stats(request: HttpRequest) -> HttpResponse:
             writer.writerow(
                 [
                     q["prefix"],
-                    q["name"],
+                    local_name(q),
                     q["issued"],
-                    q["waiting"],
+                    "" if q["waiting"] is None else q["waiting"],
                     q["avg_wait_minutes"],
                     q["p90_wait_minutes"],
                 ]
@@ -723,7 +730,7 @@ def stats(request: HttpRequest) -> HttpResponse:
             writer.writerow([c["clerk"], c["served"], c["avg_service_minutes"]])
         return response
     chart = {
-        "queues": [q["prefix"] + " " + q["name"] for q in data["queues"]],
+        "queues": [q["prefix"] + " " + local_name(q) for q in data["queues"]],
         "avg": [q["avg_wait_minutes"] or 0 for q in data["queues"]],
         "p90": [q["p90_wait_minutes"] or 0 for q in data["queues"]],
         "waiting": [q["waiting"] for q in data["queues"]],

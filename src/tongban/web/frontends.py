@@ -53,6 +53,12 @@ FRONTENDS = [
     Frontend("cabinet:home", _("智能文件柜"), _("24小时取件、投递材料"), "bi-safe"),
     Frontend("ratings:pad-home", _("好差评评价器"), _("窗口评价：一次一评"), "bi-emoji-smile"),
     Frontend("dashboard:home", _("运行看板"), _("中心与全区的办件、等候、评价数据"), "bi-bar-chart"),
+    Frontend(
+        "queueing:stats",
+        _("排队叫号统计"),
+        _("各队列等候、过号与放弃率，窗口与人员办理时长"),
+        "bi-graph-up",
+    ),
     Frontend("catalog:home", _("事项目录"), _("全部事项与办事指南"), "bi-journal-text"),
     Frontend("admin:index", _("后台管理"), _("维护事项、窗口、日历、账号"), "bi-gear"),
 ]

@@ -242,8 +242,11 @@ class DisplayOut(serializers.Serializer):
 class StatsQueueOut(serializers.Serializer):
     prefix = serializers.CharField()
     name = serializers.CharField()
+    name_en = serializers.CharField(help_text="English name; empty where none is set")
     issued = serializers.IntegerField()
-    waiting = serializers.IntegerField()
+    waiting = serializers.IntegerField(
+        allow_null=True, help_text="Waiting now; null when the range does not include today"
+    )
     avg_wait_minutes = serializers.FloatField(allow_null=True)
     p90_wait_minutes = serializers.FloatField(allow_null=True)
 
@@ -261,7 +264,7 @@ class StatsClerkOut(serializers.Serializer):
 
 
 class StatsAppointmentsOut(serializers.Serializer):
-    booked = serializers.IntegerField()
+    booked = serializers.IntegerField(help_text="Appointments made and not cancelled")
     kept = serializers.IntegerField()
     no_show = serializers.IntegerField()
     cancelled = serializers.IntegerField()

@@ -358,7 +358,7 @@ def test_stats_page_and_csv(client):
     # the headline the page shows comes first: the numbers a manager reports
     assert lines[0] == "统计区间,2026-11-25 – 2026-11-25"
     assert lines[1:4] == ["取号,1", "已叫号,0", "办结,0"]
-    assert "过号率," in lines and "预约履约率," in lines
+    assert "过号率(%)," in lines and "预约履约率(%)," in lines
     table = lines.index("队列,名称,取号,当前等候,平均等候(分),P90等候(分)")
     assert lines[table + 1] == "A,综合受理,1,1,,"
     assert "工作人员,办结,平均办理(分)" in lines
