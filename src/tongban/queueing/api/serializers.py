@@ -222,6 +222,7 @@ class CallItemOut(serializers.Serializer):
 class WaitingOut(serializers.Serializer):
     prefix = serializers.CharField()
     name = serializers.CharField()
+    name_en = serializers.CharField(help_text="English name; empty where none is set")
     kind = serializers.CharField()
     waiting = serializers.IntegerField()
 
@@ -229,6 +230,7 @@ class WaitingOut(serializers.Serializer):
 class CenterRefOut(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
+    name_en = serializers.CharField(help_text="English name; empty where none is set")
 
 
 class DisplayOut(serializers.Serializer):

@@ -226,7 +226,11 @@ def test_display_is_public_and_query_bounded(django_assert_num_queries):
         }
     ]
     assert [(w["prefix"], w["waiting"]) for w in body["waiting"]] == [("A", 2), ("V", 0), ("Y", 0)]
-    assert body["center"] == {"code": center.code, "name": center.name}
+    assert body["center"] == {"code": center.code, "name": center.name, "name_en": center.name_en}
+    # an English hall TV redraws the waiting list from this: it needs the English names too
+    center.queues.filter(prefix="A").update(name_en="General services")
+    body = client.get(f"/api/v1/centers/{center.code}/display").json()
+    assert {w["prefix"]: w["name_en"] for w in body["waiting"]}["A"] == "General services"
 
 
 @freeze_time(T0)

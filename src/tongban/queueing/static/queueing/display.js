@@ -5,6 +5,7 @@
   var api = root.getAttribute('data-api');
   var eventsUrl = root.getAttribute('data-events');
   var statusEl = document.getElementById('cd-status');
+  var english = (document.documentElement.lang || '').indexOf('en') === 0;
   // on-screen labels come translated from the page; the spoken announcements stay zh-CN
   var L = {
     window: root.getAttribute('data-l-window') || '{n}号窗口',
@@ -79,7 +80,9 @@
       return '<li>' + esc(c.number) + ' → ' + winLabel(c.window) + '</li>';
     }).join('');
     document.getElementById('cd-waiting').innerHTML = data.waiting.map(function (w) {
-      return '<li data-prefix="' + esc(w.prefix) + '"><span>' + esc(w.prefix) + ' ' + esc(w.name) + '</span><b>' + w.waiting + '</b></li>';
+      // the queue's English name on an English page, as the server renders it (the local_name filter)
+      var name = english && w.name_en ? w.name_en : w.name;
+      return '<li data-prefix="' + esc(w.prefix) + '"><span>' + esc(w.prefix) + ' ' + esc(name) + '</span><b>' + w.waiting + '</b></li>';
     }).join('');
   }
   var inflight = false, again = false;
