@@ -116,6 +116,20 @@ _DRF_MESSAGES: dict[type, tuple[str, str, str]] = {
     drf_exceptions.ParseError: ("parse_error", "请求格式错误", "Malformed request"),
 }
 
+# DRF's SessionAuthentication.enforce_csrf raises a plain PermissionDenied with this detail prefix (not
+# translated) followed by Django's reason ("CSRF token missing.", "CSRF cookie not set." …).
+_CSRF_PREFIX = "CSRF Failed: "
+
+
+def _csrf_failure_reason(exc: Exception) -> str | None:
+    """Django's reason when ``exc`` is DRF's CSRF refusal of a session-authenticated write, else None."""
+    if not isinstance(exc, drf_exceptions.PermissionDenied):
+        return None
+    detail = exc.detail
+    if isinstance(detail, str) and detail.startswith(_CSRF_PREFIX):
+        return detail[len(_CSRF_PREFIX) :]
+    return None
+
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF exception handler: one error shape for business and framework errors."""
@@ -139,6 +153,17 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
                 "message": "输入有误，请检查标出的字段",
                 "message_en": "Invalid input; see the fields listed",
                 "details": response.data,
+            }
+        }
+        return response
+    reason = _csrf_failure_reason(exc)
+    if reason is not None:  # a stale page, not a missing right: say how to recover
+        response.data = {
+            "error": {
+                "code": "csrf_failed",
+                "message": "请求缺少或带有无效的 CSRF 令牌，请刷新页面后重试",
+                "message_en": "CSRF token missing or invalid; reload the page and try again",
+                "details": {"reason": reason},
             }
         }
         return response

@@ -95,6 +95,27 @@ def test_framework_errors_use_the_same_shape(exc, status, code):
     assert response.data["error"]["message"]
 
 
+@pytest.mark.parametrize("reason", ["CSRF token missing.", "CSRF cookie not set."])
+def test_a_csrf_refusal_is_named_not_called_forbidden(reason):
+    # what SessionAuthentication.enforce_csrf raises for a session-authenticated write without a valid token
+    response = handle(drf.PermissionDenied(f"CSRF Failed: {reason}"))
+    assert response.status_code == 403
+    assert response.data == {
+        "error": {
+            "code": "csrf_failed",
+            "message": "请求缺少或带有无效的 CSRF 令牌，请刷新页面后重试",
+            "message_en": "CSRF token missing or invalid; reload the page and try again",
+            "details": {"reason": reason},
+        }
+    }
+
+
+def test_other_permission_denials_stay_forbidden():
+    response = handle(drf.PermissionDenied("You do not have permission to perform this action."))
+    assert response.data["error"]["code"] == "forbidden"
+    assert "details" not in response.data["error"]
+
+
 def test_throttled_keeps_retry_after():
     assert handle(drf.Throttled(wait=7))["Retry-After"] == "7"
 

@@ -192,6 +192,31 @@ def test_staff_endpoints_deny_outsiders():
 
 
 @freeze_time(T0)
+def test_a_session_write_without_the_csrf_token_is_named_and_changes_nothing():
+    """A workbench page left open past its CSRF cookie read as "you may not do this" (a reviewer, issue 4)."""
+    center, _, (w1, _) = hall()
+    ticket = ticket_issue(center=center, queue="A").ticket
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(ClerkFactory(center=center))
+    r = client.post(f"/api/v1/windows/{w1.pk}/call-next")
+    assert r.status_code == 403
+    assert r.json()["error"] == {
+        "code": "csrf_failed",
+        "message": "请求缺少或带有无效的 CSRF 令牌，请刷新页面后重试",
+        "message_en": "CSRF token missing or invalid; reload the page and try again",
+        "details": {"reason": "CSRF cookie not set."},
+    }
+    assert Ticket.objects.get(pk=ticket.pk).state == "waiting"
+    token = "k" * 32
+    client.cookies["csrftoken"] = token
+    r = client.post(f"/api/v1/windows/{w1.pk}/call-next")
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "csrf_failed")
+    assert r.json()["error"]["details"] == {"reason": "CSRF token missing."}
+    r = client.post(f"/api/v1/windows/{w1.pk}/call-next", HTTP_X_CSRFTOKEN=token)
+    assert (r.status_code, r.json()["ticket"]["number"]) == (200, "A001")
+
+
+@freeze_time(T0)
 def test_pause_and_resume():
     center, _, (w1, _) = hall()
     clerk = ClerkFactory(center=center)
