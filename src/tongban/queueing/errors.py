@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from tongban.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationError
+
+if TYPE_CHECKING:
+    from tongban.queueing.models import Ticket
 
 
 class HallClosed(Conflict):
@@ -85,10 +90,48 @@ class TicketNotFound(NotFound):
     message_en = "Ticket not found"
 
 
+class WindowNotFound(NotFound):
+    code = "queue.window_not_found"
+    message = "窗口不存在"
+    message_en = "Window not found"
+
+
+# A ticket's state as invalid_transition names it: the workbench's label (Ticket.State), and English words that
+# follow "The ticket …".
+TICKET_STATE_WORDS: dict[str, tuple[str, str]] = {
+    "waiting": ("等候中", "is waiting"),
+    "called": ("已叫号", "has been called"),
+    "serving": ("办理中", "is being served"),
+    "finished": ("已办结", "is finished"),
+    "no_show": ("过号", "was marked as a no-show"),
+    "abandoned": ("未办理离开", "was given up by its holder"),
+}
+
+
 class TicketStateError(InvalidTransition):
+    """The action does not fit the ticket's state. Given the ticket, the message says which state it is in
+    (a workbench that lost track sees "finished", not a bare refusal) and ``details`` carries it:
+    ``{"state": "finished", "ticket": "A001"}``."""
+
     code = "queue.invalid_transition"
     message = "号票当前状态不允许此操作"
     message_en = "This action is not allowed for the ticket's current state"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        message_en: str | None = None,
+        *,
+        ticket: Ticket | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if ticket is not None:
+            state = str(ticket.state)
+            label, words = TICKET_STATE_WORDS.get(state, (state, f"is {state}"))
+            message = message or f"号码当前状态为“{label}”，不能执行此操作"
+            message_en = message_en or f"The ticket {words}; this action is not possible"
+            kwargs["details"] = {"state": state, "ticket": ticket.number, **(kwargs.get("details") or {})}
+        super().__init__(message, message_en, **kwargs)
 
 
 class TicketNotCancellable(Conflict):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -22,7 +21,7 @@ from tongban.core.api.serializers import datetime_out
 from tongban.core.errors import Forbidden, NotFound
 from tongban.queueing import selectors, services
 from tongban.queueing.api import serializers as s
-from tongban.queueing.errors import TicketNotFound
+from tongban.queueing.errors import TicketNotFound, WindowNotFound
 from tongban.queueing.links import follow_url, ticket_id_from_token
 from tongban.queueing.models import Appointment, AppointmentSlot
 
@@ -45,7 +44,7 @@ def _center(code: str) -> Center:
 def _window(pk: int) -> Window:
     window = selectors.window_by_pk(pk)
     if window is None:
-        raise Http404
+        raise WindowNotFound()
     return window
 
 

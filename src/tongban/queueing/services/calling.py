@@ -616,7 +616,7 @@ def ticket_recall(*, ticket_id: int, actor: User, now: datetime | None = None) -
         ticket, staffs_window = _lock_ticket(ticket_id, actor)
         _check_ticket_actor(ticket, actor, staffs_window)
         if ticket.state != Ticket.State.CALLED or ticket.called_window is None:
-            raise TicketStateError()
+            raise TicketStateError(ticket=ticket)
         ticket.call_count += 1
         _write_with_event(
             ticket,
@@ -639,7 +639,7 @@ def ticket_start(*, ticket_id: int, actor: User, now: datetime | None = None) ->
         ticket, staffs_window = _lock_ticket(ticket_id, actor)
         _check_ticket_actor(ticket, actor, staffs_window)
         if ticket.state != Ticket.State.CALLED:
-            raise TicketStateError()
+            raise TicketStateError(ticket=ticket)
         ticket.state = Ticket.State.SERVING
         ticket.served_at = now
         _write_with_event(
@@ -664,7 +664,7 @@ def ticket_no_show(*, ticket_id: int, actor: User, now: datetime | None = None) 
         if ticket.state == Ticket.State.NO_SHOW and _just_did(ticket, actor, "no_show", now):
             return ticket  # a double click, answered as done
         if ticket.state != Ticket.State.CALLED:
-            raise TicketStateError()
+            raise TicketStateError(ticket=ticket)
         ticket.state = Ticket.State.NO_SHOW
         ticket.finished_at = now
         _write_with_event(
@@ -693,7 +693,7 @@ def ticket_requeue(*, ticket_id: int, actor: User | None = None, now: datetime |
         ):
             raise Forbidden()
         if ticket.state != Ticket.State.NO_SHOW:
-            raise TicketStateError()
+            raise TicketStateError(ticket=ticket)
         rules = settings_for(ticket.center)
         if ticket.finished_at is None or now - ticket.finished_at > timedelta(
             minutes=rules.noshow_requeue_minutes
@@ -777,7 +777,7 @@ def ticket_transfer(
         ticket, staffs_window = _lock_ticket(ticket_id, actor)
         _check_ticket_actor(ticket, actor, staffs_window)
         if ticket.state not in ACTIVE_STATES:
-            raise TicketStateError()
+            raise TicketStateError(ticket=ticket)
         if to_queue is not None and (to_queue.center_id != ticket.center_id or not to_queue.active):
             raise ValidationError("目标队列无效", "Invalid target queue", code="queue.transfer_target")
         if to_window is not None and (to_window.center_id != ticket.center_id or not to_window.active):
@@ -861,7 +861,7 @@ def ticket_finish(
         ):
             return ticket  # a double click: the first finished it, and the second is answered as done
         if ticket.state not in ACTIVE_STATES:
-            raise TicketStateError()
+            raise TicketStateError(ticket=ticket)
         handled = _handled_since_call(ticket, actor)
         linked = _link_applications(ticket, sorted({*(application_ids or []), *handled}), now)  # may refuse
         ticket.state = Ticket.State.FINISHED

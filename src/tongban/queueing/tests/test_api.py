@@ -217,6 +217,32 @@ def test_a_session_write_without_the_csrf_token_is_named_and_changes_nothing():
 
 
 @freeze_time(T0)
+def test_a_refusal_names_the_ticket_state_and_an_unknown_window_is_named():
+    center, _, (w1, _) = hall()
+    client = staff_client(ClerkFactory(center=center))
+    ticket_issue(center=center, queue="A")
+    t = client.post(f"/api/v1/windows/{w1.pk}/call-next").json()["ticket"]
+    client.post(f"/api/v1/tickets/{t['id']}/no-show")
+    r = client.post(f"/api/v1/tickets/{t['id']}/start")
+    assert r.status_code == 409
+    assert r.json()["error"] == {
+        "code": "queue.invalid_transition",
+        "message": "号码当前状态为“过号”，不能执行此操作",
+        "message_en": "The ticket was marked as a no-show; this action is not possible",
+        "details": {"state": "no_show", "ticket": "A001"},
+    }
+    gone = w1.pk + 1000
+    for action in ("call-next", "pause", "resume"):
+        r = client.post(f"/api/v1/windows/{gone}/{action}")
+        assert r.status_code == 404
+        assert r.json()["error"] == {
+            "code": "queue.window_not_found",
+            "message": "窗口不存在",
+            "message_en": "Window not found",
+        }
+
+
+@freeze_time(T0)
 def test_pause_and_resume():
     center, _, (w1, _) = hall()
     clerk = ClerkFactory(center=center)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, time
 
 import pytest
+from django.utils import translation
 from freezegun import freeze_time
 
 from tongban.accounts.tests.factories import ClerkFactory, ManagerFactory, ResidentFactory
@@ -286,6 +287,41 @@ def test_recall_start_finish_and_rating_invitation(clerk_at):
         assert ticket_finished_recently(w1) is None  # more than 30 minutes ago
     with pytest.raises(TicketStateError):
         ticket_finish(ticket_id=t.pk, actor=clerk)
+
+
+@freeze_time(T0)
+def test_a_refused_action_names_the_state_the_ticket_is_in(clerk_at):
+    """A workbench that lost track of a ticket was told only "not allowed in the current state" (issue 4)."""
+    center, _, (w1, _) = hall()
+    clerk = clerk_at(w1)
+    issue(center, 1)
+    t = ticket_call_next(window=w1, clerk=clerk)
+    ticket_start(ticket_id=t.pk, actor=clerk)
+    with pytest.raises(TicketStateError) as serving:
+        ticket_recall(ticket_id=t.pk, actor=clerk)
+    assert (serving.value.code, serving.value.status_code) == ("queue.invalid_transition", 409)
+    assert serving.value.message == "号码当前状态为“办理中”，不能执行此操作"
+    assert serving.value.message_en == "The ticket is being served; this action is not possible"
+    assert serving.value.details == {"state": "serving", "ticket": "A001"}
+    ticket_finish(ticket_id=t.pk, actor=clerk)
+    with freeze_time("2026-11-25 02:01:00"), pytest.raises(TicketStateError) as finished:
+        ticket_finish(ticket_id=t.pk, actor=clerk)  # a minute later: not a double click
+    assert finished.value.message == "号码当前状态为“已办结”，不能执行此操作"
+    assert finished.value.message_en == "The ticket is finished; this action is not possible"
+    assert finished.value.details == {"state": "finished", "ticket": "A001"}
+    with pytest.raises(TicketStateError) as requeue:
+        ticket_requeue(ticket_id=t.pk, actor=clerk)
+    assert requeue.value.details == {"state": "finished", "ticket": "A001"}
+    assert CallEvent.objects.filter(ticket=t, kind="finish").count() == 1
+
+
+def test_every_ticket_state_has_words_for_the_refusal():
+    from tongban.queueing.errors import TICKET_STATE_WORDS
+
+    assert set(TICKET_STATE_WORDS) == set(Ticket.State.values)
+    for state in Ticket.State:
+        with translation.override("zh-hans"):
+            assert TICKET_STATE_WORDS[state.value][0] == str(state.label)  # the workbench's own word
 
 
 def test_no_show_and_requeue_rule(clerk_at, pick):
