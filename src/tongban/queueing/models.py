@@ -225,6 +225,9 @@ class Ticket(models.Model):
         related_name="tickets",
         verbose_name=_("办理的办件"),
     )
+    # Not a column: the ids of the cases linked as the finish services finished this instance ([] when none),
+    # so the API can name them without asking the database again; None when not known (read elsewhere).
+    linked_application_ids: list[int] | None = None
 
     class Meta:
         verbose_name = _("号票")

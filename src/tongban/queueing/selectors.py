@@ -18,6 +18,7 @@ from tongban.queueing.models import (
     CallEvent,
     Queue,
     Ticket,
+    TicketApplication,
     WindowSession,
     numbered_with,
 )
@@ -319,6 +320,15 @@ def ticket_current_for_window(window: Window) -> Ticket | None:
 
 def ticket_get(ticket_id: int) -> Ticket | None:
     return Ticket.objects.select_related("center", "queue", "called_window").filter(pk=ticket_id).first()
+
+
+def ticket_application_numbers(ticket_id: int) -> list[str]:
+    """The receipt numbers of the cases linked to the ticket, sorted; one statement."""
+    return list(
+        TicketApplication.objects.filter(ticket_id=ticket_id)
+        .order_by("application__number")
+        .values_list("application__number", flat=True)
+    )
 
 
 @dataclass(frozen=True)

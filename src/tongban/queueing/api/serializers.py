@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tongban.core.api.serializers import datetime_out
@@ -84,7 +85,8 @@ def ticket_issue_in(data: Any) -> dict[str, str] | None:
 
 def finish_in(data: Any) -> list[int] | None:
     """``FinishIn(data=data).validated_data["applications"]`` for a JSON object whose ``applications`` is
-    absent or a list of positive integers that can be keys; ``None`` when the serializer has to decide."""
+    absent or a list of positive integers that can be keys; ``None`` when the serializer has to decide
+    (receipt numbers among them included)."""
     if type(data) is not dict:
         return None
     ids = data.get("applications", [])
@@ -190,12 +192,57 @@ class TransferIn(serializers.Serializer):
         return attrs
 
 
+APPLICATION_NUMBER_MAX = 64  # Application.number
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": APPLICATION_NUMBER_MAX,
+                "description": "办件编号",
+            },
+            {"type": "integer", "minimum": 1, "maximum": MAX_ID, "description": "办件ID（旧客户端）"},
+        ]
+    }
+)
+class ApplicationRefField(serializers.Field):
+    """A case named by its receipt number (a string, as the Applications API shows it) or, for clients written
+    before numbers were accepted, by its id (an integer). Each kind is checked, and its errors worded, by the
+    field DRF has for it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._number = serializers.CharField(max_length=APPLICATION_NUMBER_MAX)
+        self._id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+
+    def to_internal_value(self, data: Any) -> int | str:
+        if isinstance(data, str):
+            return self._number.run_validation(data)  # type: ignore[no-any-return]
+        return self._id.run_validation(data)  # type: ignore[no-any-return]
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
 class FinishIn(serializers.Serializer):
     applications = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        child=ApplicationRefField(),
         required=False,
         default=list,
-        help_text="办理的办件ID",
+        help_text="办理的办件：办件编号（如 YP-20261125-0001），或办件ID（整数，兼容旧客户端）/ "
+        "the cases handled: receipt numbers (strings) or, as before, ids (integers)",
+    )
+
+
+class TicketFinishOut(serializers.Serializer):
+    ticket = TicketOut()
+    applications = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="与该号票关联的办件编号（所点名的及从办理记录找到的）/ "
+        "the receipt numbers of the cases linked to the ticket, named or found from the history",
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -16,9 +17,10 @@ from rest_framework.views import APIView
 
 from tongban.accounts.http import client_ip
 from tongban.accounts.models import Role, User
+from tongban.applications.selectors import application_ids_by_number, application_numbers
 from tongban.catalog.models import Center, Matter, Window
 from tongban.core.api.serializers import datetime_out
-from tongban.core.errors import Forbidden, NotFound
+from tongban.core.errors import Forbidden, NotFound, ValidationError
 from tongban.queueing import selectors, services
 from tongban.queueing.api import serializers as s
 from tongban.queueing.errors import TicketNotFound, WindowNotFound
@@ -215,18 +217,69 @@ class TicketTransferView(_TicketActionView):
         )
 
 
-class TicketFinishView(_TicketActionView):
-    @_action_schema("finish", "办结 / finish (links the applications handled)", s.FinishIn)
-    def post(self, request: Request, ticket: int) -> Response:
-        return super().post(request, ticket)
+def _finish_application_ids(
+    ticket_id: int, refs: Sequence[int | str], user: User
+) -> tuple[list[int], dict[int, str]]:
+    """The ids of the cases ``refs`` names (integers are ids; strings receipt numbers, of the ticket's center
+    only) and the numbers known for them. Only a request that names numbers pays for the look-ups."""
+    numbers = sorted({r for r in refs if isinstance(r, str)})
+    ids = [r for r in refs if isinstance(r, int)]
+    if not numbers:
+        return ids, {}
+    current = selectors.ticket_get(ticket_id)
+    if current is None:
+        raise TicketNotFound()
+    found = application_ids_by_number(center_id=current.center_id, numbers=numbers)
+    missing = [n for n in numbers if n not in found]
+    if missing:
+        if user.role != Role.ADMIN and user.center_id != current.center_id:
+            raise Forbidden()  # as the service would: nothing is said about another center's cases
+        raise ValidationError(
+            f"办件编号不存在或不属于本中心：{'、'.join(missing)}",
+            f"Unknown receipt number, or not of this center: {', '.join(missing)}",
+            code="queue.application_unknown",
+            details={"applications": missing},
+        )
+    return ids + [found[n] for n in numbers], {pk: number for number, pk in found.items()}
 
-    def act(self, request: Request, ticket_id: int) -> Any:
-        ids = s.finish_in(request.data)
-        if ids is None:
+
+def _linked_numbers(ticket: Any, known: dict[int, str]) -> list[str]:
+    """The receipt numbers of the cases linked to the finished ticket: no query when none were linked (the
+    workbench's plain finish) or the request named them all by number."""
+    ids = ticket.linked_application_ids
+    if ids is None:  # finished before (a double click): read the links
+        return selectors.ticket_application_numbers(ticket.pk)
+    if all(pk in known for pk in ids):
+        return sorted(known[pk] for pk in ids)
+    return application_numbers(ids)
+
+
+class TicketFinishView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="queue_ticket_finish",
+        tags=["queue"],
+        request=s.FinishIn,
+        responses={200: s.TicketFinishOut, **ERRORS},
+        summary="办结 / finish (links the applications handled)",
+        description=(
+            "`applications` names cases handled besides those found from the clerk's history since the call: "
+            'receipt numbers (`"YP-20261125-0001"`, as the Applications API shows them) or ids (integers, '
+            "as before). A number that is not a case of the ticket's center is `400 queue.application_unknown` "
+            "naming it. The answer lists the receipt numbers of every case linked to the ticket."
+        ),
+    )
+    def post(self, request: Request, ticket: int) -> Response:
+        refs = s.finish_in(request.data)
+        if refs is None:  # anything but plain ids: the serializer decides and words the errors
             data = s.FinishIn(data=request.data)
             data.is_valid(raise_exception=True)
-            ids = data.validated_data["applications"]
-        return services.ticket_finish(ticket_id=ticket_id, actor=_user(request), application_ids=ids)
+            refs = data.validated_data["applications"]
+        user = _user(request)
+        ids, known = _finish_application_ids(ticket, refs, user)
+        done = services.ticket_finish(ticket_id=ticket, actor=user, application_ids=ids)
+        return Response({"ticket": _ticket_out(done), "applications": _linked_numbers(done, known)})
 
 
 class WindowPauseView(APIView):
@@ -341,8 +394,6 @@ class StatsView(APIView):
         day_to = q.validated_data.get("date_to") or today
         day_from = q.validated_data.get("date_from") or day_to
         if day_from > day_to or (day_to - day_from) > timedelta(days=366):
-            from tongban.core.errors import ValidationError
-
             raise ValidationError("日期范围无效（最长一年）", "Invalid date range (one year at most)")
         return Response(s.StatsOut(selectors.queue_stats(c, day_from=day_from, day_to=day_to)).data)
 

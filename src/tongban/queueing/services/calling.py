@@ -955,6 +955,7 @@ def _finish_in_one_statement(ticket_id: int, actor: User, now: datetime) -> Tick
     *values, matter_code = row
     ticket = _sql.from_row(Ticket, values)
     _attach(ticket, matter_code=matter_code)
+    ticket.linked_application_ids = []  # the statement finishes only a ticket with no case to link
     _publish_finish(ticket)
     return ticket
 
@@ -994,10 +995,12 @@ def _handled_since_call(ticket: Ticket, actor: User) -> list[int]:
 
 
 def _link_applications(ticket: Ticket, application_ids: list[int], now: datetime) -> list[int]:
-    """Record which applications were handled for the ticket (same center only)."""
+    """Record which applications were handled for the ticket (same center only); the ticket keeps their ids
+    in ``linked_application_ids``."""
     from tongban.applications.models import Application
 
     if not application_ids:
+        ticket.linked_application_ids = []
         return []
     wanted = sorted(set(application_ids))
     found = list(
@@ -1019,6 +1022,7 @@ def _link_applications(ticket: Ticket, application_ids: list[int], now: datetime
             if pk not in already
         ]
     )
+    ticket.linked_application_ids = sorted(found)
     return sorted(found)
 
 

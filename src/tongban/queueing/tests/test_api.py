@@ -399,3 +399,90 @@ def test_call_next_and_finish_statement_budget(django_assert_num_queries):
     with django_assert_num_queries(call):  # a normal call after a normal call
         r = client.post(f"/api/v1/windows/{w1.pk}/call-next")
     assert r.json()["ticket"]["number"] == "A002"
+
+
+def test_finish_names_cases_by_receipt_number_and_answers_with_the_numbers_linked(clerk_at):
+    """The Applications API shows a case's number, never its id: finish takes numbers (ids still work) and says
+    which cases the ticket ended up linked to (a reviewer could not name a case in practice, issue 4)."""
+    from tongban.applications.tests.factories import draft
+    from tongban.queueing.models import TicketApplication
+
+    center, _, (w1, w2) = hall()
+    clerk, colleague = clerk_at(w1), clerk_at(w2)
+    with freeze_time("2026-11-25 01:50:00"):  # before the call: not found from the history
+        waiting = ticket_issue(center=center, queue="A").ticket
+        earlier, by_id = draft(clerk=colleague), draft(clerk=colleague)
+    elsewhere = draft(clerk=ClerkFactory(center=CenterFactory()))
+    client = staff_client(clerk)
+    with freeze_time(T0):
+        t = client.post(f"/api/v1/windows/{w1.pk}/call-next").json()["ticket"]
+    assert t["id"] == waiting.pk
+    with freeze_time("2026-11-25 02:05:00"):
+        handled = draft(clerk=clerk)  # an intake at the window: found from the history
+    with freeze_time("2026-11-25 02:10:00"):
+        for named, unknown in (
+            ([earlier.number, "YP-NOPE", elsewhere.number], sorted(["YP-NOPE", elsewhere.number])),
+            (["  "], None),
+        ):
+            r = client.post(f"/api/v1/tickets/{t['id']}/finish", {"applications": named}, format="json")
+            assert r.status_code == 400, r.json()
+            if unknown is None:
+                assert r.json()["error"]["code"] == "invalid"  # a blank number, refused by the serializer
+            else:
+                assert r.json()["error"]["code"] == "queue.application_unknown"
+                assert r.json()["error"]["details"] == {"applications": unknown}
+                assert all(n in r.json()["error"]["message"] for n in unknown)
+        assert Ticket.objects.get(pk=t["id"]).state == "called"
+        assert not TicketApplication.objects.exists()
+        r = client.post(
+            f"/api/v1/tickets/{t['id']}/finish", {"applications": [earlier.number, by_id.pk]}, format="json"
+        )
+    assert r.status_code == 200, r.json()
+    assert r.json()["ticket"]["state"] == "finished"
+    assert r.json()["applications"] == sorted([earlier.number, by_id.number, handled.number])
+    linked = set(TicketApplication.objects.filter(ticket_id=t["id"]).values_list("application_id", flat=True))
+    assert linked == {earlier.pk, by_id.pk, handled.pk}
+    # a ticket read again (as after a double click): its links are read back
+    from tongban.queueing.api.views import _linked_numbers
+
+    again = Ticket.objects.get(pk=t["id"])
+    assert again.linked_application_ids is None
+    assert _linked_numbers(again, {}) == sorted([earlier.number, by_id.number, handled.number])
+
+
+@freeze_time(T0)
+def test_finish_by_number_says_nothing_about_another_centers_cases():
+    from tongban.applications.tests.factories import draft
+
+    center, _, (w1, _) = hall()
+    ticket_issue(center=center, queue="A")
+    t = staff_client(ClerkFactory(center=center)).post(f"/api/v1/windows/{w1.pk}/call-next").json()["ticket"]
+    case = draft(clerk=ClerkFactory(center=center))
+    outsider = staff_client(ClerkFactory(center=CenterFactory()))
+    for named in ([case.number], ["YP-NOPE"]):  # the same answer whether the number exists or not
+        r = outsider.post(f"/api/v1/tickets/{t['id']}/finish", {"applications": named}, format="json")
+        assert (r.status_code, r.json()["error"]["code"]) == (403, "forbidden")
+    r = outsider.post("/api/v1/tickets/999999/finish", {"applications": ["YP-NOPE"]}, format="json")
+    assert (r.status_code, r.json()["error"]["code"]) == (404, "queue.ticket_not_found")
+    assert Ticket.objects.get(pk=t["id"]).state == "called"
+
+
+@freeze_time(T0)
+def test_a_plain_finish_answers_the_cases_found_from_the_history(clerk_at):
+    from tongban.applications.tests.factories import draft
+
+    center, _, (w1, _) = hall()
+    clerk = clerk_at(w1)
+    client = staff_client(clerk)
+    for _ in range(2):
+        ticket_issue(center=center, queue="A")
+    first = client.post(f"/api/v1/windows/{w1.pk}/call-next").json()["ticket"]
+    r = client.post(f"/api/v1/tickets/{first['id']}/finish", {}, format="json")
+    assert (r.status_code, r.json()["applications"]) == (200, [])
+    with freeze_time("2026-11-25 02:01:00"):
+        second = client.post(f"/api/v1/windows/{w1.pk}/call-next").json()["ticket"]
+    with freeze_time("2026-11-25 02:02:00"):
+        handled = draft(clerk=clerk)
+    with freeze_time("2026-11-25 02:03:00"):
+        r = client.post(f"/api/v1/tickets/{second['id']}/finish")
+    assert (r.status_code, r.json()["applications"]) == (200, [handled.number])

@@ -91,6 +91,8 @@ FINISH_BODIES = [
     {"applications": "1"},
     {"applications": None},
     {"applications": {"a": 1}},
+    {"applications": ["YP-20261125-0001"]},  # receipt numbers: the serializer's
+    {"applications": [7, "YP-20261125-0001"]},
 ]
 
 
@@ -169,4 +171,4 @@ def test_issue_and_call_responses_equal_the_serializers():
     )
     finished = staff.post(f"/api/v1/tickets/{t.pk}/finish", {}, format="json").json()
     t = Ticket.objects.select_related("queue", "called_window", "matter").get(pk=body["id"])
-    assert finished == json.loads(json.dumps({"ticket": s.TicketOut(t).data}))
+    assert finished == json.loads(json.dumps(s.TicketFinishOut({"ticket": t, "applications": []}).data))
