@@ -67,7 +67,11 @@ def _window(center: Any, number: int) -> Any:
     window, _ = Window.objects.get_or_create(
         center=center,
         number=number,
-        defaults={"name": f"{number}号综合窗口", "kind": Window.Kind.COMPREHENSIVE},
+        defaults={
+            "name": f"{number}号综合窗口",
+            "name_en": f"Comprehensive window {number}",
+            "kind": Window.Kind.COMPREHENSIVE,
+        },
     )
     return window
 

@@ -115,7 +115,7 @@ class ZoneInline(admin.TabularInline):
 class WindowInline(admin.TabularInline):
     model = Window
     extra = 0
-    fields = ("number", "name", "kind", "active")
+    fields = ("number", "name", "name_en", "kind", "active")
     show_change_link = True
 
 

@@ -112,6 +112,7 @@ class Window(models.Model):
     )
     number = models.PositiveSmallIntegerField(_("窗口号"))
     name = models.CharField(_("名称"), max_length=100, blank=True)
+    name_en = models.CharField(_("英文名称"), max_length=100, blank=True)
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices, default=Kind.COMPREHENSIVE)
     matter_groups = models.ManyToManyField(
         MatterGroup, blank=True, related_name="windows", verbose_name=_("办理的事项分组")

@@ -11,7 +11,7 @@ The document shape (also what :func:`catalog_export` writes)::
                       active, guide: {<guide fields>, materials: [{material_type, name, form, count,
                       required, rongque, template_url, notes}]}}]
     centers:        [{code, name, ..., opening_hours, open_24h, zones: [...], windows: [{number, name,
-                      kind, active, matter_groups: [code], matters: [code]}]}]
+                      name_en, kind, active, matter_groups: [code], matters: [code]}]}]
     bundles:        [{code, name, name_en, description, keywords, synonyms, active, matters: [code]}]
     synonyms:       [{term, expansions}]
 
@@ -210,7 +210,7 @@ CENTER_SPEC = {
 }
 ZONE_SPEC = _model_specs(Zone, ("kind", "name", "location", "open_24h", "description"), ("kind", "name"))
 WINDOW_SPEC = {
-    **_model_specs(Window, ("number", "name", "kind", "active"), ("number",)),
+    **_model_specs(Window, ("number", "name", "name_en", "kind", "active"), ("number",)),
     "matter_groups": _Spec("codes", ref="matter_groups"),
     "matters": _Spec("codes", ref="matters"),
 }
@@ -692,7 +692,7 @@ def catalog_export() -> dict[str, Any]:
         rec["zones"] = [_values(z, tuple(ZONE_SPEC)) for z in c.zones.all()]
         rec["windows"] = [
             {
-                **_values(w, ("number", "name", "kind", "active")),
+                **_values(w, ("number", "name", "name_en", "kind", "active")),
                 "matter_groups": sorted(g.code for g in w.matter_groups.all()),
                 "matters": sorted(x.code for x in w.matters.all()),
             }

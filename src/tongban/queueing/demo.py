@@ -36,7 +36,13 @@ def _center() -> Any:
     )
     for number in (1, 2):
         Window.objects.get_or_create(
-            center=center, number=number, defaults={"name": "综合窗口", "kind": Window.Kind.COMPREHENSIVE}
+            center=center,
+            number=number,
+            defaults={
+                "name": "综合窗口",
+                "name_en": "Comprehensive window",
+                "kind": Window.Kind.COMPREHENSIVE,
+            },
         )
     return center
 

@@ -162,6 +162,7 @@ class WindowSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.IntegerField()
     name = serializers.CharField()
+    name_en = serializers.CharField()
     kind = serializers.ChoiceField(choices=Window.Kind.choices)
     kind_display = serializers.CharField(source="get_kind_display")
     active = serializers.BooleanField()

@@ -159,10 +159,12 @@ def test_centers_and_windows(demo_catalog, api, django_assert_num_queries):
         windows = api.get("/api/v1/centers/YP-CBXC/windows").json()
     assert [w["number"] for w in windows] == [1, 2, 3, 4, 5, 6, 7]
     assert windows[6]["kind"] == "specialised" and windows[6]["matter_groups"] == ["HJ"]
+    assert (windows[1]["name"], windows[1]["name_en"]) == ("2号综合窗口", "Comprehensive window 2")
     assert set(windows[0]) == {
         "id",
         "number",
         "name",
+        "name_en",
         "kind",
         "kind_display",
         "active",

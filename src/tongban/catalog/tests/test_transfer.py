@@ -57,6 +57,11 @@ def test_demo_catalog_loads_the_center_windows_matters_and_bundles(demo_catalog)
     ]
     assert windows[0].matter_groups.count() == 8
     assert list(windows[6].matter_groups.values_list("code", flat=True)) == ["HJ"]
+    assert (windows[6].name, windows[6].name_en) == (
+        "7号居住证/人口专窗",
+        "Specialised window 7: residence permits and household registration",
+    )  # every window of the demo has an English name (the English workbench shows it)
+    assert not center.windows.filter(name_en="").exists()
     birth = Bundle.objects.get(name="出生一件事")
     assert {"YB-MATERNITY", "YB-NEWBORN"} <= set(birth.matters.values_list("code", flat=True))
     maternity = Matter.objects.get(code="YB-MATERNITY")

@@ -231,7 +231,7 @@ def test_english_pages_use_the_english_names_the_catalog_and_queues_have(en_clie
 
     from tongban.catalog.tests.factories import BundleFactory
 
-    center, queues, _ = hall()
+    center, queues, (w1, _) = hall()
     type(center).objects.filter(pk=center.pk).update(name="长白新村中心", name_en="Changbai Xincun Center")
     queues["A"].name_en = "General services"
     queues["A"].save()
@@ -243,3 +243,24 @@ def test_english_pages_use_the_english_names_the_catalog_and_queues_have(en_clie
     assert "Retirement, all in one" in en_client.get(taken["Location"]).content.decode()
     # Chinese stays Chinese
     assert "综合受理" in Client().get(f"/queue/ticket-machine/{center.code}/").content.decode()
+
+
+@freeze_time(T0)
+def test_english_pages_name_a_window_in_english_where_it_has_an_english_name(en_client):
+    """The English workbench said "Window 2 · 2号综合窗口": a window had no English name (issue 4)."""
+    from django.test import Client
+
+    center, _, (w1, w2) = hall()
+    type(w1).objects.filter(pk=w1.pk).update(name="1号综合窗口", name_en="Comprehensive window 1")
+    type(w2).objects.filter(pk=w2.pk).update(name="2号综合窗口")  # none: its Chinese name stays
+    clerk = ClerkFactory(center=center, default_window=w1)
+    en_client.force_login(clerk)
+    panel = en_client.post("/queue/window/panel/call/", **HX).content.decode()
+    assert "Window 1 · Comprehensive window 1" in panel and "1号综合窗口" not in panel
+    screens = en_client.get(f"/queue/display/{center.code}/windows/").content.decode()
+    assert "Window 1 · Comprehensive window 1" in screens and "Window 2 · 2号综合窗口" in screens
+    screen = en_client.get(f"/queue/display/{center.code}/windows/1/").content.decode()
+    assert "Comprehensive window 1" in screen and "1号综合窗口" not in screen
+    chinese = Client()
+    chinese.force_login(clerk)
+    assert "1号综合窗口" in chinese.post("/queue/window/panel/call/", **HX).content.decode()
