@@ -63,3 +63,15 @@ def test_401_is_listed_exactly_where_a_signed_in_caller_is_needed():
     public = ["queue_ticket_issue", "queue_display", "queue_ticket_follow", "catalog_centers_list"]
     assert [o for o in public if "401" in ops[o]["responses"]] == []
     assert _body(ops["applications_list"]["responses"]["401"]) == API_ERROR
+
+
+def test_the_window_path_parameter_is_said_to_be_the_windows_id_not_its_number():
+    ops = _operations()
+    for operation_id in ("queue_window_call_next", "queue_window_pause", "queue_window_resume"):
+        (window,) = [p for p in ops[operation_id]["parameters"] if p["name"] == "window"]
+        assert window["in"] == "path" and window["required"] is True
+        assert window["schema"] == {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_999}
+        assert "the window's id" in window["description"] and "not its number" in window["description"]
+    schemas = _schema()["components"]["schemas"]
+    assert "not the window's id" in schemas["TicketOut"]["properties"]["window"]["description"]
+    assert "not its id" in schemas["TransferInRequest"]["properties"]["window"]["description"]

@@ -168,7 +168,12 @@ class TicketOut(serializers.Serializer):
     queue = serializers.CharField(source="queue.prefix")
     state = serializers.CharField()
     priority_reason = serializers.CharField(allow_blank=True)
-    window = serializers.IntegerField(source="called_window.number", allow_null=True, default=None)
+    window = serializers.IntegerField(
+        source="called_window.number",
+        allow_null=True,
+        default=None,
+        help_text="叫到的窗口号（不是窗口ID）/ the number of the window that called it, not the window's id",
+    )
     call_count = serializers.IntegerField()
     matter = serializers.CharField(source="matter.code", allow_null=True, default=None)
     issued_at = serializers.DateTimeField()
@@ -184,7 +189,12 @@ class CallNextOut(serializers.Serializer):
 
 class TransferIn(serializers.Serializer):
     queue = serializers.CharField(required=False, max_length=2, help_text="目标队列前缀")
-    window = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID, help_text="目标窗口号")
+    window = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="目标窗口号（不是窗口ID）/ the target window's number, not its id",
+    )
 
     def validate(self, attrs: dict) -> dict:
         if not attrs.get("queue") and not attrs.get("window"):
@@ -251,7 +261,7 @@ class PauseIn(serializers.Serializer):
 
 
 class WindowStateOut(serializers.Serializer):
-    window = serializers.IntegerField(source="window.number")
+    window = serializers.IntegerField(source="window.number", help_text="窗口号 / the window's number")
     state = serializers.CharField()
     clerk = serializers.CharField(source="clerk.username")
     opened_at = serializers.DateTimeField()

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -20,6 +20,7 @@ from tongban.accounts.models import Role, User
 from tongban.applications.selectors import application_ids_by_number, application_numbers
 from tongban.catalog.models import Center, Matter, Window
 from tongban.core.api.serializers import datetime_out
+from tongban.core.converters import MAX_ID
 from tongban.core.errors import Forbidden, NotFound, ValidationError
 from tongban.queueing import selectors, services
 from tongban.queueing.api import serializers as s
@@ -34,6 +35,24 @@ ERRORS = {
     409: OpenApiResponse(description="Conflict, e.g. wrong state or hall closed / 状态冲突"),
 }
 STATS_ROLES = {Role.MANAGER, Role.ADMIN, Role.SUPERVISOR}
+_KEY = {"type": "integer", "minimum": 0, "maximum": MAX_ID}  # the ``<id:…>`` path converter's schema
+# Two different things are called "window": the path of /windows/<window>/… takes its id (a key), while
+# ticket.window, transfer's window and the display speak of its number (the one over the counter).
+WINDOW_ID = OpenApiParameter(
+    "window",
+    _KEY,
+    OpenApiParameter.PATH,
+    description="窗口ID（`GET /api/v1/centers/{code}/windows` 返回的 `id`），不是窗口号 / the window's id, "
+    "as `GET /api/v1/centers/{code}/windows` returns it; not its number (`ticket.window` and transfer's "
+    "`window` are numbers). Unknown: `404 queue.window_not_found`",
+)
+TICKET_ID = OpenApiParameter(
+    "ticket",
+    _KEY,
+    OpenApiParameter.PATH,
+    description="号票ID（`ticket.id`），不是号码 A001 / the ticket's id (`ticket.id`), not its number "
+    "such as A001. Unknown: `404 queue.ticket_not_found`",
+)
 
 
 def _center(code: str) -> Center:
@@ -112,6 +131,7 @@ class CallNextView(APIView):
     @extend_schema(
         operation_id="queue_window_call_next",
         tags=["queue"],
+        parameters=[WINDOW_ID],
         request=None,
         responses={
             200: s.CallNextOut,
@@ -151,6 +171,7 @@ def _action_schema(op: str, summary: str, request: Any = None) -> Any:
     return extend_schema(
         operation_id=f"queue_ticket_{op}",
         tags=["queue"],
+        parameters=[TICKET_ID],
         request=request,
         responses={200: TicketActionOut, **ERRORS},
         summary=summary,
@@ -260,6 +281,7 @@ class TicketFinishView(APIView):
     @extend_schema(
         operation_id="queue_ticket_finish",
         tags=["queue"],
+        parameters=[TICKET_ID],
         request=s.FinishIn,
         responses={200: s.TicketFinishOut, **ERRORS},
         summary="办结 / finish (links the applications handled)",
@@ -288,6 +310,7 @@ class WindowPauseView(APIView):
     @extend_schema(
         operation_id="queue_window_pause",
         tags=["queue"],
+        parameters=[WINDOW_ID],
         request=s.PauseIn,
         responses={200: s.WindowStateOut, **ERRORS},
     )
@@ -307,6 +330,7 @@ class WindowResumeView(APIView):
     @extend_schema(
         operation_id="queue_window_resume",
         tags=["queue"],
+        parameters=[WINDOW_ID],
         request=None,
         responses={200: s.WindowStateOut, **ERRORS},
     )
