@@ -72,8 +72,29 @@ class QueueAdmin(admin.ModelAdmin):
     filter_horizontal = ["matter_groups", "windows"]
 
 
+class AppointmentSlotAdminForm(forms.ModelForm):
+    """A slot that could not be kept is refused here, with the reason beside the field: one that ends before
+    it starts (also a CHECK constraint), or a queue of another center than the slot's."""
+
+    class Meta:
+        model = AppointmentSlot
+        fields = ["center", "queue", "day", "start", "end", "capacity"]
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        start, end = data.get("start"), data.get("end")
+        if start is not None and end is not None and end <= start:
+            self.add_error("end", _("结束时间应晚于开始时间"))
+        center, queue = data.get("center"), data.get("queue")
+        if center is not None and queue is not None and queue.center_id != center.pk:
+            self.add_error("queue", _("所选队列不属于该服务中心"))
+        return data
+
+
 @admin.register(AppointmentSlot)
 class AppointmentSlotAdmin(admin.ModelAdmin):
+    form = AppointmentSlotAdminForm
     list_display = ["day", "start", "end", "queue", "capacity", "booked"]
     list_filter = ["center", "queue", "day"]
     readonly_fields = ["booked"]

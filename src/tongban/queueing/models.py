@@ -434,6 +434,8 @@ class AppointmentSlot(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["queue", "day", "start"], name="slot_unique_start"),
             models.CheckConstraint(condition=Q(booked__lte=models.F("capacity")), name="slot_not_overbooked"),
+            # a slot that ends before it starts has ended before anyone could come (booking refuses it as past)
+            models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="slot_start_before_end"),
         ]
 
     def __str__(self) -> str:
