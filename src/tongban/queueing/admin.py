@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -72,9 +73,16 @@ class QueueAdmin(admin.ModelAdmin):
     filter_horizontal = ["matter_groups", "windows"]
 
 
+# What a booked resident holds: once a slot has bookings, changing any of these would move them without a word
+SLOT_HELD_FIELDS = ("center", "queue", "day", "start", "end")
+
+
 class AppointmentSlotAdminForm(forms.ModelForm):
     """A slot that could not be kept is refused here, with the reason beside the field: one that ends before
-    it starts (also a CHECK constraint), or a queue of another center than the slot's."""
+    it starts (also a CHECK constraint), a queue of another center than the slot's, or a capacity below the
+    places already booked. Once booked, its center, queue, day and times are not in the form at all
+    (:meth:`AppointmentSlotAdmin.get_readonly_fields`); should a resident book while the form was open, the
+    change is refused here, the slot's row locked against the next booking until the save commits."""
 
     class Meta:
         model = AppointmentSlot
@@ -83,13 +91,45 @@ class AppointmentSlotAdminForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
-        start, end = data.get("start"), data.get("end")
+        booked = self._booked_now()
+        if booked:  # booked while the form was open: the fields were still in it
+            for name in SLOT_HELD_FIELDS:
+                if name in self.changed_data and name in data:
+                    self.add_error(
+                        name, _("已有居民预约此时段，不能再改；请逐个改约已预约的居民（他们会收到短信）")
+                    )
+        value = {
+            name: data.get(name) if name in self.fields else getattr(self.instance, name)
+            for name in SLOT_HELD_FIELDS
+        }
+        start, end = value["start"], value["end"]
         if start is not None and end is not None and end <= start:
             self.add_error("end", _("结束时间应晚于开始时间"))
-        center, queue = data.get("center"), data.get("queue")
+        center, queue = value["center"], value["queue"]
         if center is not None and queue is not None and queue.center_id != center.pk:
             self.add_error("queue", _("所选队列不属于该服务中心"))
+        capacity = data.get("capacity")
+        if capacity is not None and capacity < booked:
+            self.add_error(
+                "capacity",
+                _("已有 %(booked)d 人预约此时段，可预约人数不能少于 %(booked)d") % {"booked": booked},
+            )
         return data
+
+    def _booked_now(self) -> int:
+        """The places booked as of now, the row locked (in the admin's transaction) so that no booking comes
+        between this check and the save; the form's copy of the slot is brought up to date with it."""
+        if self.instance.pk is None:
+            return 0
+        with transaction.atomic():
+            booked = (
+                AppointmentSlot.objects.select_for_update()
+                .filter(pk=self.instance.pk)
+                .values_list("booked", flat=True)
+                .first()
+            )
+        self.instance.booked = booked or 0
+        return self.instance.booked
 
 
 @admin.register(AppointmentSlot)
@@ -97,7 +137,29 @@ class AppointmentSlotAdmin(admin.ModelAdmin):
     form = AppointmentSlotAdminForm
     list_display = ["day", "start", "end", "queue", "capacity", "booked"]
     list_filter = ["center", "queue", "day"]
-    readonly_fields = ["booked"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is not None and obj.booked > 0:
+            return [*SLOT_HELD_FIELDS, "booked"]
+        return ["booked"]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = [*AppointmentSlotAdminForm.Meta.fields, "booked"]
+        if obj is not None and obj.booked > 0:
+            help_text = _(
+                "已有居民预约此时段，中心、队列、日期和时间不能再改。如需调整，请在预约管理中逐个为已预约的居民改约"
+                "（他们会收到短信），再修改或删除此时段；可预约人数仍可修改，但不能少于已预约人数。"
+            )
+            return [(None, {"fields": fields, "description": help_text})]
+        return [(None, {"fields": fields})]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change:
+            # only what the form edits: ``booked`` is the booking services' (a conditional UPDATE), and the
+            # form's copy of it must never be written back over a booking made meanwhile
+            obj.save(update_fields=list(form.fields))
+        else:
+            obj.save()
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

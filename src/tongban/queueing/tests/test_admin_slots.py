@@ -8,12 +8,38 @@ import pytest
 from django.db import IntegrityError, transaction
 from freezegun import freeze_time
 
+from tongban.accounts.tests.factories import ResidentFactory
 from tongban.catalog.tests.factories import CenterFactory
-from tongban.queueing.models import AppointmentSlot
+from tongban.notifications.models import Message
+from tongban.queueing.admin import AppointmentSlotAdmin, AppointmentSlotAdminForm
+from tongban.queueing.models import Appointment, AppointmentSlot
+from tongban.queueing.services import appointment_book
 from tongban.queueing.tests.factories import hall
 
 pytestmark = pytest.mark.django_db
 ADD = "/admin/queueing/appointmentslot/add/"
+IDS = ["310110199006150037", "310110195601010049", "310110200002290054"]
+
+
+def change_url(slot) -> str:
+    return f"/admin/queueing/appointmentslot/{slot.pk}/change/"
+
+
+def booked_slot(queue, residents=1, capacity=4):
+    """A slot of Thursday 26 November 09:00-09:30 with ``residents`` booked in it."""
+    slot = AppointmentSlot.objects.create(
+        center=queue.center,
+        queue=queue,
+        day=date(2026, 11, 26),
+        start=time(9),
+        end=time(9, 30),
+        capacity=capacity,
+    )
+    for i in range(residents):
+        r = ResidentFactory(id_number=IDS[i], phone=f"1380000000{i}")
+        appointment_book(slot=slot, actor=r, resident=r)
+    slot.refresh_from_db()
+    return slot
 
 
 def form_data(queue, **changes):
@@ -91,3 +117,80 @@ def test_the_migration_names_the_slots_to_correct_before_adding_the_constraint()
         migration.refuse_slots_ending_before_they_start(apps, None)
     assert f"#{good.pk} 2026-11-26 09:00-08:30" in str(exc.value)
     assert "请先在管理后台改正或删除" in str(exc.value)
+
+
+@freeze_time("2026-11-25 02:00:00")
+def test_capacity_below_the_places_booked_is_refused_with_the_number(admin_client):
+    _, q, _ = hall()
+    slot = booked_slot(q["Y"], residents=3)
+    html = errors_of(admin_client.post(change_url(slot), {"capacity": "2"}))
+    assert "已有 3 人预约此时段，可预约人数不能少于 3" in html
+    slot.refresh_from_db()
+    assert (slot.capacity, slot.booked) == (4, 3)
+    assert admin_client.post(change_url(slot), {"capacity": "3"}).status_code == 302
+    slot.refresh_from_db()
+    assert (slot.capacity, slot.booked) == (3, 3)
+
+
+@freeze_time("2026-11-25 02:00:00")
+def test_a_booked_slot_keeps_its_day_and_times_and_says_how_to_move_its_residents(admin_client):
+    _, q, _ = hall()
+    free = AppointmentSlot.objects.create(
+        center=q["Y"].center,
+        queue=q["Y"],
+        day=date(2026, 11, 26),
+        start=time(10),
+        end=time(10, 30),
+        capacity=4,
+    )
+    slot = booked_slot(q["Y"], residents=2)
+    page = admin_client.get(change_url(slot)).content.decode()
+    assert "请在预约管理中逐个为已预约的居民改约" in page
+    for name in ("center", "queue", "day", "start", "end"):
+        assert f'name="{name}"' not in page, name
+    assert 'name="capacity"' in page
+    # a slot nobody booked is still editable throughout, without the notice
+    page = admin_client.get(change_url(free)).content.decode()
+    assert 'name="day"' in page and 'name="start"' in page and "逐个为已预约的居民改约" not in page
+    # what a stale page (or a hand-made request) posts for the held fields is not taken
+    moved = {"day": "2026-11-27", "start": "15:00", "end": "15:30", "capacity": "6"}
+    assert admin_client.post(change_url(slot), moved).status_code == 302
+    slot.refresh_from_db()
+    assert (slot.day, slot.start, slot.end, slot.capacity, slot.booked) == (
+        date(2026, 11, 26),
+        time(9),
+        time(9, 30),
+        6,
+        2,
+    )
+    assert Appointment.objects.filter(slot=slot, state="booked").count() == 2
+    assert not Message.objects.filter(purpose="queueing.appointment.changed").exists()
+
+
+@freeze_time("2026-11-25 02:00:00")
+def test_a_booking_made_while_the_form_was_open_is_neither_moved_nor_overwritten(rf, admin_user):
+    """The editor opened the slot when nobody had booked it; a resident books before the save. Moving the slot
+    is refused as for any booked slot, and a change of capacity keeps the resident's place counted."""
+    _, q, _ = hall()
+    opened = AppointmentSlot.objects.create(
+        center=q["Y"].center, queue=q["Y"], day=date(2026, 11, 26), start=time(9), end=time(9, 30), capacity=4
+    )
+    booked_meanwhile = AppointmentSlot.objects.get(pk=opened.pk)
+    r = ResidentFactory(id_number=IDS[0], phone="13800000000")
+    appointment_book(slot=booked_meanwhile, actor=r, resident=r)
+    data = {"center": opened.center_id, "queue": opened.queue_id, "day": "2026-11-26", "end": "09:30"}
+
+    moved = AppointmentSlotAdminForm(data={**data, "start": "08:30", "capacity": "4"}, instance=opened)
+    assert not moved.is_valid()
+    assert "已有居民预约此时段，不能再改" in moved.errors["start"][0]
+
+    opened = AppointmentSlot.objects.get(pk=opened.pk)
+    opened.booked = 0  # the copy the page was built from
+    grown = AppointmentSlotAdminForm(data={**data, "start": "09:00", "capacity": "6"}, instance=opened)
+    assert grown.is_valid(), grown.errors
+    r = ResidentFactory(id_number=IDS[1], phone="13800000001")
+    appointment_book(slot=booked_meanwhile, actor=r, resident=r)  # (PostgreSQL: waits for the save instead)
+    admin = AppointmentSlotAdmin(AppointmentSlot, None)
+    admin.save_model(rf.post("/"), grown.save(commit=False), grown, change=True)
+    opened.refresh_from_db()
+    assert (opened.capacity, opened.booked) == (6, 2)
