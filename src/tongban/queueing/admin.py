@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import date, time
 from typing import Any
 
 from django import forms
@@ -11,6 +12,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from tongban.core.calendar import is_workday
 from tongban.core.errors import TongbanError
 from tongban.queueing.models import (
     Appointment,
@@ -21,6 +23,7 @@ from tongban.queueing.models import (
     QueueSettings,
     Ticket,
 )
+from tongban.queueing.rules import opening_periods
 from tongban.queueing.selectors import prefix_printed_today
 
 
@@ -79,8 +82,9 @@ SLOT_HELD_FIELDS = ("center", "queue", "day", "start", "end")
 
 class AppointmentSlotAdminForm(forms.ModelForm):
     """A slot that could not be kept is refused here, with the reason beside the field: one that ends before
-    it starts (also a CHECK constraint), a queue of another center than the slot's, or a capacity below the
-    places already booked. Once booked, its center, queue, day and times are not in the form at all
+    it starts (also a CHECK constraint), a queue of another center than the slot's, a time the hall is closed
+    (a day it does not open, or outside its hours that day), or a capacity below the places already booked.
+    Once booked, its center, queue, day and times are not in the form at all
     (:meth:`AppointmentSlotAdmin.get_readonly_fields`); should a resident book while the form was open, the
     change is refused here, the slot's row locked against the next booking until the save commits."""
 
@@ -108,6 +112,9 @@ class AppointmentSlotAdminForm(forms.ModelForm):
         center, queue = value["center"], value["queue"]
         if center is not None and queue is not None and queue.center_id != center.pk:
             self.add_error("queue", _("所选队列不属于该服务中心"))
+        moved = self.instance.pk is None or any(name in self.changed_data for name in SLOT_HELD_FIELDS)
+        if moved and not any(name in self.errors for name in SLOT_HELD_FIELDS):
+            self._check_open(value["center"], value["day"], start, end)
         capacity = data.get("capacity")
         if capacity is not None and capacity < booked:
             self.add_error(
@@ -115,6 +122,33 @@ class AppointmentSlotAdminForm(forms.ModelForm):
                 _("已有 %(booked)d 人预约此时段，可预约人数不能少于 %(booked)d") % {"booked": booked},
             )
         return data
+
+    def _check_open(self, center: Any, day: date | None, start: time | None, end: time | None) -> None:
+        """A slot when the hall is closed could not be kept: residents check in at its ticket machine, which
+        takes no one outside the opening hours. A 24-hour center takes any time of any day; a center with
+        opening hours, only times within one of its periods that day (none on a statutory holiday, a weekend
+        day's if it opens then: :func:`~tongban.queueing.rules.opening_periods`)."""
+        if center is None or day is None or start is None or end is None or center.open_24h:
+            return
+        try:
+            periods, workday = opening_periods(center, day), is_workday(day)
+        except TongbanError as exc:  # a day outside the working-day calendar's years
+            self.add_error("day", exc.message)
+            return
+        if not periods:
+            if workday:
+                self.add_error("day", _("服务中心 %(day)s 不开放，不能设预约时段") % {"day": day.isoformat()})
+            else:
+                self.add_error(
+                    "day", _("%(day)s 不是工作日，服务中心不开放，不能设预约时段") % {"day": day.isoformat()}
+                )
+        elif not any(opens <= start and end <= closes for opens, closes in periods):
+            hours = ", ".join(f"{opens:%H:%M}–{closes:%H:%M}" for opens, closes in periods)
+            self.add_error(
+                None,
+                _("时段不在服务中心 %(day)s 的开放时间内（%(hours)s）")
+                % {"day": day.isoformat(), "hours": hours},
+            )
 
     def _booked_now(self) -> int:
         """The places booked as of now, the row locked (in the admin's transaction) so that no booking comes

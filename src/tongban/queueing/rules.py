@@ -100,9 +100,10 @@ class HallStatus:
     today_hours: list[tuple[str, str]]
 
 
-def _hours_for(center: Center, day: date) -> list[tuple[time, time]]:
-    """Opening periods on ``day``. A statutory holiday closes the hall; a make-up working
-    day (调休上班日) uses Monday's hours."""
+def opening_periods(center: Center, day: date) -> list[tuple[time, time]]:
+    """Opening periods on ``day`` by the center's configured hours (a 24-hour center's are not read: see
+    ``open_24h``). A statutory holiday closes the hall; a make-up working day (调休上班日) uses Monday's
+    hours; a weekend day has the hours configured for it, if any."""
     workday = is_workday(day)
     weekday = day.weekday()
     if weekday < 5 and not workday:
@@ -120,7 +121,7 @@ def hall_status(center: Center, at: datetime | None = None) -> HallStatus:
     if center.open_24h:
         return HallStatus(True, None, [("00:00", "24:00")])
     today = at.date()
-    periods = _hours_for(center, today)
+    periods = opening_periods(center, today)
     shown = [(s.strftime("%H:%M"), e.strftime("%H:%M")) for s, e in periods]
     now_t = at.time()
     if any(s <= now_t < e for s, e in periods):
@@ -128,7 +129,7 @@ def hall_status(center: Center, at: datetime | None = None) -> HallStatus:
     tz = timezone.get_current_timezone()
     for offset in range(8):
         day = today + timedelta(days=offset)
-        for start, _end in _hours_for(center, day):
+        for start, _end in opening_periods(center, day):
             candidate = datetime.combine(day, start, tzinfo=tz)
             if candidate > at:
                 return HallStatus(False, candidate, shown)

@@ -194,3 +194,65 @@ def test_a_booking_made_while_the_form_was_open_is_neither_moved_nor_overwritten
     admin.save_model(rf.post("/"), grown.save(commit=False), grown, change=True)
     opened.refresh_from_db()
     assert (opened.capacity, opened.booked) == (6, 2)
+
+
+WEEKDAY = [["09:00", "12:00"], ["13:30", "16:30"]]
+
+
+@freeze_time("2026-11-25 02:00:00")
+def test_a_slot_when_the_hall_is_closed_is_refused(admin_client):
+    """Residents check in at the hall's ticket machine, which takes no one while it is closed."""
+    from tongban.core.models import CalendarDay
+    from tongban.queueing.tests.factories import QueueFactory
+
+    center = CenterFactory(
+        open_24h=False,
+        opening_hours={
+            "mon": WEEKDAY,
+            "tue": WEEKDAY,
+            "thu": WEEKDAY,
+            "fri": WEEKDAY,
+            "sat": [["09:00", "12:00"]],
+        },
+    )
+    queue = QueueFactory(center=center, prefix="Y", kind="appointment")
+    CalendarDay.objects.create(date="2026-12-04", kind=CalendarDay.Kind.HOLIDAY, name="测试假日")  # a Friday
+    outside = "时段不在服务中心 2026-11-26 的开放时间内（09:00–12:00, 13:30–16:30）"
+    for start, end in (("08:30", "09:00"), ("11:45", "12:15"), ("12:00", "12:30"), ("16:30", "17:00")):
+        html = errors_of(admin_client.post(ADD, form_data(queue, start=start, end=end)))
+        assert outside in html, (start, end)
+    refused = {
+        "2026-11-29": "2026-11-29 不是工作日，服务中心不开放，不能设预约时段",  # Sunday
+        "2026-12-04": "2026-12-04 不是工作日，服务中心不开放，不能设预约时段",  # the holiday
+        "2026-12-02": "服务中心 2026-12-02 不开放，不能设预约时段",  # a Wednesday: no hours that day
+    }
+    for day, message in refused.items():
+        assert message in errors_of(admin_client.post(ADD, form_data(queue, day=day))), day
+    html = errors_of(admin_client.post(ADD, form_data(queue, day="1999-12-30")))
+    assert "日期超出工作日历范围" in html  # not a server error
+    assert AppointmentSlot.objects.count() == 0
+    for day, start, end in (
+        ("2026-11-26", "09:00", "09:30"),
+        ("2026-11-26", "11:30", "12:00"),  # ends as the hall closes
+        ("2026-11-26", "13:30", "14:00"),
+        ("2026-11-28", "10:00", "10:30"),  # a Saturday the center opens
+    ):
+        assert admin_client.post(ADD, form_data(queue, day=day, start=start, end=end)).status_code == 302
+    assert AppointmentSlot.objects.count() == 4
+
+
+@freeze_time("2026-11-25 02:00:00")
+def test_a_24_hour_center_takes_any_time_and_a_capacity_change_is_not_judged_by_the_hours(admin_client):
+    _, q, _ = hall()  # open around the clock
+    sunday_night = form_data(q["Y"], day="2026-11-29", start="23:00", end="23:30")
+    assert admin_client.post(ADD, sunday_night).status_code == 302
+    # a slot made before the center's hours were narrowed keeps taking capacity changes
+    center = q["Y"].center
+    center.open_24h, center.opening_hours = False, {"sun": [["09:00", "12:00"]]}
+    center.save()
+    slot = AppointmentSlot.objects.get()
+    assert admin_client.post(change_url(slot), {**sunday_night, "capacity": "6"}).status_code == 302
+    slot.refresh_from_db()
+    assert slot.capacity == 6
+    html = errors_of(admin_client.post(change_url(slot), {**sunday_night, "start": "22:30"}))
+    assert "时段不在服务中心 2026-11-29 的开放时间内（09:00–12:00）" in html
