@@ -44,9 +44,14 @@ from tongban.queueing.models import (
     QueueSettings,
     Ticket,
 )
-from tongban.queueing.rules import birth_date, settings_for
+from tongban.queueing.rules import birth_date, opening_periods, settings_for
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+# the slots appointment_slots_ensure makes
+SLOT_MINUTES = 30
+SLOT_CAPACITY = 4
+# a 24-hour center's (the demo's) bookable hours, on working days: a center with opening hours books those
+ROUND_THE_CLOCK_PERIODS = ((time(9), time(11, 30)), (time(13, 30), time(17)))
 STAFF_BOOKING = {Role.CLERK, Role.MANAGER, Role.ADMIN}
 
 
@@ -98,22 +103,55 @@ def appointment_slots_generate(
     return created
 
 
+def _first_slot_start(opens: time) -> time | None:
+    """The first :data:`SLOT_MINUTES` boundary (``:00``, ``:30``) at or after ``opens``; None past midnight."""
+    minutes = opens.hour * 60 + opens.minute + (1 if (opens.second or opens.microsecond) else 0)
+    minutes = -(-minutes // SLOT_MINUTES) * SLOT_MINUTES
+    return time(minutes // 60, minutes % 60) if minutes < 24 * 60 else None
+
+
+def _slot_periods(center: Center, day: date) -> list[tuple[time, time]]:
+    """The periods of ``day`` that generated slots cover. A 24-hour center (the demo's): its working days'
+    office hours, :data:`ROUND_THE_CLOCK_PERIODS`. Any other: the hall's opening periods that day
+    (:func:`~tongban.queueing.rules.opening_periods`: none on a holiday, a weekend day's if it opens then),
+    each begun at its first ``:00`` or ``:30``, since residents check in at the hall's ticket machine,
+    which takes no one while it is closed."""
+    if center.open_24h:
+        return list(ROUND_THE_CLOCK_PERIODS) if is_workday(day) else []
+    periods = []
+    for opens, closes in opening_periods(center, day):
+        first = _first_slot_start(opens)
+        if first is not None and first < closes:
+            periods.append((first, closes))
+    return periods
+
+
 def appointment_slots_ensure(*, center: Center, workdays: int = 10, today: date | None = None) -> int:
-    """Keep ``workdays`` working days of slots open for booking in every appointment queue of the center
-    (09:00–11:30 and 13:30–17:00, 30-minute slots of 4). Idempotent."""
+    """Keep slots open for booking in every active appointment queue of the center, from tomorrow through its
+    ``workdays``-th working day: :data:`SLOT_MINUTES`-minute slots of :data:`SLOT_CAPACITY` places, on the
+    :data:`SLOT_MINUTES` boundaries within the center's opening periods of each day (a partial slot at
+    either edge is left out, so none starts before the hall opens or ends after it closes); for a 24-hour
+    center, 09:00–11:30 and 13:30–17:00 on working days (:func:`_slot_periods`). Idempotent: existing slots
+    are kept as they are, also where the hours have changed since (the admin edits or deletes those)."""
     today = today or timezone.localdate()
     queues = list(Queue.objects.filter(center=center, kind=Queue.Kind.APPOINTMENT, active=True))
     created = 0
     day = today
     seen = 0
-    while seen < workdays and queues:
-        day += timedelta(days=1)
-        if not is_workday(day):
-            continue
-        seen += 1
-        for queue in queues:
-            created += appointment_slots_generate(queue=queue, day=day, start=time(9), end=time(11, 30))
-            created += appointment_slots_generate(queue=queue, day=day, start=time(13, 30), end=time(17))
+    with transaction.atomic():
+        while seen < workdays and queues:
+            day += timedelta(days=1)
+            seen += int(is_workday(day))
+            for start, end in _slot_periods(center, day):
+                for queue in queues:
+                    created += appointment_slots_generate(
+                        queue=queue,
+                        day=day,
+                        start=start,
+                        end=end,
+                        minutes=SLOT_MINUTES,
+                        capacity=SLOT_CAPACITY,
+                    )
     return created
 
 

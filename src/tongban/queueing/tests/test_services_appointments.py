@@ -64,6 +64,51 @@ def test_slots_generate_and_ensure_are_idempotent():
 
 
 @freeze_time("2026-11-25 02:00:00")
+def test_generated_slots_cover_the_centers_opening_hours():
+    """A center open 09:00-12:00 and 13:30-16:30 on weekdays gets slots in those hours only, none across lunch
+    or after closing; a Saturday it opens 08:45-11:50 gets the whole half hours inside (09:00 to 11:30); a
+    holiday and a Sunday get none, and the ten working days are counted past them."""
+    from tongban.catalog.tests.factories import CenterFactory
+    from tongban.core.models import CalendarDay
+    from tongban.queueing.tests.factories import QueueFactory
+
+    weekday = [["09:00", "12:00"], ["13:30", "16:30"]]
+    center = CenterFactory(
+        open_24h=False,
+        opening_hours={
+            **dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), weekday),
+            "sat": [["08:45", "11:50"]],
+        },
+    )
+    queue = QueueFactory(center=center, prefix="Y", kind="appointment")
+    QueueFactory(center=center, prefix="A")  # not an appointment queue: no slots
+    CalendarDay.objects.create(date="2026-11-27", kind=CalendarDay.Kind.HOLIDAY, name="测试假日")  # Friday
+    assert appointment_slots_ensure(center=center, workdays=3) == 12 + 5 + 12 + 12
+    assert appointment_slots_ensure(center=center, workdays=3) == 0
+
+    def times(day):
+        return [
+            f"{s.start:%H:%M}-{s.end:%H:%M}"
+            for s in AppointmentSlot.objects.filter(day=day).order_by("start")
+        ]
+
+    assert times(date(2026, 11, 26)) == [
+        "09:00-09:30", "09:30-10:00", "10:00-10:30", "10:30-11:00", "11:00-11:30", "11:30-12:00",
+        "13:30-14:00", "14:00-14:30", "14:30-15:00", "15:00-15:30", "15:30-16:00", "16:00-16:30",
+    ]  # fmt: skip
+    assert times(date(2026, 11, 28)) == [
+        "09:00-09:30",
+        "09:30-10:00",
+        "10:00-10:30",
+        "10:30-11:00",
+        "11:00-11:30",
+    ]
+    days = sorted({str(d) for d in AppointmentSlot.objects.values_list("day", flat=True)})
+    assert days == ["2026-11-26", "2026-11-28", "2026-11-30", "2026-12-01"]  # not the holiday, not Sunday
+    assert set(AppointmentSlot.objects.values_list("queue", "capacity")) == {(queue.pk, 4)}
+
+
+@freeze_time("2026-11-25 02:00:00")
 def test_booking_takes_capacity_and_sends_the_code():
     _, q, _ = hall()
     s = slot(q["Y"], capacity=2)
