@@ -34,6 +34,11 @@ class PriorityReason(models.TextChoices):
     PREGNANT = "pregnant", _("孕妇")
 
 
+# the day-before reminder's sending hours by default (QueueSettings.reminder_from / reminder_until)
+REMINDER_FROM = time(9)
+REMINDER_UNTIL = time(20)
+
+
 class QueueSettings(models.Model):
     """Per-center rules of the queue. A center without a row uses the defaults below."""
 
@@ -61,6 +66,17 @@ class QueueSettings(models.Model):
     noshow_limit = models.PositiveSmallIntegerField(_("爽约次数上限"), default=3)
     noshow_window_days = models.PositiveSmallIntegerField(_("爽约统计周期（天）"), default=30)
     suspend_days = models.PositiveSmallIntegerField(_("暂停预约天数"), default=30)
+    # The day-before reminder goes out only between these times of the center's day, never around midnight
+    # (services.appointments.appointments_send_reminders, which runs every 15 minutes).
+    reminder_from = models.TimeField(_("预约提醒短信开始发送时间"), default=REMINDER_FROM)
+    reminder_until = models.TimeField(
+        _("预约提醒短信发送截止时间"),
+        default=REMINDER_UNTIL,
+        help_text=_(
+            "预约前一天在此时段内发送提醒短信，以免夜间打扰。截止时间之后才预约次日时段的居民，"
+            "已收到预约成功短信，不再另发提醒。"
+        ),
+    )
     # The ticket machine's API needs no login; this keeps it to the hall (and keeps check-in by ID number from
     # being tried from anywhere). rules.ticket_machine_allowed reads it.
     kiosk_networks = models.TextField(
@@ -86,6 +102,8 @@ class QueueSettings(models.Model):
             parse_networks(self.kiosk_networks)
         except ValueError as exc:
             raise ValidationError({"kiosk_networks": str(exc)}) from exc
+        if self.reminder_until <= self.reminder_from:
+            raise ValidationError({"reminder_until": _("提醒短信的发送截止时间应晚于开始时间")})
 
 
 class Queue(models.Model):

@@ -589,13 +589,23 @@ def _mark_no_show(appointment: Appointment, rules: QueueSettings, now: datetime)
 
 
 def appointments_send_reminders(*, now: datetime | None = None) -> int:
-    """SMS the day before (sent once per appointment: ``reminded_at`` is claimed conditionally)."""
+    """SMS the day before, within the sending hours of the appointment's center (``QueueSettings``
+    ``reminder_from`` to ``reminder_until``, 09:00–20:00 by default, the center's local time): the job runs
+    every 15 minutes, and a reminder as soon as the date turned "tomorrow" woke people around midnight. Sent
+    once per appointment (``reminded_at`` is claimed conditionally); a change of slot sends it again.
+
+    An appointment booked (or moved) for tomorrow after that day's hours have closed gets no reminder: it
+    has just had its booking SMS, and by the next sending hours its day is today."""
     now = now or timezone.now()
-    tomorrow = timezone.localdate(now) + timedelta(days=1)
+    local = timezone.localtime(now)
+    tomorrow = local.date() + timedelta(days=1)
     sent = 0
     for appointment in Appointment.objects.filter(
         state=Appointment.State.BOOKED, slot__day=tomorrow, reminded_at=None
     ).select_related("slot__center"):
+        rules = settings_for(appointment.slot.center)
+        if not rules.reminder_from <= local.time() < rules.reminder_until:
+            continue
         with transaction.atomic():
             claimed = Appointment.objects.filter(pk=appointment.pk, reminded_at=None).update(reminded_at=now)
             if not claimed:

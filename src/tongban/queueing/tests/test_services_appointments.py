@@ -305,3 +305,59 @@ def test_reminders_are_sent_once_the_day_before():
         assert appointments_send_reminders() == 0
     msg = Message.objects.get(purpose="queueing.appointment.reminder")
     assert (msg.to, a.code in msg.body) == ("13800000000", True)
+
+
+def test_reminders_go_out_within_the_centers_sending_hours_only():
+    """The job runs every 15 minutes: a reminder is sent the day before between 09:00 and 20:00 (the center's
+    time), not as soon as the date turns. A booking for tomorrow made after 20:00 has just had its booking SMS
+    and gets no reminder."""
+    _, q, _ = hall()
+    thursday = slot(q["Y"], day=date(2026, 11, 26), capacity=4)
+    with freeze_time("2026-11-20 02:00:00"):
+        early = appointment_book(slot=thursday, actor=(r := resident(0)), resident=r)
+    # Wednesday 25th, Shanghai time (UTC+8)
+    with freeze_time("2026-11-24 16:05:00"):  # 00:05: tomorrow is Thursday, but people are asleep
+        assert appointments_send_reminders() == 0
+    with freeze_time("2026-11-25 00:59:59"):  # 08:59:59
+        assert appointments_send_reminders() == 0
+    with freeze_time("2026-11-25 01:00:00"):  # 09:00
+        assert appointments_send_reminders() == 1
+    with freeze_time("2026-11-25 11:59:00"):  # 19:59: booked now, reminded in the same run
+        late = appointment_book(slot=thursday, actor=(r := resident(1)), resident=r)
+        assert appointments_send_reminders() == 1
+    with freeze_time("2026-11-25 12:00:00"):  # 20:00: booked as the hours close
+        closing = appointment_book(slot=thursday, actor=(r := resident(2)), resident=r)
+        assert appointments_send_reminders() == 0
+    for at in (
+        "2026-11-25 15:45:00",
+        "2026-11-26 01:00:00",
+    ):  # 23:45 Wednesday; 09:00 Thursday, the day itself
+        with freeze_time(at):
+            assert appointments_send_reminders() == 0
+    reminded = {m.to for m in Message.objects.filter(purpose="queueing.appointment.reminder")}
+    assert reminded == {early.phone, late.phone}
+    booked = [m.to for m in Message.objects.filter(purpose="queueing.appointment.booked")]
+    assert booked.count(closing.phone) == 1  # what it has instead
+    assert Appointment.objects.get(pk=closing.pk).reminded_at is None
+
+
+def test_a_center_sets_its_own_reminder_hours():
+    from django.core.exceptions import ValidationError as FormError
+
+    from tongban.queueing.models import QueueSettings
+
+    _, q, _ = hall(reminder_from=time(7, 30), reminder_until=time(21))
+    _, other, _ = hall()  # the default 09:00-20:00
+    with freeze_time("2026-11-20 02:00:00"):
+        for i, queue in enumerate((q["Y"], other["Y"])):
+            appointment_book(slot=slot(queue, day=date(2026, 11, 26)), actor=(r := resident(i)), resident=r)
+    with freeze_time("2026-11-24 23:30:00"):  # Wednesday 07:30
+        assert appointments_send_reminders() == 1
+    assert [m.to for m in Message.objects.filter(purpose="queueing.appointment.reminder")] == ["13800000000"]
+    with freeze_time("2026-11-25 12:30:00"):  # 20:30: the other center's hours closed before it was reminded
+        assert appointments_send_reminders() == 0
+    rules = QueueSettings.objects.get(center=q["Y"].center)
+    rules.reminder_until = time(7)
+    with pytest.raises(FormError) as exc:
+        rules.full_clean()
+    assert exc.value.message_dict == {"reminder_until": ["提醒短信的发送截止时间应晚于开始时间"]}
