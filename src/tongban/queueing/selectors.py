@@ -383,11 +383,18 @@ def ticket_follow(token: str, *, now: datetime | None = None) -> FollowState | N
 def slots_available(
     center: Center, *, day_from: date | None = None, days: int = 14, now: datetime | None = None
 ) -> QuerySet[AppointmentSlot]:
-    now = now or timezone.now()
-    day_from = day_from or timezone.localdate(now)
+    """The center's slots of ``days`` days from ``day_from`` (today) that have not ended: booking refuses a slot
+    whose end has come (``appointment.slot_past``), so one is listed exactly while it can still be booked —
+    also once it has begun, as booking takes it until its end. Full ones included (no place ``available``)."""
+    now = timezone.localtime(now or timezone.now())
+    today = now.date()
+    day_from = day_from or today
     return (
         AppointmentSlot.objects.filter(
-            center=center, day__gte=day_from, day__lt=day_from + timedelta(days=days)
+            Q(day__gt=today) | Q(day=today, end__gt=now.time()),
+            center=center,
+            day__gte=day_from,
+            day__lt=day_from + timedelta(days=days),
         )
         .select_related("queue")
         .order_by("day", "start", "queue__order")
@@ -402,18 +409,18 @@ def slots_by_day(
     days: int = 14,
     now: datetime | None = None,
 ) -> list[tuple[date, list[AppointmentSlot]]]:
-    """The slots still to come in the next ``days``, by day, each with ``available`` places set (full ones
-    included, shown as full: the resident sees the time is there and taken); only ``queue_id``'s, and without
-    slot ``exclude`` (the one an appointment being moved holds), when given."""
-    now = now or timezone.now()
-    slots = slots_available(center, days=days)
+    """The slots still to come in the next ``days`` (:func:`slots_available`), by day, each with ``available``
+    places set (full ones included, shown as full: the resident sees the time is there and taken); only
+    ``queue_id``'s, and without slot ``exclude`` (the one an appointment being moved holds), when given."""
+    slots = slots_available(center, days=days, now=now)
     if queue_id is not None:
         slots = slots.filter(queue_id=queue_id)
+    if exclude is not None:
+        slots = slots.exclude(pk=exclude)
     by_day: dict[date, list[AppointmentSlot]] = {}
     for slot in slots:
-        if slot.pk != exclude and slot.ends_at > now:
-            slot.available = max(0, slot.capacity - slot.booked)  # type: ignore[attr-defined]
-            by_day.setdefault(slot.day, []).append(slot)
+        slot.available = max(0, slot.capacity - slot.booked)  # type: ignore[attr-defined]
+        by_day.setdefault(slot.day, []).append(slot)
     return sorted(by_day.items())
 
 

@@ -432,6 +432,11 @@ class SlotsView(APIView):
         parameters=[s.SlotsIn],
         responses={200: s.SlotOut(many=True), 404: ERRORS[404]},
         summary="可预约时段 / bookable slots",
+        description=(
+            "The center's slots from `date_from` (today) for `days` days that have not ended, in order of day and "
+            "time: a slot is listed exactly while booking takes it (also once begun; from its end booking answers "
+            "`409 appointment.slot_past`). Full slots are listed too, with `available` 0."
+        ),
     )
     def get(self, request: Request, center: str) -> Response:
         q = s.SlotsIn(data=request.query_params)

@@ -486,3 +486,48 @@ def test_a_plain_finish_answers_the_cases_found_from_the_history(clerk_at):
     with freeze_time("2026-11-25 02:03:00"):
         r = client.post(f"/api/v1/tickets/{second['id']}/finish")
     assert (r.status_code, r.json()["applications"]) == (200, [handled.number])
+
+
+def test_the_slots_api_lists_a_slot_exactly_while_booking_takes_it(django_assert_num_queries):
+    """Booking refuses a slot whose end has come (appointment.slot_past), not one that has only begun: the
+    list of bookable slots says the same, to the second, on the slot's day and for a past date_from."""
+    center, q, _ = hall()
+
+    def make(day, start, end, capacity=2):
+        return AppointmentSlot.objects.create(
+            center=center, queue=q["Y"], day=day, start=start, end=end, capacity=capacity
+        )
+
+    make(date(2026, 11, 25), time(9), time(9, 30))  # yesterday
+    make(date(2026, 11, 26), time(8, 30), time(9))  # over an hour ago
+    begun = make(date(2026, 11, 26), time(9), time(9, 30))
+    full = make(date(2026, 11, 26), time(10), time(10, 30), capacity=1)
+    AppointmentSlot.objects.filter(pk=full.pk).update(booked=1)  # listed, with no place available
+    make(date(2026, 11, 27), time(9), time(9, 30))
+    url = f"/api/v1/centers/{center.code}/appointment-slots"
+
+    def listed(at):
+        with freeze_time(at):
+            return [
+                (x["day"], x["start"], x["available"])
+                for x in APIClient().get(url, {"date_from": "2026-11-25"}).json()
+            ]
+
+    with freeze_time("2026-11-26 01:29:59"), django_assert_num_queries(2):  # 09:29:59: the center, the slots
+        APIClient().get(url, {"date_from": "2026-11-25"})
+    assert listed("2026-11-26 01:29:59") == [
+        ("2026-11-26", "09:00", 2),
+        ("2026-11-26", "10:00", 0),
+        ("2026-11-27", "09:00", 2),
+    ]
+    assert listed("2026-11-26 01:30:00") == [("2026-11-26", "10:00", 0), ("2026-11-27", "09:00", 2)]
+    me = ResidentFactory(id_number="310110199006150037", phone="13800000009")
+    with freeze_time("2026-11-26 01:29:59"):
+        assert (
+            staff_client(me).post("/api/v1/appointments", {"slot": begun.pk}, format="json").status_code
+            == 201
+        )
+    other = ResidentFactory(id_number="310110195601010049", phone="13800000008")
+    with freeze_time("2026-11-26 01:30:00"):
+        r = staff_client(other).post("/api/v1/appointments", {"slot": begun.pk}, format="json")
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "appointment.slot_past")
