@@ -424,6 +424,11 @@ def slots_by_day(
     return sorted(by_day.items())
 
 
+def appointment_queue_count(center: Center) -> int:
+    """How many active appointment queues the center books in (one query)."""
+    return Queue.objects.filter(center=center, kind=Queue.Kind.APPOINTMENT, active=True).count()
+
+
 def appointments_of(user: User) -> QuerySet[Appointment]:
     """A resident's appointments: those they booked, and those staff booked for them by the phone they sign
     in with (a call to the center, a visit to the window: see ``services.appointments._authorise_holder``)."""

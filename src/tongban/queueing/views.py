@@ -622,7 +622,12 @@ def appointments(request: HttpRequest) -> HttpResponse:
             # refused: the page again with what was typed and the slot chosen, to correct one field
             ctx["kept"] = {k: request.POST.get(k, "")[:40] for k in ("name", "id_number", "phone", "slot")}
     if center is not None:
-        ctx["days"] = selectors.slots_by_day(center)
+        ctx["days"] = days = selectors.slots_by_day(center)
+        # a center booking in more than one queue names each slot's (with one, there is nothing to tell apart)
+        listed = {slot.queue_id for _, slots in days for slot in slots}
+        ctx["name_queues"] = len(listed) > 1 or (
+            bool(listed) and selectors.appointment_queue_count(center) > 1
+        )
     if is_staff:
         q = request.GET.get("q", "").strip()[:40]
         ctx["q"] = q

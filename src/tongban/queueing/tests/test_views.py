@@ -395,6 +395,37 @@ def test_appointments_page_book_and_cancel(client):
 
 
 @freeze_time(T0)
+def test_the_slot_picker_names_the_queue_when_the_center_books_in_several(client):
+    """Two appointment queues with slots at the same times: each slot says whose it is, in the page's language.
+    A center with one appointment queue shows its slots as before, without a name."""
+    center, q, _ = hall()
+    social = QueueFactory(
+        center=center, prefix="Z", name="社保预约", name_en="Social insurance", kind="appointment", order=4
+    )
+    for queue in (q["Y"], social):
+        AppointmentSlot.objects.create(
+            center=center, queue=queue, day=date(2026, 11, 26), start=time(9), end=time(9, 30), capacity=3
+        )
+    client.force_login(ResidentFactory(id_number="310110199006150037", phone="13800000009"))
+    html = client.get("/queue/appointments/", {"center": center.code}).content.decode()
+    assert "09:00–09:30 · 预约办理 <span" in html and "09:00–09:30 · 社保预约 <span" in html
+    client.cookies["django_language"] = "en"
+    html = client.get("/queue/appointments/", {"center": center.code}).content.decode()
+    assert "09:00–09:30 · Social insurance <span" in html
+    assert "09:00–09:30 · 预约办理 <span" in html  # no English name given: the Chinese one
+    # the second queue's slots all taken by the clock: the picker still says whose the rest are
+    AppointmentSlot.objects.filter(queue=social).update(day=date(2026, 11, 24))
+    client.cookies["django_language"] = "zh-hans"
+    html = client.get("/queue/appointments/", {"center": center.code}).content.decode()
+    assert "09:00–09:30 · 预约办理 <span" in html and "社保预约" not in html
+    # one appointment queue: no name beside the times
+    social.active = False
+    social.save()
+    html = client.get("/queue/appointments/", {"center": center.code}).content.decode()
+    assert "09:00–09:30 <span" in html and " · 预约办理" not in html
+
+
+@freeze_time(T0)
 def test_a_clerks_refused_booking_keeps_the_callers_details(client):
     """A mistyped phone: the clerk corrects it, not name, ID number and slot all over again. The same caller
     twice in a day is refused in words about the caller."""
