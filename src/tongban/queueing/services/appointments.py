@@ -12,7 +12,7 @@ import secrets
 from datetime import date, datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from tongban.accounts.models import Role, User
@@ -59,9 +59,18 @@ def _new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
 
 
-def person_hash(*, id_number: str = "", phone: str = "") -> str:
-    """Who the no-show policy counts: the ID number if known, else the phone (blind index)."""
-    return blind_index(id_number) if id_number else blind_index(phone)
+def person_keys(*, id_number_hash: str = "", phone_hash: str = "") -> tuple[str, ...]:
+    """Every blind index a person is known by, in a fixed order: the ID number's and the phone's (either may
+    be missing). Two bookings are one person's when EITHER matches: a clerk books a caller by phone alone,
+    then the same caller gives an ID number, or books on the portal (always with the ID number); by one key
+    alone each would be someone else, and book again that day or round a suspension."""
+    return tuple(sorted({key for key in (id_number_hash, phone_hash) if key}))
+
+
+def _same_person(keys: tuple[str, ...]) -> Q:
+    """Appointments made with any of ``keys`` (an appointment without an ID number has an empty hash, never
+    one of them)."""
+    return Q(id_number_hash__in=keys) | Q(phone_hash__in=keys)
 
 
 def appointment_slots_generate(
@@ -155,12 +164,19 @@ def appointment_slots_ensure(*, center: Center, workdays: int = 10, today: date 
     return created
 
 
-def _check_suspension(center: Center, who: str, now: datetime) -> None:
-    active = (
-        BookingSuspension.objects.filter(person_hash=who, center=center, until__gt=now, lifted_at=None)
-        .order_by("-until")
-        .first()
+def _suspensions_of(center: Center, keys: tuple[str, ...]) -> QuerySet[BookingSuspension]:
+    """The person's suspensions at the center, active or not. A suspension is filed under one key (the ID
+    number's, else the phone's, as its no-show records are) and reaches the person by the other key of any
+    no-show it was filed for too: suspended after missing bookings made with an ID number and phone 139…, the
+    person is suspended when a clerk books 139… alone, and so is a phone-only person who adds an ID number."""
+    filed_for = NoShowRecord.objects.filter(center=center, person_hash=OuterRef("person_hash")).filter(
+        Q(appointment__id_number_hash__in=keys) | Q(appointment__phone_hash__in=keys)
     )
+    return BookingSuspension.objects.filter(center=center).filter(Q(person_hash__in=keys) | Exists(filed_for))
+
+
+def _check_suspension(center: Center, keys: tuple[str, ...], now: datetime) -> None:
+    active = _suspensions_of(center, keys).filter(until__gt=now, lifted_at=None).order_by("-until").first()
     if active is not None:
         until = timezone.localtime(active.until)
         raise BookingSuspended(
@@ -170,29 +186,31 @@ def _check_suspension(center: Center, who: str, now: datetime) -> None:
         )
 
 
-def _lock_person(who: str) -> None:
-    """Book, and change, for one person one request at a time until the transaction ends. Without it a
-    double click on "book" (or two tabs, two slots of one day) passed the one-a-day check twice, since
-    neither request saw the other's uncommitted booking: two appointments, two places, two SMS codes."""
-    locks.lock_for_transaction(locks.PERSON_BOOKING, who)
+def _lock_person(keys: tuple[str, ...]) -> None:
+    """Book, change, and count no-shows for one person one request at a time until the transaction ends.
+    Without it a double click on "book" (or two tabs, two slots of one day) passed the one-a-day check twice,
+    since neither request saw the other's uncommitted booking: two appointments, two places, two SMS codes.
+    Every key of the person is locked (a request knowing the phone alone waits for one knowing both), in
+    ``keys``' sorted order, so two requests never hold one key each and wait for the other."""
+    for key in keys:
+        locks.lock_for_transaction(locks.PERSON_BOOKING, key)
 
 
 def _check_not_booked(
     slot: AppointmentSlot,
-    who: str,
+    keys: tuple[str, ...],
     *,
-    by_id_number: bool,
     other_than: int | None = None,
     for_someone: bool = False,
 ) -> None:
-    """One booking a person a center-day: who is the ID number's blind index if known, else the phone's.
+    """One booking a person a center-day, the person known by either key (:func:`person_keys`).
     ``for_someone``: staff book for a caller, and the refusal speaks of the caller, not of "you"."""
     same_day = Appointment.objects.filter(
         slot__center_id=slot.center_id, slot__day=slot.day, state=Appointment.State.BOOKED
     )
     if other_than is not None:
         same_day = same_day.exclude(pk=other_than)
-    if same_day.filter(**{"id_number_hash" if by_id_number else "phone_hash": who}).exists():
+    if same_day.filter(_same_person(keys)).exists():
         if for_someone:
             raise AlreadyBooked(
                 "该居民当天在本中心已有预约，可查找该预约后改约",
@@ -263,11 +281,13 @@ def appointment_book(
     _authorise(actor, resident=resident, center=slot.center)
     if slot.ends_at <= now:
         raise SlotPast()
-    who = person_hash(id_number=id_number, phone=phone)
+    id_number_hash = blind_index(id_number) if id_number else ""
+    phone_hash = blind_index(phone)
+    keys = person_keys(id_number_hash=id_number_hash, phone_hash=phone_hash)
     with transaction.atomic():
-        _lock_person(who)
-        _check_suspension(slot.center, who, now)
-        _check_not_booked(slot, who, by_id_number=bool(id_number), for_someone=actor.role in STAFF_BOOKING)
+        _lock_person(keys)
+        _check_suspension(slot.center, keys, now)
+        _check_not_booked(slot, keys, for_someone=actor.role in STAFF_BOOKING)
         _take_place(slot.pk)
         appointment = None
         for _ in range(5):
@@ -280,9 +300,9 @@ def appointment_book(
                         matter=matter,
                         name=name,
                         id_number=id_number,
-                        id_number_hash=blind_index(id_number) if id_number else "",
+                        id_number_hash=id_number_hash,
                         phone=phone,
-                        phone_hash=blind_index(phone),
+                        phone_hash=phone_hash,
                         created_at=now,
                         created_by=actor,
                     )
@@ -350,12 +370,11 @@ def appointment_change(
         if new_slot.pk == old_slot_id:
             return appointment
         if new_slot.day != appointment.slot.day:
-            who = appointment.id_number_hash or appointment.phone_hash
-            _lock_person(who)
+            keys = person_keys(id_number_hash=appointment.id_number_hash, phone_hash=appointment.phone_hash)
+            _lock_person(keys)
             _check_not_booked(
                 new_slot,
-                who,
-                by_id_number=bool(appointment.id_number_hash),
+                keys,
                 other_than=appointment.pk,
                 for_someone=actor is not None and actor.role in STAFF_BOOKING,
             )
@@ -557,17 +576,20 @@ def _mark_no_show(appointment: Appointment, rules: QueueSettings, now: datetime)
         if not changed:
             return False
         _release_place(appointment.slot_id)
-        who = person_hash(id_number=appointment.id_number, phone=appointment.phone)
-        _lock_person(who)
+        # filed under one key (the ID number's if known, else the phone's); found by either (_suspensions_of)
+        who = appointment.id_number_hash or appointment.phone_hash
+        keys = person_keys(id_number_hash=appointment.id_number_hash, phone_hash=appointment.phone_hash)
+        _lock_person(keys)
         center = appointment.slot.center
         NoShowRecord.objects.create(appointment=appointment, center=center, person_hash=who, at=now)
         audit_log(action="queueing.appointment.no_show", obj=appointment)
-        recent = NoShowRecord.objects.filter(
-            person_hash=who, center=center, at__gt=now - timedelta(days=rules.noshow_window_days)
-        ).count()
-        already = BookingSuspension.objects.filter(
-            person_hash=who, center=center, until__gt=now, lifted_at=None
-        ).exists()
+        # the person's misses by either key: a booking by phone alone and one with the ID number count together
+        recent = (
+            NoShowRecord.objects.filter(center=center, at__gt=now - timedelta(days=rules.noshow_window_days))
+            .filter(Q(appointment__id_number_hash__in=keys) | Q(appointment__phone_hash__in=keys))
+            .count()
+        )
+        already = _suspensions_of(center, keys).filter(until__gt=now, lifted_at=None).exists()
         if recent >= rules.noshow_limit and not already:
             suspension = BookingSuspension.objects.create(
                 person_hash=who,

@@ -251,6 +251,38 @@ def test_a_person_booking_twice_at_once_gets_one_appointment(second_slot):
     assert Message.objects.filter(purpose="queueing.appointment.booked").count() == 1
 
 
+def test_a_clerk_by_phone_and_the_portal_by_id_number_at_once_book_the_person_once():
+    """The person is one by either key: a clerk booking a caller by phone alone while the caller books on the
+    portal (ID number and that phone) must wait for the other, then be told the person is already booked.
+    Locking the ID number's key alone, the portal never waited for the clerk."""
+    from datetime import time, timedelta
+
+    from django.utils import timezone
+
+    from tongban.accounts.tests.factories import ClerkFactory, ResidentFactory
+    from tongban.queueing.errors import AlreadyBooked
+    from tongban.queueing.models import Appointment, AppointmentSlot
+    from tongban.queueing.services import appointment_book
+
+    center, q, _ = hall()
+    day = timezone.localdate() + timedelta(days=1)
+    nine, ten = (
+        AppointmentSlot.objects.create(
+            center=center, queue=q["Y"], day=day, start=time(h), end=time(h, 30), capacity=5
+        )
+        for h in (9, 10)
+    )
+    clerk = ClerkFactory(center=center)
+    person = ResidentFactory(id_number="310110195601010049", phone="13800000001")
+
+    first, second = first_holds_second_waits(
+        lambda: appointment_book(slot=nine, actor=clerk, phone="13800000001"),
+        lambda: appointment_book(slot=ten, actor=person, resident=person),
+    )
+    assert isinstance(second, AlreadyBooked), second
+    assert list(Appointment.objects.values_list("pk", flat=True)) == [first.pk]
+
+
 def test_two_no_show_runs_at_once_for_one_person_suspend_booking_once():
     """The no-show job can overlap itself (a backlogged worker). With the limit at two, a person's two missed
     appointments marked by two runs at once were each counted alone (one record each, neither seeing the

@@ -361,3 +361,126 @@ def test_a_center_sets_its_own_reminder_hours():
     with pytest.raises(FormError) as exc:
         rules.full_clean()
     assert exc.value.message_dict == {"reminder_until": ["提醒短信的发送截止时间应晚于开始时间"]}
+
+
+# --- one person, known by either their ID number or their phone ------------------------------------------
+
+
+@freeze_time("2026-11-25 02:00:00")
+def test_a_caller_booked_by_phone_and_again_with_an_id_number_books_once_a_day():
+    """A clerk books a caller by phone alone, then (the caller rings again) with the ID number too: the same
+    person by the phone, refused as the ID number alone would be. Another day is free."""
+    center, q, _ = hall()
+    clerk = ClerkFactory(center=center)
+    nine, ten = slot(q["Y"]), slot(q["Y"], start=time(10), end=time(10, 30))
+    appointment_book(slot=nine, actor=clerk, phone="13900000000")
+    with pytest.raises(AlreadyBooked) as refused:
+        appointment_book(slot=ten, actor=clerk, id_number=IDS[0], phone="139 0000 0000")
+    assert refused.value.message == "该居民当天在本中心已有预约，可查找该预约后改约"
+    # and the other way round: the ID number first, then the phone alone
+    appointment_book(slot=nine, actor=clerk, id_number=IDS[1], phone="13900000001")
+    with pytest.raises(AlreadyBooked):
+        appointment_book(slot=ten, actor=clerk, phone="13900000001")
+    assert list(Appointment.objects.values_list("phone_hash", flat=True).order_by("pk")) == [
+        blind_index("13900000000"),
+        blind_index("13900000001"),
+    ]
+    assert [s.booked for s in AppointmentSlot.objects.order_by("start")] == [2, 0]
+    friday = appointment_book(
+        slot=slot(q["Y"], day=date(2026, 11, 27)), actor=clerk, id_number=IDS[0], phone="13900000000"
+    )
+    assert friday.state == "booked"
+
+
+@freeze_time("2026-11-25 02:00:00")
+def test_a_caller_booked_by_phone_cannot_book_the_same_day_on_the_portal():
+    """The portal always books with the resident's ID number; the clerk's booking had the phone alone."""
+    center, q, _ = hall()
+    appointment_book(slot=slot(q["Y"]), actor=ClerkFactory(center=center), phone="13800000000")
+    r = resident()  # phone 13800000000
+    with pytest.raises(AlreadyBooked) as refused:
+        appointment_book(slot=slot(q["Y"], start=time(10), end=time(10, 30)), actor=r, resident=r)
+    assert refused.value.message == "您当天在本中心已有预约"
+    assert Appointment.objects.count() == 1
+    # someone else (neither key shared) still books that day
+    other = resident(1)
+    assert appointment_book(slot=slot(q["Y"], start=time(11), end=time(11, 30)), actor=other, resident=other)
+
+
+@freeze_time("2026-11-25 02:00:00")
+def test_changing_to_a_day_the_person_booked_by_the_other_key_is_refused():
+    center, q, _ = hall()
+    clerk = ClerkFactory(center=center)
+    thu = slot(q["Y"])
+    fri_9, fri_10 = (slot(q["Y"], day=date(2026, 11, 27), start=time(h), end=time(h, 30)) for h in (9, 10))
+    r = resident()
+    own = appointment_book(slot=thu, actor=r, resident=r)
+    appointment_book(slot=fri_9, actor=clerk, phone="13800000000")  # a clerk, for the same phone
+    with pytest.raises(AlreadyBooked):
+        appointment_change(appointment_id=own.pk, new_slot=fri_10, actor=r)
+    assert Appointment.objects.get(pk=own.pk).slot_id == thu.pk
+
+
+def _miss(appointments, at):
+    """Mark ``appointments`` no-shows at ``at`` (their slots over)."""
+    with freeze_time(at):
+        assert appointments_mark_no_shows() == len(appointments)
+
+
+def test_a_phone_only_person_suspended_cannot_book_again_by_adding_an_id_number():
+    center, q, _ = hall(noshow_limit=2)
+    clerk = ClerkFactory(center=center)
+    with freeze_time("2026-11-20 02:00:00"):
+        missed = [
+            appointment_book(slot=slot(q["Y"], day=date(2026, 11, d)), actor=clerk, phone="13800000000")
+            for d in (23, 24)
+        ]
+    _miss(missed, "2026-11-25 02:00:00")
+    suspension = BookingSuspension.objects.get()
+    assert suspension.person_hash == blind_index("13800000000")
+    r, monday = resident(), slot(q["Y"], day=date(2026, 11, 30))  # the same phone, with an ID number: …
+    with freeze_time("2026-11-26 02:00:00"), pytest.raises(BookingSuspended):  # … on the portal …
+        appointment_book(slot=monday, actor=r, resident=r)
+    with freeze_time("2026-11-26 02:00:00"), pytest.raises(BookingSuspended):  # … and by a clerk
+        appointment_book(slot=monday, actor=clerk, id_number=IDS[0], phone="13800000000")
+    assert Appointment.objects.filter(state="booked").count() == 0
+    # a suspension is the center's: another center books the person
+    other_center, other_q, _ = hall()
+    with freeze_time("2026-11-26 02:00:00"):
+        assert appointment_book(slot=slot(other_q["Y"], day=date(2026, 11, 30)), actor=r, resident=r)
+
+
+def test_a_person_suspended_by_id_number_cannot_be_booked_by_phone_alone():
+    center, q, _ = hall(noshow_limit=2)
+    r = resident()
+    with freeze_time("2026-11-20 02:00:00"):
+        missed = [
+            appointment_book(slot=slot(q["Y"], day=date(2026, 11, d)), actor=r, resident=r) for d in (23, 24)
+        ]
+    _miss(missed, "2026-11-25 02:00:00")
+    assert BookingSuspension.objects.get().person_hash == blind_index(IDS[0])
+    clerk, monday = ClerkFactory(center=center), slot(q["Y"], day=date(2026, 11, 30))
+    with freeze_time("2026-11-26 02:00:00"), pytest.raises(BookingSuspended):
+        appointment_book(slot=monday, actor=clerk, phone="13800000000")
+    # a different person (other ID number, other phone) is not touched by it
+    with freeze_time("2026-11-26 02:00:00"):
+        assert appointment_book(slot=monday, actor=clerk, id_number=IDS[1], phone="13800000009")
+
+
+def test_no_shows_by_phone_alone_and_with_the_id_number_count_together():
+    center, q, _ = hall(noshow_limit=2)
+    clerk, r = ClerkFactory(center=center), resident()
+    with freeze_time("2026-11-20 02:00:00"):
+        missed = [
+            appointment_book(slot=slot(q["Y"], day=date(2026, 11, 23)), actor=clerk, phone="13800000000"),
+            appointment_book(slot=slot(q["Y"], day=date(2026, 11, 24)), actor=r, resident=r),
+        ]
+    _miss(missed[:1], "2026-11-23 03:00:00")
+    assert not BookingSuspension.objects.exists()
+    _miss(missed[1:], "2026-11-24 03:00:00")
+    suspension = BookingSuspension.objects.get()
+    assert (suspension.person_hash, suspension.reason) == (blind_index(IDS[0]), "30天内爽约2次")
+    assert list(NoShowRecord.objects.order_by("at").values_list("person_hash", flat=True)) == [
+        blind_index("13800000000"),
+        blind_index(IDS[0]),
+    ]
