@@ -583,13 +583,21 @@ def _mark_no_show(appointment: Appointment, rules: QueueSettings, now: datetime)
         center = appointment.slot.center
         NoShowRecord.objects.create(appointment=appointment, center=center, person_hash=who, at=now)
         audit_log(action="queueing.appointment.no_show", obj=appointment)
+        # when each of the person's suspensions ended: lifted by a manager, or run out
+        ended = [
+            min(s.until, s.lifted_at) if s.lifted_at is not None else s.until
+            for s in _suspensions_of(center, keys).only("until", "lifted_at")
+        ]
+        already = any(end > now for end in ended)
+        # a suspension served (or lifted) wipes the slate: the misses before it were what it was for, and
+        # counting them again suspended the person at their next miss
+        since = max([now - timedelta(days=rules.noshow_window_days), *(end for end in ended if end <= now)])
         # the person's misses by either key: a booking by phone alone and one with the ID number count together
         recent = (
-            NoShowRecord.objects.filter(center=center, at__gt=now - timedelta(days=rules.noshow_window_days))
+            NoShowRecord.objects.filter(center=center, at__gt=since)
             .filter(Q(appointment__id_number_hash__in=keys) | Q(appointment__phone_hash__in=keys))
             .count()
         )
-        already = _suspensions_of(center, keys).filter(until__gt=now, lifted_at=None).exists()
         if recent >= rules.noshow_limit and not already:
             suspension = BookingSuspension.objects.create(
                 person_hash=who,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, time, timedelta
 
 import pytest
 from freezegun import freeze_time
@@ -484,3 +484,44 @@ def test_no_shows_by_phone_alone_and_with_the_id_number_count_together():
         blind_index("13800000000"),
         blind_index(IDS[0]),
     ]
+
+
+# --- a suspension served or lifted starts the count again ------------------------------------------------
+
+
+def _book_and_miss(q, r, day):
+    """``r`` books the 09:00 slot of ``day`` (the day before) and misses it (marked at 10:00)."""
+    with freeze_time(f"{day - timedelta(days=1)} 02:00:00"):
+        a = appointment_book(slot=slot(q["Y"], day=day), actor=r, resident=r)
+    _miss([a], f"{day} 02:00:00")
+    return a
+
+
+def test_a_lifted_suspension_starts_the_count_again():
+    center, q, _ = hall(noshow_limit=2, noshow_window_days=30, suspend_days=30)
+    r, manager = resident(), ManagerFactory(center=center)
+    _book_and_miss(q, r, date(2026, 11, 23))
+    _book_and_miss(q, r, date(2026, 11, 24))
+    first = BookingSuspension.objects.get()
+    with freeze_time("2026-11-25 02:00:00"):
+        booking_suspension_lift(suspension_id=first.pk, actor=manager)
+    # one more miss, within 30 days of the two before the lift: one since the lift, under the limit
+    _book_and_miss(q, r, date(2026, 11, 26))
+    assert list(BookingSuspension.objects.values_list("pk", flat=True)) == [first.pk]
+    assert Message.objects.filter(purpose="queueing.booking.suspended").count() == 1
+    # a second miss since the lift reaches the limit again
+    _book_and_miss(q, r, date(2026, 11, 27))
+    again = BookingSuspension.objects.exclude(pk=first.pk).get()
+    assert (again.reason, again.lifted_at) == ("30天内爽约2次", None)
+    assert Message.objects.filter(purpose="queueing.booking.suspended").count() == 2
+
+
+def test_a_suspension_run_out_starts_the_count_again():
+    center, q, _ = hall(noshow_limit=2, noshow_window_days=30, suspend_days=3)
+    r = resident()
+    _book_and_miss(q, r, date(2026, 11, 23))
+    _book_and_miss(q, r, date(2026, 11, 24))
+    assert str(BookingSuspension.objects.get().until) == "2026-11-27 02:00:00+00:00"
+    _book_and_miss(q, r, date(2026, 11, 30))  # booked on the 29th, the suspension over
+    assert BookingSuspension.objects.count() == 1
+    assert NoShowRecord.objects.count() == 3
