@@ -609,13 +609,29 @@ def _mark_no_show(appointment: Appointment, rules: QueueSettings, now: datetime)
             audit_log(action="queueing.booking.suspend", obj=suspension, data={"no_shows": recent})
             sms_send(
                 to_phone=appointment.phone,
-                body=(
-                    f"【通办】您在{rules.noshow_window_days}天内预约未到{recent}次，"
-                    f"{rules.suspend_days}天内暂停网上预约，仍可现场取号办理。"
-                ),
+                body=_suspension_sms(center, suspension, rules=rules, no_shows=recent),
                 purpose="queueing.booking.suspended",
             )
     return True
+
+
+def _suspension_sms(
+    center: Center, suspension: BookingSuspension, *, rules: QueueSettings, no_shows: int
+) -> str:
+    """What the suspended person is told: which center, until when, that every way of booking there is paused
+    (staff cannot book them by phone or at a window either, which "暂停网上预约" left them to find out at the
+    counter), that walk-in tickets still work, and whom to ask (or to ask to lift it)."""
+    until = timezone.localtime(suspension.until)
+    ask = (
+        f"如有疑问或异议，请致电{center.phone}。"
+        if center.phone
+        else "如有疑问或异议，请到该中心咨询台咨询。"
+    )
+    return (
+        f"【通办】您{rules.noshow_window_days}天内在{center.name}预约未到{no_shows}次，"
+        f"在该中心的所有预约（网上、电话、窗口）暂停至{until.year}年{until.month}月{until.day}日。"
+        f"期间仍可到大厅现场取号办理。{ask}"
+    )
 
 
 def appointments_send_reminders(*, now: datetime | None = None) -> int:

@@ -281,7 +281,12 @@ def test_no_shows_suspend_booking_after_the_limit():
     assert {Appointment.objects.get(pk=a.pk).state for a in (a1, a2)} == {"no_show"}
     suspension = BookingSuspension.objects.get()
     assert (str(suspension.until), suspension.reason) == ("2026-12-25 02:00:00+00:00", "30天内爽约2次")
-    assert Message.objects.filter(purpose="queueing.booking.suspended").count() == 1
+    sms = Message.objects.get(purpose="queueing.booking.suspended")
+    assert (sms.to, sms.body) == (
+        "13800000000",
+        f"【通办】您30天内在{center.name}预约未到2次，在该中心的所有预约（网上、电话、窗口）暂停至2026年12月25日。"
+        "期间仍可到大厅现场取号办理。如有疑问或异议，请到该中心咨询台咨询。",
+    )
     with freeze_time("2026-11-26 02:00:00"), pytest.raises(BookingSuspended) as exc:
         appointment_book(slot=slot(q["Y"], day=date(2026, 11, 30)), actor=r, resident=r)
     assert exc.value.details == {"until": "2026-12-25T10:00:00+08:00"}
@@ -525,3 +530,14 @@ def test_a_suspension_run_out_starts_the_count_again():
     _book_and_miss(q, r, date(2026, 11, 30))  # booked on the 29th, the suspension over
     assert BookingSuspension.objects.count() == 1
     assert NoShowRecord.objects.count() == 3
+
+
+def test_the_suspension_sms_gives_the_centers_phone_when_it_has_one():
+    center, q, _ = hall(noshow_limit=1, suspend_days=7)
+    center.phone = "021-65431234"
+    center.save()
+    _book_and_miss(q, resident(), date(2026, 11, 30))  # marked 10:00 on Monday: until Monday 7 December
+    assert Message.objects.get(purpose="queueing.booking.suspended").body == (
+        f"【通办】您30天内在{center.name}预约未到1次，在该中心的所有预约（网上、电话、窗口）暂停至2026年12月7日。"
+        "期间仍可到大厅现场取号办理。如有疑问或异议，请致电021-65431234。"
+    )
