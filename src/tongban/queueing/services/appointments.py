@@ -21,7 +21,7 @@ from tongban.core import locks
 from tongban.core.audit import audit_log
 from tongban.core.calendar import is_workday
 from tongban.core.crypto import blind_index, mask_id_number, mask_phone
-from tongban.core.errors import Forbidden, ValidationError
+from tongban.core.errors import Forbidden, TongbanError, ValidationError
 from tongban.core.identity import validate_mobile
 from tongban.notifications.services import sms_send
 from tongban.queueing.errors import (
@@ -481,22 +481,19 @@ def claim_for_check_in(
 ) -> Appointment:
     """Lock and check in today's appointment found by code or ID number (called by ``ticket_issue``,
     inside its transaction)."""
+    today = timezone.localdate(now)
     qs = Appointment.objects.select_for_update(of=("self",)).select_related("slot__queue", "matter")
     qs = qs.filter(slot__center=center)
     if code:
         qs = qs.filter(code=code.strip().upper())
     else:
-        qs = qs.filter(id_number_hash=blind_index(id_number), slot__day=timezone.localdate(now))
+        qs = qs.filter(id_number_hash=blind_index(id_number), slot__day=today)
     candidates = list(qs.filter(state=Appointment.State.BOOKED).order_by("slot__start")[:5])
     if not candidates:
-        # by code: the appointment whatever its state; by ID number: today's already checked in, the one a
-        # resident who lost the slip comes back about (a cancelled or missed one is "not found" by ID, as
-        # it would be for someone who never booked)
-        found = (
-            qs.first()
-            if code
-            else qs.filter(state=Appointment.State.CHECKED_IN).order_by("-checked_in_at").first()
-        )
+        if not code:
+            raise _nothing_to_check_in_today(center, blind_index(id_number), now=now, rules=rules)
+        # by code: the appointment whatever its state
+        found = qs.first()
         if found is not None:
             raise _not_bookable_any_more(found)
         raise AppointmentNotFound()
@@ -506,17 +503,71 @@ def claim_for_check_in(
         if appointment.slot.starts_at - early <= now <= appointment.slot.ends_at + late:
             break
     else:
-        slot = candidates[0].slot
-        raise AppointmentNotToday(
-            f"您的预约时段为 {slot.day:%m月%d日} {slot.start:%H:%M}-{slot.end:%H:%M}，"
-            f"可提前{rules.checkin_early_minutes}分钟签到",
-            f"Your slot is {slot.day} {slot.start:%H:%M}-{slot.end:%H:%M}",
-        )
+        # the next one still to open (a person early for the afternoon's), else the last one missed
+        coming = [a for a in candidates if now < a.slot.starts_at - early]
+        raise _outside_check_in(coming[0] if coming else candidates[-1], now, rules)
     appointment.state = Appointment.State.CHECKED_IN
     appointment.checked_in_at = now
     appointment.save(update_fields=["state", "checked_in_at"])
     audit_log(action="queueing.appointment.check_in", obj=appointment)
     return appointment
+
+
+def _outside_check_in(appointment: Appointment, now: datetime, rules: QueueSettings) -> AppointmentNotToday:
+    """Why a booked appointment cannot be checked in now, said for the person at the machine: too early
+    (today: from when; another day: which day), or too late (check in no more, take a ticket). One message
+    for both told a late arrival that they could check in early."""
+    slot = appointment.slot
+    opens = timezone.localtime(slot.starts_at - timedelta(minutes=rules.checkin_early_minutes))
+    closes = timezone.localtime(slot.ends_at + timedelta(minutes=rules.checkin_late_minutes))
+    hours = f"{slot.start:%H:%M}-{slot.end:%H:%M}"
+    details = {"check_in_opens": opens.isoformat(), "check_in_closes": closes.isoformat()}
+    if now < opens and slot.day == timezone.localdate(now):
+        return AppointmentNotToday(
+            f"还没到签到时间。您的预约时段为今天 {hours}，{opens:%H:%M} 起可以签到",
+            f"Too early to check in: your appointment is today {hours}; check-in opens at {opens:%H:%M}",
+            details={"when": "early", **details},
+        )
+    if now < opens:
+        return AppointmentNotToday(
+            f"您的预约在 {slot.day:%m月%d日} {hours}，请当天来签到（时段开始前{rules.checkin_early_minutes}分钟起可以签到）",
+            f"Your appointment is on {slot.day:%Y-%m-%d}, {hours}: check in on that day, from "
+            f"{rules.checkin_early_minutes} minutes before it starts",
+            details={"when": "another_day", **details},
+        )
+    day = "今天" if slot.day == timezone.localdate(now) else f"{slot.day:%m月%d日}"
+    day_en = "today" if slot.day == timezone.localdate(now) else f"on {slot.day:%Y-%m-%d}"
+    return AppointmentNotToday(
+        f"已超过签到时间（时段结束后{rules.checkin_late_minutes}分钟内可以签到）。"
+        f"您的预约时段为{day} {hours}，请直接取号排队",
+        f"Too late to check in (check-in closes {rules.checkin_late_minutes} minutes after the slot ends): "
+        f"your appointment was {day_en} {hours}; please take a ticket",
+        details={"when": "late", **details},
+    )
+
+
+def _nothing_to_check_in_today(
+    center: Center, id_number_hash: str, *, now: datetime, rules: QueueSettings
+) -> TongbanError:
+    """Nothing booked today for the ID number at the machine: what the person has instead, rather than "not
+    found" to someone who booked another day. Today's appointment checked in (the slip lost: its number), else
+    the next one booked (its day and time), else today's missed or cancelled one; else not found."""
+    today = timezone.localdate(now)
+    theirs = list(
+        Appointment.objects.filter(slot__center=center, id_number_hash=id_number_hash)
+        .filter(Q(slot__day=today) | Q(slot__day__gt=today, state=Appointment.State.BOOKED))
+        .select_related("slot")
+        .order_by("slot__day", "slot__start")[:30]
+    )
+    checked_in = [a for a in theirs if a.state == Appointment.State.CHECKED_IN]
+    if checked_in:
+        return _not_bookable_any_more(max(checked_in, key=lambda a: a.checked_in_at or a.slot.starts_at))
+    coming = next((a for a in theirs if a.slot.day > today), None)
+    if coming is not None:
+        return _outside_check_in(coming, now, rules)
+    if theirs:
+        return _not_bookable_any_more(theirs[-1])
+    return AppointmentNotFound()
 
 
 def _not_bookable_any_more(appointment: Appointment) -> AppointmentStateError:

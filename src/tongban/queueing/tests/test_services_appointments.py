@@ -20,7 +20,7 @@ from tongban.queueing.errors import (
     SlotFull,
     SlotPast,
 )
-from tongban.queueing.models import Appointment, AppointmentSlot, BookingSuspension, NoShowRecord
+from tongban.queueing.models import Appointment, AppointmentSlot, BookingSuspension, NoShowRecord, Ticket
 from tongban.queueing.selectors import window_panel
 from tongban.queueing.services import (
     appointment_book,
@@ -199,8 +199,12 @@ def test_check_in_gives_a_priority_y_ticket_inside_the_slot(clerk_at):
     r = resident()
     with freeze_time("2026-11-25 02:00:00"):
         a = appointment_book(slot=s, actor=r, resident=r)
-    with freeze_time("2026-11-26 00:20:00"), pytest.raises(AppointmentNotToday):  # 08:20, too early
+    with freeze_time("2026-11-26 00:20:00"), pytest.raises(AppointmentNotToday) as early:  # 08:20, too early
         ticket_issue(center=center, appointment_code=a.code)
+    assert (early.value.message, early.value.message_en) == (
+        "还没到签到时间。您的预约时段为今天 09:00-09:30，08:30 起可以签到",
+        "Too early to check in: your appointment is today 09:00-09:30; check-in opens at 08:30",
+    )
     with freeze_time("2026-11-26 00:40:00"):  # 08:40: early, queued at 09:00
         ticket_issue(center=center, queue="A")
         issued = ticket_issue(center=center, appointment_code=a.code.lower())
@@ -541,3 +545,103 @@ def test_the_suspension_sms_gives_the_centers_phone_when_it_has_one():
         f"【通办】您30天内在{center.name}预约未到1次，在该中心的所有预约（网上、电话、窗口）暂停至2026年12月7日。"
         "期间仍可到大厅现场取号办理。如有疑问或异议，请致电021-65431234。"
     )
+
+
+# --- at the machine: too early, too late, another day ----------------------------------------------------
+
+
+def _booked_thursday_nine(**rules):
+    """A resident's 09:00-09:30 appointment on Thursday 26 November (booked the day before)."""
+    center, q, _ = hall(**rules)
+    r = resident()
+    with freeze_time("2026-11-25 02:00:00"):
+        a = appointment_book(slot=slot(q["Y"]), actor=r, resident=r)
+    return center, q, r, a
+
+
+def test_a_late_arrival_is_told_check_in_closed_and_to_take_a_ticket():
+    center, _, r, a = _booked_thursday_nine(checkin_early_minutes=20, checkin_late_minutes=10)
+    other = resident(1)
+    with freeze_time("2026-11-25 02:00:00"):
+        b = appointment_book(slot=a.slot, actor=other, resident=other)
+    with freeze_time("2026-11-26 01:40:00"):  # 09:40: the last minute of check-in
+        assert ticket_issue(center=center, appointment_code=b.code).ticket.number == "Y001"
+    for how in ({"appointment_code": a.code}, {"id_number": IDS[0]}):
+        with freeze_time("2026-11-26 01:41:00"), pytest.raises(AppointmentNotToday) as late:  # 09:41
+            ticket_issue(center=center, **how)
+        assert (late.value.message, late.value.message_en) == (
+            "已超过签到时间（时段结束后10分钟内可以签到）。您的预约时段为今天 09:00-09:30，请直接取号排队",
+            "Too late to check in (check-in closes 10 minutes after the slot ends): your appointment was "
+            "today 09:00-09:30; please take a ticket",
+        )
+        assert late.value.details == {
+            "when": "late",
+            "check_in_opens": "2026-11-26T08:40:00+08:00",
+            "check_in_closes": "2026-11-26T09:40:00+08:00",
+        }
+    assert Appointment.objects.get(pk=a.pk).state == "booked"
+    assert list(Ticket.objects.values_list("appointment", flat=True)) == [b.pk]
+
+
+def test_a_code_for_another_day_says_which_day_early_or_late():
+    center, _, _, a = _booked_thursday_nine()
+    with freeze_time("2026-11-25 03:00:00"), pytest.raises(AppointmentNotToday) as before:  # Wednesday
+        ticket_issue(center=center, appointment_code=a.code)
+    assert (before.value.message, before.value.message_en, before.value.details["when"]) == (
+        "您的预约在 11月26日 09:00-09:30，请当天来签到（时段开始前30分钟起可以签到）",
+        "Your appointment is on 2026-11-26, 09:00-09:30: check in on that day, from 30 minutes before it starts",
+        "another_day",
+    )
+    # Friday, before the no-show job came round: the day it was, and that it is too late
+    with freeze_time("2026-11-27 00:30:00"), pytest.raises(AppointmentNotToday) as after:
+        ticket_issue(center=center, appointment_code=a.code)
+    assert after.value.message == (
+        "已超过签到时间（时段结束后15分钟内可以签到）。您的预约时段为11月26日 09:00-09:30，请直接取号排队"
+    )
+    assert "your appointment was on 2026-11-26 09:00-09:30" in after.value.message_en
+
+
+def test_an_id_card_on_the_wrong_day_is_told_the_day_of_the_appointment():
+    """At the machine an ID number with nothing booked today was "not found" to someone who had booked another
+    day: it is told that day and time, as the code is."""
+    center, q, r, a = _booked_thursday_nine()
+    with freeze_time("2026-11-25 03:00:00"), pytest.raises(AppointmentNotToday) as by_id:
+        ticket_issue(center=center, id_number=IDS[0])
+    with freeze_time("2026-11-25 03:00:00"), pytest.raises(AppointmentNotToday) as by_code:
+        ticket_issue(center=center, appointment_code=a.code)
+    assert (
+        by_id.value.message
+        == by_code.value.message
+        == ("您的预约在 11月26日 09:00-09:30，请当天来签到（时段开始前30分钟起可以签到）")
+    )
+    assert by_id.value.message_en == by_code.value.message_en
+    # another person's ID number, or an appointment at another center: still not found
+    with freeze_time("2026-11-25 03:00:00"), pytest.raises(AppointmentNotFound):
+        ticket_issue(center=center, id_number=IDS[1])
+    with freeze_time("2026-11-25 03:00:00"), pytest.raises(AppointmentNotFound):
+        ticket_issue(center=hall()[0], id_number=IDS[0])
+    assert not Ticket.objects.exists()
+
+
+def test_an_id_card_after_todays_was_missed_hears_so_or_of_the_next_one():
+    center, q, r, a = _booked_thursday_nine()
+    _miss([a], "2026-11-26 02:00:00")  # 10:00, marked a no-show
+    with freeze_time("2026-11-26 02:05:00"), pytest.raises(AppointmentStateError) as missed:
+        ticket_issue(center=center, id_number=IDS[0])
+    assert missed.value.message == "这个预约已过签到时间（记为爽约）。如需办理，请选择业务现场取号"
+    # booked again for Monday: that is what the person hears of now
+    monday = slot(q["Y"], day=date(2026, 11, 30), start=time(14), end=time(14, 30))
+    with freeze_time("2026-11-26 02:10:00"):
+        appointment_book(slot=monday, actor=r, resident=r)
+    with freeze_time("2026-11-26 02:15:00"), pytest.raises(AppointmentNotToday) as coming:
+        ticket_issue(center=center, id_number=IDS[0])
+    assert coming.value.message.startswith("您的预约在 11月30日 14:00-14:30")
+
+
+def test_an_id_card_after_todays_was_cancelled_hears_so():
+    center, _, r, a = _booked_thursday_nine()
+    with freeze_time("2026-11-26 00:10:00"):
+        appointment_cancel(appointment_id=a.pk, actor=r)
+    with freeze_time("2026-11-26 01:00:00"), pytest.raises(AppointmentStateError) as cancelled:
+        ticket_issue(center=center, id_number=IDS[0])
+    assert cancelled.value.message == "这个预约已取消。如需办理，请选择业务现场取号"

@@ -194,6 +194,30 @@ def test_machine_search_and_appointment_steps(client):
     assert 'value="310110195001010013"' in typo.content.decode()
 
 
+def test_machine_tells_an_id_card_the_day_of_its_appointment_in_either_language(client):
+    from tongban.queueing.services import appointment_book
+
+    center, q, _ = hall()
+    slot = AppointmentSlot.objects.create(
+        center=center, queue=q["Y"], day=date(2026, 11, 27), start=time(14), end=time(14, 30), capacity=2
+    )
+    with freeze_time(T0):
+        appointment_book(
+            slot=slot, actor=ClerkFactory(center=center), id_number="310110195601010049", phone="13900000001"
+        )
+        url = f"/queue/ticket-machine/{center.code}/"
+        form = {"step": "appointment", "id_number": "310110195601010049"}
+        r = client.post(url, form)
+        html = r.content.decode()
+        assert r.status_code == 409
+        assert "您的预约在 11月27日 14:00-14:30，请当天来签到（时段开始前30分钟起可以签到）" in html
+        assert "没有找到这个预约" not in html
+        client.cookies["django_language"] = "en"
+        html = client.post(url, form).content.decode()
+        assert "Your appointment is on 2026-11-27, 14:00-14:30: check in on that day" in html
+    assert Ticket.objects.count() == 0
+
+
 @freeze_time(T0)
 def test_window_panel_flow_with_htmx(client):
     center, _, (w1, _) = hall()
