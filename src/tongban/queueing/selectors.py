@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from tongban.accounts.models import Role, User
@@ -15,7 +15,9 @@ from tongban.catalog.models import Center, Window
 from tongban.queueing.models import (
     Appointment,
     AppointmentSlot,
+    BookingSuspension,
     CallEvent,
+    NoShowRecord,
     Queue,
     Ticket,
     TicketApplication,
@@ -457,6 +459,41 @@ def appointments_for_staff(user: User, *, q: str = "", today: date | None = None
     found = base.filter(slot__day__gte=today - timedelta(days=30))
     found = found.filter(Q(code=q) | Q(phone_hash=blind_index(q)) | Q(id_number_hash=blind_index(q)))
     return list(found.order_by("-slot__day", "-slot__start")[:20])
+
+
+# --- one person, known by either their ID number or their phone ------------------------------------------
+
+
+def person_keys(*, id_number_hash: str = "", phone_hash: str = "") -> tuple[str, ...]:
+    """Every blind index a person is known by, in a fixed order: the ID number's and the phone's (either may
+    be missing). Two bookings are one person's when EITHER matches: a clerk books a caller by phone alone,
+    then the same caller gives an ID number, or books on the portal (always with the ID number); by one key
+    alone each would be someone else, and book again that day or round a suspension."""
+    return tuple(sorted({key for key in (id_number_hash, phone_hash) if key}))
+
+
+def same_person(keys: tuple[str, ...]) -> Q:
+    """Appointments made with any of ``keys`` (an appointment without an ID number has an empty hash, never
+    one of them)."""
+    return Q(id_number_hash__in=keys) | Q(phone_hash__in=keys)
+
+
+def same_person_no_show(keys: tuple[str, ...]) -> Q:
+    """No-show records of appointments made with any of ``keys``."""
+    return Q(appointment__id_number_hash__in=keys) | Q(appointment__phone_hash__in=keys)
+
+
+def person_suspensions(keys: tuple[str, ...], *, center_id: int | None = None) -> QuerySet[BookingSuspension]:
+    """The person's suspensions (at ``center_id``, or at every center), in force or not. A suspension is filed
+    under one key (the ID number's, else the phone's, as its no-show records are) and reaches the person by
+    the other key of any no-show filed under it at its center too: suspended after missing bookings made with
+    an ID number and phone 139…, the person is suspended when a clerk books 139… alone, and so is a phone-only
+    person who adds an ID number."""
+    filed_for = NoShowRecord.objects.filter(
+        center_id=OuterRef("center_id"), person_hash=OuterRef("person_hash")
+    ).filter(same_person_no_show(keys))
+    found = BookingSuspension.objects.filter(Q(person_hash__in=keys) | Exists(filed_for))
+    return found if center_id is None else found.filter(center_id=center_id)
 
 
 @dataclass(frozen=True)

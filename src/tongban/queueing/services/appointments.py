@@ -12,7 +12,7 @@ import secrets
 from datetime import date, datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import F, Q
 from django.utils import timezone
 
 from tongban.accounts.models import Role, User
@@ -45,6 +45,7 @@ from tongban.queueing.models import (
     Ticket,
 )
 from tongban.queueing.rules import birth_date, opening_periods, settings_for
+from tongban.queueing.selectors import person_keys, person_suspensions, same_person, same_person_no_show
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 # the slots appointment_slots_ensure makes
@@ -57,20 +58,6 @@ STAFF_BOOKING = {Role.CLERK, Role.MANAGER, Role.ADMIN}
 
 def _new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
-
-
-def person_keys(*, id_number_hash: str = "", phone_hash: str = "") -> tuple[str, ...]:
-    """Every blind index a person is known by, in a fixed order: the ID number's and the phone's (either may
-    be missing). Two bookings are one person's when EITHER matches: a clerk books a caller by phone alone,
-    then the same caller gives an ID number, or books on the portal (always with the ID number); by one key
-    alone each would be someone else, and book again that day or round a suspension."""
-    return tuple(sorted({key for key in (id_number_hash, phone_hash) if key}))
-
-
-def _same_person(keys: tuple[str, ...]) -> Q:
-    """Appointments made with any of ``keys`` (an appointment without an ID number has an empty hash, never
-    one of them)."""
-    return Q(id_number_hash__in=keys) | Q(phone_hash__in=keys)
 
 
 def appointment_slots_generate(
@@ -164,19 +151,13 @@ def appointment_slots_ensure(*, center: Center, workdays: int = 10, today: date 
     return created
 
 
-def _suspensions_of(center: Center, keys: tuple[str, ...]) -> QuerySet[BookingSuspension]:
-    """The person's suspensions at the center, active or not. A suspension is filed under one key (the ID
-    number's, else the phone's, as its no-show records are) and reaches the person by the other key of any
-    no-show it was filed for too: suspended after missing bookings made with an ID number and phone 139…, the
-    person is suspended when a clerk books 139… alone, and so is a phone-only person who adds an ID number."""
-    filed_for = NoShowRecord.objects.filter(center=center, person_hash=OuterRef("person_hash")).filter(
-        Q(appointment__id_number_hash__in=keys) | Q(appointment__phone_hash__in=keys)
-    )
-    return BookingSuspension.objects.filter(center=center).filter(Q(person_hash__in=keys) | Exists(filed_for))
-
-
 def _check_suspension(center: Center, keys: tuple[str, ...], now: datetime) -> None:
-    active = _suspensions_of(center, keys).filter(until__gt=now, lifted_at=None).order_by("-until").first()
+    active = (
+        person_suspensions(keys, center_id=center.pk)
+        .filter(until__gt=now, lifted_at=None)
+        .order_by("-until")
+        .first()
+    )
     if active is not None:
         until = timezone.localtime(active.until)
         raise BookingSuspended(
@@ -210,7 +191,7 @@ def _check_not_booked(
     )
     if other_than is not None:
         same_day = same_day.exclude(pk=other_than)
-    if same_day.filter(_same_person(keys)).exists():
+    if same_day.filter(same_person(keys)).exists():
         if for_someone:
             raise AlreadyBooked(
                 "该居民当天在本中心已有预约，可查找该预约后改约",
@@ -627,7 +608,7 @@ def _mark_no_show(appointment: Appointment, rules: QueueSettings, now: datetime)
         if not changed:
             return False
         _release_place(appointment.slot_id)
-        # filed under one key (the ID number's if known, else the phone's); found by either (_suspensions_of)
+        # filed under one key (the ID number's if known, else the phone's); found by either (person_suspensions)
         who = appointment.id_number_hash or appointment.phone_hash
         keys = person_keys(id_number_hash=appointment.id_number_hash, phone_hash=appointment.phone_hash)
         _lock_person(keys)
@@ -637,7 +618,7 @@ def _mark_no_show(appointment: Appointment, rules: QueueSettings, now: datetime)
         # when each of the person's suspensions ended: lifted by a manager, or run out
         ended = [
             min(s.until, s.lifted_at) if s.lifted_at is not None else s.until
-            for s in _suspensions_of(center, keys).only("until", "lifted_at")
+            for s in person_suspensions(keys, center_id=center.pk).only("until", "lifted_at")
         ]
         already = any(end > now for end in ended)
         # a suspension served (or lifted) wipes the slate: the misses before it were what it was for, and
@@ -645,9 +626,7 @@ def _mark_no_show(appointment: Appointment, rules: QueueSettings, now: datetime)
         since = max([now - timedelta(days=rules.noshow_window_days), *(end for end in ended if end <= now)])
         # the person's misses by either key: a booking by phone alone and one with the ID number count together
         recent = (
-            NoShowRecord.objects.filter(center=center, at__gt=since)
-            .filter(Q(appointment__id_number_hash__in=keys) | Q(appointment__phone_hash__in=keys))
-            .count()
+            NoShowRecord.objects.filter(center=center, at__gt=since).filter(same_person_no_show(keys)).count()
         )
         if recent >= rules.noshow_limit and not already:
             suspension = BookingSuspension.objects.create(
