@@ -9,22 +9,25 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from tongban.core.calendar import is_workday
+from tongban.core.crypto import blind_index, mask_phone
 from tongban.core.errors import TongbanError
 from tongban.queueing.models import (
     Appointment,
     AppointmentSlot,
     BookingSuspension,
     CallEvent,
+    NoShowRecord,
     Queue,
     QueueSettings,
     Ticket,
 )
 from tongban.queueing.rules import opening_periods
-from tongban.queueing.selectors import prefix_printed_today
+from tongban.queueing.selectors import person_suspensions, prefix_printed_today
 
 
 @admin.register(QueueSettings)
@@ -229,8 +232,43 @@ class AppointmentAdmin(ReadOnlyAdmin):
 
 @admin.register(BookingSuspension)
 class BookingSuspensionAdmin(ReadOnlyAdmin):
-    list_display = ["center", "since", "until", "reason", "lifted_at"]
+    """Who is suspended where, until when and why, lifted or not. The person shows as the masked phone of the
+    appointment whose no-show triggered the suspension (its record is made in the same moment); a full phone
+    or ID number in the search box finds the person's suspensions by the blind index (either key)."""
+
+    list_display = ["center", "masked_phone", "since", "until", "reason", "lifted", "lifted_at", "lifted_by"]
+    list_filter = ["center"]
+    list_select_related = ["center", "lifted_by"]
+    search_fields = ["reason"]
+    search_help_text = _("输入完整的手机号或身份证号，查找该居民的暂停记录")
+    fields = ["center", "masked_phone", "since", "until", "reason", "lifted_at", "lifted_by"]
+    readonly_fields = ["masked_phone"]
     actions = ["lift"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[BookingSuspension]:
+        trigger = NoShowRecord.objects.filter(
+            center_id=OuterRef("center_id"), person_hash=OuterRef("person_hash"), at=OuterRef("since")
+        ).values("appointment__phone")[:1]
+        # decrypted by the field's from_db_value, shown masked: no personal data is read in the clear
+        phone = Subquery(trigger, output_field=Appointment._meta.get_field("phone"))
+        return super().get_queryset(request).annotate(trigger_phone=phone)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[BookingSuspension], search_term: str
+    ) -> Any:
+        term = "".join(search_term.split()).upper()
+        if term and (term.isdigit() or term[:-1].isdigit()) and len(term) in {11, 15, 18}:
+            reaching = person_suspensions((blind_index(term),)).values("pk")
+            return queryset.filter(pk__in=reaching), False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description=_("预约手机号"))
+    def masked_phone(self, obj: BookingSuspension) -> str:
+        return mask_phone(getattr(obj, "trigger_phone", "") or "") or "—"
+
+    @admin.display(description=_("已解除"), boolean=True)
+    def lifted(self, obj: BookingSuspension) -> bool:
+        return obj.lifted_at is not None
 
     @admin.action(description=_("解除暂停预约"))
     def lift(self, request: HttpRequest, queryset: Any) -> None:

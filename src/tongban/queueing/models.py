@@ -532,16 +532,24 @@ class NoShowRecord(models.Model):
 
 
 class BookingSuspension(models.Model):
-    """Booking suspended for a person (blind index of ID number or phone) until ``until``."""
+    """Booking suspended for a person at a center until ``until`` (or until lifted). Filed under the blind
+    index of the ID number, else of the phone; found by either (``selectors.person_suspensions``)."""
 
-    person_hash = models.CharField(max_length=64, db_index=True)
-    center = models.ForeignKey("catalog.Center", on_delete=models.CASCADE, related_name="+")
-    since = models.DateTimeField()
-    until = models.DateTimeField()
-    reason = models.CharField(max_length=200)
-    lifted_at = models.DateTimeField(null=True, blank=True)
+    person_hash = models.CharField(_("身份索引"), max_length=64, db_index=True)
+    center = models.ForeignKey(
+        "catalog.Center", on_delete=models.CASCADE, related_name="+", verbose_name=_("中心")
+    )
+    since = models.DateTimeField(_("暂停开始"))
+    until = models.DateTimeField(_("暂停至"))
+    reason = models.CharField(_("原因"), max_length=200)
+    lifted_at = models.DateTimeField(_("解除时间"), null=True, blank=True)
     lifted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("解除人"),
     )
 
     class Meta:
