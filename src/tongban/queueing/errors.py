@@ -194,3 +194,15 @@ class BookingSuspended(Forbidden):
     code = "appointment.suspended"
     message = "因多次爽约，预约功能已暂停"
     message_en = "Booking is suspended after repeated no-shows"
+
+
+class SuspensionNotFound(NotFound):
+    code = "appointment.suspension_not_found"
+    message = "没有找到这条暂停预约记录"
+    message_en = "No such booking suspension"
+
+
+class SuspensionLiftForbidden(Forbidden):
+    code = "appointment.suspension_lift_forbidden"
+    message = "只有该中心的负责人或系统管理员可以解除暂停预约"
+    message_en = "Only a manager of the center or an administrator can lift a booking suspension"

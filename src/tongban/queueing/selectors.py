@@ -496,6 +496,32 @@ def person_suspensions(keys: tuple[str, ...], *, center_id: int | None = None) -
     return found if center_id is None else found.filter(center_id=center_id)
 
 
+def suspensions_in_force_for_search(
+    user: User, *, q: str, found: list[Appointment], now: datetime | None = None
+) -> list[BookingSuspension]:
+    """What the staff appointments page says of the person a clerk searched for (by phone, ID number or a code
+    of theirs): the suspensions in force at the user's center (an admin's: at every center) that reach the
+    number searched or the keys of the appointments found, each with its center."""
+    from tongban.core.crypto import blind_index
+
+    compact = "".join(q.split()).upper()
+    if not compact or (user.role != Role.ADMIN and user.center_id is None):
+        return []
+    hashes = {blind_index(compact)}  # a phone or an ID number (a code's hash matches nothing)
+    for appointment in found:
+        hashes.update(
+            person_keys(id_number_hash=appointment.id_number_hash, phone_hash=appointment.phone_hash)
+        )
+    return list(
+        person_suspensions(
+            tuple(sorted(hashes)), center_id=None if user.role == Role.ADMIN else user.center_id
+        )
+        .filter(until__gt=now or timezone.now(), lifted_at=None)
+        .select_related("center")
+        .order_by("center__code", "-until")
+    )
+
+
 @dataclass(frozen=True)
 class OwnAppointment:
     """What the appointment's own page shows (the link in its SMS)."""

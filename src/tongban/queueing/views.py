@@ -6,6 +6,7 @@ import csv
 import json
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.apps import apps as django_apps
 from django.conf import settings
@@ -610,6 +611,11 @@ def appointments(request: HttpRequest) -> HttpResponse:
                 )
                 when = f"{slot.day:%m-%d} {slot.start:%H:%M}–{slot.end:%H:%M}"
                 messages.success(request, _("已改约到 %(when)s（已短信通知）") % {"when": when})
+            elif action == "lift":
+                services.booking_suspension_lift(
+                    suspension_id=int(request.POST["suspension"]), actor=user, ip=client_ip(request) or ""
+                )
+                messages.success(request, _("已解除暂停预约，现在可以为该居民预约"))
         except TongbanError as exc:
             messages.error(request, _error_text(exc))
             status = exc.status_code
@@ -617,7 +623,9 @@ def appointments(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("请选择预约时段"))
             status = 400
         if status == 200:
-            return redirect(f"{reverse('queueing:appointments')}?center={code}")
+            # a lift is made from a search's results: back to them, to book the person now
+            kept = {"center": code, **({"q": request.POST.get("q", "")[:40]} if action == "lift" else {})}
+            return redirect(f"{reverse('queueing:appointments')}?{urlencode(kept)}")
         if action == "book":
             # refused: the page again with what was typed and the slot chosen, to correct one field
             ctx["kept"] = {k: request.POST.get(k, "")[:40] for k in ("name", "id_number", "phone", "slot")}
@@ -632,6 +640,10 @@ def appointments(request: HttpRequest) -> HttpResponse:
         q = request.GET.get("q", "").strip()[:40]
         ctx["q"] = q
         ctx["mine"] = services.appointments_look_up(actor=user, q=q, ip=client_ip(request) or "")
+        # the person searched for is suspended: say so before the clerk tries to book them, and let a manager
+        # lift it here (a clerk is told who can)
+        ctx["suspensions"] = selectors.suspensions_in_force_for_search(user, q=q, found=ctx["mine"])
+        ctx["can_lift"] = user.role in {Role.MANAGER, Role.ADMIN}
     else:
         ctx["mine"] = list(selectors.appointments_of(user).order_by("-slot__day", "-slot__start")[:20])
         if django_apps.is_installed("tongban.selfservice"):

@@ -33,6 +33,8 @@ from tongban.queueing.errors import (
     BookingSuspended,
     SlotFull,
     SlotPast,
+    SuspensionLiftForbidden,
+    SuspensionNotFound,
 )
 from tongban.queueing.links import appointment_url
 from tongban.queueing.models import (
@@ -700,18 +702,23 @@ def appointments_send_reminders(*, now: datetime | None = None) -> int:
 
 
 def booking_suspension_lift(
-    *, suspension_id: int, actor: User, now: datetime | None = None
+    *, suspension_id: int, actor: User, ip: str = "", now: datetime | None = None
 ) -> BookingSuspension:
+    """Lift a booking suspension: a manager of its center or an admin (a resident with a good reason, a miss
+    that was the center's fault). The person may be booked again at once, and their no-shows count afresh
+    from now. Lifting one already lifted changes nothing."""
     now = now or timezone.now()
     with transaction.atomic():
-        suspension = BookingSuspension.objects.select_for_update().get(pk=suspension_id)
+        suspension = BookingSuspension.objects.select_for_update().filter(pk=suspension_id).first()
+        if suspension is None:
+            raise SuspensionNotFound()
         if actor.role not in {Role.MANAGER, Role.ADMIN} or (
             actor.role != Role.ADMIN and actor.center_id != suspension.center_id
         ):
-            raise Forbidden()
+            raise SuspensionLiftForbidden()
         if suspension.lifted_at is None:
             suspension.lifted_at = now
             suspension.lifted_by = actor
             suspension.save(update_fields=["lifted_at", "lifted_by"])
-            audit_log(actor=actor, action="queueing.booking.lift", obj=suspension)
+            audit_log(actor=actor, action="queueing.booking.lift", obj=suspension, ip=ip or None)
     return suspension

@@ -11,7 +11,7 @@ from freezegun import freeze_time
 from tongban.accounts.tests.factories import ClerkFactory, ManagerFactory, ResidentFactory
 from tongban.catalog.tests.factories import CenterFactory
 from tongban.queueing import live
-from tongban.queueing.models import Appointment, AppointmentSlot, Ticket, WindowSession
+from tongban.queueing.models import Appointment, AppointmentSlot, BookingSuspension, Ticket, WindowSession
 from tongban.queueing.services import ticket_issue
 from tongban.queueing.tests.factories import QueueFactory, hall
 
@@ -517,6 +517,92 @@ def test_a_clerk_finds_a_callers_appointment_by_code_phone_or_id(client):
     assert logged == [mine.code, "139****0001", "310110********0049", "139****9999", "*******"]
     assert client.get("/queue/appointments/").content.decode().count("139****000") == 2  # coming, unfiltered
     assert "门户导航" not in client.get("/queue/appointments/").content.decode()  # staff: the staff frame
+
+
+def _suspended_caller(center, q):
+    """A caller booked by a clerk (ID number and phone 13900000001) who missed it: suspended at ``center``
+    (noshow_limit 1) from 2026-11-23 18:00 to 2026-12-23 18:00."""
+    from tongban.queueing.services import appointment_book, appointments_mark_no_shows
+
+    slot = AppointmentSlot.objects.create(
+        center=center, queue=q["Y"], day=date(2026, 11, 23), start=time(9), end=time(9, 30), capacity=3
+    )
+    with freeze_time("2026-11-20 02:00:00"):
+        appointment_book(
+            slot=slot, actor=ClerkFactory(center=center), id_number="310110195601010049", phone="13900000001"
+        )
+    with freeze_time("2026-11-23 10:00:00"):
+        appointments_mark_no_shows()
+    return BookingSuspension.objects.get(center=center)
+
+
+SUSPENDED = "该居民在{center}的预约已暂停至 2026-12-23 18:00（30天内爽约1次）"
+
+
+@freeze_time(T0)
+def test_a_clerk_searching_a_suspended_caller_sees_it_and_who_can_lift_it(client):
+    center, q, _ = hall(noshow_limit=1)
+    suspension = _suspended_caller(center, q)
+    client.force_login(ClerkFactory(center=center))
+    for q_ in ("13900000001", "310110195601010049"):  # by either key
+        html = client.get("/queue/appointments/", {"q": q_}).content.decode()
+        assert SUSPENDED.format(center=center.name) in html, q_
+        assert "中心负责人可以解除暂停" in html and 'value="lift"' not in html
+    assert "已暂停至" not in client.get("/queue/appointments/", {"q": "13900000002"}).content.decode()
+    assert "已暂停至" not in client.get("/queue/appointments/").content.decode()  # no search, no person
+    # a forged lift from a clerk: refused, and nothing changes
+    r = client.post(
+        "/queue/appointments/", {"action": "lift", "suspension": suspension.pk, "q": "13900000001"}
+    )
+    assert r.status_code == 403 and "只有该中心的负责人或系统管理员可以解除暂停预约" in r.content.decode()
+    assert BookingSuspension.objects.get().lifted_at is None
+
+
+@freeze_time(T0)
+def test_a_manager_lifts_a_suspension_from_the_search_and_can_book_the_caller(client):
+    from tongban.core.models import AuditEntry
+
+    center, q, _ = hall(noshow_limit=1)
+    suspension = _suspended_caller(center, q)
+    manager = ManagerFactory(center=center)
+    client.force_login(manager)
+    html = client.get("/queue/appointments/", {"center": center.code, "q": "13900000001"}).content.decode()
+    assert SUSPENDED.format(center=center.name) in html
+    assert "return confirm('确定解除该居民的暂停预约吗？" in html and "csrfmiddlewaretoken" in html
+    assert f'name="suspension" value="{suspension.pk}"' in html and "中心负责人可以解除暂停" not in html
+    r = client.post(
+        f"/queue/appointments/?center={center.code}&q=13900000001",
+        {"action": "lift", "suspension": suspension.pk, "q": "13900000001"},
+        REMOTE_ADDR="10.1.2.3",
+    )
+    assert (r.status_code, r["Location"]) == (302, f"/queue/appointments/?center={center.code}&q=13900000001")
+    suspension.refresh_from_db()
+    assert (str(suspension.lifted_at), suspension.lifted_by) == ("2026-11-25 02:00:00+00:00", manager)
+    entry = AuditEntry.objects.get(action="queueing.booking.lift")
+    assert (entry.actor_id, entry.object_id, entry.ip) == (manager.pk, str(suspension.pk), "10.1.2.3")
+    html = client.get(r["Location"]).content.decode()
+    assert "已解除暂停预约，现在可以为该居民预约" in html and "已暂停至" not in html
+    slot = AppointmentSlot.objects.create(
+        center=center, queue=q["Y"], day=date(2026, 11, 26), start=time(9), end=time(9, 30), capacity=3
+    )
+    booked = client.post(
+        f"/queue/appointments/?center={center.code}",
+        {"action": "book", "slot": slot.pk, "phone": "13900000001"},
+    )
+    assert booked.status_code == 302 and Appointment.objects.filter(state="booked").count() == 1
+
+
+@freeze_time(T0)
+def test_another_centers_manager_neither_sees_nor_lifts_the_suspension(client):
+    center, q, _ = hall(noshow_limit=1)
+    suspension = _suspended_caller(center, q)
+    client.force_login(ManagerFactory(center=hall()[0]))
+    assert "已暂停至" not in client.get("/queue/appointments/", {"q": "13900000001"}).content.decode()
+    r = client.post("/queue/appointments/", {"action": "lift", "suspension": suspension.pk, "q": ""})
+    assert r.status_code == 403
+    assert BookingSuspension.objects.get().lifted_at is None
+    missing = client.post("/queue/appointments/", {"action": "lift", "suspension": 999999})
+    assert missing.status_code == 404 and "没有找到这条暂停预约记录" in missing.content.decode()
 
 
 @freeze_time(T0)
