@@ -13,6 +13,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from tongban.accounts.http import client_ip
 from tongban.core.calendar import is_workday
 from tongban.core.crypto import blind_index, mask_phone
 from tongban.core.errors import TongbanError
@@ -276,6 +277,10 @@ class BookingSuspensionAdmin(ReadOnlyAdmin):
 
         for suspension in queryset:
             try:
-                booking_suspension_lift(suspension_id=suspension.pk, actor=request.user)  # type: ignore[arg-type]
+                booking_suspension_lift(
+                    suspension_id=suspension.pk,
+                    actor=request.user,  # type: ignore[arg-type]
+                    ip=client_ip(request) or "",
+                )
             except TongbanError as exc:
                 self.message_user(request, exc.message, messages.ERROR)

@@ -60,3 +60,17 @@ def test_a_full_phone_or_id_number_finds_the_persons_suspensions(admin_client):
         html = admin_client.get(URL, {"q": term}).content.decode()
         assert "138****0002" in html and "138****0003" not in html, term
     assert "138****0003" in admin_client.get(URL, {"q": "13800000003"}).content.decode()
+
+
+def test_the_lift_action_lifts_and_is_audited_with_the_address(admin_client):
+    center, q, _ = hall(noshow_limit=1)
+    _suspend(center, q, actor=ClerkFactory(center=center), phone="13800000001")
+    suspension = BookingSuspension.objects.get()
+    r = admin_client.post(
+        URL, {"action": "lift", "_selected_action": [suspension.pk]}, REMOTE_ADDR="10.9.8.7", follow=True
+    )
+    assert r.status_code == 200 and 'alt="True"' in r.content.decode()
+    suspension.refresh_from_db()
+    assert suspension.lifted_at is not None and suspension.lifted_by.username == "root"
+    entry = AuditEntry.objects.get(action="queueing.booking.lift")
+    assert (entry.object_id, entry.ip) == (str(suspension.pk), "10.9.8.7")
