@@ -534,7 +534,11 @@ def _nothing_to_check_in_today(
 ) -> TongbanError:
     """Nothing booked today for the ID number at the machine: what the person has instead, rather than "not
     found" to someone who booked another day. Today's appointment checked in (the slip lost: its number), else
-    the next one booked (its day and time), else today's missed or cancelled one; else not found."""
+    that one is booked for another day, else today's missed or cancelled one; else not found.
+
+    Another day's date and time are not said: an ID number is typed, not proven, and the public ticket
+    endpoint would tell anyone who knows someone's ID number when they will be at the center. The booking SMS
+    has them, and the code typed at the machine (a secret of its holder) gets them."""
     today = timezone.localdate(now)
     theirs = list(
         Appointment.objects.filter(slot__center=center, id_number_hash=id_number_hash)
@@ -545,9 +549,13 @@ def _nothing_to_check_in_today(
     checked_in = [a for a in theirs if a.state == Appointment.State.CHECKED_IN]
     if checked_in:
         return _not_bookable_any_more(max(checked_in, key=lambda a: a.checked_in_at or a.slot.starts_at))
-    coming = next((a for a in theirs if a.slot.day > today), None)
-    if coming is not None:
-        return _outside_check_in(coming, now, rules)
+    if any(a.slot.day > today for a in theirs):
+        return AppointmentNotToday(
+            "您今天没有预约，预约在其他日期。请按预约短信上的日期和时段前来签到，或输入短信里的预约码查看",
+            "You have no appointment today; it is on another day. Come on the day and time in the booking SMS, "
+            "or type the code from the SMS to see them",
+            details={"when": "another_day"},
+        )
     if theirs:
         return _not_bookable_any_more(theirs[-1])
     return AppointmentNotFound()

@@ -601,20 +601,23 @@ def test_a_code_for_another_day_says_which_day_early_or_late():
     assert "your appointment was on 2026-11-26 09:00-09:30" in after.value.message_en
 
 
-def test_an_id_card_on_the_wrong_day_is_told_the_day_of_the_appointment():
+def test_an_id_card_on_the_wrong_day_is_told_it_is_another_day():
     """At the machine an ID number with nothing booked today was "not found" to someone who had booked another
-    day: it is told that day and time, as the code is."""
+    day: it is told the booking is on another day. Only the code (its holder's secret) is told which day and
+    time: an ID number is typed, not proven, and would tell anyone when its person will be at the center."""
     center, q, r, a = _booked_thursday_nine()
     with freeze_time("2026-11-25 03:00:00"), pytest.raises(AppointmentNotToday) as by_id:
         ticket_issue(center=center, id_number=IDS[0])
     with freeze_time("2026-11-25 03:00:00"), pytest.raises(AppointmentNotToday) as by_code:
         ticket_issue(center=center, appointment_code=a.code)
-    assert (
-        by_id.value.message
-        == by_code.value.message
-        == ("您的预约在 11月26日 09:00-09:30，请当天来签到（时段开始前30分钟起可以签到）")
+    assert by_id.value.message == (
+        "您今天没有预约，预约在其他日期。请按预约短信上的日期和时段前来签到，或输入短信里的预约码查看"
     )
-    assert by_id.value.message_en == by_code.value.message_en
+    assert "11月26日" not in by_id.value.message and "09:00" not in by_id.value.message_en
+    assert by_id.value.details == {"when": "another_day"}
+    assert (
+        by_code.value.message == "您的预约在 11月26日 09:00-09:30，请当天来签到（时段开始前30分钟起可以签到）"
+    )
     # another person's ID number, or an appointment at another center: still not found
     with freeze_time("2026-11-25 03:00:00"), pytest.raises(AppointmentNotFound):
         ticket_issue(center=center, id_number=IDS[1])
@@ -635,7 +638,7 @@ def test_an_id_card_after_todays_was_missed_hears_so_or_of_the_next_one():
         appointment_book(slot=monday, actor=r, resident=r)
     with freeze_time("2026-11-26 02:15:00"), pytest.raises(AppointmentNotToday) as coming:
         ticket_issue(center=center, id_number=IDS[0])
-    assert coming.value.message.startswith("您的预约在 11月30日 14:00-14:30")
+    assert coming.value.message.startswith("您今天没有预约，预约在其他日期")
 
 
 def test_an_id_card_after_todays_was_cancelled_hears_so():

@@ -194,7 +194,7 @@ def test_machine_search_and_appointment_steps(client):
     assert 'value="310110195001010013"' in typo.content.decode()
 
 
-def test_machine_tells_an_id_card_the_day_of_its_appointment_in_either_language(client):
+def test_machine_tells_an_id_card_its_appointment_is_another_day_in_either_language(client):
     from tongban.queueing.services import appointment_book
 
     center, q, _ = hall()
@@ -210,11 +210,11 @@ def test_machine_tells_an_id_card_the_day_of_its_appointment_in_either_language(
         r = client.post(url, form)
         html = r.content.decode()
         assert r.status_code == 409
-        assert "您的预约在 11月27日 14:00-14:30，请当天来签到（时段开始前30分钟起可以签到）" in html
+        assert "您今天没有预约，预约在其他日期" in html and "14:00" not in html
         assert "没有找到这个预约" not in html
         client.cookies["django_language"] = "en"
         html = client.post(url, form).content.decode()
-        assert "Your appointment is on 2026-11-27, 14:00-14:30: check in on that day" in html
+        assert "You have no appointment today; it is on another day" in html
     assert Ticket.objects.count() == 0
 
 
