@@ -118,7 +118,7 @@ def _open_session_locked(window: Window, clerk: User) -> WindowSession | None:
 def window_session_close(*, window: Window, clerk: User, now: datetime | None = None) -> None:
     now = now or timezone.now()
     with transaction.atomic():
-        session = _staffing_session(window, clerk, open_if_needed=False)
+        session = _staffing_session(window, clerk)
         if _holds_ticket(window):
             raise WindowBusy(
                 "请先办结或过号当前号码再结束服务", "Finish the current ticket before signing off"
@@ -138,9 +138,11 @@ def _holds_ticket(window: Window) -> bool:
 def window_pause(
     *, window: Window, clerk: User, reason: str = "", now: datetime | None = None
 ) -> WindowSession:
+    """暂停服务: the window stops calling. Only the clerk signed on at it pauses it: a pause never signs anyone
+    on (it did, and a clerk who pressed 暂停 at a window they had not opened found it staffed in their name)."""
     now = now or timezone.now()
     with transaction.atomic():
-        session = _staffing_session(window, clerk, open_if_needed=True)
+        session = _staffing_session(window, clerk)
         if session.state == WindowSession.State.PAUSED:
             return session
         # the hall's TV would go on calling the ticket to a window whose own screen says 暂停服务
@@ -159,8 +161,9 @@ def window_pause(
 
 
 def window_resume(*, window: Window, clerk: User) -> WindowSession:
+    """恢复服务, by the clerk signed on at the window (see :func:`window_pause`)."""
     with transaction.atomic():
-        session = _staffing_session(window, clerk, open_if_needed=True)
+        session = _staffing_session(window, clerk)
         if session.state == WindowSession.State.OPEN:
             return session
         session.state = WindowSession.State.OPEN
@@ -172,15 +175,12 @@ def window_resume(*, window: Window, clerk: User) -> WindowSession:
     return session
 
 
-def _staffing_session(window: Window, clerk: User, *, open_if_needed: bool) -> WindowSession:
-    """The clerk's open session at ``window``, locked. Opens one if the window is free."""
+def _staffing_session(window: Window, clerk: User) -> WindowSession:
+    """The clerk's open session at ``window``, locked; 403 ``queue.window_not_staffed`` if nobody staffs it."""
     _check_center_staff(clerk, window)
     session = _open_session_locked(window, clerk)
     if session is None:
-        if not open_if_needed:
-            raise WindowNotStaffed()
-        opened = window_session_open(window=window, clerk=clerk)
-        return WindowSession.objects.select_for_update().get(pk=opened.pk)
+        raise WindowNotStaffed()
     return session
 
 

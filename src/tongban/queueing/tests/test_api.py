@@ -244,9 +244,17 @@ def test_a_refusal_names_the_ticket_state_and_an_unknown_window_is_named():
 
 @freeze_time(T0)
 def test_pause_and_resume():
+    from tongban.queueing.models import WindowSession
+
     center, _, (w1, _) = hall()
     clerk = ClerkFactory(center=center)
     c = staff_client(clerk)
+    # not signed on at the window: pausing (or resuming) it does not sign the clerk on
+    for action in ("pause", "resume"):
+        r = c.post(f"/api/v1/windows/{w1.pk}/{action}", {"reason": "午休"}, format="json")
+        assert (r.status_code, r.json()["error"]["code"]) == (403, "queue.window_not_staffed")
+    assert not WindowSession.objects.exists()
+    assert c.post(f"/api/v1/windows/{w1.pk}/call-next").status_code == 204  # the first call signs on
     r = c.post(f"/api/v1/windows/{w1.pk}/pause", {"reason": "午休"}, format="json")
     assert (r.status_code, r.json()["state"], r.json()["window"]) == (200, "paused", 1)
     ticket_issue(center=center, queue="A")

@@ -243,6 +243,7 @@ def test_paused_window_does_not_call(clerk_at):
     center, _, (w1, _) = hall()
     clerk = clerk_at(w1)
     issue(center, 1)
+    window_session_open(window=w1, clerk=clerk)
     window_pause(window=w1, clerk=clerk, reason="午休")
     with pytest.raises(WindowPaused):
         ticket_call_next(window=w1, clerk=clerk)
@@ -256,6 +257,28 @@ def test_paused_window_does_not_call(clerk_at):
         window_pause(window=w1, clerk=clerk)
     assert busy.value.message == "请先办结或过号当前号码再暂停"
     assert WindowSession.objects.get(window=w1).state == "open"
+
+
+@freeze_time(T0)
+def test_pause_and_resume_do_not_sign_anyone_on(clerk_at):
+    """暂停 pressed at a window the clerk has not opened (or has signed off from) is refused: it signed the
+    clerk on, and the window then showed 服务中 in their name while they were away."""
+    center, _, (w1, w2) = hall()
+    clerk = clerk_at(w1)
+    for action in (window_pause, window_resume):
+        with pytest.raises(WindowNotStaffed) as refused:
+            action(window=w1, clerk=clerk)
+        assert (refused.value.status_code, refused.value.code) == (403, "queue.window_not_staffed")
+    assert not WindowSession.objects.exists()
+    assert not AuditEntry.objects.filter(action__startswith="queueing.window.").exists()
+    window_session_open(window=w1, clerk=clerk)
+    with pytest.raises(WindowNotStaffed):
+        window_pause(window=w2, clerk=clerk)  # signed on at window 1, not 2
+    assert window_pause(window=w1, clerk=clerk).state == "paused"
+    window_session_close(window=w1, clerk=clerk)
+    with pytest.raises(WindowNotStaffed):
+        window_resume(window=w1, clerk=clerk)
+    assert list(WindowSession.objects.values_list("window__number", "state")) == [(1, "closed")]
 
 
 @freeze_time(T0)

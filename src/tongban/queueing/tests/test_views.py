@@ -252,6 +252,18 @@ def test_window_panel_flow_with_htmx(client):
 
 
 @freeze_time(T0)
+def test_an_unstaffed_window_offers_no_pause_and_refuses_one(client):
+    center, _, (w1, _) = hall()
+    clerk = ClerkFactory(center=center, default_window=w1)
+    client.force_login(clerk)
+    html = client.get("/queue/window/panel/").content.decode()
+    assert "暂停" not in html and "结束值守" not in html
+    r = client.post("/queue/window/panel/pause/", **HX)
+    assert r.status_code == 200 and "您不是该窗口的值守人员" in r.content.decode()
+    assert not WindowSession.objects.exists()
+
+
+@freeze_time(T0)
 def test_window_panel_lets_a_clerk_without_window_choose_one(client):
     center, _, (w1, w2) = hall()
     clerk = ClerkFactory(center=center)
