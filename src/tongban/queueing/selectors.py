@@ -240,18 +240,52 @@ class PanelState:
 
 
 def window_for_clerk(user: User) -> Window | None:
-    """The window the clerk is staffing now, else their default window."""
+    """The window the clerk is staffing now; None when they staff none (the workbench then offers the
+    chooser, with their default window preselected: falling back to the default window here kept a clerk who
+    had signed off from ever choosing another)."""
     session = (
         WindowSession.objects.filter(clerk=user)
         .exclude(state=WindowSession.State.CLOSED)
         .select_related("window__center")
         .first()
     )
-    if session is not None:
-        return session.window
-    if user.default_window_id:
-        return Window.objects.select_related("center").filter(pk=user.default_window_id).first()
-    return None
+    return session.window if session is not None else None
+
+
+@dataclass(frozen=True)
+class WindowChoice:
+    """A window as the workbench's chooser offers it."""
+
+    window: Window
+    staffed_by: str  # the display name of the clerk staffing it; "" when it is free
+    state: str  # WindowSession.State of its open session; closed when it is free
+
+
+def window_choices(user: User) -> list[WindowChoice]:
+    """The active windows ``user`` may staff (their center's; an admin's: every center's), each with who
+    staffs it now. Two queries."""
+    windows = Window.objects.filter(active=True).select_related("center").order_by("center__code", "number")
+    if user.role != Role.ADMIN:
+        if user.center_id is None:  # staff not yet placed at a center staff no window
+            return []
+        windows = windows.filter(center_id=user.center_id)
+    sessions = {
+        s.window_id: s
+        for s in WindowSession.objects.filter(window__in=windows)
+        .exclude(state=WindowSession.State.CLOSED)
+        .select_related("clerk")
+    }
+    choices = []
+    for window in windows:
+        session = sessions.get(window.pk)
+        choices.append(
+            WindowChoice(
+                window=window,
+                staffed_by=str(session.clerk) if session is not None else "",
+                state=session.state if session is not None else WindowSession.State.CLOSED,
+            )
+        )
+    return choices
 
 
 def window_panel(window: Window, *, now: datetime | None = None) -> PanelState:

@@ -454,13 +454,7 @@ def _panel_response(
     window = selectors.window_for_clerk(user)
     ctx: dict[str, Any] = {"error": error, "notice": notice, "user_obj": user}
     if window is None:
-        ctx["windows"] = list(
-            Window.objects.filter(
-                active=True, **({} if user.role == Role.ADMIN else {"center_id": user.center_id})
-            )
-            .select_related("center")
-            .order_by("center__code", "number")
-        )
+        ctx["choices"] = selectors.window_choices(user)
         ctx["panel"] = None
     else:
         ctx["panel"] = selectors.window_panel(window)

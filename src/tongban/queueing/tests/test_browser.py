@@ -22,6 +22,13 @@ def login(context, base, username):
     return page
 
 
+def open_default_window(page):
+    """Staffing no window, the clerk is offered the chooser with the default window preselected."""
+    page.get_by_role("button", name="开始值守").click()
+    page.wait_for_selector("#btn-call")
+    return page
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_tickets_two_windows_and_the_speaking_display(browser_page, live_server, tmp_path):
@@ -50,8 +57,8 @@ def test_tickets_two_windows_and_the_speaking_display(browser_page, live_server,
     # the display's waiting count follows without a reload
     display.wait_for_function("document.querySelector('#cd-waiting [data-prefix=A] b').textContent === '2'")
 
-    clerk1 = login(browser.new_context(locale="zh-CN"), base, "clerk1")
-    clerk2 = login(browser.new_context(locale="zh-CN"), base, "clerk2")
+    clerk1 = open_default_window(login(browser.new_context(locale="zh-CN"), base, "clerk1"))
+    clerk2 = open_default_window(login(browser.new_context(locale="zh-CN"), base, "clerk2"))
     clerk1.click("#btn-call")
     clerk1.wait_for_function("document.getElementById('current-number').textContent === 'A001'")
     clerk2.keyboard.press("F2")  # the hotkey

@@ -105,6 +105,12 @@ def test_window_page_and_panel_in_english(en_client):
         ["<title>Window calling", "Loading…", "Shortcuts: F2 call next · F3 recall"],
         ["窗口叫号", "加载中", "快捷键"],
     )
+    _assert_labels(
+        en_client.get("/queue/window/panel/").content.decode(),
+        ["Choose your window", "Open window"],
+        ["选择值守窗口", "开始值守"],
+    )
+    en_client.post("/queue/window/panel/open/", {"window": w1.pk}, **HX)
     r = en_client.post("/queue/window/panel/call/", **HX)
     _assert_labels(
         r.content.decode(),

@@ -224,8 +224,8 @@ def test_window_panel_flow_with_htmx(client):
     clerk = ClerkFactory(center=center, default_window=w1)
     client.force_login(clerk)
     assert client.get("/queue/window/").status_code == 200
-    html = client.get("/queue/window/panel/").content.decode()
-    assert "1号窗口" in html and "叫下一位" in html
+    html = client.post("/queue/window/panel/open/", {"window": w1.pk}, **HX).content.decode()
+    assert "已开始值守" in html and "1号窗口" in html and "叫下一位" in html
     r = client.post("/queue/window/panel/call/", **HX)
     assert "当前无人等候" in r.content.decode()
     ticket_issue(center=center, queue="A")
@@ -257,10 +257,46 @@ def test_an_unstaffed_window_offers_no_pause_and_refuses_one(client):
     clerk = ClerkFactory(center=center, default_window=w1)
     client.force_login(clerk)
     html = client.get("/queue/window/panel/").content.decode()
-    assert "暂停" not in html and "结束值守" not in html
+    assert "选择值守窗口" in html and "暂停" not in html and "结束值守" not in html
     r = client.post("/queue/window/panel/pause/", **HX)
     assert r.status_code == 200 and "您不是该窗口的值守人员" in r.content.decode()
     assert not WindowSession.objects.exists()
+
+
+def _options(html):
+    """The window chooser's options: (text, selected, disabled)."""
+    import re
+
+    return [
+        (" ".join(text.split()[1:]), " selected" in attrs, " disabled" in attrs)
+        for attrs, text in re.findall(r'<option value="\d+"([^>]*)>([^<]*)</option>', html)
+    ]
+
+
+@freeze_time(T0)
+def test_a_clerk_with_a_default_window_may_choose_another(client):
+    """After 结束值守 the workbench fell back to the clerk's default window and never offered the chooser again:
+    a clerk moved to window 3 for the afternoon could not get there. Staffing no window, the clerk chooses,
+    the default window preselected; a window another clerk staffs is named and not offered."""
+    from tongban.queueing.services import window_session_open
+
+    center, _, (w1, w2, w3) = hall(windows=3)
+    clerk = ClerkFactory(center=center, default_window=w1)
+    window_session_open(window=w2, clerk=ClerkFactory(center=center, display_name="顾俊"))
+    client.force_login(clerk)
+    html = client.get("/queue/window/panel/").content.decode()
+    assert _options(html) == [
+        ("1号窗口", True, False),
+        ("2号窗口 · 顾俊值守中", False, True),
+        ("3号窗口", False, False),
+    ]
+    client.post("/queue/window/panel/open/", {"window": w1.pk}, **HX)
+    html = client.post("/queue/window/panel/close/", **HX).content.decode()
+    assert "已结束值守" in html and "选择值守窗口" in html  # signed off: the chooser, not window 1's panel
+    assert _options(html)[0] == ("1号窗口", True, False)
+    html = client.post("/queue/window/panel/open/", {"window": w3.pk}, **HX).content.decode()
+    assert "3号窗口" in html and "叫下一位" in html
+    assert WindowSession.objects.exclude(state="closed").get(clerk=clerk).window == w3
 
 
 @freeze_time(T0)
