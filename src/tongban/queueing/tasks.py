@@ -78,9 +78,11 @@ def notify_ahead(center_id: int) -> int:
 
 @shared_task(name="queueing.close_day")
 def close_day() -> int:
-    from tongban.queueing.services import tickets_close_day
+    """The day's close: earlier days' unserved tickets, then the window sessions nobody signed off (in this
+    order: a session still holding one of those tickets is then free to close). The number of both closed."""
+    from tongban.queueing.services import tickets_close_day, window_sessions_close_day
 
-    return tickets_close_day()
+    return tickets_close_day() + window_sessions_close_day()
 
 
 @shared_task(name="queueing.appointment_no_shows")

@@ -25,6 +25,7 @@ from tongban.queueing.services.calling import (
     window_resume,
     window_session_close,
     window_session_open,
+    window_sessions_close_day,
 )
 from tongban.queueing.services.tickets import (
     WAITING_BEFORE_CAP,
@@ -68,4 +69,5 @@ __all__ = [
     "window_resume",
     "window_session_close",
     "window_session_open",
+    "window_sessions_close_day",
 ]

@@ -16,7 +16,7 @@ writes the ticket and its event in one (PostgreSQL; two on SQLite).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -128,6 +128,51 @@ def window_session_close(*, window: Window, clerk: User, now: datetime | None = 
         session.save(update_fields=["state", "closed_at"])
         audit_log(actor=clerk, action="queueing.window.close", obj=session)
     _publish(window.center_id, {"type": "window", "window": window.number, "state": "closed"})
+
+
+def window_sessions_close_day(*, before: date | None = None, now: datetime | None = None) -> int:
+    """The day's close signs off the windows nobody signed off: every session opened before ``before`` (today)
+    and still open or paused is closed, audited (``queueing.window.close``, ``{"by": "close_day"}``) and its
+    screen told. Left open overnight, a session said 服务中 on the screens, refused the next clerk the window,
+    and counted as an open window in the wait estimates and the dashboard. A session whose window still has a
+    ticket of ``before`` in hand stays open: its clerk is serving someone past midnight (a 24-hour hall); the
+    tickets of earlier days are ``tickets_close_day``'s, which runs first. Idempotent; the number closed."""
+    now = now or timezone.now()
+    before = before or timezone.localdate(now)
+    day_start = timezone.make_aware(datetime.combine(before, time.min))
+    stale = list(
+        WindowSession.objects.filter(opened_at__lt=day_start)
+        .exclude(state=WindowSession.State.CLOSED)
+        .order_by("opened_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    closed = 0
+    for pk in stale:
+        with transaction.atomic():
+            session = (
+                WindowSession.objects.select_for_update()
+                .exclude(state=WindowSession.State.CLOSED)
+                .filter(pk=pk)
+                .first()
+            )
+            if session is None:  # signed off meanwhile
+                continue
+            window = Window.objects.get(pk=session.window_id)
+            if Ticket.objects.filter(called_window=window, state__in=ACTIVE_STATES, day__gte=before).exists():
+                continue
+            was = session.state
+            session.state = WindowSession.State.CLOSED
+            session.closed_at = now
+            session.current_ticket = None
+            session.save(update_fields=["state", "closed_at", "current_ticket"])
+            audit_log(
+                action="queueing.window.close",
+                obj=session,
+                data={"window": window.number, "by": "close_day", "was": was},
+            )
+            _publish(window.center_id, {"type": "window", "window": window.number, "state": "closed"})
+            closed += 1
+    return closed
 
 
 def _holds_ticket(window: Window) -> bool:

@@ -687,6 +687,46 @@ def test_close_day_releases_the_window_that_called_the_ticket(clerk_at):
     assert Ticket.objects.get(pk=t.pk).state == "abandoned"
 
 
+def test_the_days_close_signs_off_the_windows_left_staffed(clerk_at):
+    """Nobody pressed 结束值守 last night: the day's close signs the windows off, so that they no longer say
+    服务中, refuse the morning's clerk, or count as open in the wait estimates. A clerk serving someone past
+    midnight (a 24-hour hall) keeps the window; a session opened today is not touched."""
+    from tongban.queueing.services import window_sessions_close_day
+    from tongban.queueing.tasks import close_day
+
+    center, _, (w1, w2, w3, w4) = hall(windows=4)
+    c1, c2, c3, c4 = (clerk_at(w) for w in (w1, w2, w3, w4))
+    with freeze_time("2026-11-24 08:00:00"):  # Tuesday 16:00
+        window_session_open(window=w1, clerk=c1)
+        window_session_open(window=w2, clerk=c2)
+        window_pause(window=w2, clerk=c2, reason="午休")
+        yesterdays = issue(center, 1)[0]
+        assert ticket_call_next(window=w1, clerk=c1).pk == yesterdays.pk  # still in hand at midnight
+    with freeze_time("2026-11-24 15:50:00"):  # Tuesday 23:50, serving past midnight
+        window_session_open(window=w3, clerk=c3)
+    with freeze_time("2026-11-24 16:05:00"):  # Wednesday 00:05
+        tonight = issue(center, 1)[0]
+        assert ticket_call_next(window=w3, clerk=c3).pk == tonight.pk
+    with freeze_time("2026-11-24 23:00:00"):  # Wednesday 07:00
+        window_session_open(window=w4, clerk=c4)
+    with freeze_time("2026-11-25 01:00:00"):  # Wednesday 09:00
+        assert close_day() == 1 + 2  # yesterday's ticket, then windows 1 and 2
+        assert window_sessions_close_day() == 0  # idempotent
+    states = dict(WindowSession.objects.values_list("window__number", "state"))
+    assert states == {1: "closed", 2: "closed", 3: "open", 4: "open"}
+    assert WindowSession.objects.get(window=w1).current_ticket is None
+    assert Ticket.objects.get(pk=yesterdays.pk).state == "abandoned"
+    entries = AuditEntry.objects.filter(action="queueing.window.close").order_by("seq")
+    assert [(e.actor_id, e.data) for e in entries] == [
+        (None, {"window": 1, "by": "close_day", "was": "open"}),
+        (None, {"window": 2, "by": "close_day", "was": "paused"}),
+    ]
+    with freeze_time("2026-11-25 01:00:00"):
+        # the morning's clerk takes window 1; last night's clerk is free to take another
+        assert window_session_open(window=w1, clerk=clerk_at(w1)).state == "open"
+        assert window_session_open(window=w2, clerk=c1).state == "open"
+
+
 @freeze_time(T0)
 def test_a_refused_finish_says_why_and_changes_nothing(clerk_at):
     """On PostgreSQL a finish is one statement that changes nothing unless the actor may finish the ticket in
