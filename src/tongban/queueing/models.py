@@ -402,6 +402,8 @@ class CallEvent(models.Model):
         TRANSFER = "transfer", _("转移")
         FINISH = "finish", pgettext_lazy("queue", "办结")
         ABANDON = "abandon", _("未办理离开")
+        # the window was released by a manager with the ticket in hand: back in the line at its place
+        RELEASE = "release", _("窗口释放退回")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     # No index of their own (queueing.0008): (center, kind, at) below leads with the center, and the window

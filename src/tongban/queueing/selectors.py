@@ -259,6 +259,7 @@ class WindowChoice:
     window: Window
     staffed_by: str  # the display name of the clerk staffing it; "" when it is free
     state: str  # WindowSession.State of its open session; closed when it is free
+    ticket: str = ""  # the number it has in hand (called or being served)
 
 
 def window_choices(user: User) -> list[WindowChoice]:
@@ -273,16 +274,23 @@ def window_choices(user: User) -> list[WindowChoice]:
         s.window_id: s
         for s in WindowSession.objects.filter(window__in=windows)
         .exclude(state=WindowSession.State.CLOSED)
-        .select_related("clerk")
+        .select_related("clerk", "current_ticket")
     }
     choices = []
     for window in windows:
         session = sessions.get(window.pk)
+        if session is None:
+            choices.append(WindowChoice(window=window, staffed_by="", state=WindowSession.State.CLOSED))
+            continue
+        held = session.current_ticket
         choices.append(
             WindowChoice(
                 window=window,
-                staffed_by=str(session.clerk) if session is not None else "",
-                state=session.state if session is not None else WindowSession.State.CLOSED,
+                staffed_by=str(session.clerk),
+                state=session.state,
+                ticket=held.number
+                if held is not None and held.state in (Ticket.State.CALLED, Ticket.State.SERVING)
+                else "",
             )
         )
     return choices

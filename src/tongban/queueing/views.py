@@ -455,6 +455,9 @@ def _panel_response(
     ctx: dict[str, Any] = {"error": error, "notice": notice, "user_obj": user}
     if window is None:
         ctx["choices"] = selectors.window_choices(user)
+        # a manager or an admin may release a window another clerk left staffed (释放窗口)
+        if user.role in services.SUPERVISING:
+            ctx["staffed"] = [c for c in ctx["choices"] if c.staffed_by]
         ctx["panel"] = None
     else:
         ctx["panel"] = selectors.window_panel(window)
@@ -494,7 +497,20 @@ PANEL_NOTICES: dict[str, Any] = {
     "pause": gettext_lazy("已暂停服务"),
     "resume": gettext_lazy("已恢复服务"),
     "close": gettext_lazy("已结束值守"),
+    "release": "",  # said by what was released
 }
+
+
+def _release_notice(window: Window, released: services.WindowReleased | None) -> str:
+    if released is None:
+        return _("%(n)s号窗口已无人值守") % {"n": window.number}
+    if released.tickets:
+        return _("已释放%(n)s号窗口（%(clerk)s已签退），号码 %(tickets)s 已回到等候队列原位置") % {
+            "n": window.number,
+            "clerk": released.clerk_name,
+            "tickets": "、".join(released.tickets),
+        }
+    return _("已释放%(n)s号窗口（%(clerk)s已签退）") % {"n": window.number, "clerk": released.clerk_name}
 
 
 @login_required
@@ -513,6 +529,9 @@ def window_panel_action(request: HttpRequest, action: str) -> HttpResponse:
         if action == "open":
             win = get_object_or_404(Window.objects.select_related("center"), pk=int(form.get("window") or 0))
             services.window_session_open(window=win, clerk=user)
+        elif action == "release":
+            win = get_object_or_404(Window.objects.select_related("center"), pk=int(form.get("window") or 0))
+            notice = _release_notice(win, services.window_release(window=win, actor=user))
         elif window is None:
             raise WindowNotStaffed()
         elif action == "call":

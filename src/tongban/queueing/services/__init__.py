@@ -12,6 +12,8 @@ from tongban.queueing.services.appointments import (
     booking_suspension_lift,
 )
 from tongban.queueing.services.calling import (
+    SUPERVISING,
+    WindowReleased,
     announcement_text,
     ticket_call_next,
     ticket_finish,
@@ -22,6 +24,7 @@ from tongban.queueing.services.calling import (
     ticket_transfer,
     transfer_targets,
     window_pause,
+    window_release,
     window_resume,
     window_session_close,
     window_session_open,
@@ -39,6 +42,8 @@ from tongban.queueing.services.tickets import (
 )
 
 __all__ = [
+    "SUPERVISING",
+    "WindowReleased",
     "WAITING_BEFORE_CAP",
     "IssuedTicket",
     "announcement_text",
@@ -66,6 +71,7 @@ __all__ = [
     "tickets_close_day",
     "transfer_targets",
     "window_pause",
+    "window_release",
     "window_resume",
     "window_session_close",
     "window_session_open",

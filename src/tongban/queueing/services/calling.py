@@ -16,6 +16,7 @@ writes the ticket and its event in one (PostgreSQL; two on SQLite).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -173,6 +174,79 @@ def window_sessions_close_day(*, before: date | None = None, now: datetime | Non
             _publish(window.center_id, {"type": "window", "window": window.number, "state": "closed"})
             closed += 1
     return closed
+
+
+@dataclass(frozen=True)
+class WindowReleased:
+    """What :func:`window_release` did: the session it closed, whose it was, the tickets sent back to the line."""
+
+    session: WindowSession
+    clerk_name: str
+    tickets: list[str]
+
+
+def window_release(*, window: Window, actor: User, now: datetime | None = None) -> WindowReleased | None:
+    """释放窗口: a manager (or an admin) frees a window its clerk left staffed: gone home without signing off,
+    or ill. The clerk's session is closed; a ticket the window had in hand goes back to waiting at its place
+    in the line (``queued_at`` is kept), for any window serving its queue, and is called again. Audited:
+    ``queueing.window.release`` on the session and ``queueing.ticket.release`` on the ticket. The session
+    released, or ``None`` when nobody staffed the window (a second click: nothing more to do)."""
+    if actor.role not in SUPERVISING or (actor.role != Role.ADMIN and actor.center_id != window.center_id):
+        raise Forbidden(
+            "只有本中心的负责人或管理员可以释放窗口",
+            "Only a manager of this center or an administrator can release a window",
+        )
+    now = now or timezone.now()
+    open_sessions = WindowSession.objects.filter(window=window).exclude(state=WindowSession.State.CLOSED)
+    with transaction.atomic():
+        if not open_sessions.exists():
+            return None
+        # The tickets first, then the session: the order finish, no-show and transfer lock them in (the ticket,
+        # then the session that no longer holds it), so that a finish at the same moment waits, not deadlocks.
+        returned = []
+        held = Ticket.objects.filter(called_window=window, state__in=ACTIVE_STATES)
+        for ticket_id in list(held.values_list("pk", flat=True)):
+            ticket, _ = _lock_ticket(ticket_id)
+            if ticket.state not in ACTIVE_STATES or ticket.called_window_id != window.pk:
+                continue  # left the window meanwhile
+            was = ticket.state
+            ticket.state = Ticket.State.WAITING
+            ticket.target_window = None  # it may have been sent to this window: any window of its queue now
+            ticket.called_window = None
+            ticket.called_by = None
+            ticket.called_at = None
+            ticket.served_at = None
+            _write_with_event(
+                ticket,
+                ["state", "target_window", "called_window", "called_by", "called_at", "served_at"],
+                CallEvent.Kind.RELEASE,
+                window=window,
+                actor=actor,
+                at=now,
+                data={"was": was},
+                audit=("queueing.ticket.release", {"number": ticket.number, "window": window.number}),
+                leaves=window,
+            )
+            returned.append(ticket.number)
+        session = open_sessions.select_for_update().first()
+        if session is None:  # signed off meanwhile, with nothing in hand (sign-off refuses otherwise)
+            return None
+        clerk = User.objects.filter(pk=session.clerk_id).first()
+        clerk_name = str(clerk) if clerk is not None else ""
+        session.state = WindowSession.State.CLOSED
+        session.closed_at = now
+        session.current_ticket = None
+        session.save(update_fields=["state", "closed_at", "current_ticket"])
+        audit_log(
+            actor=actor,
+            action="queueing.window.release",
+            obj=session,
+            data={"window": window.number, "clerk": clerk_name, "tickets": returned},
+        )
+    _publish(window.center_id, {"type": "window", "window": window.number, "state": "closed"})
+    if returned:
+        _publish(window.center_id, {"type": "waiting"})
+    return WindowReleased(session=session, clerk_name=clerk_name, tickets=returned)
 
 
 def _holds_ticket(window: Window) -> bool:

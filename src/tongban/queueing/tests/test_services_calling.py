@@ -727,6 +727,78 @@ def test_the_days_close_signs_off_the_windows_left_staffed(clerk_at):
         assert window_session_open(window=w2, clerk=c1).state == "open"
 
 
+def test_a_manager_releases_a_window_left_staffed_and_its_ticket_waits_at_its_place(clerk_at):
+    """陆晓燕 went home from window 1 without signing off, A001 still called there. The center's manager
+    releases the window: she is signed off, A001 waits again at the front (its place, not the end of the line)
+    for any window, and window 1 is free for the next clerk. All of it audited."""
+    from tongban.queueing.services import window_release
+
+    center, _, (w1, w2) = hall()
+    gone, colleague = clerk_at(w1), clerk_at(w2)
+    gone.display_name = "陆晓燕"
+    gone.save()
+    manager = ManagerFactory(center=center)
+    with freeze_time("2026-11-25 01:00:00"):
+        a1, a2 = issue(center, 2)
+    with freeze_time("2026-11-25 01:10:00"):
+        called = ticket_call_next(window=w1, clerk=gone)
+        ticket_start(ticket_id=called.pk, actor=gone)
+    with freeze_time(T0):
+        for not_allowed in (colleague, ManagerFactory(center=hall()[0])):
+            with pytest.raises(Forbidden):
+                window_release(window=w1, actor=not_allowed)
+        released = window_release(window=w1, actor=manager)
+        assert (released.clerk_name, released.tickets) == ("陆晓燕", ["A001"])
+        t = Ticket.objects.get(pk=a1.pk)
+        assert (t.state, t.called_window, t.called_by, t.called_at, t.served_at, t.queued_at) == (
+            "waiting",
+            None,
+            None,
+            None,
+            None,
+            a1.queued_at,
+        )
+        session = WindowSession.objects.get(window=w1)
+        assert (session.state, session.current_ticket) == ("closed", None)
+        event = CallEvent.objects.filter(ticket=t).order_by("id").last()
+        assert (event.kind, event.window, event.actor, event.data) == (
+            "release",
+            w1,
+            manager,
+            {"was": "serving"},
+        )
+        assert AuditEntry.objects.get(action="queueing.window.release").data == {
+            "window": 1,
+            "clerk": "陆晓燕",
+            "tickets": ["A001"],
+        }
+        assert AuditEntry.objects.get(action="queueing.ticket.release").data == {
+            "number": "A001",
+            "window": 1,
+        }
+        assert window_release(window=w1, actor=manager) is None  # a second click: nothing more to do
+        with pytest.raises(WindowNotStaffed):
+            ticket_finish(ticket_id=a1.pk, actor=gone)  # no longer hers
+        assert ticket_call_next(window=w2, clerk=colleague).pk == a1.pk  # at its place, the front
+        assert window_session_open(window=w1, clerk=clerk_at(w1)).state == "open"
+        assert Ticket.objects.get(pk=a2.pk).state == "waiting"
+
+
+@freeze_time(T0)
+def test_an_admin_releases_a_paused_window_with_nothing_in_hand(clerk_at):
+    from tongban.accounts.tests.factories import AdminFactory
+    from tongban.queueing.services import window_release
+
+    center, _, (w1, _) = hall()
+    clerk = clerk_at(w1)
+    window_session_open(window=w1, clerk=clerk)
+    window_pause(window=w1, clerk=clerk)
+    released = window_release(window=w1, actor=AdminFactory())
+    assert (released.session.state, released.tickets) == ("closed", [])
+    assert not CallEvent.objects.filter(kind="release").exists()
+    assert window_session_open(window=w1, clerk=ManagerFactory(center=center)).state == "open"
+
+
 @freeze_time(T0)
 def test_a_refused_finish_says_why_and_changes_nothing(clerk_at):
     """On PostgreSQL a finish is one statement that changes nothing unless the actor may finish the ticket in

@@ -313,6 +313,51 @@ def test_window_panel_lets_a_clerk_without_window_choose_one(client):
 
 
 @freeze_time(T0)
+def test_a_manager_releases_a_window_from_the_workbench(client):
+    """The manager's chooser lists the windows others staff, what each has in hand, and 释放窗口, asked once
+    more in the browser; a clerk's does not, and a clerk's post is refused. Posts need the CSRF token."""
+    from django.test import Client
+
+    from tongban.queueing.services import ticket_call_next, window_session_open
+
+    center, _, (w1, w2) = hall()
+    gone = ClerkFactory(center=center, display_name="陆晓燕")
+    ticket_issue(center=center, queue="A")
+    window_session_open(window=w1, clerk=gone)
+    called = ticket_call_next(window=w1, clerk=gone)
+    manager = ManagerFactory(center=center)
+
+    client.force_login(ClerkFactory(center=center))
+    html = client.get("/queue/window/panel/").content.decode()
+    assert "释放窗口" not in html
+    r = client.post("/queue/window/panel/release/", {"window": w1.pk}, **HX)
+    assert "只有本中心的负责人或管理员可以释放窗口" in r.content.decode()
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(manager)
+    html = browser.get("/queue/window/").content.decode()
+    token = browser.cookies["csrftoken"].value
+    html = browser.get("/queue/window/panel/").content.decode()
+    assert "1号窗口 · 陆晓燕 · 服务中 · 手中号码 A001" in html
+    assert (
+        'hx-confirm="释放1号窗口？陆晓燕将被签退，手中号码 A001 回到等候队列原位置，稍后重新叫号。"' in html
+    )
+    no_token = browser.post("/queue/window/panel/release/", {"window": w1.pk}, **HX)
+    assert no_token.status_code == 403
+    assert WindowSession.objects.get(window=w1).state == "open"
+    r = browser.post("/queue/window/panel/release/", {"window": w1.pk}, HTTP_X_CSRFTOKEN=token, **HX)
+    html = r.content.decode()
+    assert "已释放1号窗口（陆晓燕已签退），号码 A001 已回到等候队列原位置" in html
+    assert 'id="staffed-windows"' not in html  # nobody staffs a window now
+    assert (Ticket.objects.get(pk=called.pk).state, WindowSession.objects.get(window=w1).state) == (
+        "waiting",
+        "closed",
+    )
+    r = browser.post("/queue/window/panel/release/", {"window": w1.pk}, HTTP_X_CSRFTOKEN=token, **HX)
+    assert "1号窗口已无人值守" in r.content.decode()
+
+
+@freeze_time(T0)
 def test_display_page_and_sse_stream(client):
     center, _, _ = hall()
     ticket_issue(center=center, queue="A")
