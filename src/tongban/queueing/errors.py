@@ -65,6 +65,18 @@ class WindowStaffedByOther(Conflict):
     message = "该窗口已由其他工作人员值守"
     message_en = "Another clerk is staffing this window"
 
+    @classmethod
+    def naming(cls, clerk: str) -> WindowStaffedByOther:
+        """The refusal naming who staffs the window (their display name), so that the clerk knows whom to ask;
+        ``details.clerk`` names them to an API client."""
+        if not clerk:
+            return cls()
+        return cls(
+            f"该窗口已由{clerk}值守；如需接替，请其先结束值守，或请中心负责人释放窗口",
+            f"{clerk} is staffing this window; ask them to sign off first, or a center manager to release it",
+            details={"clerk": clerk},
+        )
+
 
 class ClerkAtOtherWindow(Conflict):
     code = "queue.clerk_at_other_window"

@@ -112,8 +112,14 @@ def _open_session_locked(window: Window, clerk: User) -> WindowSession | None:
         .first()
     )
     if session is not None and session.clerk_id != clerk.pk:
-        raise WindowStaffedByOther()
+        raise _staffed_by_other(session.clerk_id)
     return session
+
+
+def _staffed_by_other(clerk_id: int) -> WindowStaffedByOther:
+    """The refusal for a window ``clerk_id`` staffs, naming them (a query on the refusal only)."""
+    found = User.objects.filter(pk=clerk_id).values_list("display_name", "username").first()
+    return WindowStaffedByOther.naming((found[0] or found[1]) if found is not None else "")
 
 
 def window_session_close(*, window: Window, clerk: User, now: datetime | None = None) -> None:
@@ -342,7 +348,7 @@ def _session_for_call(window: Window, clerk: User) -> tuple[int, str, int, str |
             row = cursor.fetchone()
     session_id, clerk_id, state, streak, current = row
     if clerk_id != clerk.pk:
-        raise WindowStaffedByOther()
+        raise _staffed_by_other(clerk_id)
     return session_id, state, streak, current
 
 
@@ -489,7 +495,7 @@ def _call_next_in_one_statement(
             row = cursor.fetchone()
     session_id, clerk_id, state, held_id, held_number, *values, matter_code, watched = row
     if clerk_id != clerk.pk:
-        raise WindowStaffedByOther()
+        raise _staffed_by_other(clerk_id)
     if state == WindowSession.State.PAUSED:
         raise WindowPaused()
     if held_id is not None:

@@ -188,6 +188,8 @@ def test_staff_endpoints_deny_outsiders():
     assert (r.status_code, r.json()["error"]["code"]) == (403, "queue.window_not_staffed")
     r = staff_client(ClerkFactory(center=center)).post(f"/api/v1/windows/{w1.pk}/call-next")
     assert (r.status_code, r.json()["error"]["code"]) == (409, "queue.window_staffed_by_other")
+    assert r.json()["error"]["details"] == {"clerk": owner.display_name or owner.username}
+    assert r.json()["error"]["message"].startswith(f"该窗口已由{owner.display_name or owner.username}值守")
     assert staff_client(owner).post("/api/v1/tickets/999999/recall").status_code == 404
 
 

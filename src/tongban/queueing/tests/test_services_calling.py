@@ -220,12 +220,19 @@ def test_specialised_window_takes_only_its_queues_and_comprehensive_takes_all(cl
 def test_window_sessions_one_clerk_one_window(clerk_at):
     center, _, (w1, w2) = hall()
     c1, c2 = clerk_at(w1), clerk_at(w2)
+    c1.display_name = "陆晓燕"
+    c1.save()
     window_session_open(window=w1, clerk=c1)
     assert window_session_open(window=w1, clerk=c1).clerk == c1  # idempotent
-    with pytest.raises(WindowStaffedByOther):
-        window_session_open(window=w1, clerk=c2)
-    with pytest.raises(WindowStaffedByOther):
-        ticket_call_next(window=w1, clerk=c2)
+    # the refusal names who is there, so that the clerk knows whom to ask
+    for refused_action in (window_session_open, ticket_call_next, window_pause):
+        with pytest.raises(WindowStaffedByOther) as refused:
+            refused_action(window=w1, clerk=c2)
+        assert (
+            refused.value.message == "该窗口已由陆晓燕值守；如需接替，请其先结束值守，或请中心负责人释放窗口"
+        )
+        assert refused.value.message_en.startswith("陆晓燕 is staffing this window; ask them to sign off")
+        assert refused.value.details == {"clerk": "陆晓燕"}
     with pytest.raises(ClerkAtOtherWindow):
         window_session_open(window=w2, clerk=c1)
     stranger = ClerkFactory(center=hall()[0])

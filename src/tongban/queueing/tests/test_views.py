@@ -290,6 +290,9 @@ def test_a_clerk_with_a_default_window_may_choose_another(client):
         ("2号窗口 · 顾俊值守中", False, True),
         ("3号窗口", False, False),
     ]
+    # from a chooser loaded before 顾俊 came: refused, naming him
+    html = client.post("/queue/window/panel/open/", {"window": w2.pk}, **HX).content.decode()
+    assert "该窗口已由顾俊值守；如需接替，请其先结束值守，或请中心负责人释放窗口" in html
     client.post("/queue/window/panel/open/", {"window": w1.pk}, **HX)
     html = client.post("/queue/window/panel/close/", **HX).content.decode()
     assert "已结束值守" in html and "选择值守窗口" in html  # signed off: the chooser, not window 1's panel
