@@ -28,7 +28,7 @@ from tongban.queueing.models import (
     Ticket,
 )
 from tongban.queueing.rules import opening_periods
-from tongban.queueing.selectors import person_suspensions, prefix_printed_today
+from tongban.queueing.selectors import person_suspensions, prefix_printed_today, windows_serving_no_queue
 
 
 @admin.register(QueueSettings)
@@ -75,9 +75,32 @@ class QueueAdminForm(forms.ModelForm):
 @admin.register(Queue)
 class QueueAdmin(admin.ModelAdmin):
     form = QueueAdminForm
-    list_display = ["center", "prefix", "name", "kind", "order", "active"]
+    list_display = ["center", "prefix", "name", "kind", "specialised_windows", "order", "active"]
     list_filter = ["center", "kind", "active"]
     filter_horizontal = ["matter_groups", "windows"]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).select_related("center").prefetch_related("windows")
+
+    @admin.display(description=_("专业窗口"))
+    def specialised_windows(self, obj: Queue) -> str:
+        numbers = sorted(w.number for w in obj.windows.all())
+        return "、".join(str(_("%(n)s号窗口") % {"n": n}) for n in numbers) or "—"
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        # A specialised window calls only the queues that name it: one that none names never calls anyone,
+        # and its clerk sees only "nobody waiting" (the demo's 7号居住证/人口专窗 did, all day).
+        idle = windows_serving_no_queue()
+        if idle:
+            self.message_user(
+                request,
+                _(
+                    "以下专业窗口未配置办理的队列，在那里叫号叫不到任何人：%(windows)s。请在相应队列的“专业窗口”中选择它们。"
+                )
+                % {"windows": "、".join(str(w) for w in idle)},
+                messages.WARNING,
+            )
+        return super().changelist_view(request, extra_context)
 
 
 # What a booked resident holds: once a slot has bookings, changing any of these would move them without a word

@@ -49,7 +49,7 @@ def _center() -> Any:
 
 def load(stdout: Any) -> None:
     from tongban.accounts.models import User
-    from tongban.catalog.models import MatterGroup
+    from tongban.catalog.models import MatterGroup, Window
     from tongban.core.crypto import blind_index
     from tongban.queueing.models import Appointment, AppointmentSlot, Queue, QueueSettings, Ticket
     from tongban.queueing.services import appointment_book, appointment_slots_ensure, ticket_issue
@@ -65,6 +65,13 @@ def load(stdout: Any) -> None:
         if hint:
             groups = MatterGroup.objects.filter(Q(name__contains=hint))
             queue.matter_groups.add(*groups)
+            # A specialised window calls only the queues that name it: 7号居住证/人口专窗 (matter group HJ)
+            # calls from C, or it never calls anyone.
+            queue.windows.add(
+                *Window.objects.filter(
+                    center=center, kind=Window.Kind.SPECIALISED, matter_groups__in=groups
+                ).distinct()
+            )
     created = appointment_slots_ensure(center=center, workdays=10)
 
     # a slot covering "now" so check-in can be tried at any hour (the demo center is open 24 h)

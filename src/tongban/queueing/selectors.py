@@ -56,6 +56,30 @@ def queue_by_pk(pk: int) -> Queue | None:
     return config_cache.get(("queue-pk", pk), lambda: Queue.objects.filter(pk=pk).first(), cache_none=False)
 
 
+def queue_ids_for_window(window: Window) -> list[int]:
+    """The active queues ``window`` calls from: a comprehensive window every queue of its center, a specialised
+    window those that name it (``Queue.windows``). Cached per process like the rest of the configuration."""
+    from tongban.queueing.rules import config_cache
+
+    def load() -> list[int]:
+        queues = Queue.objects.filter(center_id=window.center_id, active=True)
+        if window.kind != Window.Kind.COMPREHENSIVE:
+            queues = queues.filter(windows=window)
+        return list(queues.values_list("pk", flat=True))
+
+    return config_cache.get(("window-queues", window.pk, window.kind), load)
+
+
+def windows_serving_no_queue(center: Center | None = None) -> list[Window]:
+    """The active specialised windows that no active queue of their center names: call-next there never calls
+    anyone (the admin warns of them). One query."""
+    serving = Queue.objects.filter(windows=OuterRef("pk"), center_id=OuterRef("center_id"), active=True)
+    windows = Window.objects.filter(kind=Window.Kind.SPECIALISED, active=True).filter(~Exists(serving))
+    if center is not None:
+        windows = windows.filter(center=center)
+    return list(windows.select_related("center").order_by("center__code", "number"))
+
+
 def queues_for_center(center: Center) -> list[Queue]:
     return list(Queue.objects.filter(center=center, active=True).order_by("order", "prefix"))
 
@@ -237,6 +261,7 @@ class PanelState:
     queues: list[Queue]
     served_today: int = 0
     extras: dict[str, Any] = field(default_factory=dict)
+    serves_no_queue: bool = False  # misconfigured: call-next here never calls anyone
 
 
 def window_for_clerk(user: User) -> Window | None:
@@ -333,6 +358,7 @@ def window_panel(window: Window, *, now: datetime | None = None) -> PanelState:
         queues=queues_for_center(window.center),
         served_today=served,
         extras=extras,
+        serves_no_queue=not queue_ids_for_window(window),
     )
 
 

@@ -42,8 +42,8 @@ from tongban.queueing.errors import (
     WindowStaffedByOther,
 )
 from tongban.queueing.models import Appointment, CallEvent, Queue, Ticket, TicketApplication, WindowSession
-from tongban.queueing.rules import config_cache, settings_for
-from tongban.queueing.selectors import queue_by_pk, window_by_pk
+from tongban.queueing.rules import settings_for
+from tongban.queueing.selectors import queue_by_pk, queue_ids_for_window, window_by_pk
 
 STAFF_AT_WINDOW = {Role.CLERK, Role.MANAGER, Role.ADMIN}
 SUPERVISING = {Role.MANAGER, Role.ADMIN}
@@ -312,14 +312,7 @@ def _staffing_session(window: Window, clerk: User) -> WindowSession:
 # --- calling ---------------------------------------------------------------------------------
 
 
-def _queue_ids_for(window: Window) -> list[int]:
-    def load() -> list[int]:
-        queues = Queue.objects.filter(center_id=window.center_id, active=True)
-        if window.kind != Window.Kind.COMPREHENSIVE:
-            queues = queues.filter(windows=window)
-        return list(queues.values_list("pk", flat=True))
-
-    return config_cache.get(("window-queues", window.pk, window.kind), load)
+_queue_ids_for = queue_ids_for_window
 
 
 # A ticket that has left the window (finished, no-show, sent home) no longer holds it, whatever the session says.

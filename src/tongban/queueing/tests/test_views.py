@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, time
 
 import pytest
@@ -265,8 +266,6 @@ def test_an_unstaffed_window_offers_no_pause_and_refuses_one(client):
 
 def _options(html):
     """The window chooser's options: (text, selected, disabled)."""
-    import re
-
     return [
         (" ".join(text.split()[1:]), " selected" in attrs, " disabled" in attrs)
         for attrs, text in re.findall(r'<option value="\d+"([^>]*)>([^<]*)</option>', html)
@@ -358,6 +357,35 @@ def test_a_manager_releases_a_window_from_the_workbench(client):
     )
     r = browser.post("/queue/window/panel/release/", {"window": w1.pk}, HTTP_X_CSRFTOKEN=token, **HX)
     assert "1号窗口已无人值守" in r.content.decode()
+
+
+@freeze_time(T0)
+def test_a_specialised_window_serving_no_queue_says_so(client, admin_client):
+    """A specialised window calls only the queues that name it. One that none names never calls anyone: its
+    panel says so (not "nobody waiting", which sent the clerk to wait for no one), and the admin's queue list
+    warns of it until a queue names it."""
+    from tongban.catalog.models import Window
+    from tongban.catalog.tests.factories import WindowFactory
+
+    center, q, _ = hall()
+    permits = QueueFactory(center=center, prefix="C", name="居住证", order=4)
+    seven = WindowFactory(center=center, number=7, kind=Window.Kind.SPECIALISED)
+    client.force_login(ClerkFactory(center=center))
+    html = client.post("/queue/window/panel/open/", {"window": seven.pk}, **HX).content.decode()
+    assert "本窗口未配置办理的队列，请联系管理员" in html
+    assert re.search(r'id="btn-call"[^>]* disabled>', html)  # 叫下一位 could only say "nobody waiting"
+    page = admin_client.get("/admin/queueing/queue/").content.decode()
+    assert "以下专业窗口未配置办理的队列，在那里叫号叫不到任何人" in page and f"{center.name} 7号窗口" in page
+
+    permits.windows.add(seven)
+    from tongban.queueing.rules import config_cache
+
+    config_cache.clear()  # the configuration is cached per process for 30 s
+    html = client.get("/queue/window/panel/").content.decode()
+    assert "本窗口未配置办理的队列" not in html and not re.search(r'id="btn-call"[^>]* disabled>', html)
+    page = admin_client.get("/admin/queueing/queue/").content.decode()
+    assert "未配置办理的队列" not in page
+    assert '<td class="field-specialised_windows">7号窗口</td>' in page  # queue C's row
 
 
 @freeze_time(T0)
