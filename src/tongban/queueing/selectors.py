@@ -90,12 +90,20 @@ def prefix_printed_today(center: Center, prefix: str) -> bool:
     return Ticket.objects.filter(numbered_with(prefix), center=center, day=timezone.localdate()).exists()
 
 
-def waiting_counts(center: Center, *, day: date | None = None) -> list[dict[str, Any]]:
-    """Waiting tickets per active queue (zero rows included), in display order. One query."""
+def waiting_counts(
+    center: Center, *, day: date | None = None, window: Window | None = None
+) -> list[dict[str, Any]]:
+    """Waiting tickets per active queue (zero rows included), in display order. One query (and the window's
+    queues, from the configuration cache). For ``window``: only the queues it calls from, and only the tickets
+    it may call (not those transferred to another window), so that its clerk sees the line it serves."""
     day = day or timezone.localdate()
+    queues = Queue.objects.filter(center=center, active=True)
+    waiting = Q(tickets__day=day, tickets__state=Ticket.State.WAITING)
+    if window is not None:
+        queues = queues.filter(pk__in=queue_ids_for_window(window))
+        waiting &= Q(tickets__target_window__isnull=True) | Q(tickets__target_window=window)
     rows = (
-        Queue.objects.filter(center=center, active=True)
-        .annotate(waiting=Count("tickets", filter=Q(tickets__day=day, tickets__state=Ticket.State.WAITING)))
+        queues.annotate(waiting=Count("tickets", filter=waiting))
         .order_by("order", "prefix")
         .values("prefix", "name", "name_en", "kind", "waiting")
     )
@@ -346,14 +354,19 @@ def window_panel(window: Window, *, now: datetime | None = None) -> PanelState:
         ).order_by("-finished_at")[:5]
     )
     served = Ticket.objects.filter(called_window=window, state=Ticket.State.FINISHED, day=day).count()
+    # a transfer to a window that serves no queue is refused: those are not offered
+    serving = Queue.objects.filter(windows=OuterRef("pk"), center_id=window.center_id, active=True)
     return PanelState(
         window=window,
         session=session,
         current=current,
-        waiting=waiting_counts(window.center, day=day),
+        waiting=waiting_counts(window.center, day=day, window=window),
         recent_no_shows=no_shows,
         other_windows=list(
-            Window.objects.filter(center_id=window.center_id, active=True).exclude(pk=window.pk)
+            Window.objects.filter(center_id=window.center_id, active=True)
+            .exclude(pk=window.pk)
+            .filter(Q(kind=Window.Kind.COMPREHENSIVE) | Exists(serving))
+            .order_by("number")
         ),
         queues=queues_for_center(window.center),
         served_today=served,

@@ -540,6 +540,34 @@ def test_display_snapshot_current_recent_and_waiting(clerk_at, django_assert_num
 
 
 @freeze_time(T0)
+def test_the_panel_counts_and_offers_what_the_window_serves(clerk_at):
+    """The panel's waiting counts were the whole hall's: window 7, which calls only 居住证, read "A 3" and
+    waited for tickets it would never call. They are now the window's own line: its queues, without the
+    tickets transferred to another window. Its transfer list offers only windows that serve some queue."""
+    center, q, (w1, w2) = hall()
+    permits = QueueFactory(center=center, prefix="C", name="居住证", order=4)
+    seven = WindowFactory(center=center, number=7, kind=Window.Kind.SPECIALISED)
+    WindowFactory(center=center, number=8, kind=Window.Kind.SPECIALISED)  # serves no queue yet
+    permits.windows.add(seven)
+    c1 = clerk_at(w1)
+    issue(center, 3)
+    issue(center, 1, priority_reason="pregnant")
+    issue(center, 2, queue="C")
+    sent = ticket_call_next(window=w1, clerk=c1)  # V001
+    ticket_transfer(ticket_id=sent.pk, actor=c1, to_window=w2)  # now window 2's alone
+    counts = {
+        p: [(w["prefix"], w["waiting"]) for w in window_panel(w).waiting] for p, w in ((1, w1), (2, w2))
+    }
+    assert counts == {
+        1: [("A", 3), ("V", 0), ("Y", 0), ("C", 2)],
+        2: [("A", 3), ("V", 1), ("Y", 0), ("C", 2)],
+    }
+    assert [(w["prefix"], w["waiting"]) for w in window_panel(seven).waiting] == [("C", 2)]
+    assert [w.number for w in window_panel(w1).other_windows] == [2, 7]
+    assert [w.number for w in window_panel(seven).other_windows] == [1, 2]
+
+
+@freeze_time(T0)
 def test_a_window_serving_long_stays_on_the_display_however_many_calls_follow(clerk_at):
     """The TV read the current calls from the last 40 call events: window 2 serving one resident for an
     hour vanished from it while window 1 called 41 others."""
