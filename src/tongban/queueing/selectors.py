@@ -265,8 +265,8 @@ class PanelState:
     current: Ticket | None
     waiting: list[dict[str, Any]]
     recent_no_shows: list[Ticket]
-    other_windows: list[Window]
-    queues: list[Queue]
+    other_windows: list[Window]  # the windows the ticket in hand may be transferred to
+    queues: list[Queue]  # the queues the ticket in hand may be transferred to
     served_today: int = 0
     extras: dict[str, Any] = field(default_factory=dict)
     serves_no_queue: bool = False  # misconfigured: call-next here never calls anyone
@@ -354,21 +354,36 @@ def window_panel(window: Window, *, now: datetime | None = None) -> PanelState:
         ).order_by("-finished_at")[:5]
     )
     served = Ticket.objects.filter(called_window=window, state=Ticket.State.FINISHED, day=day).count()
-    # a transfer to a window that serves no queue is refused: those are not offered
-    serving = Queue.objects.filter(windows=OuterRef("pk"), center_id=window.center_id, active=True)
+    transfer_queues: list[Queue] = []
+    other_windows: list[Window] = []
+    if current is not None:
+        # Offered only what a transfer takes (ticket_transfer refuses the rest): the normal queues but its own,
+        # and the other windows that serve its queue or one of those.
+        transfer_queues = [
+            q
+            for q in queues_for_center(window.center)
+            if q.kind == Queue.Kind.NORMAL and q.pk != current.queue_id
+        ]
+        serving = Queue.objects.filter(
+            windows=OuterRef("pk"),
+            center_id=window.center_id,
+            active=True,
+            pk__in=[current.queue_id, *(q.pk for q in transfer_queues)],
+        )
+        other_windows = list(
+            Window.objects.filter(center_id=window.center_id, active=True)
+            .exclude(pk=window.pk)
+            .filter(Q(kind=Window.Kind.COMPREHENSIVE) | Exists(serving))
+            .order_by("number")
+        )
     return PanelState(
         window=window,
         session=session,
         current=current,
         waiting=waiting_counts(window.center, day=day, window=window),
         recent_no_shows=no_shows,
-        other_windows=list(
-            Window.objects.filter(center_id=window.center_id, active=True)
-            .exclude(pk=window.pk)
-            .filter(Q(kind=Window.Kind.COMPREHENSIVE) | Exists(serving))
-            .order_by("number")
-        ),
-        queues=queues_for_center(window.center),
+        other_windows=other_windows,
+        queues=transfer_queues,
         served_today=served,
         extras=extras,
         serves_no_queue=not queue_ids_for_window(window),

@@ -885,7 +885,12 @@ def ticket_transfer(
     to_window: Window | None = None,
     now: datetime | None = None,
 ) -> Ticket:
-    """Send the ticket to another queue and/or window; it keeps its number and its original place."""
+    """Send the ticket to another queue and/or window; it keeps its number and its place in the line: its issue
+    time, or a later ``queued_at`` it was given (a re-queued no-show's penalty, an early appointment's slot).
+
+    Refused: a queue of the priority or appointment kind (both are given when the ticket is taken, on the
+    grounds shown there; a transfer would grant them unasked), and the ticket's own queue without a window
+    (a transfer to nowhere that only sent it back to the line)."""
     now = now or timezone.now()
     if to_queue is None and to_window is None:
         raise ValidationError(
@@ -900,6 +905,21 @@ def ticket_transfer(
             raise ValidationError("目标队列无效", "Invalid target queue", code="queue.transfer_target")
         if to_window is not None and (to_window.center_id != ticket.center_id or not to_window.active):
             raise ValidationError("目标窗口无效", "Invalid target window", code="queue.transfer_target")
+        if to_queue is not None and to_queue.pk == ticket.queue_id:
+            if to_window is None:
+                raise ValidationError(
+                    f"号码已在“{to_queue.name}”队列，请选择其他队列或窗口",
+                    "The ticket is in this queue already; choose another queue or a window",
+                    code="queue.transfer_target",
+                )
+            to_queue = None  # to a window of its own queue: a transfer to the window
+        if to_queue is not None and to_queue.kind != Queue.Kind.NORMAL:
+            raise ValidationError(
+                f"不能转入“{to_queue.name}”：优先和预约只在取号、签到时按条件给予",
+                "A ticket cannot be transferred into the priority or appointment queue: both are given only when"
+                " the ticket is taken or the appointment checked in",
+                code="queue.transfer_target",
+            )
         if to_window is not None and (to_queue or ticket.queue).pk not in _queue_ids_for(to_window):
             # it would wait for that window alone, which never calls from its queue: stranded, while its slip
             # says "next is you" (a reviewer sent a 居住证 ticket to a window serving no queue)
@@ -926,7 +946,9 @@ def ticket_transfer(
         ticket.target_window = to_window
         data["to_window"] = to_window.number if to_window else None
         ticket.state = Ticket.State.WAITING
-        ticket.queued_at = ticket.issued_at
+        # its place: the issue time, unless it was given a later one (a re-queued no-show behind the head, an
+        # appointment checked in early queued at its slot's start), which it keeps
+        ticket.queued_at = max(ticket.queued_at, ticket.issued_at)
         ticket.called_window = None
         ticket.called_by = None
         ticket.called_at = None

@@ -126,6 +126,7 @@ def test_each_action_on_a_ticket_writes_the_audit_entry_audit_log_writes(clerk_a
     from tongban.core.audit import audit_entry
 
     center, queues, (w1, _) = hall()
+    other = QueueFactory(center=center, prefix="B", order=4)
     clerk = clerk_at(w1)
     a1, _ = issue(center, 2)
     ticket_call_next(window=w1, clerk=clerk)
@@ -133,7 +134,7 @@ def test_each_action_on_a_ticket_writes_the_audit_entry_audit_log_writes(clerk_a
     ticket_no_show(ticket_id=a1.pk, actor=clerk)
     ticket_requeue(ticket_id=a1.pk, actor=clerk)
     t = ticket_call_next(window=w1, clerk=clerk)
-    ticket_transfer(ticket_id=t.pk, actor=clerk, to_queue=queues["V"])
+    ticket_transfer(ticket_id=t.pk, actor=clerk, to_queue=other)
     assert ticket_call_next(window=w1, clerk=clerk).pk == t.pk  # it kept its place
     ticket_start(ticket_id=t.pk, actor=clerk)
     ticket_finish(ticket_id=t.pk, actor=clerk)
@@ -152,7 +153,7 @@ def test_each_action_on_a_ticket_writes_the_audit_entry_audit_log_writes(clerk_a
         (
             "queueing.ticket.transfer",
             t,
-            {"from_queue": "A", "from_window": w1.number, "to_queue": "V", "to_window": None},
+            {"from_queue": "A", "from_window": w1.number, "to_queue": "B", "to_window": None},
         ),
         ("queueing.ticket.call", t, {"number": t_number, "window": w1.number, "priority": False}),
         ("queueing.ticket.start", t, None),
@@ -394,13 +395,85 @@ def test_transfer_to_queue_or_window_keeps_number_and_place(clerk_at, pick):
     # window 1 does not get it back; window 2 gets it first (it keeps its place)
     assert ticket_call_next(window=w1, clerk=c1).number == "A002"
     assert ticket_call_next(window=w2, clerk=c2).number == "A001"
-    again = ticket_transfer(ticket_id=t.pk, actor=c2, to_queue=q["V"])
-    assert (again.queue, again.target_window) == (q["V"], None)
+    permits = QueueFactory(center=center, prefix="C", name="居住证", order=4)
+    again = ticket_transfer(ticket_id=t.pk, actor=c2, to_queue=permits)
+    assert (again.queue, again.target_window) == (permits, None)
     ev = CallEvent.objects.filter(ticket=t, kind="transfer").order_by("id")
     assert [e.data for e in ev] == [
         {"from_queue": "A", "from_window": 1, "to_window": 2},
-        {"from_queue": "A", "from_window": 2, "to_queue": "V", "to_window": None},
+        {"from_queue": "A", "from_window": 2, "to_queue": "C", "to_window": None},
     ]
+
+
+@freeze_time(T0)
+def test_a_transfer_grants_no_priority_and_goes_somewhere(clerk_at):
+    """Priority (V) and appointments (Y) are given at the machine on shown grounds, not by a clerk's transfer;
+    a transfer to the ticket's own queue alone only sent it back to the line, to the front (its issue time)."""
+    from tongban.core.errors import ValidationError
+
+    center, q, (w1, w2) = hall()
+    permits = QueueFactory(center=center, prefix="C", name="居住证", order=4)
+    clerk = clerk_at(w1)
+    issue(center, 2)
+    t = ticket_call_next(window=w1, clerk=clerk)
+    for target, says in (
+        ({"to_queue": q["V"]}, "不能转入“优先通道”：优先和预约只在取号、签到时按条件给予"),
+        ({"to_queue": q["Y"], "to_window": w2}, "不能转入“预约办理”：优先和预约只在取号、签到时按条件给予"),
+        ({"to_queue": q["A"]}, "号码已在“综合受理”队列，请选择其他队列或窗口"),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            ticket_transfer(ticket_id=t.pk, actor=clerk, **target)
+        assert (refused.value.code, refused.value.message) == ("queue.transfer_target", says)
+    assert (Ticket.objects.get(pk=t.pk).state, Ticket.objects.get(pk=t.pk).queue) == ("called", q["A"])
+    assert not CallEvent.objects.filter(kind="transfer").exists()
+    # its own queue with a window: a transfer to that window
+    moved = ticket_transfer(ticket_id=t.pk, actor=clerk, to_queue=q["A"], to_window=w2)
+    assert (moved.queue, moved.target_window) == (q["A"], w2)
+    assert CallEvent.objects.get(kind="transfer").data == {
+        "from_queue": "A",
+        "from_window": 1,
+        "to_window": 2,
+    }
+    # a normal queue is taken
+    t = ticket_call_next(window=w1, clerk=clerk)
+    assert ticket_transfer(ticket_id=t.pk, actor=clerk, to_queue=permits).queue == permits
+
+
+def test_a_transfer_keeps_a_later_place_in_the_line(clerk_at):
+    """Transfer reset the ticket's place to its issue time: an appointment checked in early (queued at its
+    slot's start) jumped ahead of those who came before its slot, and a re-queued no-show lost its penalty."""
+    from tongban.queueing.models import AppointmentSlot
+    from tongban.queueing.services import appointment_book
+
+    center, q, (w1, w2) = hall(noshow_requeue_after=1)
+    c1, c2 = clerk_at(w1), clerk_at(w2)
+    slot = AppointmentSlot.objects.create(
+        center=center, queue=q["Y"], day=date(2026, 11, 25), start=time(10, 30), end=time(11), capacity=2
+    )
+    with freeze_time("2026-11-25 01:00:00"):
+        booked = appointment_book(slot=slot, actor=c1, id_number="310110199006150037", phone="13900000001")
+    with freeze_time("2026-11-25 02:00:00"):  # 10:00: checked in half an hour early, nobody else waiting
+        early = ticket_issue(center=center, appointment_code=booked.code).ticket
+        assert ticket_call_next(window=w1, clerk=c1).pk == early.pk
+    with freeze_time("2026-11-25 02:01:00"):
+        walk_in = issue(center, 1)[0]
+        moved = ticket_transfer(ticket_id=early.pk, actor=c1, to_window=w2)
+        assert moved.queued_at == slot.starts_at  # not 10:00
+        assert ticket_call_next(window=w2, clerk=c2).pk == walk_in.pk  # who came at 10:01 goes first
+        ticket_finish(ticket_id=walk_in.pk, actor=c2)
+
+    with freeze_time("2026-11-25 02:02:00"):
+        late, head = issue(center, 2)
+    with freeze_time("2026-11-25 02:03:00"):
+        assert ticket_call_next(window=w1, clerk=c1).pk == late.pk
+        ticket_no_show(ticket_id=late.pk, actor=c1)
+    with freeze_time("2026-11-25 02:05:00"):
+        penalty = ticket_requeue(ticket_id=late.pk, actor=c1).queued_at  # behind the head of the line
+        assert penalty > late.issued_at
+        assert ticket_call_next(window=w1, clerk=c1).pk == head.pk
+        ticket_finish(ticket_id=head.pk, actor=c1)
+        assert ticket_call_next(window=w1, clerk=c1).pk == late.pk
+        assert ticket_transfer(ticket_id=late.pk, actor=c1, to_window=w2).queued_at == penalty
 
 
 @freeze_time(T0)
@@ -448,19 +521,20 @@ def test_a_ticket_is_not_sent_to_a_window_that_never_calls_its_queue(clerk_at):
 
 @freeze_time(T0)
 def test_transfer_to_a_queue_that_issued_the_same_sequence_number_today(clerk_at):
-    """A001 sent to the priority queue after V001 was issued: it waits there as A001, beside V001. The
-    numbers' key was (queue, day, sequence), and the transfer failed with a database error most days."""
+    """A001 sent to queue C after C001 was issued: it waits there as A001, beside C001. The numbers' key was
+    (queue, day, sequence), and the transfer failed with a database error most days."""
     center, q, (w1, w2) = hall()
+    permits = QueueFactory(center=center, prefix="C", name="居住证", order=4)
     c1, c2 = clerk_at(w1), clerk_at(w2)
-    issue(center, 1)
+    issue(center, 2)
     called = ticket_call_next(window=w1, clerk=c1)
     assert called.number == "A001"
-    issue(center, 1, queue="V", priority_reason="military")  # V001: sequence 1 of the priority queue
-    moved = ticket_transfer(ticket_id=called.pk, actor=c1, to_queue=q["V"])
-    assert (moved.number, moved.queue, moved.state) == ("A001", q["V"], "waiting")
-    assert sorted(Ticket.objects.filter(queue=q["V"]).values_list("number", flat=True)) == ["A001", "V001"]
-    # the priority queue's own numbering goes on from its own last number
-    assert issue(center, 1, queue="V", priority_reason="military")[0].number == "V002"
+    issue(center, 1, queue="C")  # C001: sequence 1 of queue C
+    moved = ticket_transfer(ticket_id=called.pk, actor=c1, to_queue=permits)
+    assert (moved.number, moved.queue, moved.state) == ("A001", permits, "waiting")
+    assert sorted(Ticket.objects.filter(queue=permits).values_list("number", flat=True)) == ["A001", "C001"]
+    # the queue's own numbering goes on from its own last number
+    assert issue(center, 1, queue="C")[0].number == "C002"
     # and a queue whose first ticket of the day came by transfer starts its own numbers at 001
     other = QueueFactory(center=center, prefix="B", order=5)
     called = ticket_call_next(window=w2, clerk=c2)
@@ -563,7 +637,9 @@ def test_the_panel_counts_and_offers_what_the_window_serves(clerk_at):
         2: [("A", 3), ("V", 1), ("Y", 0), ("C", 2)],
     }
     assert [(w["prefix"], w["waiting"]) for w in window_panel(seven).waiting] == [("C", 2)]
-    assert [w.number for w in window_panel(w1).other_windows] == [2, 7]
+    assert ticket_call_next(window=w1, clerk=c1).number == "A001"
+    assert [w.number for w in window_panel(w1).other_windows] == [2, 7]  # 7: to C with queue C chosen
+    assert ticket_call_next(window=seven, clerk=clerk_at(seven)).number == "C001"
     assert [w.number for w in window_panel(seven).other_windows] == [1, 2]
 
 
@@ -591,12 +667,13 @@ def test_the_window_holds_the_ticket_it_called_until_it_leaves(clerk_at):
     """``WindowSession.current_ticket`` is what tells a second call-next that the window is busy: the call
     sets it; finish, no-show and transfer clear it, and the window calls again."""
     center, queues, (w1, _) = hall()
+    permits = QueueFactory(center=center, prefix="C", name="居住证", order=4)
     clerk = clerk_at(w1)
     issue(center, 3)
     for leave, serve in (
         (lambda t: ticket_finish(ticket_id=t.pk, actor=clerk), True),
         (lambda t: ticket_no_show(ticket_id=t.pk, actor=clerk), False),
-        (lambda t: ticket_transfer(ticket_id=t.pk, actor=clerk, to_queue=queues["V"]), True),
+        (lambda t: ticket_transfer(ticket_id=t.pk, actor=clerk, to_queue=permits), True),
     ):
         t = ticket_call_next(window=w1, clerk=clerk)
         assert held(w1) == t.pk

@@ -389,6 +389,31 @@ def test_a_specialised_window_serving_no_queue_says_so(client, admin_client):
 
 
 @freeze_time(T0)
+def test_the_transfer_form_offers_only_what_a_transfer_takes(client):
+    """Not the priority or appointment queue (a transfer grants neither), not the ticket's own queue alone,
+    not a window that serves none of the queues it could go to."""
+    from tongban.catalog.models import Window
+    from tongban.catalog.tests.factories import WindowFactory
+
+    center, q, (w1, w2) = hall()
+    permits = QueueFactory(center=center, prefix="C", name="居住证", order=4)
+    QueueFactory(center=center, prefix="D", name="社保", order=5)
+    seven = WindowFactory(center=center, number=7, kind=Window.Kind.SPECIALISED)
+    WindowFactory(center=center, number=8, kind=Window.Kind.SPECIALISED)  # serves no queue
+    v_only = WindowFactory(center=center, number=9, kind=Window.Kind.SPECIALISED)
+    permits.windows.add(seven)
+    q["V"].windows.add(v_only)
+    ticket_issue(center=center, queue="A")
+    client.force_login(ClerkFactory(center=center))
+    client.post("/queue/window/panel/open/", {"window": w1.pk}, **HX)
+    html = client.post("/queue/window/panel/call/", **HX).content.decode()
+    queues = re.search(r'<select name="queue".*?</select>', html).group(0)
+    windows = re.search(r'<select name="window".*?</select>', html).group(0)
+    assert re.findall(r'<option value="(\w+)">', queues) == ["C", "D"]
+    assert re.findall(r'<option value="(\d+)">', windows) == ["2", "7"]
+
+
+@freeze_time(T0)
 def test_display_page_and_sse_stream(client):
     center, _, _ = hall()
     ticket_issue(center=center, queue="A")
