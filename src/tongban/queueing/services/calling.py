@@ -994,16 +994,28 @@ def ticket_finish(
     with transaction.atomic():
         ticket, staffs_window = _lock_ticket(ticket_id, actor)
         _check_ticket_actor(ticket, actor, staffs_window)
-        if (
-            ticket.state == Ticket.State.FINISHED
-            and not application_ids
-            and _just_did(ticket, actor, "finish", now)
-        ):
-            return ticket  # a double click: the first finished it, and the second is answered as done
+        if ticket.state == Ticket.State.FINISHED and _just_did(ticket, actor, "finish", now):
+            # A double click, or a client retrying a finish whose answer it lost: the first finished it, and this
+            # one is answered as done. The cases it names that are not linked yet are linked now, under the first
+            # finish's rule (cases of the ticket's center; 400 for any other), and audited.
+            if application_ids:
+                _, added = _link_applications(ticket, application_ids, now)  # may refuse
+                if added:
+                    audit_log(
+                        actor=actor,
+                        action="queueing.ticket.link",
+                        obj=ticket,
+                        data={"number": ticket.number, "applications": added},
+                    )
+                # the first finish linked cases too: the answer reads every link, not only those named now
+                ticket.linked_application_ids = None
+            return ticket
         if ticket.state not in ACTIVE_STATES:
             raise TicketStateError(ticket=ticket)
         handled = _handled_since_call(ticket, actor)
-        linked = _link_applications(ticket, sorted({*(application_ids or []), *handled}), now)  # may refuse
+        linked, _ = _link_applications(
+            ticket, sorted({*(application_ids or []), *handled}), now
+        )  # may refuse
         ticket.state = Ticket.State.FINISHED
         ticket.served_at = ticket.served_at or ticket.called_at
         ticket.finished_at = now
@@ -1134,14 +1146,16 @@ def _handled_since_call(ticket: Ticket, actor: User) -> list[int]:
     )
 
 
-def _link_applications(ticket: Ticket, application_ids: list[int], now: datetime) -> list[int]:
-    """Record which applications were handled for the ticket (same center only); the ticket keeps their ids
-    in ``linked_application_ids``."""
+def _link_applications(
+    ticket: Ticket, application_ids: list[int], now: datetime
+) -> tuple[list[int], list[int]]:
+    """Record which applications were handled for the ticket (same center only): those named, and of them
+    those linked only now. The ticket keeps the ids named in ``linked_application_ids``."""
     from tongban.applications.models import Application
 
     if not application_ids:
         ticket.linked_application_ids = []
-        return []
+        return [], []
     wanted = sorted(set(application_ids))
     found = list(
         Application.objects.filter(pk__in=wanted, center_id=ticket.center_id).values_list("pk", flat=True)
@@ -1155,15 +1169,12 @@ def _link_applications(ticket: Ticket, application_ids: list[int], now: datetime
             details={"applications": missing},
         )
     already = set(TicketApplication.objects.filter(ticket=ticket).values_list("application_id", flat=True))
+    added = sorted(pk for pk in found if pk not in already)
     TicketApplication.objects.bulk_create(
-        [
-            TicketApplication(ticket=ticket, application_id=pk, linked_at=now)
-            for pk in found
-            if pk not in already
-        ]
+        [TicketApplication(ticket=ticket, application_id=pk, linked_at=now) for pk in added]
     )
     ticket.linked_application_ids = sorted(found)
-    return sorted(found)
+    return sorted(found), added
 
 
 # --- live updates ----------------------------------------------------------------------------

@@ -173,6 +173,22 @@ def test_numbers_too_large_for_a_database_key_are_refused_not_a_500():
     assert (r.status_code, r.json()["ticket"]["state"]) == (200, "finished")
 
 
+@freeze_time(T0)
+def test_a_finish_retried_with_its_cases_is_answered_200():
+    from tongban.applications.tests.factories import draft
+
+    center, _, (w1, _) = hall()
+    clerk = ClerkFactory(center=center)
+    client = staff_client(clerk)
+    ticket_issue(center=center, queue="A")
+    called = client.post(f"/api/v1/windows/{w1.pk}/call-next").json()["ticket"]["id"]
+    case = draft(clerk=clerk)
+    first = client.post(f"/api/v1/tickets/{called}/finish", {"applications": [case.pk]}, format="json")
+    retry = client.post(f"/api/v1/tickets/{called}/finish", {"applications": [case.pk]}, format="json")
+    assert (first.status_code, retry.status_code) == (200, 200)
+    assert retry.json() == first.json()
+
+
 def test_staff_endpoints_deny_outsiders():
     center, _, (w1, _) = hall()
     ticket_issue(center=center, queue="A")

@@ -495,6 +495,48 @@ def test_a_double_click_on_finish_or_no_show_is_answered_as_done(clerk_at):
         ticket_finish(ticket_id=second.pk, actor=clerk)  # a no-show is not finished by a stray click
 
 
+def test_a_retried_finish_that_names_cases_is_answered_as_done(clerk_at):
+    """A workbench (or an API client) that lost the answer to 办结 sends it again, with the cases it names: it
+    was told 409 "state does not allow", for a finish that worked. Within the double-click window the same
+    person is answered as done, and a case the first did not link is linked now (a case of another center is
+    still refused); later, or by someone else, it is the 409 it was."""
+    from tongban.applications.tests.factories import draft
+    from tongban.core.errors import ValidationError
+    from tongban.queueing.models import TicketApplication
+
+    center, _, (w1, _) = hall()
+    clerk = clerk_at(w1)
+    with freeze_time("2026-11-25 01:50:00"):
+        issue(center, 1)
+        earlier = draft(clerk=clerk)  # opened before the call: linked only when named
+        elsewhere = draft(clerk=ClerkFactory(center=hall()[0]))
+    with freeze_time(T0):
+        t = ticket_call_next(window=w1, clerk=clerk)
+        opened = draft(clerk=clerk)
+    links = TicketApplication.objects.filter(ticket=t).order_by("application_id")
+    with freeze_time("2026-11-25 02:05:00"):
+        ticket_finish(ticket_id=t.pk, actor=clerk, application_ids=[opened.pk])
+    assert list(links.values_list("application_id", flat=True)) == [opened.pk]
+    with freeze_time("2026-11-25 02:05:02"):
+        assert ticket_finish(ticket_id=t.pk, actor=clerk, application_ids=[opened.pk]).state == "finished"
+        assert not AuditEntry.objects.filter(action="queueing.ticket.link").exists()  # nothing new to link
+        again = ticket_finish(ticket_id=t.pk, actor=clerk, application_ids=[opened.pk, earlier.pk])
+        assert again.state == "finished"
+        with pytest.raises(ValidationError) as refused:
+            ticket_finish(ticket_id=t.pk, actor=clerk, application_ids=[elsewhere.pk])
+        assert refused.value.details == {"applications": [elsewhere.pk]}
+    assert list(links.values_list("application_id", flat=True)) == sorted([opened.pk, earlier.pk])
+    assert AuditEntry.objects.get(action="queueing.ticket.link").data == {
+        "number": t.number,
+        "applications": [earlier.pk],
+    }
+    assert CallEvent.objects.filter(ticket=t, kind="finish").count() == 1
+    with freeze_time("2026-11-25 02:05:30"), pytest.raises(TicketStateError):
+        ticket_finish(ticket_id=t.pk, actor=clerk, application_ids=[opened.pk])  # not a retry any more
+    with freeze_time("2026-11-25 02:05:03"), pytest.raises(TicketStateError):
+        ticket_finish(ticket_id=t.pk, actor=ManagerFactory(center=center), application_ids=[opened.pk])
+
+
 @freeze_time(T0)
 def test_a_ticket_is_not_sent_to_a_window_that_never_calls_its_queue(clerk_at):
     """A specialised window calls only its own queues: a 居住证 ticket sent there would wait for it alone and
