@@ -347,7 +347,10 @@ def window_panel(window: Window, *, now: datetime | None = None) -> PanelState:
             "name": mask_name(current.appointment.name),
             "id_number": mask_id_number(current.appointment.id_number),
         }
-    cutoff = now - timedelta(minutes=60)
+    from tongban.queueing.rules import settings_for
+
+    # those the center's rules still let re-queue: a button that can only fail is not offered
+    cutoff = now - timedelta(minutes=settings_for(window.center).noshow_requeue_minutes)
     no_shows = list(
         Ticket.objects.filter(
             called_window=window, state=Ticket.State.NO_SHOW, finished_at__gte=cutoff, day=day

@@ -379,6 +379,25 @@ def test_no_show_and_requeue_rule(clerk_at, pick):
         ticket_requeue(ticket_id=late.pk, actor=clerk)
 
 
+def test_the_panel_offers_a_re_queue_only_while_the_rules_allow_it(clerk_at):
+    """The panel listed the last hour's no-shows for re-queueing while the center allowed 30 minutes: the
+    button for one missed 40 minutes ago could only fail with "too late"."""
+    center, _, (w1, _) = hall(noshow_requeue_minutes=30)
+    clerk = clerk_at(w1)
+    with freeze_time(T0):
+        issue(center, 1)
+        missed = ticket_call_next(window=w1, clerk=clerk)
+        ticket_no_show(ticket_id=missed.pk, actor=clerk)
+    with freeze_time("2026-11-25 02:30:00"):  # 30 minutes on: still allowed, and offered
+        assert [t.number for t in window_panel(w1).recent_no_shows] == ["A001"]
+    with freeze_time("2026-11-25 02:30:01"):
+        assert window_panel(w1).recent_no_shows == []
+        with pytest.raises(RequeueExpired):
+            ticket_requeue(ticket_id=missed.pk, actor=clerk)
+    with freeze_time("2026-11-25 02:30:00"):
+        assert ticket_requeue(ticket_id=missed.pk, actor=clerk).state == "waiting"
+
+
 @freeze_time(T0)
 def test_transfer_to_queue_or_window_keeps_number_and_place(clerk_at, pick):
     center, q, (w1, w2) = hall()
