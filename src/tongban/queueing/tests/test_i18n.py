@@ -261,7 +261,9 @@ def test_english_pages_name_a_window_in_english_where_it_has_an_english_name(en_
     type(w2).objects.filter(pk=w2.pk).update(name="2号综合窗口")  # none: its Chinese name stays
     clerk = ClerkFactory(center=center, default_window=w1)
     en_client.force_login(clerk)
-    panel = en_client.post("/queue/window/panel/call/", **HX).content.decode()
+    chooser = en_client.get("/queue/window/panel/", **HX).content.decode()
+    assert "Comprehensive window 1" in chooser and "1号综合窗口" not in chooser
+    panel = en_client.post("/queue/window/panel/open/", {"window": w1.pk}, **HX).content.decode()
     assert "Window 1 · Comprehensive window 1" in panel and "1号综合窗口" not in panel
     screens = en_client.get(f"/queue/display/{center.code}/windows/").content.decode()
     assert "Window 1 · Comprehensive window 1" in screens and "Window 2 · 2号综合窗口" in screens
