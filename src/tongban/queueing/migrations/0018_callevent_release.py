@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('queueing', '0014_queue_name_en'),
+        ('queueing', '0017_bookingsuspension_labels'),
     ]
 
     operations = [
