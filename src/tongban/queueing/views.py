@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
@@ -84,6 +86,45 @@ def ticket_machine_home(request: HttpRequest) -> HttpResponse:
     )
 
 
+# The slip printer a ticket machine has: its installer opens the machine once with ``?paper=58`` (docs/deploy.md)
+# and the machine keeps it in a cookie, which the start-over link and the idle wipe (both without the query) do
+# not lose. "screen": a machine without a printer, which shows the slip and prints nothing.
+PAPERS = ("80", "58", "screen")
+PAPER_COOKIE = "tb_paper"
+PAPER_COOKIE_SECONDS = 10 * 365 * 24 * 3600
+# The printed page of each paper (Chromium ignores an ``auto`` height and prints on Letter): the roll's width,
+# and a height that holds the longest slip on one page (checked by printing it, test_browser.py).
+PAPER_PAGES = {"80": "80mm 150mm", "58": "58mm 190mm"}
+
+
+def _paper(request: HttpRequest) -> str:
+    for asked in (request.GET.get("paper", ""), request.COOKIES.get(PAPER_COOKIE, "")):
+        if asked in PAPERS:
+            return asked
+    return PAPERS[0]
+
+
+def _keeps_paper(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A machine page opened with ``?paper=`` keeps that paper in the machine's cookie."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        asked = request.GET.get("paper", "")
+        if asked in PAPERS and request.COOKIES.get(PAPER_COOKIE) != asked:
+            response.set_cookie(
+                PAPER_COOKIE,
+                asked,
+                max_age=PAPER_COOKIE_SECONDS,
+                samesite="Lax",
+                httponly=True,
+                secure=settings.SESSION_COOKIE_SECURE,
+            )
+        return response
+
+    return wrapped
+
+
 def _machine_context(request: HttpRequest, center: Center) -> dict[str, Any]:
     rules = settings_for(center)
     status = hall_status(center)
@@ -103,11 +144,12 @@ def _machine_context(request: HttpRequest, center: Center) -> dict[str, Any]:
         "reasons": reasons,
         "kiosk_url": _url_or_none("selfservice:kiosk-home"),
         "cabinet_url": _url_or_none("cabinet:home"),
-        "paper": request.GET.get("paper", request.COOKIES.get("tb_paper", "80")),
+        "paper": _paper(request),
         "elderly_age": rules.elderly_age,
     }
 
 
+@_keeps_paper
 def ticket_machine(request: HttpRequest, center: str) -> HttpResponse:
     c = _center_or_404(center)
     ctx = _machine_context(request, c)
@@ -163,6 +205,7 @@ def ticket_machine(request: HttpRequest, center: str) -> HttpResponse:
     return render(request, "queueing/ticket_machine.html", ctx)
 
 
+@_keeps_paper
 def ticket_issued(request: HttpRequest, center: str, ticket: int) -> HttpResponse:
     c = _center_or_404(center)
     t = get_object_or_404(Ticket.objects.select_related("queue", "matter", "bundle"), pk=ticket, center=c)
@@ -173,6 +216,7 @@ def ticket_issued(request: HttpRequest, center: str, ticket: int) -> HttpRespons
     ahead = services.tickets_ahead(t)
     ctx.update(
         {
+            "paper_page": PAPER_PAGES.get(ctx["paper"], ""),
             "ticket": t,
             "ahead": ahead,
             "ahead_more": ahead >= services.WAITING_BEFORE_CAP,

@@ -837,3 +837,38 @@ def test_the_machine_says_when_a_phone_has_had_its_reminders_for_the_day(client)
     assert not Ticket.objects.exclude(notify_phone="").exists()
     r = client.post(page, {"phone": "13800001111"})  # another phone is fine
     assert r.status_code == 302
+
+
+@freeze_time(T0)
+def test_the_machine_keeps_its_paper_and_prints_the_slip_on_a_page_of_that_size(client):
+    """An installer opens the machine once with ?paper=58 (docs/deploy.md): the machine keeps it, though 完成
+    and the idle wipe come back without the query, and the slip's page is a 58 mm roll's."""
+    from tongban.queueing.views import PAPER_COOKIE_SECONDS
+
+    center, _, _ = hall()
+    url = f"/queue/ticket-machine/{center.code}/"
+    r = client.get(url + "?paper=58")
+    assert r.cookies["tb_paper"].value == "58"
+    assert r.cookies["tb_paper"]["max-age"] == PAPER_COOKIE_SECONDS
+    assert client.get(url).cookies.get("tb_paper") is None  # kept, not set again on every page
+    ticket_page = client.post(url, {"queue": "A"})["Location"]
+    assert "paper" not in ticket_page
+    html = client.get(ticket_page).content.decode()
+    assert 'class="touch machine paper-58"' in html
+    assert '<style media="print">@page { size: 58mm 190mm; margin: 2mm; }</style>' in html
+
+    # 80 mm, the default of a machine never told
+    from django.test import Client
+
+    fresh = Client()
+    page = fresh.post(url, {"queue": "A"})["Location"]
+    html = fresh.get(page).content.decode()
+    assert "paper-80" in html and "@page { size: 80mm 150mm; margin: 2mm; }" in html
+
+    # a machine without a printer
+    client.get(url + "?paper=screen")
+    html = client.get(client.post(url, {"queue": "A"})["Location"]).content.decode()
+    assert "paper-screen" in html and "@page" not in html
+    # anything else is not a paper: not kept, not put into the page
+    r = client.get(url + '?paper=a4"><b>')
+    assert "tb_paper" not in r.cookies and 'a4"' not in r.content.decode()
