@@ -312,3 +312,49 @@ def test_an_appointment_booked_by_a_clerk_is_cancelled_from_its_sms(
     slot.refresh_from_db()
     assert (Appointment.objects.get().state, slot.booked) == ("cancelled", 0)
     phone_ctx.close()
+
+
+# window.print() in a page, counted: headless Chromium has no print dialog to wait for
+COUNT_PRINTS = "window.__prints = 0; window.print = function () { window.__prints += 1; };"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_slip_prints_by_itself_once_on_the_machines_paper(browser_page, live_server, tmp_path):
+    """A resident who never sees the print button still gets the slip: it prints as the number is given (with
+    --kiosk-printing, straight to the printer), once — a reload does not print it again, the button does — on
+    one page of the machine's roll. A machine without a printer prints nothing."""
+    import io
+
+    from pypdf import PdfReader
+
+    center, _, _ = hall()
+    machine = browser_page
+    machine.set_viewport_size({"width": 1080, "height": 1920})
+    machine.add_init_script(COUNT_PRINTS)
+    machine.goto(f"{live_server.url}/queue/ticket-machine/{center.code}/?paper=58")
+    machine.get_by_role("button", name="综合受理").click()
+    machine.wait_for_selector("#ticket-number")
+    machine.wait_for_function("window.__prints === 1")
+    machine.reload(wait_until="load")
+    machine.wait_for_timeout(300)
+    assert machine.evaluate("window.__prints") == 0  # the same ticket's page again: not a second slip
+    machine.get_by_role("button", name="打印小票").click()
+    assert machine.evaluate("window.__prints") == 1
+
+    machine.emulate_media(media="print")
+    pdf = PdfReader(io.BytesIO(machine.pdf(prefer_css_page_size=True, print_background=True)))
+    (page,) = pdf.pages  # one slip, one page
+    width_mm = float(page.mediabox.width) / 72 * 25.4
+    assert abs(width_mm - 58) < 0.5, width_mm
+    text = page.extract_text()
+    assert "A001" in text and "前面还有 0 人" in text and "打印小票" not in text
+    (tmp_path / "slip-58.pdf").write_bytes(machine.pdf(prefer_css_page_size=True))
+    machine.emulate_media(media="screen")
+
+    machine.goto(f"{live_server.url}/queue/ticket-machine/{center.code}/?paper=screen")
+    machine.get_by_role("button", name="综合受理").click()
+    machine.wait_for_selector("#ticket-number:has-text('A002')")
+    machine.wait_for_timeout(300)
+    assert machine.evaluate("window.__prints") == 0
+    assert machine.locator("#print-btn").count() == 0

@@ -856,6 +856,7 @@ def test_the_machine_keeps_its_paper_and_prints_the_slip_on_a_page_of_that_size(
     html = client.get(ticket_page).content.decode()
     assert 'class="touch machine paper-58"' in html
     assert '<style media="print">@page { size: 58mm 190mm; margin: 2mm; }</style>' in html
+    assert 'data-autoprint="1"' in html and 'id="print-btn"' in html
 
     # 80 mm, the default of a machine never told
     from django.test import Client
@@ -865,10 +866,11 @@ def test_the_machine_keeps_its_paper_and_prints_the_slip_on_a_page_of_that_size(
     html = fresh.get(page).content.decode()
     assert "paper-80" in html and "@page { size: 80mm 150mm; margin: 2mm; }" in html
 
-    # a machine without a printer
+    # a machine without a printer shows the slip and prints nothing
     client.get(url + "?paper=screen")
     html = client.get(client.post(url, {"queue": "A"})["Location"]).content.decode()
-    assert "paper-screen" in html and "@page" not in html
+    assert "paper-screen" in html and 'data-autoprint="0"' in html
+    assert "@page" not in html and 'id="print-btn"' not in html and "小票正在打印" not in html
     # anything else is not a paper: not kept, not put into the page
     r = client.get(url + '?paper=a4"><b>')
     assert "tb_paper" not in r.cookies and 'a4"' not in r.content.decode()

@@ -34,8 +34,26 @@
     setElderly(next);
     if (next) readPrompts();
   });
+  // The slip prints by itself once the number is given (with Chromium's --kiosk-printing, straight to the
+  // printer): a resident who does not see the print button still leaves with the slip. Once per ticket: a
+  // reload of the same page (or the page again after asking for the SMS) does not print it twice; the button
+  // prints it again. A machine without a printer (?paper=screen) prints nothing.
+  var slip = document.querySelector('.ticket-slip[data-ticket]');
   var printBtn = document.getElementById('print-btn');
   if (printBtn) printBtn.addEventListener('click', function () { window.print(); });
+  var PRINTED = 'tb-printed';
+  var printed = !(slip && slip.getAttribute('data-autoprint') === '1');
+  function printOnce() {
+    var id = slip.getAttribute('data-ticket');
+    var again = false;
+    try {
+      again = sessionStorage.getItem(PRINTED) === id;
+      sessionStorage.setItem(PRINTED, id); // before printing: a reload during the print is not a second slip
+    } catch (e) { again = false; /* private mode: printing twice beats not printing */ }
+    if (!again) window.print();
+    printed = true;
+    reset(); // the idle wipe counts from now: it cannot take the page away before the slip has printed
+  }
   // idle wipe: back to the start screen after 45 s without a touch (ticket page: 30 s)
   var home = document.getElementById('start-over');
   var limit = document.getElementById('ticket-number') ? 30000 : 45000;
@@ -44,6 +62,7 @@
   function languageChosen() { return /(?:^|; )django_language=/.test(document.cookie); }
   function reset() {
     clearTimeout(timer);
+    if (!printed) return;
     timer = setTimeout(function () {
       try { sessionStorage.removeItem(KEY); } catch (e) { /* ignore */ }
       var chosen = languageChosen();
@@ -52,5 +71,10 @@
     }, limit);
   }
   ['click', 'keydown', 'touchstart', 'input'].forEach(function (ev) { document.addEventListener(ev, reset, true); });
-  if (home && (location.pathname + location.search !== home.getAttribute('href') || languageChosen())) reset();
+  if (!printed) {
+    // after the page's styles and the QR code are in: what prints is the finished slip
+    if (document.readyState === 'complete') printOnce(); else window.addEventListener('load', printOnce);
+  } else if (home && (location.pathname + location.search !== home.getAttribute('href') || languageChosen())) {
+    reset();
+  }
 })();
