@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Avg, DurationField, ExpressionWrapper, F, Max
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Max
 from django.utils import timezone
 
 from tongban.catalog.models import Bundle, BundleItem, Center, Matter
@@ -563,11 +563,21 @@ _estimate_cache = ConfigCache(ESTIMATE_TTL)
 # call events' (center, kind, at) index, whatever the day's volume (the whole day's tickets, before: a
 # 100–400 ms scan every 30 s in the queue bench, where a day holds hundreds of thousands).
 ESTIMATE_SAMPLE = 200
+# Below this many services the average is not trusted alone: one long or one quick service made the slips
+# swing (4 ahead: 32 minutes, then 9 ahead: 5). It is blended with the queue's own default, weighted by the
+# number of services seen: 1 service counts a tenth, 10 or more count alone.
+ESTIMATE_MIN_SAMPLE = 10
 
 
-def _estimate_inputs(center: Center, now: datetime) -> tuple[float | None, int]:
-    """(average service minutes, or None with no service in two hours; windows open now) for the center's wait
-    estimates."""
+@dataclass(frozen=True)
+class EstimateInputs:
+    average: float | None  # minutes per service over the sample; None with no service in two hours
+    services: int  # how many services the average is over
+    windows: int  # windows open now, at least 1
+
+
+def _estimate_inputs(center: Center, now: datetime) -> EstimateInputs:
+    """The recent services and the windows open now, for the center's wait estimates. Two queries."""
     since = now - timedelta(hours=2)
     # The newest finishes first, each joined to its ticket by key, and the average taken over those: the
     # ordered, limited read of the call events drives the join on any table size (a ``pk IN (…)`` form
@@ -587,20 +597,36 @@ def _estimate_inputs(center: Center, now: datetime) -> tuple[float | None, int]:
             )
         )[:ESTIMATE_SAMPLE]
     )
-    avg = recent.aggregate(avg=Avg("duration"))["avg"]
+    found = recent.aggregate(avg=Avg("duration"), n=Count("pk"))
+    avg = found["avg"]
     windows = WindowSession.objects.filter(window__center=center, state=WindowSession.State.OPEN).count()
-    return (avg.total_seconds() / 60 if avg else None), max(windows, 1)
+    return EstimateInputs(
+        average=avg.total_seconds() / 60 if avg is not None else None,
+        services=int(found["n"] or 0) if avg is not None else 0,
+        windows=max(windows, 1),
+    )
+
+
+def service_minutes(inputs: EstimateInputs, default: float) -> float:
+    """Minutes per service for an estimate: the recent average, blended with ``default`` (the queue's) while
+    fewer than :data:`ESTIMATE_MIN_SAMPLE` services stand behind it; at least a minute."""
+    seen = min(inputs.services, ESTIMATE_MIN_SAMPLE)
+    minutes = default
+    if inputs.average is not None and seen > 0:
+        minutes = (seen * inputs.average + (ESTIMATE_MIN_SAMPLE - seen) * default) / ESTIMATE_MIN_SAMPLE
+    return max(minutes, 1.0)
 
 
 def estimate_wait_minutes(center: Center, ahead: int, *, queue: Queue, now: datetime | None = None) -> int:
-    """ahead × average service time (the last :data:`ESTIMATE_SAMPLE` services of the last two hours; the
-    ticket's queue's own default when there were none) ÷ windows open now (cached 30 s per center)."""
+    """ahead × minutes per service ÷ windows open now (cached 30 s per center). Minutes per service: the average
+    of the last :data:`ESTIMATE_SAMPLE` services of the last two hours, blended with the ticket's queue's own
+    default while fewer than :data:`ESTIMATE_MIN_SAMPLE` (:func:`service_minutes`)."""
     if ahead <= 0:
         return 0
     now = now or timezone.now()
-    average, windows = _estimate_cache.get(center.pk, lambda: _estimate_inputs(center, now))
-    minutes = max(average if average is not None else float(queue.default_service_minutes), 1.0)
-    return math.ceil(ahead * minutes / windows)
+    inputs = _estimate_cache.get(center.pk, lambda: _estimate_inputs(center, now))
+    minutes = service_minutes(inputs, float(queue.default_service_minutes))
+    return math.ceil(ahead * minutes / inputs.windows)
 
 
 def tickets_close_day(*, before: date | None = None) -> int:

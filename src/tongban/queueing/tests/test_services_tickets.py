@@ -235,9 +235,11 @@ def test_close_day_abandons_yesterdays_unserved_tickets():
 
 
 @freeze_time("2026-11-25 02:00:00")
-def test_estimate_uses_recent_service_times_and_open_windows(clerk_at):
+def test_estimate_uses_recent_service_times_and_open_windows(clerk_at, monkeypatch):
     from tongban.queueing.services import ticket_call_next, ticket_finish, window_session_open
     from tongban.queueing.services import tickets as tickets_mod
+
+    monkeypatch.setattr(tickets_mod, "ESTIMATE_MIN_SAMPLE", 1)  # one service is trusted alone here
 
     center, _, wins = hall()
     clerks = [clerk_at(w) for w in wins]
@@ -277,6 +279,7 @@ def test_estimate_averages_the_most_recent_services(clerk_at, monkeypatch):
     from tongban.queueing.services import tickets as tickets_mod
 
     monkeypatch.setattr(tickets_mod, "ESTIMATE_SAMPLE", 2)
+    monkeypatch.setattr(tickets_mod, "ESTIMATE_MIN_SAMPLE", 1)
     center, _, wins = hall(windows=1)
     clerk = clerk_at(wins[0])
     window_session_open(window=wins[0], clerk=clerk)
@@ -294,11 +297,70 @@ def test_estimate_averages_the_most_recent_services(clerk_at, monkeypatch):
     assert (issued.waiting_before, issued.estimated_wait_minutes) == (2, 10)  # 2 × (4 + 6) / 2 ÷ 1 window
 
 
-def test_estimate_just_after_midnight_still_counts_the_last_two_hours(clerk_at):
+@pytest.mark.parametrize(
+    ("average", "services", "minutes"),
+    [
+        (None, 0, 8.0),  # nothing seen: the queue's default
+        (30.0, 1, 10.2),  # one long service moves the estimate a tenth of the way, not all of it
+        (2.0, 2, 6.8),  # two quick ones, a fifth
+        (30.0, 5, 19.0),
+        (30.0, 10, 30.0),  # ten or more: the average alone
+        (30.0, 200, 30.0),
+        (0.1, 50, 1.0),  # never under a minute
+    ],
+)
+def test_few_services_are_blended_with_the_queues_default(average, services, minutes):
+    from tongban.queueing.services.tickets import EstimateInputs, service_minutes
+
+    inputs = EstimateInputs(average=average, services=services, windows=1)
+    assert service_minutes(inputs, 8.0) == pytest.approx(minutes)
+
+
+@freeze_time("2026-11-25 02:00:00")
+def test_the_slips_estimate_does_not_swing_on_the_first_services_of_the_day(clerk_at):
+    """The slips of one morning: the first service took 30 minutes, and the next slip said 4 ahead, 120
+    minutes; then quick ones, and 9 ahead was 5 minutes. With the queue's 8 minutes blended in until ten
+    services stand behind the average, the estimate moves with the services, not by leaps."""
+    from tongban.queueing.services import (
+        estimate_wait_minutes,
+        ticket_call_next,
+        ticket_finish,
+        window_session_open,
+    )
+    from tongban.queueing.services import tickets as tickets_mod
+
+    center, q, (w1,) = hall(windows=1)
+    clerk = clerk_at(w1)
+    window_session_open(window=w1, clerk=clerk)
+
+    def serve(minutes: int, at: str) -> None:
+        ticket = ticket_issue(center=center, queue="A").ticket
+        with freeze_time(f"2026-11-25 {at}:00") as clock:
+            ticket_call_next(window=w1, clerk=clerk)
+            clock.tick(minutes * 60)
+            ticket_finish(ticket_id=ticket.pk, actor=clerk)
+
+    def estimate(ahead: int, at: str) -> int:
+        tickets_mod._estimate_cache.clear()
+        with freeze_time(f"2026-11-25 {at}:00"):
+            return estimate_wait_minutes(center, ahead, queue=q["A"])
+
+    assert estimate(4, "02:00") == 32  # nothing served yet: 4 × 8
+    serve(30, "02:00")
+    assert estimate(4, "02:31") == 41  # 4 × (30 + 9 × 8) / 10, not 4 × 30 = 120
+    for i in range(9):
+        serve(1, f"02:{32 + 2 * i}")
+    # ten services: (30 + 9 × 1) / 10 = 3.9 minutes each, the average alone
+    assert estimate(9, "02:55") == 36  # ceil(9 × 3.9 ÷ 1 window)
+
+
+def test_estimate_just_after_midnight_still_counts_the_last_two_hours(clerk_at, monkeypatch):
     """The service-time average reads the last two hours by the finishes' times, not by the tickets' day: at
     00:30 that is yesterday's late service too."""
     from tongban.queueing.services import ticket_call_next, ticket_finish, window_session_open
     from tongban.queueing.services import tickets as tickets_mod
+
+    monkeypatch.setattr(tickets_mod, "ESTIMATE_MIN_SAMPLE", 1)
 
     center, _, (w1, w2) = hall()
     c1, c2 = clerk_at(w1), clerk_at(w2)
