@@ -26,7 +26,10 @@ class TicketIssueIn(serializers.Serializer):
         help_text="身份证号：老年人优先核验年龄；单独提交时按身份证号签到当天预约",
     )
     priority_reason = serializers.ChoiceField(
-        choices=[r for r in REASONS if r != "appointment"], required=False
+        choices=[r for r in REASONS if r != "appointment"],
+        required=False,
+        allow_blank=True,  # a machine that sends every field: "" is no reason, as when left out
+        help_text="优先原因；空字符串等同于不填",
     )
     notify_phone = serializers.RegexField(
         r"^1\d{10}$", required=False, help_text="前面还剩 3 人时短信提醒（按中心设置）"
@@ -46,7 +49,7 @@ _ISSUE_LIMITS = {
     "appointment_code": 8,
     "id_number": 18,
 }
-_ISSUE_REASONS = frozenset(r for r in REASONS if r != "appointment")
+_ISSUE_REASONS = frozenset([*(r for r in REASONS if r != "appointment"), ""])  # "": no reason
 _PHONE = re.compile(r"1[0-9]{10}")
 
 

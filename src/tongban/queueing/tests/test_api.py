@@ -80,6 +80,10 @@ def test_take_a_ticket_errors_are_precise():
     assert (r.status_code, r.json()["error"]["code"]) == (404, "queue.center_not_found")
     r = client.post(f"/api/v1/centers/{center.code}/tickets", {"appointment_code": "ZZZZZZ"}, format="json")
     assert (r.status_code, r.json()["error"]["code"]) == (404, "appointment.not_found")
+    r = client.post(
+        f"/api/v1/centers/{center.code}/tickets", {"id_number": "310110195601010048"}, format="json"
+    )
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "queue.invalid_id_number")  # checksum
     closed = CenterFactory(open_24h=False, opening_hours={"mon": [["09:00", "17:00"]]})
     QueueFactory(center=closed)
     r = client.post(f"/api/v1/centers/{closed.code}/tickets", {"queue": "A"}, format="json")
@@ -87,6 +91,24 @@ def test_take_a_ticket_errors_are_precise():
     assert r.json()["error"]["code"] == "queue.hall_closed"
     assert r.json()["error"]["details"] == {"opens_at": "2026-11-30T09:00:00+08:00"}
     assert Ticket.objects.count() == 0
+
+
+@freeze_time(T0)
+def test_an_empty_priority_reason_is_no_reason(django_assert_num_queries):
+    """A machine that sends every field of its form sends "" for no reason: a plain ticket, not a 400; with
+    nothing else chosen it is still a request for nothing. The fast path takes it (no serializer)."""
+    from django.db import connection
+
+    center, _, _ = hall()
+    client = APIClient()
+    ticket_issue(center=center, queue="A")
+    url = f"/api/v1/centers/{center.code}/tickets"
+    client.post(url, {"queue": "A"}, format="json")  # the center and the estimate's inputs cached
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 3):  # as any plain ticket
+        r = client.post(url, {"queue": "A", "priority_reason": ""}, format="json")
+    assert (r.status_code, r.json()["number"], r.json()["priority_reason"]) == (201, "A003", "")
+    r = client.post(url, {"priority_reason": ""}, format="json")
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "queue.invalid_request")
 
 
 @freeze_time(T0)

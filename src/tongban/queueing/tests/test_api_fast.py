@@ -73,6 +73,7 @@ def test_ticket_input_fast_path_agrees_with_the_serializer(body):
 def test_ticket_input_fast_path_takes_the_machines_requests():
     assert s.ticket_issue_in({"queue": "A"}) == {"queue": "A"}
     assert s.ticket_issue_in({"queue": "A", "priority_reason": "military"}) is not None
+    assert s.ticket_issue_in({"queue": "A", "priority_reason": ""}) == {"queue": "A", "priority_reason": ""}
     assert s.ticket_issue_in({"queue": " A"}) is None
     assert s.ticket_issue_in([("queue", "A")]) is None
 
