@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tongban.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationError
+from tongban.core.errors import (
+    Conflict,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    RateLimited,
+    ValidationError,
+)
 
 if TYPE_CHECKING:
     from tongban.queueing.models import Ticket
@@ -52,6 +59,12 @@ class InvalidIdNumber(ValidationError):
     message_en = (
         "This ID number is not valid: check the 18 characters (the last may be X), or tap your ID card"
     )
+
+
+class CheckInLocked(RateLimited):
+    code = "queue.checkin_locked"
+    message = "这台取号机签到失败次数过多，请稍后再试，或到咨询台请工作人员帮助签到；也可以普通取号"
+    message_en = "Too many failed check-ins at this machine: try again later, ask at the help desk, or take a regular ticket"
 
 
 class WindowNotStaffed(Forbidden):

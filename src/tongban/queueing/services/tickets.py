@@ -12,12 +12,15 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Max
 from django.utils import timezone
 
+from tongban.accounts import throttle
 from tongban.catalog.models import Bundle, BundleItem, Center, Matter
 from tongban.core import sql as _sql
 from tongban.core.audit import audit_log
 from tongban.core.cache import ConfigCache
+from tongban.core.errors import TongbanError
 from tongban.queueing import live
 from tongban.queueing.errors import (
+    CheckInLocked,
     HallClosed,
     InvalidTicketRequest,
     NotATicketMachine,
@@ -256,8 +259,6 @@ def ticket_issue(
     appointment by code or ID number). Enforces the center's ticket machine networks (``client_ip``: the
     requester's address, "" when unknown; ``None`` only for callers that are not a request, e.g. the demo
     loader), opening hours and the priority rules."""
-    from tongban.queueing.services.appointments import claim_for_check_in
-
     now = now or timezone.now()
     rules = settings_for(center)
     if client_ip is not None and not ticket_machine_allowed(rules, client_ip):
@@ -280,28 +281,16 @@ def ticket_issue(
     id_number = "".join(id_number.split()).upper()
 
     if appointment_code or (id_number and not chosen and not lane):
-        if id_number and not appointment_code:
-            birth_date(id_number)  # a mistyped ID number says so, rather than "no appointment found"
-        # a check-in writes the appointment, its audit entry and the ticket: one transaction
-        with transaction.atomic():
-            appointment = claim_for_check_in(
-                center=center, code=appointment_code or "", id_number=id_number, now=now, rules=rules
-            )
-            target = appointment.slot.queue
-            slot_start = appointment.slot.starts_at
-            ticket = Ticket(
-                center=center,
-                queue=target,
-                day=today,
-                priority_reason=str(PriorityReason.APPOINTMENT),
-                matter=appointment.matter,
-                appointment=appointment,
-                # served with priority inside its slot: an early arrival waits as a normal ticket until then
-                queued_at=max(now, slot_start),
-                issued_at=now,
-                notify_phone=notify_phone,
-            )
-            _insert_numbered(ticket)
+        ticket = _check_in(
+            center=center,
+            code=appointment_code or "",
+            id_number=id_number,
+            notify_phone=notify_phone,
+            client_ip=client_ip,
+            now=now,
+            rules=rules,
+        )
+        target = ticket.queue
     else:
         reason = _resolve_priority(rules, priority_reason, id_number, today)
         matter_obj: Matter | None = None
@@ -380,6 +369,65 @@ def ticket_issue(
 
     ahead = tickets_ahead(ticket, rules=rules, now=now)
     return IssuedTicket(ticket, ahead, estimate_wait_minutes(center, ahead, queue=target, now=now))
+
+
+# Checking in by code or ID number tells whether an appointment exists: failed check-ins are counted per client
+# address, and past the limit the address waits (the count's window). Failures only: one hall kiosk checks in
+# every resident with an appointment, and plain tickets are never counted (nor read: the hot path).
+CHECKIN_FAILURES = throttle.Window("queue-checkin", limit=20, seconds=900)
+
+
+def _check_in(
+    *,
+    center: Center,
+    code: str,
+    id_number: str,
+    notify_phone: str,
+    client_ip: str | None,
+    now: datetime,
+    rules: QueueSettings,
+) -> Ticket:
+    """The ticket of today's appointment found by ``code`` or ``id_number``, checked in. ``client_ip`` None (not
+    a request: the demo loader) is not counted."""
+    from tongban.queueing.services.appointments import claim_for_check_in
+
+    if client_ip is not None:
+        wait = throttle.retry_after(CHECKIN_FAILURES, client_ip)
+        if wait:
+            log.warning("queue: check-in refused to %s after repeated failures", client_ip)
+            minutes = math.ceil(wait / 60)
+            raise CheckInLocked(
+                f"这台取号机签到失败次数过多，请{minutes}分钟后再试，或到咨询台请工作人员帮助签到；也可以普通取号",
+                f"Too many failed check-ins at this machine: try again in {minutes} minutes, ask at the help desk,"
+                " or take a regular ticket",
+                retry_after=wait,
+            )
+    try:
+        if id_number and not code:
+            birth_date(id_number)  # a mistyped ID number says so, rather than "no appointment found"
+        # a check-in writes the appointment, its audit entry and the ticket: one transaction
+        with transaction.atomic():
+            appointment = claim_for_check_in(
+                center=center, code=code, id_number=id_number, now=now, rules=rules
+            )
+            ticket = Ticket(
+                center=center,
+                queue=appointment.slot.queue,
+                day=timezone.localdate(now),
+                priority_reason=str(PriorityReason.APPOINTMENT),
+                matter=appointment.matter,
+                appointment=appointment,
+                # served with priority inside its slot: an early arrival waits as a normal ticket until then
+                queued_at=max(now, appointment.slot.starts_at),
+                issued_at=now,
+                notify_phone=notify_phone,
+            )
+            _insert_numbered(ticket)
+    except TongbanError:
+        if client_ip is not None:
+            throttle.hit(CHECKIN_FAILURES, client_ip)
+        raise
+    return ticket
 
 
 def _raise() -> Queue:

@@ -8,6 +8,7 @@ from django.utils import translation
 from freezegun import freeze_time
 from rest_framework.test import APIClient
 
+from tongban.core.crypto import blind_index
 from tongban.queueing.models import DailyCounter, QueueSettings, Ticket
 from tongban.queueing.rules import parse_networks, ticket_machine_allowed
 from tongban.queueing.services import ticket_issue
@@ -122,3 +123,58 @@ def test_a_list_saved_around_the_check_refuses_rather_than_opens():
     QueueSettings.objects.filter(center=center).update(kiosk_networks="hall wifi")
     rules = QueueSettings.objects.get(center=center)
     assert not ticket_machine_allowed(rules, "10.8.0.5")
+
+
+@freeze_time(T0)
+def test_failed_check_ins_are_limited_per_address_and_plain_tickets_never(django_assert_num_queries):
+    """A check-in by code or ID number tells whether an appointment exists, so an address that keeps failing
+    waits (429, in Chinese first, with Retry-After); one kiosk's successful check-ins are never counted, and plain
+    tickets are neither limited nor slowed (the hall's machines issue hundreds an hour)."""
+    from datetime import date, time
+
+    from django.db import connection
+
+    from tongban.accounts.tests.factories import ClerkFactory
+    from tongban.queueing.models import Appointment, AppointmentSlot
+    from tongban.queueing.services import appointment_book
+    from tongban.queueing.services.tickets import CHECKIN_FAILURES
+
+    center, q, _ = hall()
+    slot = AppointmentSlot.objects.create(
+        center=center, queue=q["Y"], day=date(2026, 11, 25), start=time(10), end=time(10, 30), capacity=5
+    )
+    clerk = ClerkFactory(center=center)
+    ids = ["310110195601010049", "310110199006150037", "310110200002290054"]
+    for i, id_number in enumerate(ids):
+        appointment_book(slot=slot, actor=clerk, id_number=id_number, phone=f"1390000000{i}")
+    url = f"/api/v1/centers/{center.code}/tickets"
+
+    def check_in(remote, **body):
+        return APIClient().post(url, body, format="json", REMOTE_ADDR=remote)
+
+    assert check_in("10.8.3.4", id_number=ids[0]).status_code == 201  # a success is not counted
+    for i in range(CHECKIN_FAILURES.limit - 1):
+        assert check_in("10.8.3.4", appointment_code=f"ZZZZ{i:02d}").status_code == 404
+    assert check_in("10.8.3.4", id_number="310110195601010048").status_code == 400  # a typo counts too
+    r = check_in("10.8.3.4", id_number=ids[1])  # right, but the address has to wait now
+    assert (r.status_code, r["Retry-After"]) == (429, "900")
+    error = r.json()["error"]
+    assert error["code"] == "queue.checkin_locked"
+    assert error["message"].startswith("这台取号机签到失败次数过多，请15分钟后再试")
+    assert error["message_en"].startswith(
+        "Too many failed check-ins at this machine: try again in 15 minutes"
+    )
+    assert Appointment.objects.get(id_number_hash=blind_index(ids[1])).state == "booked"
+    assert check_in("10.8.3.5", id_number=ids[1]).status_code == 201  # another machine is not held up
+
+    # plain tickets from the waiting address: issued, and the limit is not even read (statements as ever)
+    assert take(center, "10.8.3.4").status_code == 201
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 3):
+        assert take(center, "10.8.3.4").status_code == 201
+    for _ in range(CHECKIN_FAILURES.limit):  # a plain request's failure is not a check-in's
+        r = APIClient().post(url, {"matter": "NOPE"}, format="json", REMOTE_ADDR="10.8.3.6")
+        assert r.status_code == 404
+    assert check_in("10.8.3.6", id_number=ids[2]).status_code == 201
+
+    with freeze_time("2026-11-25 02:15:00"):  # the window is over: a wrong code is just not found again
+        assert check_in("10.8.3.4", appointment_code="ZZZZZZ").status_code == 404
