@@ -196,6 +196,10 @@ def ticket_machine(request: HttpRequest, center: str) -> HttpResponse:
         except TongbanError as exc:
             ctx["error"] = exc
             ctx["step"] = form.get("step", "")
+            # a check-in refused (late, cancelled, not found): one tap to a regular ticket, when the hall has one
+            # regular queue; with several, the start screen where they are chosen
+            regular = [queue for queue, *_ in ctx["queues"]]
+            ctx["regular_queue"] = regular[0] if len(regular) == 1 else None
             # back in the field to correct one character, not all 18 again (the idle reset clears the screen)
             ctx["typed"] = {k: form.get(k, "")[:20] for k in ("id_number", "appointment_code")}
             return render(request, "queueing/ticket_machine.html", ctx, status=exc.status_code)

@@ -874,3 +874,33 @@ def test_the_machine_keeps_its_paper_and_prints_the_slip_on_a_page_of_that_size(
     # anything else is not a paper: not kept, not put into the page
     r = client.get(url + '?paper=a4"><b>')
     assert "tb_paper" not in r.cookies and 'a4"' not in r.content.decode()
+
+
+@freeze_time(T0)
+def test_a_refused_check_in_offers_a_regular_ticket_next_to_back(client):
+    """Late for the slot (or cancelled, or not found): the screen says why, and the way on is one tap away."""
+    from tongban.queueing.services import appointment_book
+
+    center, q, _ = hall()
+    slot = AppointmentSlot.objects.create(  # 08:30–09:00; it is 10:00, past the late check-in minutes
+        center=center, queue=q["Y"], day=date(2026, 11, 25), start=time(8, 30), end=time(9), capacity=2
+    )
+    with freeze_time("2026-11-25 00:00:00"):  # booked at 08:00
+        late = appointment_book(
+            slot=slot, actor=ClerkFactory(center=center), id_number="310110195601010049", phone="13900000001"
+        )
+    url = f"/queue/ticket-machine/{center.code}/"
+    r = client.post(url, {"step": "appointment", "appointment_code": late.code})
+    assert r.status_code == 409
+    html = r.content.decode()
+    assert '<button class="btn btn-primary btn-lg" name="queue" value="A" id="checkin-regular">' in html
+    assert "普通取号" in html and "返回" in html
+    r = client.post(url, {"queue": "A"})  # the button
+    assert r.status_code == 302 and Ticket.objects.get().number == "A001"
+    # no such button before anything went wrong
+    assert 'id="checkin-regular"' not in client.get(url, {"step": "appointment"}).content.decode()
+
+    # with several regular queues, the start screen to choose one
+    QueueFactory(center=center, prefix="B", name="社保医保", order=4)
+    html = client.post(url, {"step": "appointment", "appointment_code": "NOSUCH"}).content.decode()
+    assert f'<a class="btn btn-primary btn-lg flex-fill" href="{url}" id="checkin-regular">' in html
