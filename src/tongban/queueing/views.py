@@ -237,6 +237,7 @@ def ticket_issued(request: HttpRequest, center: str, ticket: int) -> HttpRespons
             services.ticket_set_notify_phone(ticket_id=t.pk, phone=request.POST.get("phone", ""))
         except TongbanError as exc:
             ctx["error"] = exc
+            ctx["typed_phone"] = request.POST.get("phone", "")[:20]  # to correct a digit, not type all again
             return render(request, "queueing/ticket_issued.html", ctx, status=exc.status_code)
         return redirect(request.get_full_path())
     return render(request, "queueing/ticket_issued.html", ctx)

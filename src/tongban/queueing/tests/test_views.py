@@ -76,23 +76,25 @@ def test_machine_buttons_say_no_wait_when_the_hall_is_empty(client):
 @freeze_time(T0)
 def test_take_a_ticket_on_the_machine_and_ask_for_sms(client):
     center, _, _ = hall()
-    ticket_issue(center=center, queue="A")
+    for _ in range(4):
+        ticket_issue(center=center, queue="A")
     page = client.get(f"/queue/ticket-machine/{center.code}/")
     html = page.content.decode()
     assert "综合受理" in html and "预约签到" in html and "优先通道" in html
     r = client.post(f"/queue/ticket-machine/{center.code}/", {"queue": "A"})
-    t = Ticket.objects.get(number="A002")
+    t = Ticket.objects.get(number="A005")
     assert r.status_code == 302
-    assert r["Location"] == f"/queue/ticket-machine/{center.code}/tickets/{t.pk}/?ahead=1&eta=8"
+    assert r["Location"] == f"/queue/ticket-machine/{center.code}/tickets/{t.pk}/?ahead=4&eta=32"
     page = client.get(r["Location"])
     html = page.content.decode()
-    assert "A002" in html and "前面还有 1 人" in html and "预计等候约 8 分钟" in html
-    r = client.post(r["Location"], {"phone": "12"})
-    assert r.status_code == 400 and "请输入11位手机号" in r.content.decode()
+    assert "A005" in html and "前面还有 4 人" in html and "预计等候约 32 分钟" in html
     # typed in groups, as the sign-in page's example shows it: the field must take the spaces too
     assert 'name="phone" inputmode="numeric" maxlength="20"' in html
+    r = client.post(r["Location"], {"phone": "139 1234 567"})  # a digit short
+    assert r.status_code == 400 and "请输入11位手机号" in r.content.decode()
+    assert 'value="139 1234 567"' in r.content.decode()  # kept, to add the digit
     r = client.post(
-        f"/queue/ticket-machine/{center.code}/tickets/{t.pk}/?ahead=1&eta=8", {"phone": "139 1234 5678"}
+        f"/queue/ticket-machine/{center.code}/tickets/{t.pk}/?ahead=4&eta=32", {"phone": "139 1234 5678"}
     )
     assert r.status_code == 302
     t.refresh_from_db()
@@ -103,6 +105,20 @@ def test_take_a_ticket_on_the_machine_and_ask_for_sms(client):
 
     other = Client().get(f"/queue/ticket-machine/{center.code}/tickets/{t.pk}/")
     assert (other.status_code, other["Location"]) == (302, f"/queue/ticket-machine/{center.code}/")
+
+
+@freeze_time(T0)
+def test_no_sms_reminder_is_offered_when_few_are_ahead_already(client):
+    """The reminder goes when 3 are ahead (the center's setting): with 3 or fewer ahead already it would come at
+    once, so the form is not offered."""
+    center, _, _ = hall()
+    for _ in range(3):
+        ticket_issue(center=center, queue="A")
+    html = client.get(client.post(f"/queue/ticket-machine/{center.code}/", {"queue": "A"})["Location"])
+    html = html.content.decode()
+    assert "前面还有 3 人" in html and 'id="notify-form"' not in html and 'name="phone"' not in html
+    html = client.get(client.post(f"/queue/ticket-machine/{center.code}/", {"queue": "A"})["Location"])
+    assert 'id="notify-form"' in html.content.decode()  # 4 ahead
 
 
 @freeze_time(T0)
