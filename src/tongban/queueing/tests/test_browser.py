@@ -358,3 +358,49 @@ def test_the_slip_prints_by_itself_once_on_the_machines_paper(browser_page, live
     machine.wait_for_timeout(300)
     assert machine.evaluate("window.__prints") == 0
     assert machine.locator("#print-btn").count() == 0
+
+
+# what the page would say aloud, recorded instead of spoken (headless Chromium has no voice)
+RECORD_SPEECH = (
+    "window.__spoken = [];"
+    "window.speechSynthesis.speak = function (u) { window.__spoken.push(u.text); };"
+    "window.speechSynthesis.cancel = function () {};"
+)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_elderly_mode_reads_each_step_and_the_slip_aloud(browser_page, live_server):
+    """长者模式 reads what a step asks, not only its first line: the priority lane's and the check-in's
+    instructions, and on the slip the number, how many are ahead and the wait."""
+    from tongban.queueing.services import ticket_issue
+
+    center, _, _ = hall()
+    for _ in range(4):
+        ticket_issue(center=center, queue="A")
+    machine = browser_page
+    machine.add_init_script(RECORD_SPEECH + COUNT_PRINTS)
+    base = f"{live_server.url}/queue/ticket-machine/{center.code}/"
+    machine.goto(base)
+    machine.locator("#elderly-toggle").click()
+    assert machine.evaluate("window.__spoken") == ["请选择要办理的业务，领取排队号"]
+
+    machine.goto(base + "?step=priority")  # elderly mode stays on: read as the page opens
+    (said,) = machine.evaluate("window.__spoken")
+    assert said.startswith("优先通道。军人依法优先；70周岁及以上老年人（请刷身份证）、残疾人、孕妇优先办理")
+    assert said.endswith("身份证号（老年人优先必填）")
+    machine.goto(base + "?step=appointment")
+    assert machine.evaluate("window.__spoken") == [
+        "预约签到。输入短信中的预约码。或刷身份证 / 输入身份证号签到"
+    ]
+    machine.goto(base + "?q=火星签证")
+    assert machine.evaluate("window.__spoken") == [
+        "“火星签证”的查找结果。没有找到。请换个说法，或直接领取综合号"
+    ]
+
+    machine.goto(base)
+    machine.get_by_role("button", name="综合受理").click()
+    machine.wait_for_selector("#ticket-number:has-text('A005')")
+    assert machine.evaluate("window.__spoken") == [
+        "您的号码是 A005。前面还有 4 人。预计等候约 32 分钟。小票正在打印，请从出纸口取走"
+    ]

@@ -11,12 +11,15 @@
     window.speechSynthesis.cancel();
     window.speechSynthesis.speak(u);
   }
+  // Everything marked data-speak, in the order it is shown: a step's heading and instructions, an error, and on
+  // the ticket page the number (as a sentence: data-speak-text), how many are ahead and the wait.
   function readPrompts() {
     var parts = [];
-    document.querySelectorAll('[data-speak]').forEach(function (el) { parts.push(el.textContent.trim()); });
-    var num = document.getElementById('ticket-number');
-    if (num) parts.push(num.getAttribute('data-speak-text'));
-    speak(parts.join('。'));
+    document.querySelectorAll('[data-speak]').forEach(function (el) {
+      var text = (el.getAttribute('data-speak-text') || el.textContent).replace(/\s+/g, ' ').trim();
+      if (text) parts.push(text.replace(/[。.]$/, ''));
+    });
+    speak(parts.join(document.documentElement.lang === 'en' ? '. ' : '。'));
   }
   function setElderly(on) {
     body.classList.toggle('elderly', on);
