@@ -98,6 +98,11 @@ class HallStatus:
     open: bool
     next_open: datetime | None  # when closed: the next opening moment within a week
     today_hours: list[tuple[str, str]]
+    closes_at: datetime | None = None  # when open: the end of today's last period (None: open 24 hours)
+
+    def closes_before(self, at: datetime) -> bool:
+        """Whether the hall closes for the day before ``at`` (a wait that long runs past closing time)."""
+        return self.closes_at is not None and at > self.closes_at
 
 
 def opening_periods(center: Center, day: date) -> list[tuple[time, time]]:
@@ -124,9 +129,10 @@ def hall_status(center: Center, at: datetime | None = None) -> HallStatus:
     periods = opening_periods(center, today)
     shown = [(s.strftime("%H:%M"), e.strftime("%H:%M")) for s, e in periods]
     now_t = at.time()
-    if any(s <= now_t < e for s, e in periods):
-        return HallStatus(True, None, shown)
     tz = timezone.get_current_timezone()
+    if any(s <= now_t < e for s, e in periods):
+        closes = datetime.combine(today, max(e for _s, e in periods), tzinfo=tz)
+        return HallStatus(True, None, shown, closes)
     for offset in range(8):
         day = today + timedelta(days=offset)
         for start, _end in opening_periods(center, day):

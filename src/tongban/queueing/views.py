@@ -218,8 +218,18 @@ def ticket_issued(request: HttpRequest, center: str, ticket: int) -> HttpRespons
         return redirect("queueing:ticket-machine", center=c.code)
     ctx = _machine_context(request, c)
     ahead = services.tickets_ahead(t)
+    eta = request.GET.get("eta", "")
+    wait = (
+        int(eta)
+        if eta.isdigit() and len(eta) < 6
+        else services.estimate_wait_minutes(c, ahead, queue=t.queue)
+    )
+    status = ctx["status"]
     ctx.update(
         {
+            # the wait runs past closing time: the resident may not be served today, and had better know now
+            "late": bool(ahead) and status.closes_before(timezone.now() + timedelta(minutes=wait)),
+            "closes_at": status.closes_at,
             "paper_page": PAPER_PAGES.get(ctx["paper"], ""),
             "ticket": t,
             "ahead": ahead,

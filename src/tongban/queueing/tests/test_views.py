@@ -920,3 +920,50 @@ def test_a_refused_check_in_offers_a_regular_ticket_next_to_back(client):
     QueueFactory(center=center, prefix="B", name="社保医保", order=4)
     html = client.post(url, {"step": "appointment", "appointment_code": "NOSUCH"}).content.decode()
     assert f'<a class="btn btn-primary btn-lg flex-fill" href="{url}" id="checkin-regular">' in html
+
+
+def _hall_with_hours():
+    center, q, wins = hall()
+    center.open_24h = False
+    center.opening_hours = {"wed": [["09:00", "12:00"], ["13:30", "17:00"]]}
+    center.save()
+    return center, q, wins
+
+
+def test_the_machine_shows_todays_hours_and_the_slip_warns_when_the_wait_passes_closing(client):
+    """Wednesday 09:00–12:00 and 13:30–17:00: shown on every machine screen. At 16:30, five ahead at 8 minutes
+    each runs to 17:10: the slip says so before the resident waits for nothing."""
+    center, _, _ = _hall_with_hours()
+    url = f"/queue/ticket-machine/{center.code}/"
+    with freeze_time("2026-11-25 02:00:00"):  # 10:00
+        html = client.get(url).content.decode()
+        assert (
+            '<div class="fs-5 text-secondary" id="today-hours">今日开放时间 09:00–12:00 / 13:30–17:00</div>'
+            in html
+        )
+        for _ in range(5):
+            ticket_issue(center=center, queue="A")
+        html = client.get(client.post(url, {"queue": "A"})["Location"]).content.decode()
+        assert "前面还有 5 人" in html and "预计等候约 40 分钟" in html and "slip-late" not in html
+    with freeze_time("2026-11-25 08:30:00"):  # 16:30
+        page = client.post(url, {"queue": "A"})["Location"]
+        assert page.endswith("?ahead=6&eta=48")
+        html = client.get(page).content.decode()
+        assert (
+            '<div class="slip-late fw-bold" id="slip-late" data-speak>预计等候超过今天闭厅时间（17:00），'
+            "可能无法在今天闭厅前办理；可改日再来或网上预约。</div>"
+        ) in html
+    with freeze_time("2026-11-25 08:55:00"):  # 16:55, and nobody ahead: called before closing
+        Ticket.objects.update(state=Ticket.State.ABANDONED)
+        html = client.get(client.post(url, {"queue": "A"})["Location"]).content.decode()
+        assert "前面还有 0 人" in html and "slip-late" not in html
+
+
+@freeze_time("2026-11-28 02:00:00")  # a Saturday: closed all day
+def test_the_machine_says_when_the_hall_does_not_open_today_or_never_closes(client):
+    center, _, _ = _hall_with_hours()
+    html = client.get(f"/queue/ticket-machine/{center.code}/").content.decode()
+    assert '<div class="fs-5 text-secondary" id="today-hours">今日不开放</div>' in html
+    open_all_day, _, _ = hall()
+    html = client.get(f"/queue/ticket-machine/{open_all_day.code}/").content.decode()
+    assert '<div class="fs-5 text-secondary" id="today-hours">24小时开放</div>' in html
