@@ -225,9 +225,10 @@ def window_screen(center: Center, number: int) -> WindowScreen | None:
 CALL_REPLAY_WINDOW = timedelta(minutes=2)
 
 
-def calls_since(center: Center, since: datetime, *, now: datetime | None = None) -> list[dict[str, Any]]:
-    """The calls and recalls made at ``center`` after ``since`` (and within :data:`CALL_REPLAY_WINDOW`), oldest
-    first, as the live messages announced them. One query, at most 20 rows."""
+def calls_since(center: Center, after: int, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The calls and recalls made at ``center`` after the call event ``after`` (ids grow as events are written;
+    within :data:`CALL_REPLAY_WINDOW`), oldest first, as the live messages announced them. One query, at most 20
+    rows."""
     from tongban.queueing.services.calling import call_message
 
     now = now or timezone.now()
@@ -235,11 +236,12 @@ def calls_since(center: Center, since: datetime, *, now: datetime | None = None)
         CallEvent.objects.filter(
             center=center,
             kind__in=[CallEvent.Kind.CALL, CallEvent.Kind.RECALL],
-            at__gt=max(since, now - CALL_REPLAY_WINDOW),
+            at__gt=now - CALL_REPLAY_WINDOW,
+            pk__gt=after,
         )
         .exclude(window=None)
         .select_related("ticket", "window")
-        .order_by("at", "id")[:20]
+        .order_by("id")[:20]
     )
     calls = []
     for ev in events:
@@ -249,6 +251,7 @@ def calls_since(center: Center, since: datetime, *, now: datetime | None = None)
         calls.append(
             call_message(
                 kind=ev.kind,
+                event_id=ev.pk,
                 ticket_id=ev.ticket_id,
                 number=ev.ticket.number,
                 window_number=window.number,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
@@ -444,49 +444,45 @@ def _display_json(snapshot: dict[str, Any]) -> dict[str, Any]:
     return dict(DisplayOut(snapshot).data)
 
 
-def _last_call_at(request: HttpRequest) -> datetime | None:
-    """The ``at`` of the last call this display heard, which EventSource sends back when it reconnects."""
+def _last_event_id(request: HttpRequest) -> int | None:
+    """The id of the last call event this display heard, which EventSource sends back when it reconnects."""
     raw = request.headers.get("Last-Event-ID", "")
-    try:
-        at = datetime.fromisoformat(raw)
-    except ValueError:
-        return None
-    return at if at.tzinfo is not None else None
+    return int(raw) if raw.isdigit() and len(raw) <= 18 else None
 
 
 def _sse(message: dict[str, Any]) -> str:
     data = f"data: {json.dumps(message, ensure_ascii=False)}\n\n"
-    # calls carry their time as the event id: the browser sends the last one back when it reconnects
-    at = message.get("at") if message.get("type") in ("call", "recall") else None
-    return f"id: {at}\n{data}" if at else data
+    # calls carry their call event's id as the event id: the browser sends the last one back when it reconnects
+    event = message.get("event") if message.get("type") in ("call", "recall") else None
+    return f"id: {event}\n{data}" if isinstance(event, int) else data
 
 
 @require_GET
 def display_events(request: HttpRequest, center: str) -> StreamingHttpResponse:
     """Server-Sent Events: one message per call/recall/state change, a comment every 15 s to keep the
     connection alive; the stream ends after 5 minutes and the browser reconnects (EventSource retry). A
-    reconnecting display is first told the calls made while it was away (``Last-Event-ID``), so that each call
-    is announced even when it fell in the second between two streams."""
+    reconnecting display is first told the calls made while it was away (``Last-Event-ID``: the id of the last
+    call event it heard), so that each call is announced even when it fell in the second between two streams,
+    and none twice."""
     c = _center_or_404(center)
-    since = _last_call_at(request)
+    last = _last_event_id(request)
     # Subscribed before the missed calls are read and before hello is said, so nothing falls in between. Here in
     # the view, not in the stream: the database is read while the request is still the view's.
     messages = live.listen(c.pk, timeout=SSE_SECONDS)
     next(messages)
-    missed = selectors.calls_since(c, since) if since is not None else []
+    missed = selectors.calls_since(c, last) if last is not None else []
 
     def stream() -> Any:
         try:
             yield "retry: 1000\n\n"
             yield f"event: hello\ndata: {json.dumps({'center': c.code})}\n\n"
-            told = set()
+            told = {call["event"] for call in missed}
             for call in missed:
-                told.add((call["ticket"], call["at"]))
                 yield _sse(call)
             for message in messages:
                 if message is None:
                     yield ": keep-alive\n\n"
-                elif (message.get("ticket"), message.get("at")) not in told:  # both missed and live: once
+                elif message.get("event") is None or message["event"] not in told:  # missed and live: once
                     yield _sse(message)
         finally:
             messages.close()

@@ -446,7 +446,7 @@ _CALL_SQL = (
     " WHERE s.clerk_id = %s AND s.state = 'open' AND NOT EXISTS (SELECT 1 FROM h)),"
     " t AS ({claim} RETURNING {columns}),"
     " e AS (INSERT INTO queueing_callevent (ticket_id, center_id, kind, window_id, actor_id, at, data)"
-    " SELECT t.id, t.center_id, 'call', %s, %s, %s, %s FROM t),"
+    " SELECT t.id, t.center_id, 'call', %s, %s, %s, %s FROM t RETURNING id),"
     " a AS (" + _AUDIT_INSERT + " SELECT NULL, %s, %s, %s::text, 'queueing.ticket.call', 'queueing.ticket',"
     " t.id::text, jsonb_build_object('number', t.number, 'window', %s::int, 'priority', "
     + _WAS_PRIORITY
@@ -456,16 +456,17 @@ _CALL_SQL = (
     " priority_streak = CASE WHEN " + _WAS_PRIORITY + " THEN s.priority_streak + 1 ELSE 0 END"
     " FROM t, s WHERE w.id = s.id)"
     " SELECT s.id, s.clerk_id, s.state, h.id, h.number, {t_columns},"
-    " (SELECT code FROM catalog_matter WHERE id = t.matter_id), t.id IS NOT NULL AND {watched}"
+    " (SELECT code FROM catalog_matter WHERE id = t.matter_id), t.id IS NOT NULL AND {watched},"
+    " (SELECT id FROM e)"
     " FROM (SELECT 1) o LEFT JOIN s ON TRUE LEFT JOIN h ON TRUE LEFT JOIN t ON TRUE"
 )
 
 
 def _call_next_in_one_statement(
     window: Window, clerk: User, queue_ids: list[int], *, max_in_row: int, boost: datetime, now: datetime
-) -> tuple[Ticket, bool] | None:
-    """PostgreSQL's call-next (``_CALL_SQL``): the called ticket and whether anyone in the hall waits for an
-    SMS, or ``None`` when nobody waits. Raises what the window's session forbids."""
+) -> tuple[Ticket, bool, int] | None:
+    """PostgreSQL's call-next (``_CALL_SQL``): the called ticket, whether anyone in the hall waits for an
+    SMS and the call event's id, or ``None`` when nobody waits. Raises what the window's session forbids."""
     sql = _CALL_SQL.format(
         claim=_claim_statement(queue_ids or [None], normal_first=None),  # type: ignore[list-item]
         columns=_sql.columns(Ticket),
@@ -486,7 +487,7 @@ def _call_next_in_one_statement(
             window_session_open(window=window, clerk=clerk)
             _sql.execute(cursor, sql, params)
             row = cursor.fetchone()
-    session_id, clerk_id, state, held_id, held_number, *values, matter_code, watched = row
+    session_id, clerk_id, state, held_id, held_number, *values, matter_code, watched, event_id = row
     if clerk_id != clerk.pk:
         raise _staffed_by_other(clerk_id)
     if state == WindowSession.State.PAUSED:
@@ -500,14 +501,15 @@ def _call_next_in_one_statement(
     ticket.called_window = window
     ticket.called_by = clerk
     _attach(ticket, matter_code=matter_code)
-    return ticket, bool(watched)
+    return ticket, bool(watched), int(event_id)
 
 
 def _claim_next(
     window: Window, clerk: User, queue_ids: list[int], *, normal_first: bool, boost: datetime, now: datetime
-) -> tuple[Ticket, bool] | None:
+) -> tuple[Ticket, bool, int] | None:
     """SQLite's claim: call the first ticket of the fair order for ``window`` and append its call event (three
-    statements); the ticket and whether anyone in the hall waits for an SMS. The caller writes the rest."""
+    statements); the ticket, whether anyone in the hall waits for an SMS and the call event's id. The caller
+    writes the rest."""
     claim = _claim_statement(queue_ids, normal_first=normal_first)
     params = _claim_params(window, clerk, queue_ids, normals=normal_first, boost=boost, now=now)
     event = [window.pk, clerk.pk, _sql.prep(CallEvent, "at", now), _sql.prep(CallEvent, "data", {})]
@@ -516,14 +518,17 @@ def _claim_next(
         values = cursor.fetchone()
         if values is None:
             return None
-        cursor.execute(_EVENT_SQL, [values[0], window.center_id, CallEvent.Kind.CALL.value, *event])
+        cursor.execute(
+            f"{_EVENT_SQL} RETURNING id", [values[0], window.center_id, CallEvent.Kind.CALL.value, *event]
+        )
+        event_id = int(cursor.fetchone()[0])
         cursor.execute(f"SELECT {_WATCHED_SQL}", [window.center_id, timezone.localdate(now)])
         watched = cursor.fetchone()[0]
     ticket = _sql.from_row(Ticket, values)
     ticket.called_window = window
     ticket.called_by = clerk
     _attach(ticket)
-    return ticket, bool(watched)
+    return ticket, bool(watched), event_id
 
 
 def _attach(ticket: Ticket, *, matter_code: str | None = None) -> None:
@@ -556,8 +561,8 @@ def ticket_call_next(*, window: Window, clerk: User, now: datetime | None = None
         claimed = _call_next_in_steps(window, clerk, rules.max_priority_in_row, boost=boost, now=now)
     if claimed is None:
         return None
-    ticket, watched = claimed
-    _publish_call(ticket, window, "call", now)
+    ticket, watched, event_id = claimed
+    _publish_call(ticket, window, "call", now, event_id)
     if watched:
         _dispatch_ahead_notice(window.center_id)
     return ticket
@@ -565,7 +570,7 @@ def ticket_call_next(*, window: Window, clerk: User, now: datetime | None = None
 
 def _call_next_in_steps(
     window: Window, clerk: User, max_in_row: int, *, boost: datetime, now: datetime
-) -> tuple[Ticket, bool] | None:
+) -> tuple[Ticket, bool, int] | None:
     """SQLite's call-next: what ``_CALL_SQL`` does, a statement at a time in one transaction (SQLite runs one
     writer at a time, so a second call waits for the first to commit before it reads the session)."""
     with transaction.atomic():
@@ -672,10 +677,11 @@ def _write_with_event(
     audit: tuple[str, dict[str, Any] | None],
     leaves: Window | None = None,
     ip: str | None = None,
-) -> None:
+) -> int:
     """Save ``fields`` of ``ticket``, append its :class:`CallEvent` and write the audit entry ``audit``
     (action, data) that :func:`audit_log` would write for ``actor`` and the ticket (from ``ip``) — one statement
-    on PostgreSQL, three elsewhere. ``leaves``: the window the ticket leaves, whose session no longer holds it."""
+    on PostgreSQL, three elsewhere. ``leaves``: the window the ticket leaves, whose session no longer holds it.
+    Returns the event's id."""
     qn = connection.ops.quote_name
     targets = [_sql.field(Ticket, name) for name in fields]
     update = _UPDATE_SQL.format(", ".join(f"{qn(str(f.column))} = %s" for f in targets))
@@ -696,19 +702,23 @@ def _write_with_event(
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(update, update_params)
-            cursor.execute(_EVENT_SQL, event_params)
+            cursor.execute(f"{_EVENT_SQL} RETURNING id", event_params)
+            event_id = int(cursor.fetchone()[0])
             if leaves is not None:
                 cursor.execute(_RELEASE_BY_KEYS, release_params)
         audit_log_many([entry])
-        return
+        return event_id
     audit_insert, audit_params = _sql.insert_parts([entry])
     release = f", r AS ({_RELEASE_BY_KEYS})" if leaves is not None else ""
     with connection.cursor() as cursor:
         _sql.execute(
             cursor,
-            f"WITH u AS ({update}), e AS ({_EVENT_SQL}){release} {audit_insert}",
+            # the audit entry's INSERT is a CTE too: the statement answers the event's id
+            f"WITH u AS ({update}), e AS ({_EVENT_SQL} RETURNING id){release},"  # noqa: S608 - fixed text; values are parameters
+            f" a AS ({audit_insert}) SELECT id FROM e",
             [*update_params, *event_params, *release_params, *audit_params],
         )
+        return int(cursor.fetchone()[0])
 
 
 # The session of the window a ticket leaves no longer holds it (``WindowSession.current_ticket``); the window and
@@ -736,7 +746,7 @@ def ticket_recall(*, ticket_id: int, actor: User, now: datetime | None = None) -
         if ticket.state != Ticket.State.CALLED or ticket.called_window is None:
             raise TicketStateError(ticket=ticket)
         ticket.call_count += 1
-        _write_with_event(
+        event_id = _write_with_event(
             ticket,
             ["call_count"],
             CallEvent.Kind.RECALL,
@@ -746,7 +756,7 @@ def ticket_recall(*, ticket_id: int, actor: User, now: datetime | None = None) -
             data={"count": ticket.call_count},
             audit=("queueing.ticket.recall", {"count": ticket.call_count}),
         )
-        _publish_call(ticket, ticket.called_window, "recall", now)
+        _publish_call(ticket, ticket.called_window, "recall", now, event_id)
     return ticket
 
 
@@ -1185,12 +1195,14 @@ def _publish(center_id: int, message: dict[str, Any]) -> None:
 
 
 def call_message(
-    *, kind: str, ticket_id: int, number: str, window_number: int, at: datetime
+    *, kind: str, event_id: int, ticket_id: int, number: str, window_number: int, at: datetime
 ) -> dict[str, Any]:
     """A call's or recall's live message, as published and as replayed to a reconnecting display
-    (``selectors.calls_since``): the display tells one call from another by ``ticket`` and ``at``."""
+    (``selectors.calls_since``): the display tells one call from another by its ``event`` (the call event's
+    id, which the stream also gives as the message's id)."""
     return {
         "type": str(kind),
+        "event": event_id,
         "ticket": ticket_id,
         "number": number,
         "window": window_number,
@@ -1199,11 +1211,16 @@ def call_message(
     }
 
 
-def _publish_call(ticket: Ticket, window: Window, kind: str, now: datetime) -> None:
+def _publish_call(ticket: Ticket, window: Window, kind: str, now: datetime, event_id: int) -> None:
     _publish(
         ticket.center_id,
         call_message(
-            kind=kind, ticket_id=ticket.pk, number=ticket.number, window_number=window.number, at=now
+            kind=kind,
+            event_id=event_id,
+            ticket_id=ticket.pk,
+            number=ticket.number,
+            window_number=window.number,
+            at=now,
         ),
     )
 

@@ -640,8 +640,10 @@ def test_calls_are_published_after_commit_for_the_display(clerk_at, django_captu
         for cb in callbacks:
             cb()
         msg = sub.get(1)
+        call = CallEvent.objects.get(ticket=t, kind="call")
         assert msg == {
             "type": "call",
+            "event": call.pk,  # the display's id of the call: replayed after it on reconnect, never twice
             "ticket": t.pk,
             "number": "A001",
             "window": 1,
@@ -650,7 +652,8 @@ def test_calls_are_published_after_commit_for_the_display(clerk_at, django_captu
         }
         with django_capture_on_commit_callbacks(execute=True):
             ticket_recall(ticket_id=t.pk, actor=clerk)
-        assert sub.get(1)["type"] == "recall"
+        recall = sub.get(1)
+        assert (recall["type"], recall["event"]) == ("recall", CallEvent.objects.get(kind="recall").pk)
     finally:
         sub.close()
 

@@ -453,12 +453,19 @@ def _chunks(response, n):
     return [next(stream).decode() for _ in range(n)]
 
 
+def _call_event(ticket, kind="call"):
+    from tongban.queueing.models import CallEvent
+
+    return CallEvent.objects.filter(ticket=ticket, kind=kind).latest("id").pk
+
+
 # closing a streamed response ends the request, which closes the database connection: not inside a test's
 # transaction, so that the next request can open a new one
 @pytest.mark.django_db(transaction=True)
 def test_a_display_reconnecting_is_told_the_calls_it_missed(client, clerk_at):
     """The stream ends every five minutes and the browser is back a second later with the id of the last call
-    it heard (Last-Event-ID): the calls made in between come first, so none goes unannounced."""
+    it heard (Last-Event-ID: its call event's id): the calls made after it come first, so none goes
+    unannounced, and none twice."""
     from tongban.queueing.services import ticket_call_next, ticket_finish, ticket_recall
 
     center, _, (w1, w2) = hall()
@@ -474,34 +481,36 @@ def test_a_display_reconnecting_is_told_the_calls_it_missed(client, clerk_at):
         missed = ticket_call_next(window=w2, clerk=clerk2)
     with freeze_time("2026-11-25 02:02:40"):
         ticket_recall(ticket_id=heard.pk, actor=clerk1)
+    heard_id, missed_id, recall_id = _call_event(heard), _call_event(missed), _call_event(heard, "recall")
     with freeze_time("2026-11-25 02:03:00"):
         url = f"/queue/display/{center.code}/events"
-        r = client.get(url, HTTP_LAST_EVENT_ID="2026-11-25T02:02:00+00:00")
+        r = client.get(url, HTTP_LAST_EVENT_ID=str(heard_id))
         retry, hello, first, second = _chunks(r, 4)
         r.close()
         assert hello.startswith("event: hello")
         assert first == (
-            "id: 2026-11-25T02:02:30+00:00\n"
-            f'data: {{"type": "call", "ticket": {missed.pk}, "number": "A003", "window": 2, '
-            '"at": "2026-11-25T02:02:30+00:00", "text": "请 A003 号到 2 号窗口"}\n\n'
+            f"id: {missed_id}\n"
+            f'data: {{"type": "call", "event": {missed_id}, "ticket": {missed.pk}, "number": "A003", '
+            '"window": 2, "at": "2026-11-25T02:02:30+00:00", "text": "请 A003 号到 2 号窗口"}\n\n'
         )
-        assert second.startswith("id: 2026-11-25T02:02:40+00:00\n") and '"type": "recall"' in second
+        assert second.startswith(f"id: {recall_id}\n") and '"type": "recall"' in second
         assert "请 A002 号到 1 号窗口" in second
 
-        # away for an hour: only the last two minutes' calls are still worth calling out, not 02:00's
-        r = client.get(url, HTTP_LAST_EVENT_ID="2026-11-25T01:00:00+00:00")
+        # away for long: only the last two minutes' calls are still worth calling out, not 02:00's
+        r = client.get(url, HTTP_LAST_EVENT_ID="0")
         chunks = _chunks(r, 5)
         r.close()
         assert [c.split("\n")[0] for c in chunks[2:]] == [
-            "id: 2026-11-25T02:02:00+00:00",
-            "id: 2026-11-25T02:02:30+00:00",
-            "id: 2026-11-25T02:02:40+00:00",
+            f"id: {heard_id}",
+            f"id: {missed_id}",
+            f"id: {recall_id}",
         ]
-        # a first connection, or an id that is not a time: nothing from before
+        # a first connection, or an id that is not an event's (a time, as before): nothing from before
         for header in (
             {},
-            {"HTTP_LAST_EVENT_ID": "not-a-time"},
-            {"HTTP_LAST_EVENT_ID": "2026-11-25T02:02:00"},
+            {"HTTP_LAST_EVENT_ID": "not-an-id"},
+            {"HTTP_LAST_EVENT_ID": "2026-11-25T02:02:00+00:00"},
+            {"HTTP_LAST_EVENT_ID": "-1"},
         ):
             r = client.get(url, **header)
             stream = iter(r.streaming_content)
@@ -509,6 +518,31 @@ def test_a_display_reconnecting_is_told_the_calls_it_missed(client, clerk_at):
             live.publish_center_event(center.pk, {"type": "waiting"})
             assert next(stream) == b'data: {"type": "waiting"}\n\n'  # the next thing is live, not a replay
             r.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_call_committed_after_a_later_one_is_not_announced_again_on_reconnect(client, clerk_at):
+    """The call's time is taken before it commits, so a display can hear two calls in the other order of their
+    times. Its last id is then the earlier call's; the replay after it must not repeat the other (it did, when
+    ids were times)."""
+    from tongban.queueing.services import ticket_call_next
+
+    center, _, (w1, w2) = hall()
+    with freeze_time(T0):
+        for _ in range(2):
+            ticket_issue(center=center, queue="A")
+    with freeze_time("2026-11-25 02:00:05"):
+        first = ticket_call_next(window=w2, clerk=clerk_at(w2))  # heard first, later time
+    with freeze_time("2026-11-25 02:00:04"):
+        second = ticket_call_next(window=w1, clerk=clerk_at(w1))  # heard last, earlier time
+    with freeze_time("2026-11-25 02:00:10"):
+        r = client.get(f"/queue/display/{center.code}/events", HTTP_LAST_EVENT_ID=str(_call_event(second)))
+        stream = iter(r.streaming_content)
+        next(stream), next(stream)  # retry, hello
+        live.publish_center_event(center.pk, {"type": "waiting"})
+        assert next(stream) == b'data: {"type": "waiting"}\n\n'  # nothing replayed: both were heard
+        r.close()
+    assert first.number == "A001" and second.number == "A002"
 
 
 # closing a streamed response ends the request, which closes the database connection: not inside a test's
@@ -521,12 +555,19 @@ def test_a_call_both_missed_and_live_is_told_once(client, clerk_at):
     center, _, (w1, _) = hall()
     ticket_issue(center=center, queue="A")
     ticket = ticket_call_next(window=w1, clerk=clerk_at(w1))
-    r = client.get(f"/queue/display/{center.code}/events", HTTP_LAST_EVENT_ID="2026-11-25T01:59:00+00:00")
+    event = _call_event(ticket)
+    r = client.get(f"/queue/display/{center.code}/events", HTTP_LAST_EVENT_ID=str(event - 1))
     stream = iter(r.streaming_content)
     next(stream), next(stream)
-    assert f'"ticket": {ticket.pk}' in next(stream).decode()  # the replay
-    at = "2026-11-25T02:00:00+00:00"
-    live.publish_center_event(center.pk, {"type": "call", "ticket": ticket.pk, "at": at, "text": "…"})  # late
+    assert next(stream).decode().startswith(f"id: {event}\n")  # the replay
+    late = {
+        "type": "call",
+        "event": event,
+        "ticket": ticket.pk,
+        "at": "2026-11-25T02:00:00+00:00",
+        "text": "…",
+    }
+    live.publish_center_event(center.pk, late)  # the same call, live, after the replay
     live.publish_center_event(center.pk, {"type": "waiting"})
     assert next(stream) == b'data: {"type": "waiting"}\n\n'
     r.close()

@@ -125,10 +125,21 @@
     var failures = 0;
     var es = new EventSource(eventsUrl);
     es.onopen = function () { failures = 0; statusEl.textContent = ''; refresh(); };
+    // Each call is announced once, whatever the stream says twice (a reconnection's replay of a call also heard
+    // live): by its call event's id.
+    var heard = {}, heardOrder = [];
+    function firstTime(id) {
+      if (id === undefined || id === null) return true;
+      if (heard[id]) return false;
+      heard[id] = true;
+      heardOrder.push(id);
+      if (heardOrder.length > 200) delete heard[heardOrder.shift()];
+      return true;
+    }
     es.onmessage = function (ev) {
       var msg;
       try { msg = JSON.parse(ev.data); } catch (e) { return; }
-      if (msg.type === 'call' || msg.type === 'recall') {
+      if ((msg.type === 'call' || msg.type === 'recall') && firstTime(msg.event)) {
         flash[msg.ticket] = true;
         announce(msg.text);
       }
