@@ -410,10 +410,13 @@ def display(request: HttpRequest, center: str) -> HttpResponse:
     )
 
 
-# A window screen asks every few seconds instead of holding one of the display's event streams: a hall has a
-# screen per window, and each stream would keep one of an app server's worker threads for its five minutes.
-# Two queries every 3 s per window is less than one ticket a second for a hall of twenty windows.
-WINDOW_SCREEN_REFRESH_SECONDS = 3
+# A window screen follows the hall display's event stream, narrowed to its window (``?window=``), and re-reads
+# its part when the stream says something happened there: a call shows within a second, as the issue asks. Each
+# screen holds one stream, so one of an app server's threads (docs/deploy.md counts them). It also re-reads every
+# WINDOW_SCREEN_CHECK_SECONDS while the stream is up (the database is the truth), and polls every
+# WINDOW_SCREEN_POLL_SECONDS when the browser cannot keep a stream.
+WINDOW_SCREEN_POLL_SECONDS = 1
+WINDOW_SCREEN_CHECK_SECONDS = 15
 
 
 @require_GET
@@ -428,12 +431,20 @@ def window_screens(request: HttpRequest, center: str) -> HttpResponse:
 @never_cache
 def window_screen(request: HttpRequest, center: str, number: int) -> HttpResponse:
     """The screen above one window (窗口屏): the number called to it, paused or closed, and who serves there.
-    No personal data of residents. The page re-reads its part every few seconds (WINDOW_SCREEN_REFRESH_SECONDS)."""
+    No personal data of residents. The page re-reads its part (``HX-Request``) when the center's event stream
+    speaks of its window (see WINDOW_SCREEN_POLL_SECONDS)."""
     c = _center_or_404(center)
     screen = selectors.window_screen(c, number)
     if screen is None:
         raise Http404
-    ctx = {"center": c, "screen": screen, "refresh": WINDOW_SCREEN_REFRESH_SECONDS}
+    events = reverse("queueing:display-events", kwargs={"center": c.code})
+    ctx = {
+        "center": c,
+        "screen": screen,
+        "events_url": f"{events}?window={screen.window.number}",
+        "poll": WINDOW_SCREEN_POLL_SECONDS,
+        "check": WINDOW_SCREEN_CHECK_SECONDS,
+    }
     partial = request.headers.get("HX-Request") == "true"
     return render(request, "queueing/_window_screen.html" if partial else "queueing/window_screen.html", ctx)
 
@@ -463,14 +474,19 @@ def display_events(request: HttpRequest, center: str) -> StreamingHttpResponse:
     connection alive; the stream ends after 5 minutes and the browser reconnects (EventSource retry). A
     reconnecting display is first told the calls made while it was away (``Last-Event-ID``: the id of the last
     call event it heard), so that each call is announced even when it fell in the second between two streams,
-    and none twice."""
+    and none twice. ``?window=<number>``: only the messages about that window (a window screen's stream)."""
     c = _center_or_404(center)
     last = _last_event_id(request)
+    # a window screen's stream: what happens at its window only (not every new ticket of the hall)
+    raw_window = request.GET.get("window", "")
+    only = int(raw_window) if raw_window.isdigit() and len(raw_window) <= 6 else None
     # Subscribed before the missed calls are read and before hello is said, so nothing falls in between. Here in
     # the view, not in the stream: the database is read while the request is still the view's.
     messages = live.listen(c.pk, timeout=SSE_SECONDS)
     next(messages)
     missed = selectors.calls_since(c, last) if last is not None else []
+    if only is not None:
+        missed = [call for call in missed if call["window"] == only]
 
     def stream() -> Any:
         try:
@@ -482,6 +498,8 @@ def display_events(request: HttpRequest, center: str) -> StreamingHttpResponse:
             for message in messages:
                 if message is None:
                     yield ": keep-alive\n\n"
+                elif only is not None and message.get("window") != only:
+                    continue
                 elif message.get("event") is None or message["event"] not in told:  # missed and live: once
                     yield _sse(message)
         finally:

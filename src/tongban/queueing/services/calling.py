@@ -87,6 +87,8 @@ def window_session_open(*, window: Window, clerk: User, now: datetime | None = N
                 raise
             return current
         audit_log(actor=clerk, action="queueing.window.open", obj=session, data={"window": window.number})
+        # the window's screen shows who serves there now
+        _publish(window.center_id, {"type": "window", "window": window.number, "state": "open"})
     return session
 
 
@@ -779,7 +781,7 @@ def ticket_start(*, ticket_id: int, actor: User, now: datetime | None = None) ->
             at=now,
             audit=("queueing.ticket.start", None),
         )
-        _publish(ticket.center_id, {"type": "state", "ticket": ticket.pk})
+        _publish(ticket.center_id, _state_message(ticket))
     return ticket
 
 
@@ -805,7 +807,7 @@ def ticket_no_show(*, ticket_id: int, actor: User, now: datetime | None = None) 
             audit=("queueing.ticket.no_show", {"number": ticket.number}),
             leaves=ticket.called_window,
         )
-        _publish(ticket.center_id, {"type": "state", "ticket": ticket.pk})
+        _publish(ticket.center_id, _state_message(ticket))
     return ticket
 
 
@@ -983,7 +985,8 @@ def ticket_transfer(
             audit=("queueing.ticket.transfer", data),
             leaves=from_window,
         )
-        _publish(ticket.center_id, {"type": "waiting"})
+        # back in the line, and gone from the window that had it (its screen)
+        _publish(ticket.center_id, {"type": "waiting", "window": data["from_window"]})
     return ticket
 
 
@@ -1192,6 +1195,12 @@ def _link_applications(
 
 def _publish(center_id: int, message: dict[str, Any]) -> None:
     transaction.on_commit(lambda: live.publish_center_event(center_id, message))
+
+
+def _state_message(ticket: Ticket) -> dict[str, Any]:
+    """A called ticket's state changed (started, no-show) at its window: the window's screen follows it."""
+    window = ticket.called_window
+    return {"type": "state", "ticket": ticket.pk, "window": window.number if window is not None else None}
 
 
 def call_message(

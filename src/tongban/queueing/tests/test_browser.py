@@ -166,30 +166,71 @@ def test_a_resident_follows_the_ticket_on_a_phone_until_called(
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_the_screen_above_a_window_shows_each_call_to_it(browser_page, live_server, tmp_path):
+def test_the_screen_above_a_window_shows_each_call_to_it(browser_page, live_server, tmp_path, monkeypatch):
+    """The screen follows the center's event stream for its window: each change there shows at once (its own
+    check of the database is put off here, so only the stream can bring it), and the part is replaced only when
+    it changed, so the called number flashes when new or recalled, not on every re-read."""
     from tongban.queueing.services import (
         ticket_call_next,
         ticket_finish,
         ticket_issue,
+        ticket_recall,
         window_pause,
         window_session_open,
     )
 
-    center, _, (w1, _) = hall()
+    monkeypatch.setattr("tongban.queueing.views.WINDOW_SCREEN_CHECK_SECONDS", 600)
+    center, _, (w1, w2) = hall()
     clerk = ClerkFactory(center=center, display_name="陆晓燕")
     screen = browser_page
     screen.set_viewport_size({"width": 1280, "height": 400})  # a wide strip above the window
     screen.goto(f"{live_server.url}/queue/display/{center.code}/windows/{w1.number}/")
     screen.wait_for_selector("#ws-closed")
+    screen.wait_for_selector("#ws-root[data-live='1']")
     window_session_open(window=w1, clerk=clerk)
-    ticket_issue(center=center, queue="A")
-    called = ticket_call_next(window=w1, clerk=clerk)
-    screen.wait_for_selector("#ws-number:has-text('A001')", timeout=8_000)  # it asks every 3 s
+    screen.wait_for_selector("#ws-idle", timeout=3_000)
     assert "服务人员：陆晓燕" in screen.inner_text("#ws")
+    for _ in range(2):
+        ticket_issue(center=center, queue="A")
+    called = ticket_call_next(window=w1, clerk=clerk)
+    screen.wait_for_selector("#ws-number.ws-called:has-text('A001')", timeout=3_000)
     screen.screenshot(path=str(tmp_path / "window-screen.png"))
+
+    # what happens elsewhere, and a re-read of the same content: the part stays (no flash)
+    screen.evaluate(
+        "document.getElementById('ws').__seen = true; document.getElementById('ws-number').__seen = true"
+    )
+    other = ClerkFactory(center=center)
+    ticket_call_next(window=w2, clerk=other)
+    ticket_issue(center=center, queue="A")
+    screen.evaluate("window.tbWindowScreen.refresh()")
+    screen.wait_for_timeout(500)
+    assert screen.evaluate("document.getElementById('ws-number').__seen === true")
+    # a recall flashes the number again: the same part, the number's element new
+    ticket_recall(ticket_id=called.pk, actor=clerk)
+    screen.wait_for_function("document.getElementById('ws-number').__seen === undefined", timeout=3_000)
+    assert screen.evaluate("document.getElementById('ws').__seen === true")
+
     ticket_finish(ticket_id=called.pk, actor=clerk)  # a window pauses between people, not during one
     window_pause(window=w1, clerk=clerk)
-    screen.wait_for_selector("#ws-paused", timeout=8_000)
+    screen.wait_for_selector("#ws-paused", timeout=3_000)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_without_an_event_stream_the_window_screen_polls(browser_page, live_server):
+    from tongban.queueing.services import ticket_call_next, ticket_issue, window_session_open
+
+    center, _, (w1, _) = hall()
+    clerk = ClerkFactory(center=center)
+    screen = browser_page
+    screen.add_init_script("delete window.EventSource;")
+    screen.goto(f"{live_server.url}/queue/display/{center.code}/windows/{w1.number}/")
+    screen.wait_for_selector("#ws-root[data-live='polling']")
+    window_session_open(window=w1, clerk=clerk)
+    ticket_issue(center=center, queue="A")
+    ticket_call_next(window=w1, clerk=clerk)
+    screen.wait_for_selector("#ws-number:has-text('A001')", timeout=5_000)
 
 
 def two_windows_staffed_and_two_waiting():

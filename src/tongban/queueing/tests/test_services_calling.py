@@ -639,6 +639,8 @@ def test_calls_are_published_after_commit_for_the_display(clerk_at, django_captu
         assert sub.get(0.01) is None  # nothing before commit
         for cb in callbacks:
             cb()
+        # the first call of the day signs the clerk on: the window's screen hears of it first
+        assert sub.get(1) == {"type": "window", "window": 1, "state": "open"}
         msg = sub.get(1)
         call = CallEvent.objects.get(ticket=t, kind="call")
         assert msg == {

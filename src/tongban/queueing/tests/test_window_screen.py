@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from freezegun import freeze_time
 
@@ -37,10 +39,13 @@ def test_the_screen_follows_its_window_through_the_day(client):
     assert "陆晓燕" not in html
 
     window_session_open(window=w1, clerk=clerk)
+    page = screen(client, w1).content.decode()
+    # it follows the center's event stream, narrowed to its window (test below), and re-reads its part then
+    assert f'data-events="/queue/display/{center.code}/events?window=1"' in page
+    assert 'src="/static/queueing/window_screen.js"' in page
     html = screen(client, w1, **HX).content.decode()
     assert "欢迎办理" in html and "服务人员：陆晓燕" in html
-    assert "<html" not in html  # the refresh swaps its own part
-    assert 'hx-trigger="every 3s"' in html  # it asks again every few seconds, holding no worker thread
+    assert "<html" not in html and "hx-trigger" not in html  # the part alone, and it does not poll by itself
 
     for _ in range(2):
         ticket_issue(center=center, queue="A")
@@ -106,3 +111,51 @@ def test_a_ticket_sent_to_another_window_leaves_this_screen(client):
     ticket_transfer(ticket_id=ticket.pk, actor=clerk, to_window=w2)
     html = screen(client, w1).content.decode()
     assert "A001" not in html and "欢迎办理" in html
+
+
+# closing a streamed response ends the request, which closes the database connection: not inside a test's
+# transaction, so that the next request can open a new one
+@pytest.mark.django_db(transaction=True)
+def test_the_screens_stream_tells_what_happens_at_its_window_and_nothing_else(client):
+    """The window screen re-reads its part on each message of its stream: every change at its window comes
+    (sign-on, call, recall, start, the ticket leaving), and nothing else — not the hall's every new ticket, not
+    the other windows' calls."""
+    from tongban.queueing.services import ticket_recall, ticket_transfer
+
+    center, _, (w1, w2) = hall()
+    clerk1, clerk2 = ClerkFactory(center=center), ClerkFactory(center=center)
+    r = client.get(f"/queue/display/{center.code}/events?window=1")
+    stream = iter(r.streaming_content)
+    assert [next(stream), next(stream)[:12]] == [b"retry: 1000\n\n", b"event: hello"]
+    window_session_open(window=w2, clerk=clerk2)
+    window_session_open(window=w1, clerk=clerk1)
+    for _ in range(3):
+        ticket_issue(center=center, queue="A")
+    other = ticket_call_next(window=w2, clerk=clerk2)
+    mine = ticket_call_next(window=w1, clerk=clerk1)
+    ticket_recall(ticket_id=mine.pk, actor=clerk1)
+    ticket_start(ticket_id=mine.pk, actor=clerk1)
+    ticket_transfer(ticket_id=other.pk, actor=clerk2, to_window=w1)  # leaves window 2; waits for 1
+    ticket_finish(ticket_id=mine.pk, actor=clerk1)
+    ticket_call_next(window=w1, clerk=clerk1)  # the transferred ticket
+    ticket_finish(ticket_id=other.pk, actor=clerk1)
+    window_pause(window=w2, clerk=clerk2)
+    window_pause(window=w1, clerk=clerk1)
+    told = []
+    while len(told) < 8:
+        chunk = next(stream).decode()
+        if not chunk.startswith(":"):  # keep-alive
+            told.append(chunk)
+    r.close()
+    messages = [json.loads(c.split("data: ", 1)[1]) for c in told]
+    assert [(m["type"], m.get("number") or m.get("state") or m.get("ticket")) for m in messages] == [
+        ("window", "open"),
+        ("call", mine.number),
+        ("recall", mine.number),
+        ("state", mine.pk),
+        ("finish", mine.pk),
+        ("call", other.number),
+        ("finish", other.pk),
+        ("window", "paused"),
+    ]
+    assert {m["window"] for m in messages} == {1}
