@@ -445,3 +445,34 @@ def test_elderly_mode_reads_each_step_and_the_slip_aloud(browser_page, live_serv
     assert machine.evaluate("window.__spoken") == [
         "您的号码是 A005。前面还有 4 人。预计等候约 32 分钟。小票正在打印，请从出纸口取走"
     ]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("refusal", ["not-allowed", "silence"])
+def test_a_tv_that_may_not_speak_says_so_and_shows_the_voice_button_again(browser_page, live_server, refusal):
+    """Voice on is remembered across reloads, but after a reboot Chromium refuses to speak until someone taps
+    the page — with an error, or by never starting. The TV then shows the button again, saying the voice is
+    off, instead of calling numbers in silence until someone notices."""
+    center, _, _ = hall()
+    tv = browser_page
+    if refusal == "not-allowed":
+        speak = "setTimeout(function () { u.onerror({error: 'not-allowed'}); }, 10);"
+    else:
+        speak = ""  # nothing happens at all
+    tv.add_init_script(
+        "localStorage.setItem('tb-display-voice', '1');"
+        f"window.speechSynthesis.speak = function (u) {{ {speak} }};"
+    )
+    tv.clock.install()
+    tv.goto(f"{live_server.url}/queue/display/{center.code}/")
+    assert not tv.locator("#voice-on").is_visible()  # remembered: on
+    tv.evaluate("window.tbDisplay.announce('请 A001 号到 1 号窗口')")
+    tv.clock.run_for(6_000)
+    tv.wait_for_selector("#voice-on:visible")
+    assert tv.locator("#voice-on").inner_text() == "语音未开启，请点击开启"
+    assert tv.evaluate("localStorage.getItem('tb-display-voice')") == ""  # a reload shows the button too
+    tv.evaluate("() => { window.speechSynthesis.speak = function (u) { u.onstart(); u.onend(); }; }")
+    tv.locator("#voice-on").click()  # the tap Chromium waited for
+    assert not tv.locator("#voice-on").is_visible()
+    assert tv.evaluate("localStorage.getItem('tb-display-voice')") == "1"

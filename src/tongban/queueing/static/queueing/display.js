@@ -11,7 +11,8 @@
     window: root.getAttribute('data-l-window') || '{n}号窗口',
     empty: root.getAttribute('data-l-empty') || '暂无呼叫',
     offline: root.getAttribute('data-l-offline') || '连接中断，正在重试…',
-    polling: root.getAttribute('data-l-polling') || '轮询模式'
+    polling: root.getAttribute('data-l-polling') || '轮询模式',
+    voiceOff: root.getAttribute('data-l-voice-off') || '语音未开启，请点击开启'
   };
   function winLabel(n) { return esc(L.window.replace('{n}', n)); }
   var log = document.getElementById('announce-log');
@@ -21,9 +22,20 @@
   var voiceBtn = document.getElementById('voice-on');
   function showVoiceBtn() { voiceBtn.style.display = voiceOn ? 'none' : ''; }
   showVoiceBtn();
+  // The voice stays on across reloads (localStorage), but after a reboot Chromium may refuse to speak until
+  // someone taps the page: then the TV says so and shows the button again, rather than calling in silence.
+  function voiceBlocked() {
+    if (!voiceOn) return;
+    voiceOn = false;
+    try { localStorage.setItem(VOICE_KEY, ''); } catch (e) { /* ignore */ }
+    voiceBtn.textContent = L.voiceOff;
+    voiceBtn.setAttribute('data-blocked', '1');
+    showVoiceBtn();
+  }
   voiceBtn.addEventListener('click', function () {
     voiceOn = true;
     try { localStorage.setItem(VOICE_KEY, '1'); } catch (e) { /* ignore */ }
+    voiceBtn.removeAttribute('data-blocked');
     showVoiceBtn();
     if ('speechSynthesis' in window) {
       var u = new SpeechSynthesisUtterance('语音播报已开启'); u.lang = 'zh-CN'; window.speechSynthesis.speak(u);
@@ -51,9 +63,17 @@
       var u = new SpeechSynthesisUtterance(text + '，' + text);
       u.lang = 'zh-CN';
       u.rate = 0.9;
+      var started = false;
+      u.onstart = function () { started = true; };
       u.onend = finish;
-      u.onerror = finish;
+      u.onerror = function (e) {
+        if (e && e.error === 'not-allowed') voiceBlocked(); // no tap on the page since it loaded
+        finish();
+      };
       window.speechSynthesis.speak(u);
+      setTimeout(function () { // refused without a word: the speech never began
+        if (!done && !started && !window.speechSynthesis.speaking) { voiceBlocked(); finish(); }
+      }, 5000);
       setTimeout(finish, 12000); // a stuck engine must not block the queue forever
     } else {
       setTimeout(finish, 2500); // the same pacing without sound: the highlighted row stays readable
