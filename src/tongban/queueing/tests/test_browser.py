@@ -66,7 +66,7 @@ def test_tickets_two_windows_and_the_speaking_display(browser_page, live_server,
 
     display.wait_for_function("document.querySelectorAll('#cd-current tr[data-ticket]').length === 2")
     rows = display.locator("#cd-current tr").all_inner_texts()
-    assert sorted(r.replace("\t", " ") for r in rows) == ["A001 1号窗口", "A002 2号窗口"]
+    assert sorted(" ".join(r.split()) for r in rows) == ["A001 1号窗口", "A002 2号窗口"]
     display.wait_for_function("document.querySelectorAll('#announce-log li').length === 2")
     assert display.locator("#announce-log li").all_inner_texts() == [
         "请 A001 号到 1 号窗口",
@@ -476,3 +476,45 @@ def test_a_tv_that_may_not_speak_says_so_and_shows_the_voice_button_again(browse
     tv.locator("#voice-on").click()  # the tap Chromium waited for
     assert not tv.locator("#voice-on").is_visible()
     assert tv.evaluate("localStorage.getItem('tb-display-voice')") == "1"
+
+
+# every current call's row, as the TV shows it: inside the screen, and not cut at its right edge
+ROWS_SHOWN = """() => Array.from(document.querySelectorAll('#cd-current tr[data-ticket]')).map(function (tr) {
+  var box = tr.getBoundingClientRect();
+  return box.bottom <= window.innerHeight && box.right <= window.innerWidth && tr.scrollWidth <= tr.clientWidth + 1;
+})"""
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_hall_tv_shows_every_current_call_of_a_big_hall(browser_page, live_server, tmp_path):
+    """Sixteen windows calling at once: at 96 px a 1080p TV showed seven rows and cut the rest off. The rows
+    get smaller and go into columns until every one is on the screen, on a 1366×768 TV too; with two calls
+    they are as large as before."""
+    from tongban.queueing.services import ticket_call_next, ticket_issue, window_session_open
+
+    center, _, windows = hall(windows=16)
+    for _ in range(16):
+        ticket_issue(center=center, queue="A")
+    clerks = [ClerkFactory(center=center) for _ in windows]
+    for window, clerk in zip(windows[:2], clerks, strict=False):
+        window_session_open(window=window, clerk=clerk)
+        ticket_call_next(window=window, clerk=clerk)
+    tv = browser_page
+    tv.set_viewport_size({"width": 1920, "height": 1080})
+    tv.goto(f"{live_server.url}/queue/display/{center.code}/")
+    tv.wait_for_function("document.querySelectorAll('#cd-current tr[data-ticket]').length === 2")
+    assert tv.locator(".cd-current").get_attribute("data-fit") == "0"  # one column, 96 px
+    assert tv.locator("#cd-current td.cd-num").first.evaluate("el => getComputedStyle(el).fontSize") == "96px"
+
+    for window, clerk in zip(windows[2:], clerks[2:], strict=True):
+        window_session_open(window=window, clerk=clerk)
+        ticket_call_next(window=window, clerk=clerk)
+    tv.wait_for_function("document.querySelectorAll('#cd-current tr[data-ticket]').length === 16")
+    tv.wait_for_timeout(300)
+    assert tv.evaluate(ROWS_SHOWN) == [True] * 16
+    tv.screenshot(path=str(tmp_path / "display-16-1920.png"))
+    tv.set_viewport_size({"width": 1366, "height": 768})
+    tv.wait_for_timeout(300)
+    assert tv.evaluate(ROWS_SHOWN) == [True] * 16
+    tv.screenshot(path=str(tmp_path / "display-16-1366.png"))

@@ -96,6 +96,7 @@
       }).join('');
     }
     flash = {};
+    fit();
     document.getElementById('cd-recent').innerHTML = data.recent.map(function (c) {
       return '<li>' + esc(c.number) + ' → ' + winLabel(c.window) + '</li>';
     }).join('');
@@ -105,6 +106,28 @@
       return '<li data-prefix="' + esc(w.prefix) + '"><span>' + esc(w.prefix) + ' ' + esc(name) + '</span><b>' + w.waiting + '</b></li>';
     }).join('');
   }
+  // Every current call must show, however many windows are calling: the rows get smaller and go into more
+  // columns until the last one is on the screen (body has overflow hidden: what does not fit is not seen).
+  var FITS = [[1, 96], [1, 80], [2, 80], [2, 64], [2, 54], [3, 54], [3, 44], [4, 40], [4, 34], [5, 30], [6, 26]];
+  function fit() {
+    var table = document.querySelector('.cd-current');
+    var rows = document.getElementById('cd-current');
+    if (!table || !rows) return;
+    for (var i = 0; i < FITS.length; i++) {
+      table.style.setProperty('--cd-cols', FITS[i][0]);
+      table.style.setProperty('--cd-size', FITS[i][1] + 'px');
+      table.classList.toggle('cd-multi', FITS[i][0] > 1);
+      var fits = rows.getBoundingClientRect().bottom <= window.innerHeight - 8;
+      for (var r = 0; fits && r < rows.children.length; r++) {
+        var row = rows.children[r];
+        fits = row.scrollWidth <= row.clientWidth + 1;
+      }
+      if (fits) break;
+    }
+    table.setAttribute('data-fit', String(Math.min(i, FITS.length - 1)));
+  }
+  window.addEventListener('resize', fit);
+  fit();
   var inflight = false, again = false;
   function refresh() {
     if (inflight) { again = true; return; }
@@ -189,5 +212,5 @@
   try { syncClock(JSON.parse(document.getElementById('snapshot-data').textContent).at); } catch (e) { /* keep 0 */ }
   tick();
   setInterval(tick, 1000);
-  window.tbDisplay = {announce: announce, refresh: refresh};
+  window.tbDisplay = {announce: announce, refresh: refresh, fit: fit};
 })();
