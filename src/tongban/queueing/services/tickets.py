@@ -373,7 +373,9 @@ def ticket_issue(
 
 # Checking in by code or ID number tells whether an appointment exists: failed check-ins are counted per client
 # address, and past the limit the address waits (the count's window). Failures only: one hall kiosk checks in
-# every resident with an appointment, and plain tickets are never counted (nor read: the hot path).
+# every resident with an appointment, and plain tickets are never counted (nor read: the hot path). Only where
+# the endpoint is open to any address: a center that lists its ticket machines' networks hears only its own
+# machines here, and a morning of early arrivals ("too early" is a failure) must not lock its check-in.
 CHECKIN_FAILURES = throttle.Window("queue-checkin", limit=20, seconds=900)
 
 
@@ -388,10 +390,11 @@ def _check_in(
     rules: QueueSettings,
 ) -> Ticket:
     """The ticket of today's appointment found by ``code`` or ``id_number``, checked in. ``client_ip`` None (not
-    a request: the demo loader) is not counted."""
+    a request: the demo loader) is not counted, nor a center's own machines (:data:`CHECKIN_FAILURES`)."""
     from tongban.queueing.services.appointments import claim_for_check_in
 
-    if client_ip is not None:
+    counted = client_ip is not None and not rules.kiosk_networks
+    if counted:
         wait = throttle.retry_after(CHECKIN_FAILURES, client_ip)
         if wait:
             log.warning("queue: check-in refused to %s after repeated failures", client_ip)
@@ -424,7 +427,7 @@ def _check_in(
             )
             _insert_numbered(ticket)
     except TongbanError:
-        if client_ip is not None:
+        if counted:
             throttle.hit(CHECKIN_FAILURES, client_ip)
         raise
     return ticket

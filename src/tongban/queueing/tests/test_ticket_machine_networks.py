@@ -178,3 +178,32 @@ def test_failed_check_ins_are_limited_per_address_and_plain_tickets_never(django
 
     with freeze_time("2026-11-25 02:15:00"):  # the window is over: a wrong code is just not found again
         assert check_in("10.8.3.4", appointment_code="ZZZZZZ").status_code == 404
+
+
+@freeze_time(T0)
+def test_a_center_listing_its_machines_does_not_lock_their_check_in():
+    """Where the center lists its ticket machines' networks, only its own machines reach a check-in: a morning
+    of early arrivals (each "too early" a failure) must not lock the hall's machine for the next resident."""
+    from datetime import date, time
+
+    from tongban.accounts.tests.factories import ClerkFactory
+    from tongban.queueing.models import AppointmentSlot
+    from tongban.queueing.services import appointment_book
+    from tongban.queueing.services.tickets import CHECKIN_FAILURES
+
+    center, q, _ = hall(kiosk_networks=HALL)
+    slot = AppointmentSlot.objects.create(
+        center=center, queue=q["Y"], day=date(2026, 11, 25), start=time(10), end=time(10, 30), capacity=5
+    )
+    appointment_book(
+        slot=slot, actor=ClerkFactory(center=center), id_number="310110195601010049", phone="13900000000"
+    )
+    url = f"/api/v1/centers/{center.code}/tickets"
+    for i in range(CHECKIN_FAILURES.limit + 5):
+        r = APIClient().post(url, {"appointment_code": f"ZZZZ{i:02d}"}, format="json", REMOTE_ADDR="10.8.3.4")
+        assert r.status_code == 404
+    r = APIClient().post(url, {"id_number": "310110195601010049"}, format="json", REMOTE_ADDR="10.8.3.4")
+    assert r.status_code == 201 and r.json()["number"] == "Y001"
+    # from elsewhere it is still the hall's networks that answer: refused before anything is looked up
+    r = APIClient().post(url, {"appointment_code": "ZZZZ00"}, format="json", REMOTE_ADDR="203.0.113.9")
+    assert r.status_code == 403
