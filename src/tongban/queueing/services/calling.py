@@ -193,6 +193,19 @@ class WindowReleased:
     tickets: list[str]
 
 
+def _wait_again(ticket: Ticket, *, target_window: Window | None) -> list[str]:
+    """The ticket waits in line again, for ``target_window`` alone or (None) any window of its queue, called
+    and served by no one (a release, a re-queue, a transfer). Returns the fields this changes, to write."""
+    ticket.state = Ticket.State.WAITING
+    ticket.target_window = target_window
+    ticket.called_window = None
+    ticket.called_by = None
+    ticket.called_at = None
+    ticket.served_at = None
+    ticket.finished_at = None
+    return ["state", "target_window", "called_window", "called_by", "called_at", "served_at", "finished_at"]
+
+
 def window_release(*, window: Window, actor: User, now: datetime | None = None) -> WindowReleased | None:
     """释放窗口: a manager (or an admin) frees a window its clerk left staffed: gone home without signing off,
     or ill. The clerk's session is closed; a ticket the window had in hand goes back to waiting at its place
@@ -218,15 +231,10 @@ def window_release(*, window: Window, actor: User, now: datetime | None = None) 
             if ticket.state not in ACTIVE_STATES or ticket.called_window_id != window.pk:
                 continue  # left the window meanwhile
             was = ticket.state
-            ticket.state = Ticket.State.WAITING
-            ticket.target_window = None  # it may have been sent to this window: any window of its queue now
-            ticket.called_window = None
-            ticket.called_by = None
-            ticket.called_at = None
-            ticket.served_at = None
+            # it may have been sent to this window: any window of its queue now
             _write_with_event(
                 ticket,
-                ["state", "target_window", "called_window", "called_by", "called_at", "served_at"],
+                _wait_again(ticket, target_window=None),
                 CallEvent.Kind.RELEASE,
                 window=window,
                 actor=actor,
@@ -843,16 +851,10 @@ def ticket_requeue(*, ticket_id: int, actor: User | None = None, now: datetime |
             queued_at = min(line[-1] + timedelta(microseconds=1), now)
         else:
             queued_at = now
-        ticket.state = Ticket.State.WAITING
         ticket.queued_at = queued_at
-        ticket.called_window = None
-        ticket.called_by = None
-        ticket.called_at = None
-        ticket.finished_at = None
-        ticket.target_window = None
         _write_with_event(
             ticket,
-            ["state", "queued_at", "called_window", "called_by", "called_at", "finished_at", "target_window"],
+            ["queued_at", *_wait_again(ticket, target_window=None)],
             CallEvent.Kind.REQUEUE,
             window=None,
             actor=actor,
@@ -955,28 +957,13 @@ def ticket_transfer(
         if to_queue is not None:
             ticket.queue = to_queue
             data["to_queue"] = to_queue.prefix
-        ticket.target_window = to_window
         data["to_window"] = to_window.number if to_window else None
-        ticket.state = Ticket.State.WAITING
         # its place: the issue time, unless it was given a later one (a re-queued no-show behind the head, an
         # appointment checked in early queued at its slot's start), which it keeps
         ticket.queued_at = max(ticket.queued_at, ticket.issued_at)
-        ticket.called_window = None
-        ticket.called_by = None
-        ticket.called_at = None
-        ticket.served_at = None
         _write_with_event(
             ticket,
-            [
-                "queue",
-                "target_window",
-                "state",
-                "queued_at",
-                "called_window",
-                "called_by",
-                "called_at",
-                "served_at",
-            ],
+            ["queue", "queued_at", *_wait_again(ticket, target_window=to_window)],
             CallEvent.Kind.TRANSFER,
             window=from_window,
             actor=actor,
