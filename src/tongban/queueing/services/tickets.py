@@ -393,11 +393,11 @@ def _check_in(
     a request: the demo loader) is not counted, nor a center's own machines (:data:`CHECKIN_FAILURES`)."""
     from tongban.queueing.services.appointments import claim_for_check_in
 
-    counted = client_ip is not None and not rules.kiosk_networks
-    if counted:
-        wait = throttle.retry_after(CHECKIN_FAILURES, client_ip)
+    counted = None if rules.kiosk_networks else client_ip  # the address counted, if any
+    if counted is not None:
+        wait = throttle.retry_after(CHECKIN_FAILURES, counted)
         if wait:
-            log.warning("queue: check-in refused to %s after repeated failures", client_ip)
+            log.warning("queue: check-in refused to %s after repeated failures", counted)
             minutes = math.ceil(wait / 60)
             raise CheckInLocked(
                 f"这台取号机签到失败次数过多，请{minutes}分钟后再试，或到咨询台请工作人员帮助签到；也可以普通取号",
@@ -427,8 +427,8 @@ def _check_in(
             )
             _insert_numbered(ticket)
     except TongbanError:
-        if counted:
-            throttle.hit(CHECKIN_FAILURES, client_ip)
+        if counted is not None:
+            throttle.hit(CHECKIN_FAILURES, counted)
         raise
     return ticket
 
