@@ -17,11 +17,12 @@ from tongban.catalog.models import Bundle, BundleItem, Center, Matter
 from tongban.core import sql as _sql
 from tongban.core.audit import audit_log
 from tongban.core.cache import ConfigCache
-from tongban.core.errors import TongbanError
 from tongban.queueing import live
 from tongban.queueing.errors import (
+    AppointmentNotFound,
     CheckInLocked,
     HallClosed,
+    InvalidIdNumber,
     InvalidTicketRequest,
     NotATicketMachine,
     NotElderly,
@@ -371,11 +372,12 @@ def ticket_issue(
     return IssuedTicket(ticket, ahead, estimate_wait_minutes(center, ahead, queue=target, now=now))
 
 
-# Checking in by code or ID number tells whether an appointment exists: failed check-ins are counted per client
-# address, and past the limit the address waits (the count's window). Failures only: one hall kiosk checks in
-# every resident with an appointment, and plain tickets are never counted (nor read: the hot path). Only where
-# the endpoint is open to any address: a center that lists its ticket machines' networks hears only its own
-# machines here, and a morning of early arrivals ("too early" is a failure) must not lock its check-in.
+# Checking in by code or ID number tells whether an appointment exists: check-ins that find nothing (a code or an
+# ID number with no appointment, or no valid ID number) are counted per client address, and past the limit the
+# address waits (the count's window). Those only: one hall kiosk checks in every resident with an appointment,
+# and turns away many who are early or on the wrong day; plain tickets are never counted (nor read: the hot
+# path). Only where the endpoint is open to any address: a center that lists its ticket machines' networks
+# hears only its own machines here.
 CHECKIN_FAILURES = throttle.Window("queue-checkin", limit=20, seconds=900)
 
 
@@ -426,7 +428,9 @@ def _check_in(
                 notify_phone=notify_phone,
             )
             _insert_numbered(ticket)
-    except TongbanError:
+    except (AppointmentNotFound, InvalidIdNumber):
+        # only what a guess looks like: nothing found, or no ID number at all. A resident too early, on the
+        # wrong day or with a lost slip was found: a morning of those is no guessing, and locked the machine
         if counted is not None:
             throttle.hit(CHECKIN_FAILURES, counted)
         raise

@@ -207,3 +207,32 @@ def test_a_center_listing_its_machines_does_not_lock_their_check_in():
     # from elsewhere it is still the hall's networks that answer: refused before anything is looked up
     r = APIClient().post(url, {"appointment_code": "ZZZZ00"}, format="json", REMOTE_ADDR="203.0.113.9")
     assert r.status_code == 403
+
+
+@freeze_time(T0)
+def test_residents_turned_away_as_early_do_not_lock_an_open_machine():
+    """Only check-ins that find nothing look like guessing: a morning of residents too early for their slot (each
+    answered "check in from …") must not lock the machine for the next one, whose slot has come."""
+    from datetime import date, time
+
+    from tongban.accounts.tests.factories import ClerkFactory
+    from tongban.queueing.models import AppointmentSlot
+    from tongban.queueing.services import appointment_book
+    from tongban.queueing.services.tickets import CHECKIN_FAILURES
+
+    center, q, _ = hall()  # no networks listed: the endpoint is open, and counted
+    clerk = ClerkFactory(center=center)
+    afternoon, now = (
+        AppointmentSlot.objects.create(
+            center=center, queue=q["Y"], day=date(2026, 11, 25), start=start, end=end, capacity=5
+        )
+        for start, end in ((time(14), time(14, 30)), (time(10), time(10, 30)))
+    )
+    early = appointment_book(slot=afternoon, actor=clerk, id_number="310110195601010049", phone="13900000000")
+    on_time = appointment_book(slot=now, actor=clerk, id_number="310110199006150037", phone="13900000001")
+    url = f"/api/v1/centers/{center.code}/tickets"
+    for _ in range(CHECKIN_FAILURES.limit + 5):
+        r = APIClient().post(url, {"appointment_code": early.code}, format="json", REMOTE_ADDR="10.8.3.4")
+        assert (r.status_code, r.json()["error"]["details"]["when"]) == (409, "early")
+    r = APIClient().post(url, {"appointment_code": on_time.code}, format="json", REMOTE_ADDR="10.8.3.4")
+    assert r.status_code == 201 and r.json()["number"] == "Y001"
