@@ -102,7 +102,8 @@ def test_cancelled_appointments_are_not_counted_as_booked_and_the_csv_gives_perc
         }
         client.force_login(ManagerFactory(center=center))
         html = client.get("/queue/stats/", {"from": "2026-11-26", "to": "2026-11-26"}).content.decode()
-        assert "0/1" in html and "另有 1 个已取消" in html
+        # the rate the CSV and the API give (kept ÷ kept or missed), with what it is made of
+        assert "到 0 · 爽约 0 · 共预约 1" in html and "另有 1 个已取消" in html
         lines = (
             client.get("/queue/stats/", {"from": "2026-11-26", "to": "2026-11-26", "format": "csv"})
             .content.decode("utf-8-sig")
