@@ -377,9 +377,11 @@ def test_the_slip_prints_by_itself_once_on_the_machines_paper(browser_page, live
     machine.get_by_role("button", name="综合受理").click()
     machine.wait_for_selector("#ticket-number")
     machine.wait_for_function("window.__prints === 1")
+    assert machine.locator("#print-note").is_visible()  # "printing: take it from the slot"
     machine.reload(wait_until="load")
     machine.wait_for_timeout(300)
     assert machine.evaluate("window.__prints") == 0  # the same ticket's page again: not a second slip
+    assert machine.locator("#print-note").count() == 0  # nor a note sending the resident to wait for one
     machine.get_by_role("button", name="打印小票").click()
     assert machine.evaluate("window.__prints") == 1
 

@@ -27,6 +27,15 @@
     if (btn) btn.setAttribute('aria-pressed', on ? 'true' : 'false');
     try { sessionStorage.setItem(KEY, on ? '1' : ''); } catch (e) { /* private mode */ }
   }
+  // This ticket's slip printed already (a reload, the page again after the SMS form): the "printing, take it"
+  // note would send a resident to wait for a slip that is not coming, and elderly mode would read it out.
+  var printedSlip = document.querySelector('.ticket-slip[data-ticket]');
+  try {
+    if (printedSlip && sessionStorage.getItem('tb-printed') === printedSlip.getAttribute('data-ticket')) {
+      var note = document.getElementById('print-note');
+      if (note) note.remove();
+    }
+  } catch (e) { /* private mode: the note stays */ }
   var on = false;
   try { on = sessionStorage.getItem(KEY) === '1'; } catch (e) { on = false; }
   setElderly(on);
@@ -44,7 +53,7 @@
   var slip = document.querySelector('.ticket-slip[data-ticket]');
   var printBtn = document.getElementById('print-btn');
   if (printBtn) printBtn.addEventListener('click', function () { window.print(); });
-  var PRINTED = 'tb-printed';
+  var PRINTED = 'tb-printed'; // also read above, for the note
   var printed = !(slip && slip.getAttribute('data-autoprint') === '1');
   function printOnce() {
     var id = slip.getAttribute('data-ticket');
