@@ -298,6 +298,46 @@ class WindowChoice:
     ticket: str = ""  # the number it has in hand (called or being served)
 
 
+@dataclass(frozen=True)
+class Released:
+    """A clerk's window released by a manager (释放窗口): who, when, and the tickets sent back to the line."""
+
+    window: int
+    by: str
+    at: datetime
+    tickets: list[str]
+
+
+def released_from(user: User, *, now: datetime | None = None) -> Released | None:
+    """The release that ended the clerk's last session, today: their page was taken from them (a stale panel's
+    next click failed with "not this window's clerk"), and it should say by whom and what became of the ticket in
+    hand. None once they open a window again, or when the last session ended otherwise. Three queries."""
+    from tongban.core.models import AuditEntry
+
+    now = now or timezone.now()
+    last = WindowSession.objects.filter(clerk=user).order_by("-opened_at", "-pk").first()
+    if last is None or last.state != WindowSession.State.CLOSED or last.closed_at is None:
+        return None
+    if timezone.localdate(last.closed_at) != timezone.localdate(now):
+        return None
+    entry = (
+        AuditEntry.objects.filter(
+            action="queueing.window.release", object_type="queueing.windowsession", object_id=str(last.pk)
+        )
+        .order_by("-seq")
+        .first()
+    )
+    if entry is None:
+        return None
+    manager = User.objects.filter(pk=entry.actor_id).first() if entry.actor_id else None
+    return Released(
+        window=int(entry.data.get("window") or 0),
+        by=str(manager) if manager is not None else entry.actor_repr,  # the name the clerk knows
+        at=timezone.localtime(entry.at),
+        tickets=list(entry.data.get("tickets") or []),
+    )
+
+
 def window_choices(user: User) -> list[WindowChoice]:
     """The active windows ``user`` may staff (their center's; an admin's: every center's), each with who
     staffs it now. Two queries."""

@@ -528,6 +528,7 @@ def _panel_response(
     ctx: dict[str, Any] = {"error": error, "notice": notice, "user_obj": user}
     if window is None:
         ctx["choices"] = selectors.window_choices(user)
+        ctx["released"] = selectors.released_from(user)
         # a manager or an admin may release a window another clerk left staffed (释放窗口)
         if user.role in services.SUPERVISING:
             ctx["staffed"] = [c for c in ctx["choices"] if c.staffed_by]

@@ -374,6 +374,19 @@ def test_a_manager_releases_a_window_from_the_workbench(client):
     r = browser.post("/queue/window/panel/release/", {"window": w1.pk}, HTTP_X_CSRFTOKEN=token, **HX)
     assert "1号窗口已无人值守" in r.content.decode()
 
+    # the released clerk's next click (a stale panel) is refused, and the page says what happened and by whom
+    clerk = Client()
+    clerk.force_login(gone)
+    html = clerk.post("/queue/window/panel/start/", {"ticket": called.pk}, **HX).content.decode()
+    assert f"{manager}于 10:00 释放了您的1号窗口，您已签退；号码 A001 已回到等候队列原位置" in html
+    # until the clerk opens a window again
+    html = clerk.post("/queue/window/panel/open/", {"window": w2.pk}, **HX).content.decode()
+    assert "释放了您的" not in html
+    clerk.post("/queue/window/panel/close/", **HX)
+    assert (
+        "释放了您的" not in clerk.get("/queue/window/panel/", **HX).content.decode()
+    )  # signed off by themselves
+
 
 @freeze_time(T0)
 def test_a_specialised_window_serving_no_queue_says_so(client, admin_client):
