@@ -412,6 +412,14 @@ class StatsView(APIView):
         user = _user(request)
         if user.role not in STATS_ROLES or (user.role == Role.MANAGER and user.center_id != c.pk):
             raise Forbidden()
+        stray = sorted({"from", "to"} & set(request.query_params))
+        if stray:
+            # the statistics page's names: silently answered with today's figures, they read as the range asked
+            raise ValidationError(
+                "日期参数请用 date_from 和 date_to（如 date_from=2026-11-01）",
+                "Name the dates date_from and date_to (e.g. date_from=2026-11-01)",
+                details={"unknown": stray},
+            )
         q = s.StatsIn(data=request.query_params)
         q.is_valid(raise_exception=True)
         today = timezone.localdate()

@@ -357,6 +357,12 @@ def test_stats_for_managers_only():
         f"/api/v1/centers/{center.code}/queue-stats", {"date_from": "2026-11-26", "date_to": "2026-11-25"}
     )
     assert r.status_code == 400
+    # the statistics page's names for the dates: refused by name, not answered with today's figures
+    r = staff_client(ManagerFactory(center=center)).get(
+        f"/api/v1/centers/{center.code}/queue-stats", {"from": "2026-11-01", "to": "2026-11-24"}
+    )
+    assert r.status_code == 400 and r.json()["error"]["details"] == {"unknown": ["from", "to"]}
+    assert "date_from" in r.json()["error"]["message"]
 
 
 @freeze_time(T0)
