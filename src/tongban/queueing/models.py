@@ -535,9 +535,14 @@ class NoShowRecord(models.Model):
 
 class BookingSuspension(models.Model):
     """Booking suspended for a person at a center until ``until`` (or until lifted). Filed under the blind
-    index of the ID number, else of the phone; found by either (``selectors.person_suspensions``)."""
+    index of the ID number, else of the phone, of the miss that triggered it (``person_hash``), and carries
+    in ``keys`` every blind index of every miss it counted: a person is found by any of them
+    (``selectors.person_suspensions``), so a miss booked with the ID number and phone 139…, then two by 139…
+    alone, suspend the ID number too."""
 
     person_hash = models.CharField(_("身份索引"), max_length=64, db_index=True)
+    # space-separated blind indexes (64 hex digits each, so a substring match is an exact one)
+    keys = models.TextField(blank=True, default="")
     center = models.ForeignKey(
         "catalog.Center", on_delete=models.CASCADE, related_name="+", verbose_name=_("中心")
     )

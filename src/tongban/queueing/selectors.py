@@ -625,16 +625,40 @@ def same_person_no_show(keys: tuple[str, ...]) -> Q:
     return Q(appointment__id_number_hash__in=keys) | Q(appointment__phone_hash__in=keys)
 
 
+# how many times the keys of a person's misses are widened by the keys of the misses they find: a chain of
+# bookings each sharing one key with the next is rarely longer than two links (ID + phone, phone alone)
+CLOSURE_ROUNDS = 4
+
+
+def person_no_shows(keys: tuple[str, ...], *, center_id: int, since: datetime) -> tuple[tuple[str, ...], int]:
+    """A person's misses at a center after ``since``: every key they are known by through those misses, and
+    how many there are. Found from ``keys`` and widened by every key of every miss found, so the count does
+    not depend on which miss is marked last: misses by ID + phone 139…, by 139… alone and by the ID number
+    with phone 138… are one person's whichever is counted from (at most :data:`CLOSURE_ROUNDS` widenings)."""
+    records = NoShowRecord.objects.filter(center_id=center_id, at__gt=since)
+    known = set(keys)
+    found: list[tuple[str, str]] = []
+    for _ in range(CLOSURE_ROUNDS):
+        found = list(
+            records.filter(same_person_no_show(tuple(sorted(known)))).values_list(
+                "appointment__id_number_hash", "appointment__phone_hash"
+            )
+        )
+        wider = known | {key for pair in found for key in pair if key}
+        if wider == known:
+            break
+        known = wider
+    return tuple(sorted(known)), len(found)
+
+
 def person_suspensions(keys: tuple[str, ...], *, center_id: int | None = None) -> QuerySet[BookingSuspension]:
-    """The person's suspensions (at ``center_id``, or at every center), in force or not. A suspension is filed
-    under one key (the ID number's, else the phone's, as its no-show records are) and reaches the person by
-    the other key of any no-show filed under it at its center too: suspended after missing bookings made with
-    an ID number and phone 139…, the person is suspended when a clerk books 139… alone, and so is a phone-only
-    person who adds an ID number."""
-    filed_for = NoShowRecord.objects.filter(
-        center_id=OuterRef("center_id"), person_hash=OuterRef("person_hash")
-    ).filter(same_person_no_show(keys))
-    found = BookingSuspension.objects.filter(Q(person_hash__in=keys) | Exists(filed_for))
+    """The person's suspensions (at ``center_id``, or at every center), in force or not: those filed under any
+    of ``keys`` or counting a miss booked with one (``BookingSuspension.keys``). The one look-up of booking's
+    refusal, the staff page's notice and the admin's search, so the three cannot disagree."""
+    reach = Q(person_hash__in=keys)
+    for key in keys:
+        reach |= Q(keys__contains=key)
+    found = BookingSuspension.objects.filter(reach)
     return found if center_id is None else found.filter(center_id=center_id)
 
 
@@ -642,8 +666,10 @@ def suspensions_in_force_for_search(
     user: User, *, q: str, found: list[Appointment], now: datetime | None = None
 ) -> list[BookingSuspension]:
     """What the staff appointments page says of the person a clerk searched for (by phone, ID number or a code
-    of theirs): the suspensions in force at the user's center (an admin's: at every center) that reach the
-    number searched or the keys of the appointments found, each with its center."""
+    of theirs): the suspensions in force at the user's center (an admin's: at every center) that booking that
+    number would be refused for, or, for a code, booking its appointment's ID number and phone. Not widened by
+    the other keys of the appointments a number finds: the page said an ID number was suspended through the
+    phone of an old booking of it, while booking the ID number with a new phone went through."""
     from tongban.core.crypto import blind_index
 
     compact = "".join(q.split()).upper()
@@ -651,9 +677,10 @@ def suspensions_in_force_for_search(
         return []
     hashes = {blind_index(compact)}  # a phone or an ID number (a code's hash matches nothing)
     for appointment in found:
-        hashes.update(
-            person_keys(id_number_hash=appointment.id_number_hash, phone_hash=appointment.phone_hash)
-        )
+        if appointment.code == compact:
+            hashes.update(
+                person_keys(id_number_hash=appointment.id_number_hash, phone_hash=appointment.phone_hash)
+            )
     return list(
         person_suspensions(
             tuple(sorted(hashes)), center_id=None if user.role == Role.ADMIN else user.center_id

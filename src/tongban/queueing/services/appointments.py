@@ -47,7 +47,7 @@ from tongban.queueing.models import (
     Ticket,
 )
 from tongban.queueing.rules import birth_date, opening_periods, settings_for
-from tongban.queueing.selectors import person_keys, person_suspensions, same_person, same_person_no_show
+from tongban.queueing.selectors import person_keys, person_no_shows, person_suspensions, same_person
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 # the slots appointment_slots_ensure makes
@@ -618,29 +618,35 @@ def _mark_no_show(appointment: Appointment, rules: QueueSettings, now: datetime)
         if not changed:
             return False
         _release_place(appointment.slot_id)
-        # filed under one key (the ID number's if known, else the phone's); found by either (person_suspensions)
+        # filed under one key (the ID number's if known, else the phone's); carries every key of the misses
+        # it counted (BookingSuspension.keys), and is found by any of them (person_suspensions)
         who = appointment.id_number_hash or appointment.phone_hash
         keys = person_keys(id_number_hash=appointment.id_number_hash, phone_hash=appointment.phone_hash)
         _lock_person(keys)
         center = appointment.slot.center
         NoShowRecord.objects.create(appointment=appointment, center=center, person_hash=who, at=now)
         audit_log(action="queueing.appointment.no_show", obj=appointment)
+        window_start = now - timedelta(days=rules.noshow_window_days)
+        # the person's misses by any key of theirs: a booking by phone alone and one with the ID number count
+        # together, and so does a third that shares a key only with the second
+        keys, _ = person_no_shows(keys, center_id=center.pk, since=window_start)
+        suspensions = list(person_suspensions(keys, center_id=center.pk).only("until", "lifted_at", "keys"))
         # when each of the person's suspensions ended: lifted by a manager, or run out
-        ended = [
-            min(s.until, s.lifted_at) if s.lifted_at is not None else s.until
-            for s in person_suspensions(keys, center_id=center.pk).only("until", "lifted_at")
-        ]
-        already = any(end > now for end in ended)
+        ended = [min(s.until, s.lifted_at) if s.lifted_at is not None else s.until for s in suspensions]
+        in_force = [s for s, end in zip(suspensions, ended, strict=True) if end > now]
         # a suspension served (or lifted) wipes the slate: the misses before it were what it was for, and
         # counting them again suspended the person at their next miss
-        since = max([now - timedelta(days=rules.noshow_window_days), *(end for end in ended if end <= now)])
-        # the person's misses by either key: a booking by phone alone and one with the ID number count together
-        recent = (
-            NoShowRecord.objects.filter(center=center, at__gt=since).filter(same_person_no_show(keys)).count()
-        )
-        if recent >= rules.noshow_limit and not already:
+        since = max([window_start, *(end for end in ended if end <= now)])
+        keys, recent = person_no_shows(keys, center_id=center.pk, since=since)
+        for suspension in in_force:  # a miss booked before it began reaches it by its keys too
+            carried = set(suspension.keys.split())
+            if not carried.issuperset(keys):
+                suspension.keys = " ".join(sorted(carried | set(keys)))
+                suspension.save(update_fields=["keys"])
+        if recent >= rules.noshow_limit and not in_force:
             suspension = BookingSuspension.objects.create(
                 person_hash=who,
+                keys=" ".join(keys),
                 center=center,
                 since=now,
                 until=now + timedelta(days=rules.suspend_days),

@@ -648,3 +648,103 @@ def test_an_id_card_after_todays_was_cancelled_hears_so():
     with freeze_time("2026-11-26 01:00:00"), pytest.raises(AppointmentStateError) as cancelled:
         ticket_issue(center=center, id_number=IDS[0])
     assert cancelled.value.message == "这个预约已取消。如需办理，请选择业务现场取号"
+
+
+# --- a suspension reaches every key of the misses it counted ----------------------------------------------
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)])
+def test_misses_linked_through_a_shared_key_suspend_whichever_is_marked_first(order):
+    """Three misses marked in one batch: by the ID number with phone 138…01, by phone 138…02 alone, and by the
+    ID number with 138…02. Each shares a key with another, not every one with each: counted from the phone
+    alone, the first run found two and made no suspension when the linking miss was marked before it (the
+    batch goes newest booking first, so the order of booking is the order of counting, reversed)."""
+    center, q, _ = hall(noshow_limit=3)
+    clerk = ClerkFactory(center=center)
+    people = [
+        {"id_number": IDS[0], "phone": "13800000001"},
+        {"phone": "13800000002"},
+        {"id_number": IDS[0], "phone": "13800000002"},
+    ]
+    for n, i in enumerate(order):
+        with freeze_time(f"2026-11-20 02:00:0{n}"):
+            appointment_book(slot=slot(q["Y"], day=date(2026, 11, 23 + i)), actor=clerk, **people[i])
+    _miss(list(Appointment.objects.all()), "2026-11-25 03:00:00")
+    suspension = BookingSuspension.objects.get()
+    assert suspension.reason == "30天内爽约3次"
+    assert sorted(suspension.keys.split()) == sorted(
+        blind_index(k) for k in (IDS[0], "13800000001", "13800000002")
+    )
+    assert Message.objects.filter(purpose="queueing.booking.suspended").count() == 1
+    monday = slot(q["Y"], day=date(2026, 11, 30))
+    for who in (
+        {"phone": "13800000001"},
+        {"phone": "13800000002"},
+        {"id_number": IDS[0], "phone": "13800000009"},
+    ):
+        with freeze_time("2026-11-26 02:00:00"), pytest.raises(BookingSuspended):
+            appointment_book(slot=monday, actor=clerk, **who)
+    with freeze_time("2026-11-26 02:00:00"):  # someone else entirely is booked
+        assert appointment_book(slot=monday, actor=clerk, id_number=IDS[1], phone="13800000009")
+
+
+def test_a_miss_made_during_a_suspension_adds_its_keys_to_it():
+    """Suspended by phone alone, the person also misses a booking made before with the ID number and that
+    phone: the suspension in force now refuses the ID number with a new phone, and no second one is made."""
+    center, q, _ = hall(noshow_limit=2, suspend_days=30)
+    clerk = ClerkFactory(center=center)
+    with freeze_time("2026-11-20 02:00:00"):
+        by_phone = [
+            appointment_book(slot=slot(q["Y"], day=date(2026, 11, d)), actor=clerk, phone="13800000001")
+            for d in (23, 24)
+        ]
+        with_id = appointment_book(
+            slot=slot(q["Y"], day=date(2026, 11, 26)), actor=clerk, id_number=IDS[0], phone="13800000001"
+        )
+    _miss(by_phone, "2026-11-25 02:00:00")
+    suspension = BookingSuspension.objects.get()
+    assert suspension.keys == blind_index("13800000001")
+    _miss([with_id], "2026-11-26 03:00:00")
+    suspension.refresh_from_db()
+    assert sorted(suspension.keys.split()) == sorted([blind_index(IDS[0]), blind_index("13800000001")])
+    assert BookingSuspension.objects.count() == 1
+    with freeze_time("2026-11-26 04:00:00"), pytest.raises(BookingSuspended):
+        appointment_book(
+            slot=slot(q["Y"], day=date(2026, 11, 30)), actor=clerk, id_number=IDS[0], phone="13800000009"
+        )
+
+
+def test_the_migration_gives_an_existing_suspension_the_keys_of_its_misses():
+    """0019 fills ``keys`` of a suspension made before it: the phone it was filed under, and the ID number of
+    a miss within the window before it booked with that phone."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    fill_keys = import_module("tongban.queueing.migrations.0019_bookingsuspension_keys").fill_keys
+    center, q, _ = hall(noshow_limit=3)
+    clerk = ClerkFactory(center=center)
+    with freeze_time("2026-11-20 02:00:00"):
+        missed = [
+            appointment_book(
+                slot=slot(q["Y"], day=date(2026, 11, 23)), actor=clerk, id_number=IDS[0], phone="13800000001"
+            ),
+            appointment_book(slot=slot(q["Y"], day=date(2026, 11, 24)), actor=clerk, phone="13800000001"),
+            appointment_book(slot=slot(q["Y"], day=date(2026, 11, 25)), actor=clerk, phone="13800000001"),
+        ]
+    for a, day in zip(missed, (23, 24, 25), strict=True):
+        _miss([a], f"2026-11-{day} 03:00:00")
+    other_center, other_q, _ = hall(noshow_limit=1)  # another person, at another center: untouched
+    with freeze_time("2026-11-20 02:00:00"):
+        theirs = appointment_book(
+            slot=slot(other_q["Y"], day=date(2026, 11, 23)),
+            actor=ClerkFactory(center=other_center),
+            phone="13800000002",
+        )
+    _miss([theirs], "2026-11-23 03:00:00")
+    BookingSuspension.objects.update(keys="")  # as made before 0019
+    fill_keys(apps, None)
+    mine = BookingSuspension.objects.get(center=center)
+    assert mine.person_hash == blind_index("13800000001")
+    assert sorted(mine.keys.split()) == sorted([blind_index(IDS[0]), blind_index("13800000001")])
+    assert BookingSuspension.objects.get(center=other_center).keys == blind_index("13800000002")

@@ -1021,3 +1021,48 @@ def test_the_machine_says_when_the_hall_does_not_open_today_or_never_closes(clie
     open_all_day, _, _ = hall()
     html = client.get(f"/queue/ticket-machine/{open_all_day.code}/").content.decode()
     assert '<div class="fs-5 text-secondary" id="today-hours">24小时开放</div>' in html
+
+
+def test_an_id_number_suspended_through_a_phone_is_refused_noticed_and_found_alike(client, settings):
+    """Missed: X by ID number + phone 139…11, then E and 9 by 139…11 alone; the third miss (no ID number)
+    triggers the suspension. Booking the ID number with a new phone was accepted while the staff page said the
+    ID number was suspended and the admin's search by it found nothing: now all three say the same."""
+    from tongban.accounts.tests.factories import AdminFactory
+    from tongban.core.crypto import blind_index
+    from tongban.queueing.errors import BookingSuspended
+    from tongban.queueing.services import appointment_book, appointments_mark_no_shows
+
+    id_number, phone = "310110198001010014", "13900000011"
+    center, q, _ = hall(noshow_limit=3)
+    clerk = ClerkFactory(center=center)
+    slots = {
+        d: AppointmentSlot.objects.create(
+            center=center, queue=q["Y"], day=date(2026, 11, d), start=time(9), end=time(9, 30), capacity=3
+        )
+        for d in (23, 24, 25, 30)
+    }
+    with freeze_time("2026-11-20 02:00:00"):
+        appointment_book(slot=slots[23], actor=clerk, id_number=id_number, phone=phone)
+        appointment_book(slot=slots[24], actor=clerk, phone=phone)
+        appointment_book(slot=slots[25], actor=clerk, phone=phone)
+    for d in (23, 24, 25):
+        with freeze_time(f"2026-11-{d} 03:00:00"):
+            assert appointments_mark_no_shows() == 1
+    suspension = BookingSuspension.objects.get()
+    assert suspension.person_hash == blind_index(phone)
+    client.force_login(clerk)
+    with freeze_time("2026-11-26 02:00:00"):
+        html = client.get("/queue/appointments/", {"q": id_number}).content.decode()
+        assert "该居民在" in html and "已暂停至" in html
+        with pytest.raises(BookingSuspended):
+            appointment_book(slot=slots[30], actor=clerk, id_number=id_number, phone="13900000099")
+        # a new phone alone is nobody suspended: no notice, and booked
+        assert "已暂停至" not in client.get("/queue/appointments/", {"q": "13900000099"}).content.decode()
+        assert appointment_book(slot=slots[30], actor=clerk, phone="13900000099")
+    assert Appointment.objects.filter(state="booked").count() == 1
+    settings.STAFF_2FA_REQUIRED = False
+    client.force_login(AdminFactory(username="root"))
+    found = client.get("/admin/queueing/bookingsuspension/", {"q": id_number}).content.decode()
+    assert f"/admin/queueing/bookingsuspension/{suspension.pk}/change/" in found
+    other = client.get("/admin/queueing/bookingsuspension/", {"q": "310110195601010049"}).content.decode()
+    assert f"/admin/queueing/bookingsuspension/{suspension.pk}/change/" not in other
