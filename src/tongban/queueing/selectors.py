@@ -574,11 +574,16 @@ def appointment_queue_count(center: Center) -> int:
 
 
 def appointments_of(user: User) -> QuerySet[Appointment]:
-    """A resident's appointments: those they booked, and those staff booked for them by the phone they sign
-    in with (a call to the center, a visit to the window: see ``services.appointments._authorise_holder``)."""
+    """A resident's appointments: those they booked, and those staff booked for them (a call to the center, a
+    visit to the window: see ``services.appointments._authorise_holder``) by the phone they sign in with or by
+    their ID number. By the ID number too, as the one-a-day rule counts it: a clerk booked a resident with a
+    family member's phone, and the portal refused the resident "您当天在本中心已有预约" while 我的预约 showed
+    nothing."""
     mine = Q(resident=user)
     if user.role == Role.RESIDENT and user.phone_hash:
         mine |= Q(resident=None, phone_hash=user.phone_hash)
+    if user.role == Role.RESIDENT and user.id_number_hash:
+        mine |= Q(resident=None, id_number_hash=user.id_number_hash)
     return Appointment.objects.filter(mine).select_related("slot__center", "slot__queue", "matter")
 
 

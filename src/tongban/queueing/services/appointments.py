@@ -226,12 +226,18 @@ def _authorise(actor: User, *, resident: User | None, center: Center) -> None:
 def _authorise_holder(actor: User, appointment: Appointment) -> None:
     """Who may change or cancel a booked appointment: staff of its center; the resident who booked it; and,
     for one that staff booked for someone (no resident on it), the resident signed in with the phone it was
-    booked with. That phone received its SMS and the link that cancels it anyway: signing in adds nothing
-    to what its holder can do, and lets them change it too."""
+    booked with, or with the ID number it was booked with. That phone received its SMS and the link that
+    cancels it anyway: signing in adds nothing to what its holder can do, and lets them change it too. The
+    ID number's resident is the person it was booked for, whom the one-a-day rule refuses another booking
+    that day because of it (a clerk booked them with a family member's phone): they must be able to move it."""
     if actor.role in STAFF_BOOKING or appointment.resident_id is not None:
         _authorise(actor, resident=appointment.resident, center=appointment.slot.center)
         return
-    if actor.role != Role.RESIDENT or not actor.phone_hash or actor.phone_hash != appointment.phone_hash:
+    if actor.role != Role.RESIDENT:
+        raise Forbidden()
+    by_phone = bool(actor.phone_hash) and actor.phone_hash == appointment.phone_hash
+    by_id_number = bool(actor.id_number_hash) and actor.id_number_hash == appointment.id_number_hash
+    if not (by_phone or by_id_number):
         raise Forbidden()
 
 

@@ -276,3 +276,38 @@ def test_a_resident_booking_stays_the_residents_own_whoever_has_the_phone_now():
     assert list(appointments_of(new_holder)) == []
     with pytest.raises(Forbidden):
         appointment_cancel(appointment_id=appointment.pk, actor=new_holder)
+
+
+def test_an_appointment_booked_with_the_residents_id_number_and_another_phone_is_theirs(client):
+    """A clerk booked the resident by ID number with a family member's phone: the portal refused the resident
+    another booking that day ("您当天在本中心已有预约") while 我的预约 showed nothing. Now it lists it (the
+    family member's phone masked in the API), and the resident can change or cancel it."""
+    from tongban.queueing.errors import AlreadyBooked
+    from tongban.queueing.selectors import appointments_of
+
+    appointment = booked_by_clerk()  # ID 310110195601010049, phone 13900000001
+    owner = ResidentFactory(id_number="310110195601010049", phone="13900000002")
+    stranger = ResidentFactory(id_number="310110200002290054", phone="13900000003")
+    assert list(appointments_of(owner)) == [appointment]
+    assert list(appointments_of(stranger)) == []
+    later = _slot(appointment.slot.queue, start=time(10), end=time(10, 30))
+    with freeze_time(T0):
+        with pytest.raises(AlreadyBooked):
+            appointment_book(slot=later, actor=owner, resident=owner)
+        client.force_login(owner)
+        html = client.get("/queue/appointments/").content.decode()
+        assert appointment.code in html and "13900000001" not in html
+        appointment_change(appointment_id=appointment.pk, new_slot=later, actor=owner)
+        appointment_cancel(appointment_id=appointment.pk, actor=owner)
+    appointment.refresh_from_db()
+    assert (appointment.slot_id, appointment.state) == (later.pk, "cancelled")
+
+
+def test_the_api_lists_it_with_the_phone_masked():
+    from tongban.queueing.api.serializers import AppointmentOut
+    from tongban.queueing.selectors import appointments_of
+
+    appointment = booked_by_clerk()
+    owner = ResidentFactory(id_number="310110195601010049", phone="13900000002")
+    (listed,) = AppointmentOut(appointments_of(owner), many=True).data
+    assert (listed["code"], listed["phone"]) == (appointment.code, "139****0001")
