@@ -730,7 +730,7 @@ def appointments(request: HttpRequest) -> HttpResponse:
         # the person searched for is suspended: say so before the clerk tries to book them, and let a manager
         # lift it here (a clerk is told who can)
         ctx["suspensions"] = selectors.suspensions_in_force_for_search(user, q=q, found=ctx["mine"])
-        ctx["can_lift"] = user.role in {Role.MANAGER, Role.ADMIN}
+        ctx["can_lift"] = user.role in services.SUPERVISING
     else:
         ctx["mine"] = list(selectors.appointments_of(user).order_by("-slot__day", "-slot__start")[:20])
         if django_apps.is_installed("tongban.selfservice"):

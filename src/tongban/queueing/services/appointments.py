@@ -48,6 +48,7 @@ from tongban.queueing.models import (
 )
 from tongban.queueing.rules import birth_date, opening_periods, settings_for
 from tongban.queueing.selectors import person_keys, person_no_shows, person_suspensions, same_person
+from tongban.queueing.services.calling import SUPERVISING
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 # the slots appointment_slots_ensure makes
@@ -732,7 +733,7 @@ def booking_suspension_lift(
         suspension = BookingSuspension.objects.select_for_update().filter(pk=suspension_id).first()
         if suspension is None:
             raise SuspensionNotFound()
-        if actor.role not in {Role.MANAGER, Role.ADMIN} or (
+        if actor.role not in SUPERVISING or (
             actor.role != Role.ADMIN and actor.center_id != suspension.center_id
         ):
             raise SuspensionLiftForbidden()

@@ -124,6 +124,14 @@ def _staffed_by_other(clerk_id: int) -> WindowStaffedByOther:
     return WindowStaffedByOther.naming((found[0] or found[1]) if found is not None else "")
 
 
+def _sign_off(session: WindowSession, now: datetime) -> None:
+    """Close ``session`` (locked by the caller): its clerk's sign-off, the day's close, a manager's release."""
+    session.state = WindowSession.State.CLOSED
+    session.closed_at = now
+    session.current_ticket = None
+    session.save(update_fields=["state", "closed_at", "current_ticket"])
+
+
 def window_session_close(*, window: Window, clerk: User, now: datetime | None = None) -> None:
     now = now or timezone.now()
     with transaction.atomic():
@@ -132,9 +140,7 @@ def window_session_close(*, window: Window, clerk: User, now: datetime | None = 
             raise WindowBusy(
                 "请先办结或过号当前号码再结束服务", "Finish the current ticket before signing off"
             )
-        session.state = WindowSession.State.CLOSED
-        session.closed_at = now
-        session.save(update_fields=["state", "closed_at"])
+        _sign_off(session, now)
         audit_log(actor=clerk, action="queueing.window.close", obj=session)
     _publish(window.center_id, {"type": "window", "window": window.number, "state": "closed"})
 
@@ -170,10 +176,7 @@ def window_sessions_close_day(*, before: date | None = None, now: datetime | Non
             if Ticket.objects.filter(called_window=window, state__in=ACTIVE_STATES, day__gte=before).exists():
                 continue
             was = session.state
-            session.state = WindowSession.State.CLOSED
-            session.closed_at = now
-            session.current_ticket = None
-            session.save(update_fields=["state", "closed_at", "current_ticket"])
+            _sign_off(session, now)
             audit_log(
                 action="queueing.window.close",
                 obj=session,
@@ -249,10 +252,7 @@ def window_release(*, window: Window, actor: User, now: datetime | None = None) 
             return None
         clerk = User.objects.filter(pk=session.clerk_id).first()
         clerk_name = str(clerk) if clerk is not None else ""
-        session.state = WindowSession.State.CLOSED
-        session.closed_at = now
-        session.current_ticket = None
-        session.save(update_fields=["state", "closed_at", "current_ticket"])
+        _sign_off(session, now)
         audit_log(
             actor=actor,
             action="queueing.window.release",
@@ -320,9 +320,6 @@ def _staffing_session(window: Window, clerk: User) -> WindowSession:
 
 
 # --- calling ---------------------------------------------------------------------------------
-
-
-_queue_ids_for = queue_ids_for_window
 
 
 # A ticket that has left the window (finished, no-show, sent home) no longer holds it, whatever the session says.
@@ -565,7 +562,12 @@ def ticket_call_next(*, window: Window, clerk: User, now: datetime | None = None
     boost = now - timedelta(minutes=rules.max_wait_boost_minutes)
     if connection.vendor == "postgresql":
         claimed = _call_next_in_one_statement(
-            window, clerk, _queue_ids_for(window), max_in_row=rules.max_priority_in_row, boost=boost, now=now
+            window,
+            clerk,
+            queue_ids_for_window(window),
+            max_in_row=rules.max_priority_in_row,
+            boost=boost,
+            now=now,
         )
     else:
         claimed = _call_next_in_steps(window, clerk, rules.max_priority_in_row, boost=boost, now=now)
@@ -590,7 +592,7 @@ def _call_next_in_steps(
         if current is not None:
             number, ticket_id = current.rsplit(" ", 1)
             raise WindowBusy(details={"ticket": number, "ticket_id": int(ticket_id)})
-        queue_ids = _queue_ids_for(window)
+        queue_ids = queue_ids_for_window(window)
         if not queue_ids:
             return None
         claimed = _claim_next(
@@ -934,7 +936,7 @@ def ticket_transfer(
                 " the ticket is taken or the appointment checked in",
                 code="queue.transfer_target",
             )
-        if to_window is not None and (to_queue or ticket.queue).pk not in _queue_ids_for(to_window):
+        if to_window is not None and (to_queue or ticket.queue).pk not in queue_ids_for_window(to_window):
             # it would wait for that window alone, which never calls from its queue: stranded, while its slip
             # says "next is you" (a reviewer sent a 居住证 ticket to a window serving no queue)
             raise ValidationError(
